@@ -1,0 +1,31 @@
+//! `sim`: the discrete-event engine of vmsched.
+//!
+//! VMs arrive from a workload (any iterator of [`VmRequest`] in arrival order), wait in the
+//! admission queue until a host of the [`ClusterSpec`] can hold their vCPUs and memory, and
+//! then their vCPUs share the host's pCPUs under a CPU policy. Every finished VM is reported
+//! to an [`Observer`] as a [`VmRecord`]; [`metrics::Metrics`] is the observer that turns those
+//! records into summaries.
+//!
+//! The crate does no file I/O and no unsafe; time is an integer count of nanoseconds
+//! ([`SimTime`]); a run is a pure function of its configuration and workload.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
+
+pub mod engine;
+pub mod error;
+pub mod event;
+pub mod metrics;
+pub mod model;
+pub mod observer;
+pub mod policy;
+pub mod rng;
+pub mod stats;
+pub mod time;
+
+pub use engine::{RunStats, simulate};
+pub use error::SimError;
+pub use model::{
+    AdmissionSpec, ClusterSpec, CpuSpec, HeadOfLine, HostSpec, Placement, SimConfig, VmRequest,
+};
+pub use observer::{NullObserver, Observer, SliceEnd, SliceRecord, VmRecord};
+pub use time::SimTime;

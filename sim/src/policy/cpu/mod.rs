@@ -1,0 +1,7 @@
+//! CPU policies (the order of a host's run queue).
+pub mod fcfs;
+pub mod priority;
+pub mod priority_preemptive;
+pub mod rr;
+pub mod sjf;
+pub mod srtf;
