@@ -57,23 +57,40 @@ pub struct RunStats {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Event {
     /// The slice on `pcpu` of `host` ends (finish or quantum), unless `gen` is stale.
-    SliceEnd { host: u32, pcpu: u32, generation: u32 },
+    SliceEnd {
+        host: u32,
+        pcpu: u32,
+        generation: u32,
+    },
 }
 
+/// The engine's tie-break after a policy's key: earlier arrival, then lower VM id, packed
+/// into one integer so a heap step is two integer comparisons.
+#[inline]
+fn tie(vm: &VmRequest) -> u128 {
+    (u128::from(vm.arrival.nanos()) << 64) | u128::from(vm.id)
+}
+
+/// A runnable vCPU in a host's run queue, ordered by (policy key, tie, vCPU index).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct ReadyEntry {
     key: u128,
-    arrival: SimTime,
-    vm_id: u64,
+    tie: u128,
     vcpu_index: u32,
     slot: u32,
 }
 
+impl ReadyEntry {
+    fn vm_id(&self) -> u64 {
+        self.tie as u64
+    }
+}
+
+/// A waiting VM in the admission queue, ordered by (policy key, tie).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 struct QueueEntry {
     key: u128,
-    arrival: SimTime,
-    vm_id: u64,
+    tie: u128,
     slot: u32,
 }
 
@@ -211,6 +228,8 @@ struct Engine<'a, O: Observer> {
     warmup_vms: u64,
     queue: BinaryHeap<Reverse<QueueEntry>>,
     queue_scratch: Vec<QueueEntry>,
+    /// VMs that arrived at the current instant, not yet in `queue`.
+    arrived_now: Vec<QueueEntry>,
     admission_dirty: bool,
     dirty_hosts: Vec<u32>,
     vms: Slab<Vm>,
@@ -231,7 +250,11 @@ struct Engine<'a, O: Observer> {
 /// vCPUs, or a workload out of arrival order. A VM that no host could ever hold (more vCPUs
 /// or memory than the largest empty host admits) is rejected: reported to
 /// [`Observer::on_vm_rejected`] and counted, not simulated.
-pub fn simulate<W, O>(config: &SimConfig, workload: W, observer: &mut O) -> Result<RunStats, SimError>
+pub fn simulate<W, O>(
+    config: &SimConfig,
+    workload: W,
+    observer: &mut O,
+) -> Result<RunStats, SimError>
 where
     W: IntoIterator<Item = VmRequest>,
     O: Observer,
@@ -313,6 +336,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             warmup_vms: config.warmup_vms,
             queue: BinaryHeap::new(),
             queue_scratch: Vec::new(),
+            arrived_now: Vec::new(),
             admission_dirty: false,
             dirty_hosts: Vec::new(),
             vms: Slab::new(),
@@ -332,7 +356,6 @@ impl<'a, O: Observer> Engine<'a, O> {
 
     fn run(&mut self, mut workload: impl Iterator<Item = VmRequest>) -> Result<(), SimError> {
         let mut next = workload.next();
-        let mut previous_arrival = SimTime::ZERO;
         loop {
             let t_arrival = next.as_ref().map(|v| v.arrival);
             let t_event = self.events.peek_time();
@@ -345,24 +368,16 @@ impl<'a, O: Observer> Engine<'a, O> {
             self.now = t;
             // 1. Every arrival at t.
             while let Some(vm) = next.take_if(|v| v.arrival == t) {
-                if vm.arrival < previous_arrival {
-                    return Err(SimError::OutOfOrder {
-                        id: vm.id,
-                        arrival: vm.arrival.to_string(),
-                        previous: previous_arrival.to_string(),
-                    });
-                }
-                previous_arrival = vm.arrival;
                 self.arrive(vm)?;
                 next = workload.next();
-                if let Some(v) = &next {
-                    if v.arrival < t {
-                        return Err(SimError::OutOfOrder {
-                            id: v.id,
-                            arrival: v.arrival.to_string(),
-                            previous: t.to_string(),
-                        });
-                    }
+                if let Some(v) = &next
+                    && v.arrival < t
+                {
+                    return Err(SimError::OutOfOrder {
+                        id: v.id,
+                        arrival: v.arrival.to_string(),
+                        previous: t.to_string(),
+                    });
                 }
             }
             // 2. Every event at t.
@@ -407,9 +422,10 @@ impl<'a, O: Observer> Engine<'a, O> {
                 reason: "has 0 vCPUs".into(),
             });
         }
-        let fits_somewhere = self.hosts.iter().any(|h| {
-            u64::from(vm.vcpus) <= h.vcpu_cap && vm.memory_mib <= h.mem_cap
-        });
+        let fits_somewhere = self
+            .hosts
+            .iter()
+            .any(|h| u64::from(vm.vcpus) <= h.vcpu_cap && vm.memory_mib <= h.mem_cap);
         if !fits_somewhere {
             self.stats.rejected += 1;
             let reason = format!(
@@ -422,8 +438,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         self.count_change(true);
         let entry = QueueEntry {
             key: self.admission_policy.queue_key(&vm),
-            arrival: vm.arrival,
-            vm_id: vm.id,
+            tie: tie(&vm),
             slot: 0,
         };
         let vcpus = vm.vcpus;
@@ -437,8 +452,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             ready_wait: 0,
             preemptions: 0,
         });
-        self.queue.push(Reverse(QueueEntry { slot, ..entry }));
-        self.stats.peak_queue = self.stats.peak_queue.max(self.queue.len() as u64);
+        self.arrived_now.push(QueueEntry { slot, ..entry });
         self.admission_dirty = true;
         Ok(())
     }
@@ -478,6 +492,20 @@ impl<'a, O: Observer> Engine<'a, O> {
 
     fn admission_pass(&mut self) {
         self.admission_dirty = false;
+        // Fast path: a lone arrival at an empty queue is its head; admit it without the heap.
+        if self.queue.is_empty() && self.arrived_now.len() == 1 {
+            let e = self.arrived_now[0];
+            let vm = &self.vms.get(e.slot).req;
+            if let Some(h) = self.place(u64::from(vm.vcpus), vm.memory_mib) {
+                self.arrived_now.clear();
+                self.admit(e.slot, h);
+                return;
+            }
+        }
+        for e in self.arrived_now.drain(..) {
+            self.queue.push(Reverse(e));
+        }
+        self.stats.peak_queue = self.stats.peak_queue.max(self.queue.len() as u64);
         match self.head_of_line {
             HeadOfLine::Strict => {
                 while let Some(Reverse(head)) = self.queue.peek() {
@@ -558,8 +586,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         let vm = &self.vms.get(vcpu.vm).req;
         let entry = ReadyEntry {
             key,
-            arrival: vm.arrival,
-            vm_id: vm.id,
+            tie: tie(vm),
             vcpu_index: vcpu.index,
             slot: v,
         };
@@ -610,8 +637,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                     let vm = &self.vms.get(v.vm).req;
                     let e = ReadyEntry {
                         key,
-                        arrival: vm.arrival,
-                        vm_id: vm.id,
+                        tie: tie(vm),
                         vcpu_index: v.index,
                         slot: pc.running,
                     };
@@ -644,9 +670,9 @@ impl<'a, O: Observer> Engine<'a, O> {
             time: self.now,
             host: h,
             pcpu: p,
-            chosen: top.vm_id,
+            chosen: top.vm_id(),
             vcpu: top.vcpu_index,
-            passed_over: others.iter().map(|e| e.vm_id).collect(),
+            passed_over: others.iter().map(|e| e.vm_id()).collect(),
             preempted: preempted.take(),
         };
         self.observer.on_decision(&d);

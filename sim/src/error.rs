@@ -17,7 +17,9 @@ pub enum SimError {
         known: String,
     },
     /// The workload yielded a VM that arrives before the previous one.
-    #[error("VM {id} arrives at {arrival} s, before the previous VM ({previous} s): a workload must be in arrival order")]
+    #[error(
+        "VM {id} arrives at {arrival} s, before the previous VM ({previous} s): a workload must be in arrival order"
+    )]
     OutOfOrder {
         /// Id of the offending VM.
         id: u64,

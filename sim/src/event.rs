@@ -9,12 +9,37 @@ use crate::time::SimTime;
 
 /// A queue of events of type `E`.
 #[derive(Debug, Clone)]
-pub struct EventQueue<E: Ord> {
-    heap: BinaryHeap<Reverse<(SimTime, u64, E)>>,
+pub struct EventQueue<E> {
+    heap: BinaryHeap<Reverse<Entry<E>>>,
     seq: u64,
 }
 
-impl<E: Ord> Default for EventQueue<E> {
+/// A pending event. Ordered by `key = time << 64 | sequence` alone: one integer comparison
+/// per heap step.
+#[derive(Debug, Clone)]
+struct Entry<E> {
+    key: u128,
+    event: E,
+}
+
+impl<E> PartialEq for Entry<E> {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+impl<E> Eq for Entry<E> {}
+impl<E> PartialOrd for Entry<E> {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl<E> Ord for Entry<E> {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key.cmp(&other.key)
+    }
+}
+
+impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
             heap: BinaryHeap::new(),
@@ -23,7 +48,7 @@ impl<E: Ord> Default for EventQueue<E> {
     }
 }
 
-impl<E: Ord> EventQueue<E> {
+impl<E> EventQueue<E> {
     /// An empty queue.
     pub fn new() -> Self {
         Self::default()
@@ -39,7 +64,10 @@ impl<E: Ord> EventQueue<E> {
                 now: now.to_string(),
             });
         }
-        self.heap.push(Reverse((at, self.seq, event)));
+        self.heap.push(Reverse(Entry {
+            key: (u128::from(at.nanos()) << 64) | u128::from(self.seq),
+            event,
+        }));
         self.seq += 1;
         Ok(())
     }
@@ -47,13 +75,17 @@ impl<E: Ord> EventQueue<E> {
     /// Time of the next event.
     #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {
-        self.heap.peek().map(|Reverse((t, _, _))| *t)
+        self.heap
+            .peek()
+            .map(|Reverse(e)| SimTime((e.key >> 64) as u64))
     }
 
     /// Removes and returns the next event.
     #[inline]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        self.heap.pop().map(|Reverse((t, _, e))| (t, e))
+        self.heap
+            .pop()
+            .map(|Reverse(e)| (SimTime((e.key >> 64) as u64), e.event))
     }
 
     /// Number of pending events (cancelled ones included until popped).

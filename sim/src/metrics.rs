@@ -5,8 +5,6 @@
 //! histogram with 3 significant digits: a reported quantile is within 0.1 % of the true
 //! sample quantile (relative), plus at most 1 ns.
 
-use std::collections::BTreeMap;
-
 use hdrhistogram::Histogram;
 
 use crate::engine::RunStats;
@@ -83,7 +81,11 @@ impl Acc {
         let slowdown = r.slowdown();
         self.sum_slowdown += slowdown;
         // Fairness of progress: each VM's share x = service / turnaround ∈ (0, 1].
-        let x = if slowdown.is_finite() && slowdown > 0.0 { 1.0 / slowdown } else { 0.0 };
+        let x = if slowdown.is_finite() && slowdown > 0.0 {
+            1.0 / slowdown
+        } else {
+            0.0
+        };
         self.fair_sum += x;
         self.fair_sum_sq += x * x;
         self.max_wait = self.max_wait.max(wait);
@@ -93,11 +95,32 @@ impl Acc {
         let _ = self.turnaround.record(turnaround);
     }
 
+    fn merge(&mut self, o: &Acc) {
+        self.n += o.n;
+        self.sum_wait += o.sum_wait;
+        self.sum_queue_wait += o.sum_queue_wait;
+        self.sum_ready_wait += o.sum_ready_wait;
+        self.sum_response += o.sum_response;
+        self.sum_turnaround += o.sum_turnaround;
+        self.sum_service += o.sum_service;
+        self.sum_slowdown += o.sum_slowdown;
+        self.fair_sum += o.fair_sum;
+        self.fair_sum_sq += o.fair_sum_sq;
+        self.max_wait = self.max_wait.max(o.max_wait);
+        // Same precision, auto-resizing: adding cannot fail.
+        let _ = self.wait.add(&o.wait);
+        let _ = self.turnaround.add(&o.turnaround);
+    }
+
     fn summary(&self, class: Class) -> ClassSummary {
         let n = self.n.max(1) as f64;
         let mean = |s: u128| s as f64 / n / 1e9;
         let q = |h: &Histogram<u64>, q: f64| {
-            if self.n == 0 { f64::NAN } else { h.value_at_quantile(q) as f64 / 1e9 }
+            if self.n == 0 {
+                f64::NAN
+            } else {
+                h.value_at_quantile(q) as f64 / 1e9
+            }
         };
         let nan_if_empty = |x: f64| if self.n == 0 { f64::NAN } else { x };
         ClassSummary {
@@ -180,8 +203,8 @@ impl RunSummary {
 /// The observer that builds a [`RunSummary`].
 #[derive(Clone, Debug)]
 pub struct Metrics {
-    all: Acc,
-    by_class: BTreeMap<i32, Acc>,
+    /// Per priority class, sorted by class (few classes: a linear scan beats a map).
+    by_class: Vec<(i32, Acc)>,
     /// Sum of turnarounds of every finished VM, warm-up included (for Little's law).
     pub total_turnaround: u128,
     /// Finished VMs, warm-up included.
@@ -198,8 +221,7 @@ impl Metrics {
     /// An empty accumulator.
     pub fn new() -> Metrics {
         Metrics {
-            all: Acc::new(),
-            by_class: BTreeMap::new(),
+            by_class: Vec::new(),
             total_turnaround: 0,
             finished: 0,
         }
@@ -207,8 +229,17 @@ impl Metrics {
 
     /// The summary, given the engine's counters for the same run.
     pub fn summary(&self, stats: &RunStats) -> RunSummary {
-        let mut classes = vec![self.all.summary(Class::All)];
-        classes.extend(self.by_class.iter().map(|(&p, a)| a.summary(Class::Priority(p))));
+        // The `all` row merges the classes (sums add; histograms add exactly).
+        let mut all = Acc::new();
+        for (_, a) in &self.by_class {
+            all.merge(a);
+        }
+        let mut classes = vec![all.summary(Class::All)];
+        classes.extend(
+            self.by_class
+                .iter()
+                .map(|(p, a)| a.summary(Class::Priority(*p))),
+        );
         let makespan = stats.makespan.as_secs_f64();
         let capacity = makespan * stats.total_pcpus as f64;
         RunSummary {
@@ -218,7 +249,11 @@ impl Metrics {
             } else {
                 0.0
             },
-            throughput_per_s: if makespan > 0.0 { self.finished as f64 / makespan } else { 0.0 },
+            throughput_per_s: if makespan > 0.0 {
+                self.finished as f64 / makespan
+            } else {
+                0.0
+            },
             mean_in_system: if makespan > 0.0 {
                 stats.vm_time_area_ns as f64 / 1e9 / makespan
             } else {
@@ -237,8 +272,18 @@ impl Observer for Metrics {
         if r.warmup {
             return;
         }
-        self.all.add(r);
-        self.by_class.entry(r.priority).or_insert_with(Acc::new).add(r);
+        let i = match self.by_class.iter().position(|(p, _)| *p >= r.priority) {
+            Some(i) if self.by_class[i].0 == r.priority => i,
+            Some(i) => {
+                self.by_class.insert(i, (r.priority, Acc::new()));
+                i
+            }
+            None => {
+                self.by_class.push((r.priority, Acc::new()));
+                self.by_class.len() - 1
+            }
+        };
+        self.by_class[i].1.add(r);
     }
 }
 

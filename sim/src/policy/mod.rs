@@ -183,7 +183,10 @@ mod tests {
     #[test]
     fn unknown_names_list_the_known_ones() {
         let e = cpu_policy("lottery").err().unwrap().to_string();
-        assert!(e.contains("fcfs, sjf, srtf, priority, priority-preemptive, rr"), "{e}");
+        assert!(
+            e.contains("fcfs, sjf, srtf, priority, priority-preemptive, rr"),
+            "{e}"
+        );
         let e = admission_policy("x", &AdmissionParams { aging_per_s: 0.0 })
             .err()
             .unwrap()
@@ -195,7 +198,10 @@ mod tests {
     fn single_names_set_both_levels() {
         let s = |n| split_policy_name(n).unwrap();
         assert_eq!(s("srtf"), ("sjf".into(), "srtf".into()));
-        assert_eq!(s("priority-preemptive"), ("priority".into(), "priority-preemptive".into()));
+        assert_eq!(
+            s("priority-preemptive"),
+            ("priority".into(), "priority-preemptive".into())
+        );
         assert_eq!(s("rr"), ("fcfs".into(), "rr".into()));
         assert_eq!(s("fcfs/srtf"), ("fcfs".into(), "srtf".into()));
         assert!(split_policy_name("fcfs/nope").is_err());

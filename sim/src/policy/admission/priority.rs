@@ -34,7 +34,7 @@ fn build(params: &AdmissionParams) -> Result<Box<dyn AdmissionPolicy>, SimError>
     let period_ns = if a == 0.0 {
         None
     } else {
-        Some(((1e9 / a).round().max(1.0)).min(1e30) as u128)
+        Some((1e9 / a).round().clamp(1.0, 1e30) as u128)
     };
     Ok(Box::new(Priority { period_ns }))
 }

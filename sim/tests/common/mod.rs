@@ -1,0 +1,81 @@
+//! Test workloads built directly on rand_distr (independent of the `workloads` crate).
+#![allow(dead_code)]
+
+use rand::Rng;
+use rand_distr::{Distribution, Exp, LogNormal};
+use sim::rng::{SimRng, purpose, stream};
+use sim::{SimTime, VmRequest};
+
+/// A service-time sampler in seconds.
+pub enum Service {
+    Exp(f64),
+    LogNormal { mean: f64, cv: f64 },
+}
+
+impl Service {
+    fn sample(&self, rng: &mut SimRng) -> f64 {
+        match *self {
+            Service::Exp(mean) => Exp::new(1.0 / mean).unwrap().sample(rng),
+            Service::LogNormal { mean, cv } => {
+                let s2 = (1.0 + cv * cv).ln();
+                LogNormal::new(mean.ln() - s2 / 2.0, s2.sqrt())
+                    .unwrap()
+                    .sample(rng)
+            }
+        }
+    }
+}
+
+/// `n` single-vCPU VMs with Poisson arrivals at `rate` per second; priority class drawn
+/// from `classes` with the given probabilities.
+pub fn poisson(
+    seed: u64,
+    n: u64,
+    rate: f64,
+    service: Service,
+    classes: &'static [(i32, f64)],
+) -> impl Iterator<Item = VmRequest> {
+    let mut arr = stream(seed, 0, purpose::ARRIVALS);
+    let mut svc = stream(seed, 0, purpose::SERVICE);
+    let mut pri = stream(seed, 0, purpose::PRIORITY);
+    let gap = Exp::new(rate).unwrap();
+    let mut t = 0.0f64;
+    (0..n).map(move |id| {
+        t += gap.sample(&mut arr);
+        let s = SimTime::from_secs_f64(service.sample(&mut svc)).unwrap();
+        let u: f64 = pri.random();
+        let mut acc = 0.0;
+        let mut priority = classes.last().map_or(0, |c| c.0);
+        for &(p, w) in classes {
+            acc += w;
+            if u < acc {
+                priority = p;
+                break;
+            }
+        }
+        VmRequest {
+            id,
+            arrival: SimTime::from_secs_f64(t).unwrap(),
+            vcpus: 1,
+            memory_mib: 0,
+            priority,
+            demand: s,
+            estimate: s,
+            tenant: None,
+        }
+    })
+}
+
+/// Erlang C: probability of waiting in M/M/c with offered load `a` = λ/μ.
+pub fn erlang_c(c: u32, a: f64) -> f64 {
+    let mut term = 1.0; // a^k / k!
+    let mut sum = 0.0;
+    for k in 0..c {
+        if k > 0 {
+            term *= a / k as f64;
+        }
+        sum += term;
+    }
+    let top = term * a / c as f64 * (c as f64 / (c as f64 - a));
+    top / (sum + top)
+}
