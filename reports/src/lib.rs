@@ -1,14 +1,28 @@
-pub fn add(left: u64, right: u64) -> u64 {
-    left + right
-}
+//! `reports`: the output side of vmsched.
+//!
+//! - [`atomic`]: files written under a temporary name and renamed into place, so an
+//!   interrupted run never leaves a half file.
+//! - [`csv_out`]: `vms.csv` and `slices.csv` (streaming [`sim::Observer`]s),
+//!   `summary.csv` (rows per policy × replication × class plus `mean` rows with 95 %
+//!   confidence intervals) and `run.toml`.
+//! - [`table`]: the policy comparison tables printed by `vmsched compare`.
+//! - [`gantt`]: ASCII Gantt charts and per-process tables for small textbook runs.
+//!
+//! All errors are [`ReportError`], whose messages name the file concerned.
+#![forbid(unsafe_code)]
+#![warn(missing_docs)]
 
-#[cfg(test)]
-mod tests {
-    use super::*;
+pub mod atomic;
+pub mod csv_out;
+pub mod error;
+pub mod gantt;
+pub mod table;
 
-    #[test]
-    fn it_works() {
-        let result = add(2, 2);
-        assert_eq!(result, 4);
-    }
-}
+pub use atomic::{AtomicFile, write_atomic};
+pub use csv_out::{
+    Replication, RunInfo, SlicesCsv, SummaryRow, VmsCsv, read_run_toml, summary_rows,
+    write_run_toml, write_summary_csv,
+};
+pub use error::ReportError;
+pub use gantt::{ascii_gantt, process_csv, process_table};
+pub use table::{comparison_table, per_class_table};

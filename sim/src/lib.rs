@@ -18,6 +18,7 @@ pub mod metrics;
 pub mod model;
 pub mod observer;
 pub mod policy;
+pub mod queueing;
 pub mod rng;
 pub mod stats;
 pub mod time;

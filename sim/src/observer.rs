@@ -150,6 +150,28 @@ pub trait Observer {
     fn on_decision(&mut self, _decision: &Decision) {}
 }
 
+/// A mutable reference observes as its target does (so `(&mut a, &mut b)` works).
+impl<T: Observer + ?Sized> Observer for &mut T {
+    fn on_vm_finished(&mut self, r: &VmRecord) {
+        (**self).on_vm_finished(r);
+    }
+    fn on_vm_rejected(&mut self, id: u64, reason: &str) {
+        (**self).on_vm_rejected(id, reason);
+    }
+    fn wants_slices(&self) -> bool {
+        (**self).wants_slices()
+    }
+    fn on_slice(&mut self, s: &SliceRecord) {
+        (**self).on_slice(s);
+    }
+    fn wants_decisions(&self) -> bool {
+        (**self).wants_decisions()
+    }
+    fn on_decision(&mut self, d: &Decision) {
+        (**self).on_decision(d);
+    }
+}
+
 /// An observer that ignores everything.
 #[derive(Default, Debug, Clone, Copy)]
 pub struct NullObserver;

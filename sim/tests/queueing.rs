@@ -7,8 +7,9 @@
 
 mod common;
 
-use common::{Service, erlang_c, poisson};
+use common::{Service, poisson};
 use sim::metrics::Metrics;
+use sim::queueing::{cobham_waits, mg1_mean_wait, mmc_mean_wait};
 use sim::{SimConfig, SimTime, simulate};
 
 fn mm_run(cfg: &SimConfig, w: impl Iterator<Item = sim::VmRequest>) -> (Metrics, sim::RunStats) {
@@ -24,8 +25,7 @@ fn mm_run(cfg: &SimConfig, w: impl Iterator<Item = sim::VmRequest>) -> (Metrics,
 fn mmc_fcfs_matches_erlang_c() {
     // M/M/16, λ = 14.4/s, E[S] = 1 s (ρ = 0.9). Erlang C: P(wait) = 0.6655,
     // Wq = C / (cμ − λ) = 0.6655 / 1.6 = 0.3696 s (hand check of erlang_c below).
-    let c = erlang_c(16, 14.4);
-    let expected = c / (16.0 - 14.4);
+    let expected = mmc_mean_wait(16, 14.4, 1.0);
     assert!((expected - 0.3696).abs() < 5e-4, "Erlang C {expected}");
     // 4,000,000 VMs: measured spread over 20 seeds (test `spread`): sd 1.49 % of the mean
     // wait; tolerance 6 % = 4 sd.
@@ -58,6 +58,7 @@ fn mg1_lognormal_matches_pollaczek_khinchine() {
     cfg.warmup_vms = 10_000;
     let svc = Service::LogNormal { mean: 1.0, cv: 2.0 };
     let (m, stats) = mm_run(&cfg, poisson(5, 2_000_000, 0.5, svc, &[(0, 1.0)]));
+    assert_eq!(mg1_mean_wait(0.5, 1.0, 2.0), 2.5);
     let got = m.summary(&stats).all().mean_wait_s;
     assert!((got / 2.5 - 1.0).abs() < 0.07, "mean wait {got} vs P-K 2.5");
 }
@@ -78,6 +79,8 @@ fn two_class_priority_matches_cobham() {
         &cfg,
         poisson(7, 2_000_000, 0.7, Service::Exp(1.0), &[(1, 0.5), (2, 0.5)]),
     );
+    let cobham = cobham_waits(&[(0.35, 1.0, 2.0), (0.35, 1.0, 2.0)]);
+    assert!((cobham[0] - 1.076_923).abs() < 1e-6 && (cobham[1] - 3.589_744).abs() < 1e-6);
     let s = m.summary(&stats);
     let w1 = s.classes[1].mean_wait_s;
     let w2 = s.classes[2].mean_wait_s;

@@ -65,17 +65,3 @@ pub fn poisson(
         }
     })
 }
-
-/// Erlang C: probability of waiting in M/M/c with offered load `a` = λ/μ.
-pub fn erlang_c(c: u32, a: f64) -> f64 {
-    let mut term = 1.0; // a^k / k!
-    let mut sum = 0.0;
-    for k in 0..c {
-        if k > 0 {
-            term *= a / k as f64;
-        }
-        sum += term;
-    }
-    let top = term * a / c as f64 * (c as f64 / (c as f64 - a));
-    top / (sum + top)
-}

@@ -1,0 +1,71 @@
+//! The crate's one error type.
+
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// Everything that can go wrong while writing (or reading back) an output file.
+///
+/// Each variant names the file concerned. The underlying cause is kept as the error's
+/// [`source`](std::error::Error::source), so print the whole chain (`{:#}` with anyhow) to
+/// see it.
+#[derive(Debug, thiserror::Error)]
+pub enum ReportError {
+    /// An operating-system call on a file failed.
+    #[error("{op} {}", path.display())]
+    Io {
+        /// The file concerned.
+        path: PathBuf,
+        /// What failed, e.g. "cannot write" (the message is `{op} {path}`).
+        op: &'static str,
+        /// The cause.
+        #[source]
+        source: io::Error,
+    },
+    /// The CSV writer failed.
+    #[error("cannot write CSV file {}", path.display())]
+    Csv {
+        /// The CSV file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: csv::Error,
+    },
+    /// A value could not be written as TOML.
+    #[error("cannot write TOML file {}", path.display())]
+    TomlWrite {
+        /// The TOML file.
+        path: PathBuf,
+        /// The cause.
+        #[source]
+        source: Box<toml::ser::Error>,
+    },
+    /// A TOML text (the scenario to embed, or a `run.toml` read back) does not parse.
+    #[error("{what} {}", path.display())]
+    TomlRead {
+        /// The file being written or read.
+        path: PathBuf,
+        /// What is wrong, e.g. "invalid scenario TOML for" (the message is
+        /// `{what} {path}`).
+        what: &'static str,
+        /// The cause.
+        #[source]
+        source: Box<toml::de::Error>,
+    },
+}
+
+impl ReportError {
+    pub(crate) fn io(path: &Path, op: &'static str, source: io::Error) -> ReportError {
+        ReportError::Io {
+            path: path.to_path_buf(),
+            op,
+            source,
+        }
+    }
+
+    pub(crate) fn csv(path: &Path, source: csv::Error) -> ReportError {
+        ReportError::Csv {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}

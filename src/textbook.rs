@@ -1,0 +1,107 @@
+//! `vmsched textbook`: the classic process-scheduling exercises, solved exactly.
+
+use std::path::Path;
+
+use anyhow::{Result, bail};
+use clap::{Args, ValueEnum};
+use sim::observer::Collect;
+use sim::{SimConfig, SimTime};
+use workloads::textbook::{self, CASES, Process};
+
+/// `vmsched textbook`.
+#[derive(Args, Debug)]
+pub struct TextbookArgs {
+    /// A case name (see `vmsched textbook`) or a CSV file with columns
+    /// `name,arrival,burst,priority`. Without it, lists the cases.
+    case: Option<String>,
+    /// CPU policy (default: the case's own; `fcfs` for a file).
+    #[arg(long)]
+    policy: Option<String>,
+    /// Quantum for `rr`, in time units (default: the case's, else 4).
+    #[arg(long)]
+    quantum: Option<f64>,
+    /// Context-switch cost, in time units (default 0).
+    #[arg(long, default_value_t = 0.0)]
+    context_switch: f64,
+    /// Output: the Gantt chart and table, or the per-process result as CSV.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    format: Format,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+enum Format {
+    Text,
+    Csv,
+}
+
+pub fn textbook(args: TextbookArgs) -> Result<()> {
+    let Some(name) = args.case.as_deref() else {
+        println!("Textbook cases (vmsched textbook CASE [--policy P] [--quantum Q]):");
+        for c in CASES {
+            println!(
+                "  {:<16}{} [{}; average wait {}]",
+                c.name,
+                c.description,
+                c.policy,
+                trim(c.avg_wait)
+            );
+        }
+        println!("\nOr give your own CSV table: name,arrival,burst,priority");
+        return Ok(());
+    };
+    let (table, default_policy, default_quantum) = match textbook::case(name) {
+        Ok(c) => (c.processes(), c.policy.to_string(), c.quantum),
+        Err(case_error) => {
+            let path = Path::new(name);
+            if !path.exists() {
+                bail!("{case_error} (and no file called {name} exists)");
+            }
+            (textbook::load_table(path)?, "fcfs".to_string(), None)
+        }
+    };
+    if table.is_empty() {
+        bail!("{name}: the process table is empty");
+    }
+    let policy = args.policy.unwrap_or(default_policy);
+    let quantum = match args.quantum {
+        Some(q) => units(q, "--quantum")?,
+        None => default_quantum.unwrap_or(SimTime::from_secs(4)),
+    };
+    let mut config = SimConfig::textbook(&policy, quantum);
+    config.cpu.context_switch = units(args.context_switch, "--context-switch")?;
+    let mut collected = Collect::default();
+    sim::simulate(&config, Process::to_vm_requests(&table), &mut collected)?;
+    let names = |id: u64| {
+        table
+            .get(id as usize)
+            .map_or_else(|| format!("VM{id}"), |p| p.name.clone())
+    };
+    let mut records = collected.vms;
+    records.sort_by_key(|r| r.id);
+    match args.format {
+        Format::Csv => print!("{}", reports::process_csv(&records, &names)),
+        Format::Text => {
+            let q = if sim::policy::cpu_policy(&policy)?.time_sliced() {
+                format!(", quantum {quantum}")
+            } else {
+                String::new()
+            };
+            println!("{name} under {policy}{q}\n");
+            println!("{}", reports::ascii_gantt(&collected.slices, &names));
+            print!("{}", reports::process_table(&records, &names));
+        }
+    }
+    Ok(())
+}
+
+fn units(x: f64, flag: &str) -> Result<SimTime> {
+    match SimTime::from_secs_f64(x) {
+        Some(t) => Ok(t),
+        None => bail!("{flag} must be a finite number ≥ 0, got {x}"),
+    }
+}
+
+fn trim(x: f64) -> String {
+    let s = format!("{x:.4}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
