@@ -138,6 +138,9 @@ struct Host {
     idle_count: u32,
     ready: BinaryHeap<Reverse<ReadyEntry>>,
     dirty: bool,
+    /// At most one admitted vCPU per pCPU (overcommit ≤ 1): every admitted vCPU finds an
+    /// idle pCPU, no vCPU ever competes, so admission dispatches at once.
+    dedicated: bool,
 }
 
 impl Host {
@@ -318,6 +321,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 idle_count: h.pcpus,
                 ready: BinaryHeap::new(),
                 dirty: false,
+                dedicated: h.vcpu_capacity() <= u64::from(h.pcpus),
             });
         }
         let want_slices = observer.wants_slices();
@@ -388,7 +392,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             }
             // 3. Decisions.
             if self.admission_dirty {
-                self.admission_pass();
+                self.admission_pass()?;
             }
             while let Some(h) = self.dirty_hosts.pop() {
                 self.hosts[h as usize].dirty = false;
@@ -469,7 +473,10 @@ impl<'a, O: Observer> Engine<'a, O> {
 
     /// Which host takes a VM of this size now, by the placement policy.
     fn place(&self, vcpus: u64, mem: u64) -> Option<u32> {
-        let fits = |h: &Host| h.used_vcpus + vcpus <= h.vcpu_cap && h.used_mem + mem <= h.mem_cap;
+        let fits = |h: &Host| {
+            h.used_vcpus.saturating_add(vcpus) <= h.vcpu_cap
+                && h.used_mem.saturating_add(mem) <= h.mem_cap
+        };
         let mut best: Option<(u32, u64, u64)> = None;
         for (i, h) in self.hosts.iter().enumerate() {
             if !fits(h) {
@@ -490,7 +497,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         best.map(|(i, _, _)| i)
     }
 
-    fn admission_pass(&mut self) {
+    fn admission_pass(&mut self) -> Result<(), SimError> {
         self.admission_dirty = false;
         // Fast path: a lone arrival at an empty queue is its head; admit it without the heap.
         if self.queue.is_empty() && self.arrived_now.len() == 1 {
@@ -498,8 +505,8 @@ impl<'a, O: Observer> Engine<'a, O> {
             let vm = &self.vms.get(e.slot).req;
             if let Some(h) = self.place(u64::from(vm.vcpus), vm.memory_mib) {
                 self.arrived_now.clear();
-                self.admit(e.slot, h);
-                return;
+                self.admit(e.slot, h)?;
+                return Ok(());
             }
         }
         for e in self.arrived_now.drain(..) {
@@ -514,7 +521,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                     match self.place(u64::from(vm.vcpus), vm.memory_mib) {
                         Some(h) => {
                             self.queue.pop();
-                            self.admit(slot, h);
+                            self.admit(slot, h)?;
                         }
                         None => break,
                     }
@@ -525,7 +532,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 while let Some(Reverse(e)) = self.queue.pop() {
                     let vm = &self.vms.get(e.slot).req;
                     match self.place(u64::from(vm.vcpus), vm.memory_mib) {
-                        Some(h) => self.admit(e.slot, h),
+                        Some(h) => self.admit(e.slot, h)?,
                         None => scratch.push(e),
                     }
                     if self.hosts.iter().all(|h| h.used_vcpus >= h.vcpu_cap) {
@@ -538,17 +545,18 @@ impl<'a, O: Observer> Engine<'a, O> {
                 self.queue_scratch = scratch;
             }
         }
+        Ok(())
     }
 
-    fn admit(&mut self, slot: u32, h: u32) {
+    fn admit(&mut self, slot: u32, h: u32) -> Result<(), SimError> {
         let now = self.now;
         let vm = self.vms.get_mut(slot);
         vm.host = h;
         vm.admission = now;
         let (vcpus, mem, demand) = (vm.req.vcpus, vm.req.memory_mib, vm.req.demand.nanos());
         let host = &mut self.hosts[h as usize];
-        host.used_vcpus += u64::from(vcpus);
-        host.used_mem += mem;
+        host.used_vcpus = host.used_vcpus.saturating_add(u64::from(vcpus));
+        host.used_mem = host.used_mem.saturating_add(mem);
         for index in 0..vcpus {
             let uid = self.next_vcpu_uid;
             self.next_vcpu_uid += 1;
@@ -562,8 +570,15 @@ impl<'a, O: Observer> Engine<'a, O> {
                 preempted: false,
                 last_pcpu: NONE,
             });
-            self.enqueue_ready(h, v);
+            let host = &self.hosts[h as usize];
+            match host.lowest_idle() {
+                // Fast path: no competition for pCPUs on a dedicated host (traces and
+                // decisions off, as a dispatch would report them).
+                Some(p) if host.dedicated && !self.want_decisions => self.start(h, p, v)?,
+                _ => self.enqueue_ready(h, v),
+            }
         }
+        Ok(())
     }
 
     fn view(&self, v: &Vcpu, running_since: Option<SimTime>) -> VcpuView {
@@ -691,7 +706,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         if cs > 0 {
             self.stats.context_switches += 1;
         }
-        let start = SimTime(now.nanos() + cs);
+        let start = SimTime(now.nanos().saturating_add(cs));
         let mut run = vcpu.remaining;
         if let Some(q) = self.quantum {
             run = run.min(q);
@@ -797,8 +812,8 @@ impl<'a, O: Observer> Engine<'a, O> {
             return;
         };
         let host = &mut self.hosts[vm.host as usize];
-        host.used_vcpus -= u64::from(vm.req.vcpus);
-        host.used_mem -= vm.req.memory_mib;
+        host.used_vcpus = host.used_vcpus.saturating_sub(u64::from(vm.req.vcpus));
+        host.used_mem = host.used_mem.saturating_sub(vm.req.memory_mib);
         self.admission_dirty = true;
         self.stats.finished += 1;
         self.count_change(false);
