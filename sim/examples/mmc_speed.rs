@@ -26,6 +26,7 @@ fn main() {
             demand: d,
             estimate: d,
             tenant: None,
+            profile: Default::default(),
         }
     });
     let cfg = SimConfig::single_host(16, 0);

@@ -26,7 +26,11 @@ pub mod time;
 pub use engine::{RunStats, simulate};
 pub use error::SimError;
 pub use model::{
-    AdmissionSpec, ClusterSpec, CpuSpec, HeadOfLine, HostSpec, Placement, SimConfig, VmRequest,
+    AdmissionSpec, ClusterSpec, CpuSpec, DeviceKind, DeviceSpec, HeadOfLine, HostResources,
+    HostSpec, IoProfile, LifecycleAction, LifecycleEvent, Mapping, MemoryProfile, Placement,
+    SimConfig, VirtualDevice, VmProfile, VmRequest,
 };
-pub use observer::{NullObserver, Observer, SliceEnd, SliceRecord, VmRecord};
+pub use observer::{
+    DeviceSample, HostSample, NullObserver, Observer, SliceEnd, SliceRecord, VmRecord,
+};
 pub use time::SimTime;

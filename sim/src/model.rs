@@ -3,7 +3,7 @@
 use crate::time::SimTime;
 
 /// One VM as a workload describes it.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct VmRequest {
     /// Identifier, unique within the workload (used for ties and in outputs).
     pub id: u64,
@@ -21,6 +21,194 @@ pub struct VmRequest {
     pub estimate: SimTime,
     /// Optional tenant (user, subscription) the VM belongs to.
     pub tenant: Option<u32>,
+    /// How the VM uses I/O devices and memory (default: CPU only, no paging).
+    pub profile: VmProfile,
+}
+
+/// The behaviour of a VM beyond CPU work: I/O bursts and memory touches.
+#[derive(Clone, Copy, Debug, PartialEq, Default)]
+pub struct VmProfile {
+    /// I/O: CPU bursts alternating with device requests.
+    pub io: Option<IoProfile>,
+    /// Memory: a working set touched at a rate.
+    pub memory: Option<MemoryProfile>,
+}
+
+/// Each vCPU alternates CPU bursts with I/O requests until its CPU work is done.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct IoProfile {
+    /// Mean CPU work between two I/O requests (bursts are exponential with this mean).
+    pub cpu_burst_mean: SimTime,
+    /// Mean request size in bytes (sizes are exponential with this mean; 0 = latency only).
+    pub size_mean_bytes: f64,
+    /// Which kind of device the requests go to.
+    pub device: DeviceKind,
+    /// How the device is presented to the guest (sets the VM-exit cost per request).
+    pub virtual_device: VirtualDevice,
+}
+
+/// A working set touched while the VM computes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MemoryProfile {
+    /// Working-set size in MiB (at most the VM's memory).
+    pub working_set_mib: u64,
+    /// Memory touches per millisecond of CPU work (uniform over the working set).
+    pub touches_per_ms: f64,
+}
+
+/// Physical device kinds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DeviceKind {
+    /// A block device (also the default swap device).
+    Disk,
+    /// A network interface.
+    Nic,
+}
+
+impl DeviceKind {
+    /// Scenario name.
+    pub fn name(self) -> &'static str {
+        match self {
+            DeviceKind::Disk => "disk",
+            DeviceKind::Nic => "nic",
+        }
+    }
+    /// Parses a scenario name.
+    pub fn from_name(s: &str) -> Option<DeviceKind> {
+        match s {
+            "disk" => Some(DeviceKind::Disk),
+            "nic" => Some(DeviceKind::Nic),
+            _ => None,
+        }
+    }
+}
+
+/// How a virtual device is implemented, which sets the VM exits each request costs.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum VirtualDevice {
+    /// A fully emulated device: several exits per request ([`VirtualDevice::exits`]).
+    Emulated,
+    /// A paravirtual virtio device: one exit (doorbell) per request.
+    Virtio,
+    /// A passed-through device: no exits.
+    Passthrough,
+}
+
+impl VirtualDevice {
+    /// VM exits per request: emulated 4 (doorbell, status read, data, interrupt ack),
+    /// virtio 1, passthrough 0.
+    pub fn exits(self) -> u64 {
+        match self {
+            VirtualDevice::Emulated => 4,
+            VirtualDevice::Virtio => 1,
+            VirtualDevice::Passthrough => 0,
+        }
+    }
+    /// Scenario name.
+    pub fn name(self) -> &'static str {
+        match self {
+            VirtualDevice::Emulated => "emulated",
+            VirtualDevice::Virtio => "virtio",
+            VirtualDevice::Passthrough => "passthrough",
+        }
+    }
+    /// Parses a scenario name.
+    pub fn from_name(s: &str) -> Option<VirtualDevice> {
+        match s {
+            "emulated" => Some(VirtualDevice::Emulated),
+            "virtio" => Some(VirtualDevice::Virtio),
+            "passthrough" => Some(VirtualDevice::Passthrough),
+            _ => None,
+        }
+    }
+}
+
+/// A physical device of a host: a FIFO queue in front of `channels` servers, each request
+/// taking `latency + size / bandwidth`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeviceSpec {
+    /// Kind.
+    pub kind: DeviceKind,
+    /// Bytes per second.
+    pub bandwidth_bytes_per_s: f64,
+    /// Fixed time per request.
+    pub latency: SimTime,
+    /// Requests served at once.
+    pub channels: u32,
+}
+
+impl DeviceSpec {
+    /// Service time of a request of `bytes`.
+    pub fn service_time(&self, bytes: f64) -> SimTime {
+        let transfer = if self.bandwidth_bytes_per_s > 0.0 {
+            bytes / self.bandwidth_bytes_per_s
+        } else {
+            0.0
+        };
+        self.latency
+            .saturating_add(SimTime::from_secs_f64(transfer).unwrap_or(SimTime::MAX))
+    }
+}
+
+/// Host properties beyond capacity: devices, SMT, NUMA, paging and virtualisation costs.
+/// The default is a plain host where none of these costs anything.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HostResources {
+    /// Physical devices (I/O requests go to the first device of the requested kind).
+    pub devices: Vec<DeviceSpec>,
+    /// Index in `devices` of the swap device; `None` = an implicit disk
+    /// ([`HostResources::default_swap`]) used only for swap.
+    pub swap_device: Option<usize>,
+    /// Hardware threads per core (pCPUs `k·t … k·t + t − 1` share core `k`).
+    pub threads_per_core: u32,
+    /// Each thread runs at `1 − smt_slowdown` of full speed while a sibling is busy.
+    pub smt_slowdown: f64,
+    /// NUMA nodes; pCPUs and memory are split evenly, in order.
+    pub numa_nodes: u32,
+    /// A vCPU runs at `1 − numa_remote_slowdown` on a pCPU outside its VM's home node.
+    pub numa_remote_slowdown: f64,
+    /// Guest page size in bytes backing VM memory (4096 or 2 MiB).
+    pub page_bytes: u64,
+    /// CPU work is slowed by this factor for two-level address translation
+    /// (rate `1 / (1 + overhead)`; e.g. 0.05 with 4 KiB pages, 0.01 with 2 MiB pages).
+    pub translation_overhead: f64,
+    /// Cost of mapping one guest page on first touch (minor fault).
+    pub first_touch: SimTime,
+    /// CPU cost of one VM exit (paid per I/O request, per exit of its virtual device).
+    pub exit_cost: SimTime,
+    /// Physical memory available to resident sets (MiB); `None` = the host's `memory_mib`.
+    pub resident_limit_mib: Option<u64>,
+}
+
+impl Default for HostResources {
+    fn default() -> Self {
+        HostResources {
+            devices: Vec::new(),
+            swap_device: None,
+            threads_per_core: 1,
+            smt_slowdown: 0.0,
+            numa_nodes: 1,
+            numa_remote_slowdown: 0.0,
+            page_bytes: 4096,
+            translation_overhead: 0.0,
+            first_touch: SimTime::ZERO,
+            exit_cost: SimTime::ZERO,
+            resident_limit_mib: None,
+        }
+    }
+}
+
+impl HostResources {
+    /// The swap device used when none is configured: one channel, 100 µs latency,
+    /// 500 MB/s (an SSD).
+    pub fn default_swap() -> DeviceSpec {
+        DeviceSpec {
+            kind: DeviceKind::Disk,
+            bandwidth_bytes_per_s: 500e6,
+            latency: SimTime::from_micros(100),
+            channels: 1,
+        }
+    }
 }
 
 /// A physical host.
@@ -35,6 +223,8 @@ pub struct HostSpec {
     pub overcommit: f64,
     /// Memory overcommit ratio (reserved memory per unit of host memory); 1.0 = none.
     pub memory_overcommit: f64,
+    /// Devices, SMT, NUMA, paging and virtualisation costs (default: none of them).
+    pub resources: HostResources,
 }
 
 impl HostSpec {
@@ -45,6 +235,7 @@ impl HostSpec {
             memory_mib,
             overcommit: 1.0,
             memory_overcommit: 1.0,
+            resources: HostResources::default(),
         }
     }
 
@@ -145,6 +336,83 @@ pub struct CpuSpec {
     pub quantum: SimTime,
     /// Cost of switching a pCPU to a different vCPU (the pCPU is busy but does no guest work).
     pub context_switch: SimTime,
+    /// How vCPUs map onto pCPUs.
+    pub mapping: Mapping,
+    /// Extra cost when a vCPU runs on a different pCPU than last time (cache refill).
+    pub migration: SimTime,
+}
+
+/// How vCPUs map onto pCPUs.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum Mapping {
+    /// One run queue per host; a vCPU may run on any pCPU (preferring the last one it ran
+    /// on, then its NUMA node, then the lowest-numbered idle pCPU).
+    #[default]
+    Floating,
+    /// Each vCPU is pinned at admission to the pCPU with the fewest pinned vCPUs (on its
+    /// VM's home NUMA node; lowest number on ties) and only runs there; one run queue per
+    /// pCPU, no load balancing.
+    Pinned,
+}
+
+impl Mapping {
+    /// Scenario name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Mapping::Floating => "floating",
+            Mapping::Pinned => "pinned",
+        }
+    }
+    /// Parses a scenario name.
+    pub fn from_name(s: &str) -> Option<Mapping> {
+        match s {
+            "floating" => Some(Mapping::Floating),
+            "pinned" => Some(Mapping::Pinned),
+            _ => None,
+        }
+    }
+}
+
+/// What a scheduled lifecycle event does.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum LifecycleAction {
+    /// Take the VM's vCPUs off their pCPUs and keep them off (memory stays reserved).
+    Pause,
+    /// Let a paused VM's vCPUs run again.
+    Resume,
+    /// End the VM now (it is recorded as stopped).
+    Stop,
+}
+
+impl LifecycleAction {
+    /// Scenario name.
+    pub fn name(self) -> &'static str {
+        match self {
+            LifecycleAction::Pause => "pause",
+            LifecycleAction::Resume => "resume",
+            LifecycleAction::Stop => "stop",
+        }
+    }
+    /// Parses a scenario name.
+    pub fn from_name(s: &str) -> Option<LifecycleAction> {
+        match s {
+            "pause" => Some(LifecycleAction::Pause),
+            "resume" => Some(LifecycleAction::Resume),
+            "stop" => Some(LifecycleAction::Stop),
+            _ => None,
+        }
+    }
+}
+
+/// A lifecycle event a scenario schedules.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct LifecycleEvent {
+    /// When.
+    pub at: SimTime,
+    /// Which VM (by id).
+    pub vm: u64,
+    /// What happens.
+    pub action: LifecycleAction,
 }
 
 /// Everything the engine needs besides the workload.
@@ -158,6 +426,14 @@ pub struct SimConfig {
     pub cpu: CpuSpec,
     /// The first this-many arrivals are marked as warm-up in their records.
     pub warmup_vms: u64,
+    /// Master seed and replication of the engine's own random streams (paging, I/O).
+    pub seed: u64,
+    /// Replication number (see `seed`).
+    pub replication: u64,
+    /// Lifecycle events (pause, resume, stop), in any order.
+    pub events: Vec<LifecycleEvent>,
+    /// Interval of timeline samples ([`crate::Observer::on_sample`]); `None` = no samples.
+    pub timeline_interval: Option<SimTime>,
 }
 
 impl SimConfig {
@@ -177,8 +453,14 @@ impl SimConfig {
                 policy: "fcfs".into(),
                 quantum: SimTime::from_millis(100),
                 context_switch: SimTime::ZERO,
+                mapping: Mapping::Floating,
+                migration: SimTime::ZERO,
             },
             warmup_vms: 0,
+            seed: 1,
+            replication: 0,
+            events: Vec::new(),
+            timeline_interval: None,
         }
     }
 

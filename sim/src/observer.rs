@@ -3,7 +3,7 @@
 use crate::time::SimTime;
 
 /// Everything known about a VM when it finishes.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Default)]
 pub struct VmRecord {
     /// VM id (from the workload).
     pub id: u64,
@@ -35,6 +35,25 @@ pub struct VmRecord {
     pub preemptions: u32,
     /// Whether it is one of the run's warm-up VMs (left out of statistics).
     pub warmup: bool,
+    /// Time its vCPUs were blocked on I/O (queueing + service), summed over vCPUs.
+    pub io_wait: SimTime,
+    /// Device service time of its I/O requests (without queueing).
+    pub io_service: SimTime,
+    /// I/O requests issued.
+    pub io_requests: u64,
+    /// Time its vCPUs were stalled by page faults: swap-ins (queueing + service) and
+    /// first-touch mapping.
+    pub fault_stall: SimTime,
+    /// Service part of `fault_stall` (swap device service and first-touch cost).
+    pub fault_service: SimTime,
+    /// First-touch (minor) faults.
+    pub minor_faults: u64,
+    /// Major faults (each one a swap-in).
+    pub major_faults: u64,
+    /// Times one of its vCPUs ran on a different pCPU than the time before.
+    pub migrations: u32,
+    /// Whether a lifecycle `stop` ended it before its work was done.
+    pub stopped: bool,
 }
 
 impl VmRecord {
@@ -50,9 +69,15 @@ impl VmRecord {
     pub fn turnaround(&self) -> SimTime {
         self.finish.saturating_sub(self.arrival)
     }
-    /// Turnaround − service: the textbook waiting time.
+    /// Turnaround − CPU service − I/O service − fault service: the textbook waiting time
+    /// when there is no I/O. It includes queueing at devices and slowdowns (SMT, NUMA,
+    /// translation, context switches, migrations). For a multi-vCPU VM the I/O and fault
+    /// service are summed over vCPUs, so this can undercount; it never goes below 0.
     pub fn wait(&self) -> SimTime {
-        self.turnaround().saturating_sub(self.service)
+        self.turnaround()
+            .saturating_sub(self.service)
+            .saturating_sub(self.io_service)
+            .saturating_sub(self.fault_service)
     }
     /// Turnaround / service (1 for a VM that never waited; `inf` for a zero-length VM that
     /// waited, 1 for one that did not).
@@ -76,6 +101,12 @@ pub enum SliceEnd {
     Quantum,
     /// A more urgent vCPU took the pCPU.
     Preempted,
+    /// The vCPU blocked on I/O or a page fault.
+    Blocked,
+    /// Its VM was paused.
+    Paused,
+    /// Its VM was stopped.
+    Stopped,
 }
 
 impl SliceEnd {
@@ -85,6 +116,9 @@ impl SliceEnd {
             SliceEnd::Finished => "finished",
             SliceEnd::Quantum => "quantum",
             SliceEnd::Preempted => "preempted",
+            SliceEnd::Blocked => "blocked",
+            SliceEnd::Paused => "paused",
+            SliceEnd::Stopped => "stopped",
         }
     }
 }
@@ -108,6 +142,52 @@ pub struct SliceRecord {
     pub end: SimTime,
     /// Why it ended.
     pub reason: SliceEnd,
+}
+
+/// The state of one physical device at a timeline sample.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct DeviceSample {
+    /// Index of the device in the host's list (the implicit swap device comes last).
+    pub device: u32,
+    /// `disk`, `nic` or `swap`.
+    pub kind: &'static str,
+    /// Channels serving a request now.
+    pub busy_channels: u32,
+    /// Requests waiting (not in service).
+    pub queue_length: u64,
+    /// Busy channel-time since the previous sample / (channels × interval).
+    pub utilization: f64,
+    /// Requests completed since the previous sample.
+    pub completed: u64,
+}
+
+/// One host's state at a timeline sample.
+#[derive(Clone, Debug, PartialEq, Default)]
+pub struct HostSample {
+    /// Sample time.
+    pub time: SimTime,
+    /// Host.
+    pub host: u32,
+    /// pCPUs busy at the sample instant.
+    pub busy_pcpus: u32,
+    /// Busy pCPU time since the previous sample / (pCPUs × interval).
+    pub cpu_utilization: f64,
+    /// vCPUs runnable but not running.
+    pub ready_vcpus: u64,
+    /// vCPUs blocked on I/O or a page fault.
+    pub blocked_vcpus: u64,
+    /// VMs admitted and not finished.
+    pub admitted_vms: u64,
+    /// VMs waiting for admission (cluster-wide).
+    pub queued_vms: u64,
+    /// Sum of the admitted VMs' working sets (MiB).
+    pub working_set_mib: u64,
+    /// Memory resident (MiB): working sets, scaled down when they exceed the host.
+    pub resident_mib: u64,
+    /// Swap-ins since the previous sample.
+    pub swap_ins: u64,
+    /// Devices, in order.
+    pub devices: Vec<DeviceSample>,
 }
 
 /// A step-by-step account of one scheduling decision (for teaching traces).
@@ -148,6 +228,8 @@ pub trait Observer {
     }
     /// A dispatch decision (only called when [`Observer::wants_decisions`] is true).
     fn on_decision(&mut self, _decision: &Decision) {}
+    /// A timeline sample of one host (only when the configuration asks for samples).
+    fn on_sample(&mut self, _sample: &HostSample) {}
 }
 
 /// A mutable reference observes as its target does (so `(&mut a, &mut b)` works).
@@ -169,6 +251,9 @@ impl<T: Observer + ?Sized> Observer for &mut T {
     }
     fn on_decision(&mut self, d: &Decision) {
         (**self).on_decision(d);
+    }
+    fn on_sample(&mut self, s: &HostSample) {
+        (**self).on_sample(s);
     }
 }
 
@@ -201,6 +286,10 @@ impl<A: Observer, B: Observer> Observer for (A, B) {
         self.0.on_decision(d);
         self.1.on_decision(d);
     }
+    fn on_sample(&mut self, s: &HostSample) {
+        self.0.on_sample(s);
+        self.1.on_sample(s);
+    }
 }
 
 /// Collects everything in memory (for tests and small runs).
@@ -216,6 +305,8 @@ pub struct Collect {
     pub rejected: Vec<u64>,
     /// Whether to keep decisions.
     pub keep_decisions: bool,
+    /// Timeline samples in order.
+    pub samples: Vec<HostSample>,
 }
 
 impl Observer for Collect {
@@ -236,5 +327,8 @@ impl Observer for Collect {
     }
     fn on_decision(&mut self, d: &Decision) {
         self.decisions.push(d.clone());
+    }
+    fn on_sample(&mut self, s: &HostSample) {
+        self.samples.push(s.clone());
     }
 }

@@ -54,6 +54,7 @@ fn case_strategy() -> impl Strategy<Value = Case> {
                         demand: SimTime::from_secs(burst),
                         estimate: SimTime::from_secs(est),
                         tenant: None,
+                        profile: Default::default(),
                     }
                 })
                 .collect();
@@ -133,7 +134,7 @@ proptest! {
         // One pCPU, all at t = 0, exact estimates: SJF minimises the mean wait.
         let vms: Vec<VmRequest> = bursts.iter().enumerate().map(|(i, &b)| VmRequest {
             id: i as u64, arrival: SimTime::ZERO, vcpus: 1, memory_mib: 0, priority: 0,
-            demand: SimTime::from_secs(b), estimate: SimTime::from_secs(b), tenant: None,
+            demand: SimTime::from_secs(b), estimate: SimTime::from_secs(b), tenant: None, profile: Default::default(),
         }).collect();
         let mean_wait = |policy: &str| {
             let mut c = Collect::default();

@@ -19,6 +19,7 @@ fn procs(table: &[(u64, u64, i32)]) -> Vec<VmRequest> {
             demand: SimTime::from_secs(b),
             estimate: SimTime::from_secs(b),
             tenant: None,
+            profile: Default::default(),
         })
         .collect();
     v.sort_by_key(|r| r.arrival);

@@ -62,6 +62,7 @@ pub fn poisson(
             demand: s,
             estimate: s,
             tenant: None,
+            profile: Default::default(),
         }
     })
 }

@@ -61,6 +61,7 @@ mod tests {
             demand: SimTime::from_secs(1),
             estimate: SimTime::from_secs(1),
             tenant: None,
+            profile: Default::default(),
         }
     }
 

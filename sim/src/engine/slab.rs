@@ -1,0 +1,58 @@
+//! A slab: a vector whose freed slots are reused, so its size is the peak in flight.
+
+#[derive(Debug)]
+pub(crate) struct Slab<T> {
+    items: Vec<Option<T>>,
+    free: Vec<u32>,
+}
+
+impl<T> Slab<T> {
+    pub(crate) fn new() -> Self {
+        Slab {
+            items: Vec::new(),
+            free: Vec::new(),
+        }
+    }
+
+    pub(crate) fn insert(&mut self, t: T) -> u32 {
+        match self.free.pop() {
+            Some(i) => {
+                self.items[i as usize] = Some(t);
+                i
+            }
+            None => {
+                self.items.push(Some(t));
+                (self.items.len() - 1) as u32
+            }
+        }
+    }
+
+    pub(crate) fn remove(&mut self, i: u32) -> Option<T> {
+        let t = self.items.get_mut(i as usize)?.take();
+        if t.is_some() {
+            self.free.push(i);
+        }
+        t
+    }
+
+    /// The item in slot `i`, if the slot is occupied.
+    #[inline]
+    pub(crate) fn try_get(&self, i: u32) -> Option<&T> {
+        self.items.get(i as usize).and_then(Option::as_ref)
+    }
+
+    /// The item in slot `i`. The engine only holds slots of live items.
+    #[inline]
+    pub(crate) fn get(&self, i: u32) -> &T {
+        self.items[i as usize]
+            .as_ref()
+            .expect("engine invariant: slab slot referenced after removal")
+    }
+
+    #[inline]
+    pub(crate) fn get_mut(&mut self, i: u32) -> &mut T {
+        self.items[i as usize]
+            .as_mut()
+            .expect("engine invariant: slab slot referenced after removal")
+    }
+}
