@@ -27,8 +27,8 @@ pub use engine::{RunStats, simulate};
 pub use error::SimError;
 pub use model::{
     AdmissionSpec, ClusterSpec, CpuSpec, DeviceKind, DeviceSpec, HeadOfLine, HostResources,
-    HostSpec, IoProfile, LifecycleAction, LifecycleEvent, Mapping, MemoryProfile, Placement,
-    SimConfig, VirtualDevice, VmProfile, VmRequest,
+    HostSpec, IoBursts, IoProfile, LifecycleAction, LifecycleEvent, Mapping, MemoryProfile,
+    Placement, SimConfig, VirtualDevice, VmProfile, VmRequest,
 };
 pub use observer::{
     DeviceSample, HostSample, NullObserver, Observer, SliceEnd, SliceRecord, VmRecord,

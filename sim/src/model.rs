@@ -37,14 +37,25 @@ pub struct VmProfile {
 /// Each vCPU alternates CPU bursts with I/O requests until its CPU work is done.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct IoProfile {
-    /// Mean CPU work between two I/O requests (bursts are exponential with this mean).
-    pub cpu_burst_mean: SimTime,
+    /// How the CPU work is cut into bursts, each followed by one request.
+    pub bursts: IoBursts,
     /// Mean request size in bytes (sizes are exponential with this mean; 0 = latency only).
     pub size_mean_bytes: f64,
     /// Which kind of device the requests go to.
     pub device: DeviceKind,
     /// How the device is presented to the guest (sets the VM-exit cost per request).
     pub virtual_device: VirtualDevice,
+}
+
+/// How a vCPU's CPU work is cut into bursts separated by I/O requests.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum IoBursts {
+    /// Exponential bursts with this mean CPU work; a request follows each burst that ends
+    /// before the work is done.
+    Exponential(SimTime),
+    /// Exactly this many requests per vCPU, the CPU work cut into `n + 1` equal bursts
+    /// (the last takes the rounding remainder).
+    Count(u32),
 }
 
 /// A working set touched while the VM computes.

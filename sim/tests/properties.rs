@@ -2,7 +2,11 @@
 
 use proptest::prelude::*;
 use sim::observer::Collect;
-use sim::{HeadOfLine, HostSpec, Placement, SimConfig, SimTime, VmRequest, simulate};
+use sim::{
+    DeviceKind, DeviceSpec, HeadOfLine, HostSpec, IoBursts, IoProfile, LifecycleAction,
+    LifecycleEvent, Mapping, MemoryProfile, Placement, SimConfig, SimTime, VirtualDevice,
+    VmRequest, simulate,
+};
 
 const CPU: [&str; 6] = [
     "fcfs",
@@ -142,5 +146,142 @@ proptest! {
             c.vms.iter().map(|r| r.wait().nanos() as f64).sum::<f64>() / c.vms.len() as f64
         };
         prop_assert!(mean_wait("sjf") <= mean_wait("fcfs"));
+    }
+}
+
+/// Resource-model settings layered on a base case: devices and I/O, paging, SMT, NUMA,
+/// translation overhead, pinning, migrations and lifecycle events.
+fn rich_case_strategy() -> impl Strategy<Value = (Case, bool)> {
+    (
+        case_strategy(),
+        prop::collection::vec((0u32..4, any::<bool>(), 0u64..4, 0usize..3), 25),
+        (1u32..3, 0u32..3, any::<bool>(), any::<bool>(), 0u64..3),
+        prop::collection::vec((0u64..30, 0u64..25, 0usize..3), 0..4),
+    )
+        .prop_map(
+            |(mut case, profiles, (tpc, nodes, pinned, overhead, mig), events)| {
+                for (vm, &(ios, paging, ws_gib, dev)) in case.vms.iter_mut().zip(&profiles) {
+                    if ios > 0 {
+                        vm.profile.io = Some(IoProfile {
+                            bursts: if ios == 3 {
+                                IoBursts::Exponential(SimTime::from_millis(700))
+                            } else {
+                                IoBursts::Count(ios)
+                            },
+                            size_mean_bytes: 1e6,
+                            device: DeviceKind::Disk,
+                            virtual_device: [
+                                VirtualDevice::Emulated,
+                                VirtualDevice::Virtio,
+                                VirtualDevice::Passthrough,
+                            ][dev],
+                        });
+                    }
+                    if paging {
+                        vm.profile.memory = Some(MemoryProfile {
+                            working_set_mib: ws_gib * 1024,
+                            touches_per_ms: 0.05,
+                        });
+                    }
+                }
+                for h in &mut case.cfg.cluster.hosts {
+                    h.memory_overcommit = 2.0;
+                    let r = &mut h.resources;
+                    r.devices = vec![DeviceSpec {
+                        kind: DeviceKind::Disk,
+                        bandwidth_bytes_per_s: 2e6,
+                        latency: SimTime::from_millis(100),
+                        channels: 1,
+                    }];
+                    r.threads_per_core = tpc;
+                    r.smt_slowdown = 0.3;
+                    r.numa_nodes = nodes.max(1);
+                    r.numa_remote_slowdown = 0.2;
+                    r.first_touch = SimTime::from_micros(u64::from(overhead) * 10);
+                    r.exit_cost = SimTime::from_millis(u64::from(overhead) * 5);
+                    r.translation_overhead = if overhead { 0.05 } else { 0.0 };
+                }
+                case.cfg.cpu.mapping = if pinned {
+                    Mapping::Pinned
+                } else {
+                    Mapping::Floating
+                };
+                case.cfg.cpu.migration = SimTime::from_millis(50 * mig);
+                let n = case.vms.len() as u64;
+                let any_stop = events.iter().any(|e| e.2 == 2);
+                case.cfg.events = events
+                    .into_iter()
+                    .map(|(at, vm, a)| LifecycleEvent {
+                        at: SimTime::from_millis(at * 500),
+                        vm: vm % (n + 1),
+                        action: [
+                            LifecycleAction::Pause,
+                            LifecycleAction::Resume,
+                            LifecycleAction::Stop,
+                        ][a],
+                    })
+                    .collect();
+                // A pause without a later resume would never end: add a resume for each.
+                let resumes: Vec<LifecycleEvent> = case
+                    .cfg
+                    .events
+                    .iter()
+                    .filter(|e| e.action == LifecycleAction::Pause)
+                    .map(|e| LifecycleEvent {
+                        at: e.at.saturating_add(SimTime::from_secs(3)),
+                        vm: e.vm,
+                        action: LifecycleAction::Resume,
+                    })
+                    .collect();
+                case.cfg.events.extend(resumes);
+                case.cfg.timeline_interval = Some(SimTime::from_millis(700));
+                (case, any_stop)
+            },
+        )
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    #[test]
+    fn resource_model_invariants_hold((case, any_stop) in rich_case_strategy()) {
+        let mut c = Collect::default();
+        let stats = simulate(&case.cfg, case.vms.clone(), &mut c).unwrap();
+        prop_assert_eq!(stats.finished + stats.rejected, case.vms.len() as u64);
+        for r in &c.vms {
+            prop_assert!(r.arrival <= r.admission && r.admission <= r.first_run);
+            prop_assert!(r.first_run <= r.finish && r.finish <= stats.makespan);
+            if !r.stopped {
+                prop_assert!(r.turnaround() >= r.service);
+            }
+        }
+        let mut per_pcpu = std::collections::BTreeMap::<(u32, u32), Vec<(SimTime, SimTime)>>::new();
+        for s in &c.slices {
+            prop_assert!(s.dispatch <= s.start && s.start <= s.end);
+            per_pcpu.entry((s.host, s.pcpu)).or_default().push((s.dispatch, s.end));
+        }
+        for v in per_pcpu.values_mut() {
+            v.sort();
+            for w in v.windows(2) {
+                prop_assert!(w[0].1 <= w[1].0, "overlap on a pCPU: {:?}", w);
+            }
+        }
+        let demand: u128 = c.vms.iter().map(|r| u128::from(r.service.nanos()) * u128::from(r.vcpus)).sum();
+        if any_stop {
+            prop_assert!(stats.work_ns <= demand);
+        } else {
+            prop_assert_eq!(stats.work_ns, demand);
+        }
+        let slice_busy: u128 = c.slices.iter().map(|s| u128::from(s.end.nanos() - s.dispatch.nanos())).sum();
+        prop_assert_eq!(stats.busy_ns, slice_busy);
+        prop_assert!(stats.busy_ns >= stats.work_ns + stats.overhead_ns);
+        let total: u128 = c.vms.iter().map(|r| u128::from(r.turnaround().nanos())).sum();
+        prop_assert_eq!(stats.vm_time_area_ns, total);
+        let ios: u64 = c.vms.iter().map(|r| r.io_requests).sum();
+        prop_assert_eq!(ios, stats.io_requests);
+        for s in &c.samples {
+            prop_assert!(s.cpu_utilization >= 0.0 && s.cpu_utilization <= 1.0 + 1e-9);
+            prop_assert!(s.resident_mib <= s.working_set_mib);
+        }
     }
 }

@@ -26,7 +26,7 @@ use rand_distr::{Distribution, Exp1};
 use crate::error::SimError;
 use crate::event::EventQueue;
 use crate::model::{
-    HeadOfLine, LifecycleAction, LifecycleEvent, Mapping, Placement, SimConfig, VmRequest,
+    HeadOfLine, IoBursts, LifecycleAction, LifecycleEvent, Mapping, Placement, SimConfig, VmRequest,
 };
 use crate::observer::{
     Decision, DeviceSample, HostSample, Observer, SliceEnd, SliceRecord, VmRecord,
@@ -148,8 +148,12 @@ struct QueueEntry {
 enum VcpuState {
     Ready,
     Running,
-    Blocked { fault: bool },
+    Blocked {
+        fault: bool,
+    },
     Paused,
+    /// Its work is done; the slot is freed when the whole VM finishes.
+    Done,
 }
 
 #[derive(Clone, Debug)]
@@ -188,6 +192,8 @@ struct Vcpu {
     remaining: u64,
     /// Guest work until the next I/O request (`NO_LIMIT` without I/O).
     burst_left: u64,
+    /// I/O requests still to issue (`u32::MAX` for exponential bursts).
+    io_left: u32,
     /// Guest work until the next major fault (`NO_LIMIT` when none is due); redrawn at
     /// every dispatch.
     fault_in: u64,
@@ -859,7 +865,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             touch_per_vcpu = cost / u64::from(vcpus);
             touch_extra = cost % u64::from(vcpus);
         }
-        let io_burst_mean = vm.req.profile.io.map(|io| io.cpu_burst_mean.nanos());
+        let io_bursts = vm.req.profile.io.map(|io| io.bursts);
         let paused = vm.paused;
         let mut prev = NONE;
         for index in (0..vcpus).rev() {
@@ -883,9 +889,12 @@ impl<'a, O: Observer> Engine<'a, O> {
                     best
                 }
             };
-            let burst_left = match io_burst_mean {
-                Some(mean) => draw_exp(&mut self.rng_io, mean),
-                None => NO_LIMIT,
+            let (burst_left, io_left) = match io_bursts {
+                Some(IoBursts::Exponential(mean)) => {
+                    (draw_exp(&mut self.rng_io, mean.nanos()), u32::MAX)
+                }
+                Some(IoBursts::Count(n)) if n > 0 => (demand / (u64::from(n) + 1), n),
+                _ => (NO_LIMIT, 0),
             };
             let v = self.vcpus.insert(Vcpu {
                 vm: slot,
@@ -899,6 +908,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 },
                 remaining: demand,
                 burst_left,
+                io_left,
                 fault_in: NO_LIMIT,
                 overhead_left: touch_per_vcpu + if index == 0 { touch_extra } else { 0 },
                 attained: 0,
@@ -912,6 +922,9 @@ impl<'a, O: Observer> Engine<'a, O> {
             prev = v;
         }
         self.vms.get_mut(slot).first_vcpu = prev;
+        if self.vms.get(slot).req.profile.memory.is_some() {
+            self.repage(h)?;
+        }
         if paused {
             return Ok(());
         }
@@ -1143,20 +1156,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         // 1 − f; misses form a Poisson process in CPU work (redrawn at every dispatch,
         // which the memorylessness of the exponential allows).
         let vm_slot = self.vcpus.get(v).vm;
-        let memory = self.vms.get(vm_slot).req.profile.memory;
-        let fault_in = match memory {
-            Some(m) if m.touches_per_ms > 0.0 => {
-                let miss = 1.0 - self.hosts[h as usize].resident_fraction();
-                if miss > 0.0 {
-                    let per_ns = m.touches_per_ms / 1e6 * miss;
-                    let x: f64 = Exp1.sample(&mut self.rng_paging);
-                    ((x / per_ns).ceil().min(NO_LIMIT as f64 / 2.0) as u64).max(1)
-                } else {
-                    NO_LIMIT
-                }
-            }
-            _ => NO_LIMIT,
-        };
+        let fault_in = self.draw_fault_in(h, vm_slot);
         let rate = self.rate(h, p, v);
         let (cs, mig) = {
             let pcpu = &self.hosts[h as usize].pcpus[p as usize];
@@ -1205,6 +1205,48 @@ impl<'a, O: Observer> Engine<'a, O> {
         self.plan_segment(h, p, start, rate)?;
         if self.hosts[h as usize].threads_per_core > 1 {
             self.retime_siblings(h, p)?;
+        }
+        Ok(())
+    }
+
+    /// Guest work until the next major fault of a vCPU of `vm_slot` on host `h`: with
+    /// resident fraction f < 1, each touch misses with probability 1 − f, so misses form a
+    /// Poisson process in CPU work. Redrawn at every dispatch and whenever f changes, which
+    /// the memorylessness of the exponential allows.
+    fn draw_fault_in(&mut self, h: u32, vm_slot: u32) -> u64 {
+        match self.vms.get(vm_slot).req.profile.memory {
+            Some(m) if m.touches_per_ms > 0.0 => {
+                let miss = 1.0 - self.hosts[h as usize].resident_fraction();
+                if miss > 0.0 {
+                    let per_ns = m.touches_per_ms / 1e6 * miss;
+                    let x: f64 = Exp1.sample(&mut self.rng_paging);
+                    ((x / per_ns).ceil().min(NO_LIMIT as f64 / 2.0) as u64).max(1)
+                } else {
+                    NO_LIMIT
+                }
+            }
+            _ => NO_LIMIT,
+        }
+    }
+
+    /// The host's resident fraction changed: redraw the time to the next fault of every
+    /// running vCPU that touches memory, and re-plan its slice.
+    fn repage(&mut self, h: u32) -> Result<(), SimError> {
+        for p in 0..self.hosts[h as usize].pcpus.len() as u32 {
+            let v = self.hosts[h as usize].pcpus[p as usize].running;
+            if v == NONE {
+                continue;
+            }
+            let vm_slot = self.vcpus.get(v).vm;
+            if self.vms.get(vm_slot).req.profile.memory.is_none() {
+                continue;
+            }
+            self.settle_segment(h, p);
+            let fault_in = self.draw_fault_in(h, vm_slot);
+            self.vcpus.get_mut(v).fault_in = fault_in;
+            let pc = &self.hosts[h as usize].pcpus[p as usize];
+            let (from, rate) = (self.now.max(pc.seg_start), pc.rate);
+            self.plan_segment(h, p, from, rate)?;
         }
         Ok(())
     }
@@ -1407,13 +1449,24 @@ impl<'a, O: Observer> Engine<'a, O> {
             self.stats.io_requests += 1;
         }
         let io = vm.req.profile.io;
+        let vm_demand = vm.req.demand.nanos();
         let vcpu = self.vcpus.get_mut(v);
         vcpu.blocked_since = now;
         if fault {
             vcpu.fault_in = NO_LIMIT;
         } else if let Some(io) = io {
             // The next burst, and the VM exits this request costs, paid when it resumes.
-            vcpu.burst_left = draw_exp(&mut self.rng_io, io.cpu_burst_mean.nanos());
+            vcpu.burst_left = match io.bursts {
+                IoBursts::Exponential(mean) => draw_exp(&mut self.rng_io, mean.nanos()),
+                IoBursts::Count(n) => {
+                    vcpu.io_left = vcpu.io_left.saturating_sub(1);
+                    if vcpu.io_left == 0 {
+                        NO_LIMIT
+                    } else {
+                        vcpu.remaining.min(vm_demand / (u64::from(n) + 1))
+                    }
+                }
+            };
             vcpu.overhead_left = vcpu
                 .overhead_left
                 .saturating_add(io.virtual_device.exits().saturating_mul(host.exit_cost));
@@ -1531,15 +1584,17 @@ impl<'a, O: Observer> Engine<'a, O> {
                                 eng.stats.preemptions += 1;
                             }
                             VcpuState::Blocked { .. } => eng.hosts[h as usize].blocked -= 1,
-                            _ => {}
+                            VcpuState::Done => return Ok(()),
+                            VcpuState::Ready | VcpuState::Paused => {}
                         }
                         eng.set_state(v, VcpuState::Paused);
                         Ok(())
                     })?;
                     // Finish the VM now: every vCPU counts as done.
+                    // (When the last live vCPU finishes, every slot is freed: stop there.)
                     let mut v = self.vms.get(slot).first_vcpu;
-                    while v != NONE {
-                        let next = self.vcpus.get(v).next;
+                    while let Some(vcpu) = self.vcpus.try_get(v) {
+                        let next = vcpu.next;
                         self.vcpu_finished(v);
                         v = next;
                     }
@@ -1580,7 +1635,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             }
             VcpuState::Ready => self.set_state(v, VcpuState::Paused),
             // Blocked vCPUs become paused when their request completes.
-            VcpuState::Blocked { .. } | VcpuState::Paused => {}
+            VcpuState::Blocked { .. } | VcpuState::Paused | VcpuState::Done => {}
         }
         Ok(())
     }
@@ -1588,20 +1643,30 @@ impl<'a, O: Observer> Engine<'a, O> {
     // ----- completion -------------------------------------------------------------------
 
     fn vcpu_finished(&mut self, v: u32) {
-        let Some(vcpu) = self.vcpus.remove(v) else {
+        let Some(vcpu) = self.vcpus.try_get(v) else {
             return;
         };
-        let vm = self.vms.get_mut(vcpu.vm);
+        if vcpu.state == VcpuState::Done {
+            return;
+        }
+        let (vm_slot, pin) = (vcpu.vm, vcpu.pin);
+        self.set_state(v, VcpuState::Done);
+        let vm = self.vms.get_mut(vm_slot);
         vm.vcpus_left -= 1;
-        if vcpu.pin != NONE
+        if pin != NONE
             && let Some(host) = self.hosts.get_mut(vm.host as usize)
         {
-            host.pcpus[vcpu.pin as usize].pinned -= 1;
+            host.pcpus[pin as usize].pinned -= 1;
         }
         if vm.vcpus_left > 0 {
             return;
         }
-        self.finish_vm(vcpu.vm);
+        // Free the VM's vCPU slots, then the VM.
+        let mut v = vm.first_vcpu;
+        while v != NONE {
+            v = self.vcpus.remove(v).map_or(NONE, |x| x.next);
+        }
+        self.finish_vm(vm_slot);
     }
 
     fn finish_vm(&mut self, slot: u32) {
@@ -1618,6 +1683,8 @@ impl<'a, O: Observer> Engine<'a, O> {
             }
             if let Some(m) = vm.req.profile.memory {
                 host.working_set_mib = host.working_set_mib.saturating_sub(m.working_set_mib);
+                // Re-planning only fails on scheduling into the past, which cannot happen.
+                let _ = self.repage(vm.host);
             }
         }
         self.admission_dirty = true;
@@ -1637,11 +1704,15 @@ impl<'a, O: Observer> Engine<'a, O> {
             } else {
                 vm.admission
             },
-            first_run: vm.first_run.unwrap_or(if vm.host == NONE {
-                self.now
-            } else {
-                vm.admission
-            }),
+            // (A VM stopped during its first context switch never ran: first run = finish.)
+            first_run: vm
+                .first_run
+                .unwrap_or(if vm.host == NONE {
+                    self.now
+                } else {
+                    vm.admission
+                })
+                .min(self.now),
             finish: self.now,
             service: r.demand,
             estimate: r.estimate,
