@@ -39,6 +39,9 @@ pub struct Common {
     /// Also write slices.csv (one row per CPU slice; for small runs).
     #[arg(long)]
     slices: bool,
+    /// Do not draw plots next to the CSV files.
+    #[arg(long)]
+    pub no_plots: bool,
 }
 
 /// `vmsched compare`.
@@ -126,6 +129,8 @@ fn load_scenario(path: Option<&Path>) -> Result<Scenario> {
 struct RunOutput {
     summary: RunSummary,
     rejected_examples: Vec<(u64, String)>,
+    /// What a trace reader read and skipped (`None` for a synthetic workload).
+    trace: Option<workloads::trace::TraceReport>,
 }
 
 /// Counts rejected VMs and keeps the first few reasons.
@@ -152,8 +157,7 @@ fn execute(
         scenario.run.replications = r;
     }
     if let Some(v) = c.vms {
-        scenario.run.vms = v;
-        scenario.run.warmup_vms = scenario.run.warmup_vms.min(v / 10);
+        scenario.set_vms(v);
     }
     scenario.validate()?;
     fs::create_dir_all(&c.out).with_context(|| format!("cannot create {}", c.out.display()))?;
@@ -173,8 +177,8 @@ fn execute(
         .map(|l| format!(", offered load {:.1} %", 100.0 * l))
         .unwrap_or_default();
     eprintln!(
-        "{} VMs × {} replication(s) × {} policies{load}, seed {}",
-        scenario.run.vms,
+        "{} × {} replication(s) × {} policies{load}, seed {}",
+        scenario.describe_workload(),
         reps,
         pairs.len(),
         scenario.run.seed
@@ -200,8 +204,12 @@ fn execute(
     let mut by_policy: Vec<Vec<RunSummary>> = vec![Vec::new(); pairs.len()];
     let mut rejected = 0;
     let mut rejected_examples = Vec::new();
+    let mut trace_report = None;
     for ((p, _), out) in jobs.iter().zip(outputs) {
         let out = out?;
+        if trace_report.is_none() {
+            trace_report = out.trace;
+        }
         rejected += out.summary.stats.rejected;
         if rejected_examples.is_empty() {
             rejected_examples = out.rejected_examples;
@@ -241,11 +249,17 @@ fn execute(
     if pairs.len() == 1 || scenario_has_classes(&rows) {
         println!("{}", reports::per_class_table(&rows));
     }
+    if let Some(t) = trace_report {
+        eprintln!("trace {t}");
+    }
     if rejected > 0 {
         eprintln!("warning: {rejected} VM(s) rejected (no host could ever hold them), e.g.:");
         for (id, why) in rejected_examples {
             eprintln!("  VM {id}: {why}");
         }
+    }
+    if !c.no_plots {
+        crate::report::plots(&c.out)?;
     }
     eprintln!("results in {}", c.out.display());
     Ok(())
@@ -270,7 +284,7 @@ fn run_one(
     let mut sc = scenario.clone();
     sc.set_policy(&pair.admission, &pair.cpu);
     let config = sc.sim_config()?;
-    let workload = sc.workload(replication)?;
+    let mut workload = sc.workload(replication)?;
     let mut metrics = Metrics::new();
     let mut rejections = Rejections::default();
     let mut vms = if c.no_vms {
@@ -293,9 +307,10 @@ fn run_one(
             OptionObserver(slices.as_mut()),
         );
         let mut obs = ((&mut metrics, &mut rejections), &mut files);
-        sim::simulate(&config, workload, &mut obs)
+        sim::simulate(&config, workload.by_ref(), &mut obs)
             .with_context(|| format!("policy {}, replication {replication}", pair.label))?
     };
+    let trace = workload.finish()?;
     if let Some(w) = vms {
         w.finish()?;
     }
@@ -305,6 +320,7 @@ fn run_one(
     Ok(RunOutput {
         summary: metrics.summary(&stats),
         rejected_examples: rejections.0,
+        trace,
     })
 }
 

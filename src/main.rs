@@ -3,8 +3,16 @@
 #![forbid(unsafe_code)]
 
 mod bench;
+mod capacity;
+mod capacity_plot;
 mod compare;
+mod exercise;
+mod grid;
+mod report;
+mod sweep;
 mod textbook;
+mod trace_cmd;
+mod validate_cmd;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -34,6 +42,27 @@ enum Command {
     Scenario,
     /// Measure the engine's speed on M/M/c (events per second, peak memory).
     Bench(bench::BenchArgs),
+    /// Build a self-contained report.html (plots, tables, scenario) from a results folder.
+    Report(report::ReportArgs),
+    /// A fresh scheduling exercise for a student (same seed, same exercise); --answer solves it.
+    Exercise(exercise::ExerciseArgs),
+    /// Run a grid of scenario parameters × policies × replications in parallel (resumable,
+    /// shardable) and write sweep.csv with means and 95 % confidence intervals.
+    Sweep(sweep::SweepArgs),
+    /// Combine the folders of a sharded sweep into one sweep.csv.
+    Merge(sweep::MergeArgs),
+    /// Find the smallest host count (or other integer key) that meets an SLO, per policy
+    /// and load level, by bisection.
+    Capacity(capacity::CapacityArgs),
+    /// Real traces (SWF, Alibaba, Azure, CSV): `trace stats FILE` summarises one,
+    /// `trace fit FILE --out scenario.toml` fits a synthetic model of it.
+    Trace(trace_cmd::TraceArgs),
+    /// Measure this host's KVM (loop rate, exit, first-touch, switch, kick, VM create/destroy,
+    /// device costs) into profile.toml. Exit status 2 when KVM is not available.
+    Calibrate(validate_cmd::CalibrateArgs),
+    /// Replay a scenario on real KVM vCPUs and compare with the simulator: validation.csv and
+    /// a summary. Exit status 2 when KVM is not available.
+    Validate(validate_cmd::ValidateArgs),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +80,14 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::Bench(a) => bench::bench(a),
+        Command::Report(a) => report::report(a),
+        Command::Exercise(a) => exercise::exercise(a),
+        Command::Calibrate(a) => validate_cmd::calibrate(a),
+        Command::Validate(a) => validate_cmd::validate(a),
+        Command::Sweep(a) => sweep::sweep(a),
+        Command::Merge(a) => sweep::merge(a),
+        Command::Capacity(a) => capacity::capacity(a),
+        Command::Trace(a) => trace_cmd::trace(a),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,8 +1,8 @@
 //! `vmsched textbook`: the classic process-scheduling exercises, solved exactly.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use anyhow::{Result, bail};
+use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use sim::observer::Collect;
 use sim::{SimConfig, SimTime};
@@ -26,6 +26,13 @@ pub struct TextbookArgs {
     /// Output: the Gantt chart and table, or the per-process result as CSV.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     format: Format,
+    /// Print every scheduling decision in plain words (time, events, ready processes,
+    /// the choice and the reason) before the chart.
+    #[arg(long)]
+    trace: bool,
+    /// Also draw the Gantt chart as a picture for slides: SVG, or PNG if FILE ends in .png.
+    #[arg(long, value_name = "FILE")]
+    svg: Option<PathBuf>,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
@@ -69,7 +76,10 @@ pub fn textbook(args: TextbookArgs) -> Result<()> {
     };
     let mut config = SimConfig::textbook(&policy, quantum);
     config.cpu.context_switch = units(args.context_switch, "--context-switch")?;
-    let mut collected = Collect::default();
+    let mut collected = Collect {
+        keep_decisions: args.trace,
+        ..Collect::default()
+    };
     sim::simulate(&config, Process::to_vm_requests(&table), &mut collected)?;
     let names = |id: u64| {
         table
@@ -78,6 +88,17 @@ pub fn textbook(args: TextbookArgs) -> Result<()> {
     };
     let mut records = collected.vms;
     records.sort_by_key(|r| r.id);
+    let title = format!("{name} under {policy}");
+    if let Some(path) = &args.svg {
+        write_picture(path, &title, &collected.slices, &names)?;
+    }
+    if args.trace {
+        print!(
+            "{}",
+            trace(&policy, &table, &collected.slices, &collected.decisions)
+        );
+        println!();
+    }
     match args.format {
         Format::Csv => print!("{}", reports::process_csv(&records, &names)),
         Format::Text => {
@@ -91,6 +112,47 @@ pub fn textbook(args: TextbookArgs) -> Result<()> {
             print!("{}", reports::process_table(&records, &names));
         }
     }
+    Ok(())
+}
+
+/// The plain-words trace of a textbook run.
+pub(crate) fn trace(
+    policy: &str,
+    table: &[Process],
+    slices: &[sim::SliceRecord],
+    decisions: &[sim::observer::Decision],
+) -> String {
+    let t: Vec<reports::trace::TraceProcess> = table
+        .iter()
+        .map(|p| reports::trace::TraceProcess {
+            name: p.name.clone(),
+            arrival: p.arrival,
+            burst: p.burst,
+            priority: p.priority,
+        })
+        .collect();
+    reports::trace::trace_text(policy, &t, slices, decisions)
+}
+
+/// Writes the Gantt chart of `slices` to `path`: PNG if it ends in `.png`, else SVG.
+pub(crate) fn write_picture(
+    path: &Path,
+    title: &str,
+    slices: &[sim::SliceRecord],
+    names: &dyn Fn(u64) -> String,
+) -> Result<()> {
+    let data = reports::plots::gantt_from_slices(title, slices, names);
+    let png = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+    let bytes = if png {
+        reports::plots::gantt_png(data)?
+    } else {
+        reports::plots::gantt_svg(data)?.into_bytes()
+    };
+    reports::write_atomic(path, &bytes)
+        .with_context(|| format!("cannot write the Gantt chart to {}", path.display()))?;
+    eprintln!("Gantt chart written to {}", path.display());
     Ok(())
 }
 

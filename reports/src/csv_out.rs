@@ -739,6 +739,7 @@ mod tests {
             ready_wait: s(first_run - arrival),
             preemptions: 0,
             warmup: false,
+            ..Default::default()
         }
     }
 

@@ -51,6 +51,33 @@ pub enum ReportError {
         #[source]
         source: Box<toml::de::Error>,
     },
+    /// An input file of a results folder (`vms.csv`, `slices.csv`, `summary.csv`) cannot be
+    /// read or has an unexpected content.
+    #[error("{}{}: {message}", path.display(), line.map(|l| format!(":{l}")).unwrap_or_default())]
+    Input {
+        /// The file read.
+        path: PathBuf,
+        /// The line, when known.
+        line: Option<u64>,
+        /// What is wrong, e.g. "missing column `wait_s`".
+        message: String,
+    },
+    /// A folder is not a results folder (no `run.toml`).
+    #[error("{} is not a vmsched results folder: {message}", dir.display())]
+    NotResults {
+        /// The folder.
+        dir: PathBuf,
+        /// Why, and what to do.
+        message: String,
+    },
+    /// Drawing a plot failed.
+    #[error("cannot draw {}: {message}", path.display())]
+    Plot {
+        /// The plot file being drawn.
+        path: PathBuf,
+        /// The drawing library's message.
+        message: String,
+    },
 }
 
 impl ReportError {
@@ -59,6 +86,21 @@ impl ReportError {
             path: path.to_path_buf(),
             op,
             source,
+        }
+    }
+
+    pub(crate) fn input(path: &Path, line: Option<u64>, message: impl Into<String>) -> ReportError {
+        ReportError::Input {
+            path: path.to_path_buf(),
+            line,
+            message: message.into(),
+        }
+    }
+
+    pub(crate) fn plot(path: &Path, message: impl std::fmt::Display) -> ReportError {
+        ReportError::Plot {
+            path: path.to_path_buf(),
+            message: message.to_string(),
         }
     }
 

@@ -26,7 +26,7 @@ use sim::{SimTime, SliceRecord, VmRecord};
 pub const DEFAULT_GANTT_WIDTH: usize = 56;
 
 /// Seconds rounded to the millisecond: `24`, `2.5`, `0.125`.
-fn short_secs(t: SimTime) -> String {
+pub(crate) fn short_secs(t: SimTime) -> String {
     let ms = (u128::from(t.nanos()) + 500_000) / 1_000_000;
     let (whole, frac) = (ms / 1000, ms % 1000);
     if frac == 0 {
@@ -380,6 +380,7 @@ mod tests {
             ready_wait: s(first),
             preemptions: 0,
             warmup: false,
+            ..Default::default()
         };
         // Given in finishing order reversed, to check the id sort.
         vec![rec(3, 27, 30, 3), rec(1, 0, 24, 24), rec(2, 24, 27, 3)]

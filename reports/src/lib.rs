@@ -7,6 +7,10 @@
 //!   confidence intervals) and `run.toml`.
 //! - [`table`]: the policy comparison tables printed by `vmsched compare`.
 //! - [`gantt`]: ASCII Gantt charts and per-process tables for small textbook runs.
+//! - [`plots`]: SVG and PNG plots of a results folder (wait CDF, box plots, occupancy over
+//!   time, mean wait with confidence intervals, Gantt charts), with a bundled font.
+//! - [`html`]: the self-contained `report.html` of a results folder.
+//! - [`trace`]: scheduling decisions told in plain words, for teaching.
 //!
 //! All errors are [`ReportError`], whose messages name the file concerned.
 #![forbid(unsafe_code)]
@@ -16,7 +20,10 @@ pub mod atomic;
 pub mod csv_out;
 pub mod error;
 pub mod gantt;
+pub mod html;
+pub mod plots;
 pub mod table;
+pub mod trace;
 
 pub use atomic::{AtomicFile, write_atomic};
 pub use csv_out::{

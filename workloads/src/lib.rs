@@ -4,7 +4,12 @@
 //!   errors that name the file, the line and the key;
 //! * [`generator`] — the stream of [`sim::VmRequest`]s a scenario's `[workload]` describes;
 //! * [`dist`] — service-time distributions and weighted choices;
-//! * [`textbook`] — the classic CPU-scheduling examples by name, and process tables in CSV.
+//! * [`textbook`] — the classic CPU-scheduling examples by name, and process tables in CSV;
+//! * [`trace`] — real traces (SWF, Alibaba, Azure, plain CSV) streamed as VM requests, node
+//!   lists, and one-pass trace statistics;
+//! * [`fit`] — fitting arrival and service models to a trace and writing them as a
+//!   scenario;
+//! * [`workload`] — the stream a scenario produces, synthetic or from a trace.
 //!
 //! Every random quantity is drawn from its own named stream (`sim::rng::stream`), so a
 //! workload is a pure function of (scenario, seed, replication).
@@ -27,11 +32,16 @@
 
 pub mod dist;
 mod error;
+pub mod fit;
 pub mod generator;
+pub mod resources;
 pub mod scenario;
 mod spans;
 pub mod textbook;
+pub mod trace;
+pub mod workload;
 
 pub use error::Error;
 pub use generator::Generator;
 pub use scenario::Scenario;
+pub use workload::Workload;

@@ -8,8 +8,15 @@
 //! [admission]  # policy (default "fcfs"), aging_per_s (default 0), head_of_line = "strict" | "skip"
 //! [cpu]        # policy (default "fcfs"), quantum_ms (default 100), context_switch_us (default 0)
 //! [workload]   # arrival (required), vcpus (default 1), memory_gib (default 0), service (required),
-//!              # priority (default 0), estimate (default "exact")
+//!              # priority (default 0), estimate (default "exact"), load_scale (default 1)
+//!              # — or trace = { format, path, … } instead of arrival and service
 //! ```
+//!
+//! A trace workload (`[workload] trace = { format = "swf", path = "…" }`, see
+//! [`crate::trace::TraceSpec`]) streams VMs from a file instead of drawing them; its paths
+//! are relative to the scenario file. `[cluster] node_list = "nodes.csv"` adds the hosts of
+//! a node list (see [`crate::trace::nodes`]) after the `[[hosts]]` groups, which may then
+//! be left out.
 //!
 //! See `examples/default.toml` in this crate ([`Scenario::builtin_default_toml`]) for a
 //! complete file. Unknown keys are errors, and every error names the file, the line and the
@@ -21,20 +28,24 @@
 
 use std::fmt;
 use std::marker::PhantomData;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use serde::de::{self, MapAccess, Visitor};
 use serde::ser::SerializeStruct;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use sim::policy::{self, AdmissionParams};
 use sim::{
-    AdmissionSpec, ClusterSpec, CpuSpec, HeadOfLine, HostSpec, Placement, SimConfig, SimTime,
+    AdmissionSpec, ClusterSpec, CpuSpec, HeadOfLine, HostResources, HostSpec, Mapping, Placement,
+    SimConfig, SimTime,
 };
 
 use crate::dist::{Choice, ServiceDist, check_non_negative, check_positive};
 use crate::error::Error;
 use crate::generator::Generator;
+use crate::resources::{self, DeviceSettings, EventSettings, IoSettings, MemorySettings};
 use crate::spans::Doc;
+use crate::trace::TraceSpec;
+use crate::workload::Workload;
 
 /// The most hosts a scenario may expand to (`Σ count`): a guard against a typo allocating
 /// the machine's memory away.
@@ -68,6 +79,24 @@ pub struct Scenario {
     pub cpu: CpuSettings,
     /// `[workload]`: the VM stream.
     pub workload: WorkloadSpec,
+    /// `[[events]]`: lifecycle events (pause, resume, stop) at given times.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub events: Vec<EventSettings>,
+    /// The folder relative paths (traces, node lists) are taken from: the scenario file's
+    /// folder when it was loaded from a file, else the current folder.
+    #[serde(skip)]
+    base_dir: BaseDir,
+}
+
+/// A folder that never makes two scenarios unequal (where a scenario was read from is
+/// not part of what it says).
+#[derive(Clone, Debug, Default)]
+struct BaseDir(Option<PathBuf>);
+
+impl PartialEq for BaseDir {
+    fn eq(&self, _: &BaseDir) -> bool {
+        true
+    }
 }
 
 /// `[run]`.
@@ -83,6 +112,9 @@ pub struct RunSettings {
     pub warmup_vms: u64,
     /// Number of independent replications (default 1, ≥ 1).
     pub replications: u64,
+    /// Interval of `timeline.csv` samples in seconds (default none: no timeline).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timeline_s: Option<f64>,
 }
 
 impl Default for RunSettings {
@@ -92,6 +124,7 @@ impl Default for RunSettings {
             vms: 10_000,
             warmup_vms: 0,
             replications: 1,
+            timeline_s: None,
         }
     }
 }
@@ -113,6 +146,80 @@ pub struct HostGroup {
     /// VM memory admitted per unit of host memory (default 1.0).
     #[serde(default)]
     pub memory_overcommit: Overcommit,
+    /// Hardware threads per core (default 1: no SMT).
+    #[serde(default = "one_u32", skip_serializing_if = "is_one_u32")]
+    pub threads_per_core: u32,
+    /// Each thread runs at `1 − smt_slowdown` of full speed while its sibling is busy
+    /// (default 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub smt_slowdown: f64,
+    /// NUMA nodes per host (default 1); pCPUs and memory split evenly.
+    #[serde(default = "one_u32", skip_serializing_if = "is_one_u32")]
+    pub numa_nodes: u32,
+    /// A vCPU away from its VM's home node runs at `1 − numa_remote_slowdown` (default 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub numa_remote_slowdown: f64,
+    /// Page size backing guest memory: `"4k"` (default), `"2m"` or `"1g"`.
+    #[serde(default = "page_4k", skip_serializing_if = "is_page_4k")]
+    pub page_size: String,
+    /// Two-level translation slows CPU work to `1 / (1 + overhead)` (default 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub translation_overhead: f64,
+    /// Cost of mapping one guest page on first touch, µs (default 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub first_touch_us: f64,
+    /// CPU cost of one VM exit, µs (default 0); I/O requests pay it per exit.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub exit_cost_us: f64,
+    /// Memory available to resident working sets, GiB (default `memory_gib`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub resident_gib: Option<f64>,
+    /// `[[hosts.devices]]`: physical devices (default none; swap then goes to an implicit
+    /// SSD-like device).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub devices: Vec<DeviceSettings>,
+}
+
+impl HostGroup {
+    /// One host of `pcpus` pCPUs and `memory_gib` GiB, every other key at its default.
+    pub fn new(pcpus: u32, memory_gib: f64) -> HostGroup {
+        HostGroup {
+            count: 1,
+            pcpus,
+            memory_gib,
+            overcommit: Overcommit::Ratio(1.0),
+            memory_overcommit: Overcommit::Ratio(1.0),
+            threads_per_core: 1,
+            smt_slowdown: 0.0,
+            numa_nodes: 1,
+            numa_remote_slowdown: 0.0,
+            page_size: page_4k(),
+            translation_overhead: 0.0,
+            first_touch_us: 0.0,
+            exit_cost_us: 0.0,
+            resident_gib: None,
+            devices: Vec::new(),
+        }
+    }
+}
+
+fn is_one_u32(v: &u32) -> bool {
+    *v == 1
+}
+fn is_zero(v: &f64) -> bool {
+    *v == 0.0
+}
+fn page_4k() -> String {
+    "4k".into()
+}
+fn is_page_4k(s: &String) -> bool {
+    s == "4k"
+}
+fn floating() -> String {
+    "floating".into()
+}
+fn is_floating(s: &String) -> bool {
+    s == "floating"
 }
 
 fn one_u32() -> u32 {
@@ -158,6 +265,20 @@ pub struct ClusterSettings {
     /// `"first-fit"` (default), `"best-fit"` or `"worst-fit"`.
     #[serde(with = "placement_serde", default = "first_fit")]
     pub placement: Placement,
+    /// A node list (CSV) whose hosts are added after the `[[hosts]]` groups (relative to
+    /// the scenario file; see [`crate::trace::nodes`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub node_list: Option<String>,
+    /// vCPU overcommit of the node-list hosts (default 1.0).
+    #[serde(default, skip_serializing_if = "is_default_overcommit")]
+    pub node_overcommit: Overcommit,
+    /// Memory overcommit of the node-list hosts (default 1.0).
+    #[serde(default, skip_serializing_if = "is_default_overcommit")]
+    pub node_memory_overcommit: Overcommit,
+}
+
+fn is_default_overcommit(o: &Overcommit) -> bool {
+    *o == Overcommit::default()
 }
 
 fn first_fit() -> Placement {
@@ -168,6 +289,9 @@ impl Default for ClusterSettings {
     fn default() -> Self {
         ClusterSettings {
             placement: Placement::FirstFit,
+            node_list: None,
+            node_overcommit: Overcommit::default(),
+            node_memory_overcommit: Overcommit::default(),
         }
     }
 }
@@ -206,6 +330,12 @@ pub struct CpuSettings {
     pub quantum_ms: f64,
     /// Cost of a context switch, in microseconds (default 0).
     pub context_switch_us: f64,
+    /// `"floating"` (default: any vCPU on any pCPU) or `"pinned"` (each vCPU on one pCPU).
+    #[serde(default = "floating", skip_serializing_if = "is_floating")]
+    pub mapping: String,
+    /// Extra cost when a vCPU runs on another pCPU than last time, µs (default 0).
+    #[serde(skip_serializing_if = "is_zero")]
+    pub migration_us: f64,
 }
 
 impl Default for CpuSettings {
@@ -214,6 +344,8 @@ impl Default for CpuSettings {
             policy: "fcfs".into(),
             quantum_ms: 100.0,
             context_switch_us: 0.0,
+            mapping: floating(),
+            migration_us: 0.0,
         }
     }
 }
@@ -222,22 +354,46 @@ impl Default for CpuSettings {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct WorkloadSpec {
-    /// The arrival process.
-    pub arrival: Arrival,
+    /// The arrival process (required unless `trace` is given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arrival: Option<Arrival>,
     /// vCPUs per VM: `1` or `{ values = [1, 2, 4], weights = [0.5, 0.3, 0.2] }` (default 1).
     #[serde(with = "choice_values", default = "one_vcpu")]
     pub vcpus: Choice<u32>,
     /// Memory per VM in GiB, fixed or weighted like `vcpus` (default 0: no memory).
     #[serde(with = "choice_values", default = "no_memory")]
     pub memory_gib: Choice<f64>,
-    /// CPU demand per vCPU (the service time).
-    pub service: ServiceDist,
+    /// CPU demand per vCPU (the service time; required unless `trace` is given).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<ServiceDist>,
     /// Priority class: an integer or `{ classes = [1, 2], weights = [0.5, 0.5] }` (default 0).
     #[serde(with = "choice_classes", default = "priority_zero")]
     pub priority: Choice<i32>,
     /// The users' runtime estimates (default exact).
     #[serde(default)]
     pub estimate: Estimate,
+    /// Multiplies the arrival rate (default 1): 1.3 means 30 % more arrivals per second,
+    /// with the same sizes and service times. For a trace it compresses the arrival times
+    /// (on top of the trace's own `load_scale`).
+    #[serde(default = "one_f64", skip_serializing_if = "is_one_f64")]
+    pub load_scale: f64,
+    /// Read the VMs from a trace instead of drawing them (then `arrival`, `service`,
+    /// `vcpus`, `memory_gib`, `priority` and `estimate` are not used).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace: Option<TraceSpec>,
+    /// I/O: CPU bursts alternating with device requests (default none: CPU only).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub io: Option<IoSettings>,
+    /// Memory: a working set touched while computing (default none: no paging).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub memory: Option<MemorySettings>,
+}
+
+fn one_f64() -> f64 {
+    1.0
+}
+fn is_one_f64(v: &f64) -> bool {
+    *v == 1.0
 }
 
 fn one_vcpu() -> Choice<u32> {
@@ -251,7 +407,7 @@ fn priority_zero() -> Choice<i32> {
 }
 
 /// The arrival process.
-#[derive(Copy, Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "process", rename_all = "kebab-case", deny_unknown_fields)]
 pub enum Arrival {
     /// Exponential inter-arrival times with the given rate.
@@ -264,24 +420,98 @@ pub enum Arrival {
         /// Seconds between arrivals (> 0).
         interval_s: f64,
     },
+    /// Bursty arrivals: a two-state Markov-modulated Poisson process. In state `i` VMs
+    /// arrive as a Poisson process of rate `rates_per_s[i]`; the process stays in state `i`
+    /// for an exponential time of mean `mean_dwell_s[i]`, then switches to the other. The
+    /// first state is drawn from the stationary distribution (`dwell_i / Σ dwell`).
+    Mmpp {
+        /// Arrival rate in each state (≥ 0, not both 0).
+        rates_per_s: [f64; 2],
+        /// Mean time spent in each state per visit (> 0), seconds.
+        mean_dwell_s: [f64; 2],
+    },
+    /// Diurnal arrivals: a non-homogeneous Poisson process of rate
+    /// `λ(t) = rate_per_s · (1 + amplitude · cos(2π (t − peak_s) / period_s))`, drawn by
+    /// thinning (candidates at the peak rate, each kept with probability λ(t) / λ_max).
+    Diurnal {
+        /// Mean arrivals per second over a period (> 0).
+        rate_per_s: f64,
+        /// Relative swing, in \[0, 1\] (0 is Poisson).
+        amplitude: f64,
+        /// Length of a cycle, seconds (default 86 400: one day).
+        #[serde(default = "one_day")]
+        period_s: f64,
+        /// When in the cycle the rate peaks, seconds (default 0).
+        #[serde(default)]
+        peak_s: f64,
+    },
+    /// A renewal process: independent inter-arrival times from any distribution (e.g. one
+    /// fitted to a trace, or the trace's empirical one).
+    Renewal {
+        /// The inter-arrival time distribution (like `service`).
+        interarrival: ServiceDist,
+    },
+}
+
+fn one_day() -> f64 {
+    86_400.0
 }
 
 impl Arrival {
     /// Mean arrivals per second.
     pub fn rate_per_s(&self) -> f64 {
-        match *self {
-            Arrival::Poisson { rate_per_s } => rate_per_s,
+        match self {
+            Arrival::Poisson { rate_per_s } => *rate_per_s,
             Arrival::Deterministic { interval_s } => 1.0 / interval_s,
+            // Time-average: state i holds a fraction d_i / (d_1 + d_2) of the time.
+            Arrival::Mmpp {
+                rates_per_s: r,
+                mean_dwell_s: d,
+            } => (r[0] * d[0] + r[1] * d[1]) / (d[0] + d[1]),
+            // The cosine averages to 0 over a period.
+            Arrival::Diurnal { rate_per_s, .. } => *rate_per_s,
+            Arrival::Renewal { interarrival } => 1.0 / interarrival.mean(),
         }
     }
 
     pub(crate) fn validate(&self, key: &str) -> Result<(), Error> {
-        match *self {
-            Arrival::Poisson { rate_per_s } => {
-                check_positive(&format!("{key}.rate_per_s"), rate_per_s)
+        let k = |name: &str| format!("{key}.{name}");
+        match self {
+            Arrival::Poisson { rate_per_s } => check_positive(&k("rate_per_s"), *rate_per_s),
+            Arrival::Deterministic { interval_s } => check_positive(&k("interval_s"), *interval_s),
+            Arrival::Mmpp {
+                rates_per_s,
+                mean_dwell_s,
+            } => {
+                for r in rates_per_s {
+                    check_non_negative(&k("rates_per_s"), *r)?;
+                }
+                if rates_per_s.iter().all(|r| *r == 0.0) {
+                    return Err(Error::invalid(k("rates_per_s"), "must not both be 0"));
+                }
+                for d in mean_dwell_s {
+                    check_positive(&k("mean_dwell_s"), *d)?;
+                }
+                Ok(())
             }
-            Arrival::Deterministic { interval_s } => {
-                check_positive(&format!("{key}.interval_s"), interval_s)
+            Arrival::Diurnal {
+                rate_per_s,
+                amplitude,
+                period_s,
+                peak_s,
+            } => {
+                check_positive(&k("rate_per_s"), *rate_per_s)?;
+                if !(0.0..=1.0).contains(amplitude) {
+                    return Err(Error::invalid(
+                        k("amplitude"),
+                        format!("must be in [0, 1], got {amplitude}"),
+                    ));
+                }
+                check_positive(&k("period_s"), *period_s)?;
+                crate::dist::check_finite(&k("peak_s"), *peak_s)
+            }
+            Arrival::Renewal { interarrival } => {
+                interarrival.sampler(&k("interarrival")).map(|_| ())
             }
         }
     }
@@ -312,13 +542,57 @@ impl Scenario {
         Ok(scenario)
     }
 
-    /// Reads and checks the scenario file at `path`.
+    /// Reads and checks the scenario file at `path`. Relative paths inside it (traces,
+    /// node lists) are taken from the file's folder.
     pub fn load(path: &Path) -> Result<Scenario, Error> {
         let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
             path: path.to_path_buf(),
             source,
         })?;
-        Scenario::from_toml_str(&text, &path.display().to_string())
+        let mut s = Scenario::from_toml_str(&text, &path.display().to_string())?;
+        s.set_base_dir(path.parent().map(Path::to_path_buf));
+        Ok(s)
+    }
+
+    /// Sets the folder that relative paths (traces, node lists) are taken from (`None`:
+    /// the current folder).
+    pub fn set_base_dir(&mut self, dir: Option<PathBuf>) {
+        self.base_dir = BaseDir(dir.filter(|d| !d.as_os_str().is_empty()));
+    }
+
+    /// The folder relative paths are taken from, if not the current one.
+    pub fn base_dir(&self) -> Option<&Path> {
+        self.base_dir.0.as_deref()
+    }
+
+    /// True if the workload is read from a trace.
+    pub fn is_trace(&self) -> bool {
+        self.workload.trace.is_some()
+    }
+
+    /// Caps the number of VMs: `run.vms` for a synthetic workload, the trace's `limit` for
+    /// a trace. The warm-up is cut to at most a tenth of it.
+    pub fn set_vms(&mut self, vms: u64) {
+        self.run.vms = vms;
+        self.run.warmup_vms = self.run.warmup_vms.min(vms / 10);
+        if let Some(t) = &mut self.workload.trace {
+            t.limit = Some(vms);
+        }
+    }
+
+    /// A short description of the workload for progress messages: `20000 VMs` or
+    /// `trace swf UniLu-Gaia-2014-2.swf.gz`.
+    pub fn describe_workload(&self) -> String {
+        match &self.workload.trace {
+            None => format!("{} VMs", self.run.vms),
+            Some(t) => {
+                let mut d = format!("trace {} {}", t.format, t.path);
+                if let Some(l) = t.limit {
+                    d.push_str(&format!(" (at most {l} VMs)"));
+                }
+                d
+            }
+        }
     }
 
     /// The built-in default scenario, the same as [`Scenario::builtin_default_toml`]: one
@@ -334,22 +608,19 @@ impl Scenario {
                 vms: 20_000,
                 warmup_vms: 2_000,
                 replications: 5,
+                timeline_s: None,
             },
-            hosts: vec![HostGroup {
-                count: 1,
-                pcpus: 16,
-                memory_gib: 256.0,
-                overcommit: Overcommit::Ratio(1.0),
-                memory_overcommit: Overcommit::Ratio(1.0),
-            }],
+            hosts: vec![HostGroup::new(16, 256.0)],
+            events: Vec::new(),
             cluster: ClusterSettings::default(),
             admission: AdmissionSettings::default(),
             cpu: CpuSettings::default(),
+            base_dir: BaseDir::default(),
             workload: WorkloadSpec {
                 // Offered load λ·E[vcpus]·E[service]/pCPUs = 0.1193 · 1.9 · 60 / 16 = 0.85.
-                arrival: Arrival::Poisson {
+                arrival: Some(Arrival::Poisson {
                     rate_per_s: DEFAULT_RATE_PER_S,
-                },
+                }),
                 vcpus: Choice::Weighted {
                     values: vec![1, 2, 4],
                     weights: vec![0.5, 0.3, 0.2],
@@ -358,15 +629,19 @@ impl Scenario {
                     values: vec![2.0, 4.0, 8.0],
                     weights: vec![0.5, 0.3, 0.2],
                 },
-                service: ServiceDist::Lognormal {
+                service: Some(ServiceDist::Lognormal {
                     mean_s: 60.0,
                     cv: 1.5,
-                },
+                }),
                 priority: Choice::Weighted {
                     values: vec![1, 2, 3],
                     weights: vec![0.2, 0.5, 0.3],
                 },
                 estimate: Estimate::Noisy { noise_cv: 0.5 },
+                load_scale: 1.0,
+                trace: None,
+                io: None,
+                memory: None,
             },
         }
     }
@@ -381,6 +656,71 @@ impl Scenario {
     /// or line (those are added when the scenario comes from a file).
     pub fn validate(&self) -> Result<(), Error> {
         let run = &self.run;
+        if let Some(t) = run.timeline_s
+            && !(t.is_finite() && t > 0.0)
+        {
+            return Err(Error::invalid(
+                "run.timeline_s",
+                format!("must be > 0, got {t}"),
+            ));
+        }
+        for (g, h) in self.hosts.iter().enumerate() {
+            resources::check_host(
+                g,
+                h.threads_per_core,
+                h.smt_slowdown,
+                h.numa_nodes,
+                h.numa_remote_slowdown,
+                &h.page_size,
+                h.translation_overhead,
+                h.first_touch_us,
+                h.exit_cost_us,
+            )?;
+            resources::devices(g, &h.devices)?;
+            if let Some(r) = h.resident_gib
+                && !(r.is_finite() && r >= 0.0)
+            {
+                return Err(Error::invalid(
+                    format!("hosts.{g}.resident_gib"),
+                    format!("must be ≥ 0, got {r}"),
+                ));
+            }
+        }
+        if Mapping::from_name(&self.cpu.mapping).is_none() {
+            return Err(Error::invalid(
+                "cpu.mapping",
+                format!(
+                    "must be \"floating\" or \"pinned\", got {:?}",
+                    self.cpu.mapping
+                ),
+            ));
+        }
+        if !(self.cpu.migration_us.is_finite() && self.cpu.migration_us >= 0.0) {
+            return Err(Error::invalid(
+                "cpu.migration_us",
+                format!("must be ≥ 0, got {}", self.cpu.migration_us),
+            ));
+        }
+        if let Some(io) = &self.workload.io {
+            let profile = resources::io_profile(io)?;
+            if !self
+                .hosts
+                .iter()
+                .all(|h| h.devices.iter().any(|d| d.kind == profile.device.name()))
+            {
+                return Err(Error::invalid(
+                    "workload.io.device",
+                    format!(
+                        "every host needs a {} in [[hosts.devices]] for this workload",
+                        profile.device.name()
+                    ),
+                ));
+            }
+        }
+        if let Some(m) = &self.workload.memory {
+            resources::memory_profile(m)?;
+        }
+        resources::lifecycle_events(&self.events)?;
         if run.vms == 0 {
             return Err(Error::invalid("run.vms", "must be ≥ 1, got 0"));
         }
@@ -397,12 +737,21 @@ impl Scenario {
             ));
         }
 
-        if self.hosts.is_empty() {
+        if self.hosts.is_empty() && self.cluster.node_list.is_none() {
             return Err(Error::invalid(
                 "hosts",
                 "at least one [[hosts]] table is needed",
             ));
         }
+        if self.cluster.node_list.as_deref() == Some("") {
+            return Err(Error::invalid("cluster.node_list", "must not be empty"));
+        }
+        self.cluster
+            .node_overcommit
+            .validate("cluster.node_overcommit")?;
+        self.cluster
+            .node_memory_overcommit
+            .validate("cluster.node_memory_overcommit")?;
         let mut total_hosts: u64 = 0;
         for (i, h) in self.hosts.iter().enumerate() {
             let key = |name: &str| format!("hosts[{i}].{name}");
@@ -453,8 +802,38 @@ impl Scenario {
             }
         }
 
-        // Building the generator checks the workload (and allocates only its samplers).
-        Generator::new(&self.workload, run.seed, 0, run.vms)?;
+        check_positive("workload.load_scale", self.workload.load_scale)?;
+        match &self.workload.trace {
+            Some(t) => {
+                for (name, set) in [
+                    ("arrival", self.workload.arrival.is_some()),
+                    ("service", self.workload.service.is_some()),
+                ] {
+                    if set {
+                        return Err(Error::invalid(
+                            format!("workload.{name}"),
+                            "not used with a trace workload: remove it, or remove the trace",
+                        ));
+                    }
+                }
+                t.validate("workload.trace")?;
+                if let Some(limit) = t.limit
+                    && run.warmup_vms >= limit
+                {
+                    return Err(Error::invalid(
+                        "run.warmup_vms",
+                        format!(
+                            "must be less than workload.trace.limit ({limit}), got {}",
+                            run.warmup_vms
+                        ),
+                    ));
+                }
+            }
+            // Building the generator checks the workload (and allocates only its samplers).
+            None => {
+                Generator::new(&self.workload, run.seed, 0, run.vms)?;
+            }
+        }
         Ok(())
     }
 
@@ -464,13 +843,43 @@ impl Scenario {
         self.validate()?;
         let mut hosts = Vec::new();
         for h in &self.hosts {
+            let g = hosts.len();
+            let (devices, swap_device) = resources::devices(g, &h.devices)?;
             let spec = HostSpec {
                 pcpus: h.pcpus,
                 memory_mib: gib_to_mib(h.memory_gib).unwrap_or(u64::MAX),
                 overcommit: h.overcommit.ratio(),
                 memory_overcommit: h.memory_overcommit.ratio(),
+                resources: HostResources {
+                    devices,
+                    swap_device,
+                    threads_per_core: h.threads_per_core,
+                    smt_slowdown: h.smt_slowdown,
+                    numa_nodes: h.numa_nodes,
+                    numa_remote_slowdown: h.numa_remote_slowdown,
+                    page_bytes: resources::page_bytes("page_size", &h.page_size)?,
+                    translation_overhead: h.translation_overhead,
+                    first_touch: resources::us(h.first_touch_us),
+                    exit_cost: resources::us(h.exit_cost_us),
+                    resident_limit_mib: h.resident_gib.and_then(gib_to_mib),
+                },
             };
             hosts.extend(std::iter::repeat_n(spec, h.count as usize));
+        }
+        if let Some(list) = &self.cluster.node_list {
+            let path = crate::trace::resolve(self.base_dir(), list);
+            hosts.extend(crate::trace::nodes::read_node_list(
+                &path,
+                list,
+                self.cluster.node_overcommit.ratio(),
+                self.cluster.node_memory_overcommit.ratio(),
+            )?);
+            if hosts.len() as u64 > MAX_HOSTS {
+                return Err(Error::invalid(
+                    "cluster.node_list",
+                    format!("more than {MAX_HOSTS} hosts in all"),
+                ));
+            }
         }
         Ok(SimConfig {
             cluster: ClusterSpec {
@@ -487,8 +896,18 @@ impl Scenario {
                 quantum: scaled_time(self.cpu.quantum_ms, 1e6).unwrap_or(SimTime::MAX),
                 context_switch: scaled_time(self.cpu.context_switch_us, 1e3)
                     .unwrap_or(SimTime::MAX),
+                mapping: Mapping::from_name(&self.cpu.mapping).unwrap_or_default(),
+                migration: resources::us(self.cpu.migration_us),
             },
             warmup_vms: self.run.warmup_vms,
+            seed: self.run.seed,
+            replication: 0,
+            events: resources::lifecycle_events(&self.events)?,
+            timeline_interval: self
+                .run
+                .timeline_s
+                .and_then(SimTime::from_secs_f64)
+                .filter(|t| *t > SimTime::ZERO),
         })
     }
 
@@ -517,24 +936,45 @@ impl Scenario {
             .sum()
     }
 
-    /// Offered load λ · E\[vcpus\] · E\[service\] / total pCPUs, for display; `None` if it is
-    /// not a finite number (no pCPUs, invalid parameters).
+    /// Offered load λ · load_scale · E\[vcpus\] · E\[service\] / total pCPUs of the
+    /// `[[hosts]]`, for display; `None` if it is not a finite number (no pCPUs, invalid
+    /// parameters), for a trace, or with a node list (unknown without reading it).
     pub fn offered_load(&self) -> Option<f64> {
         let w = &self.workload;
         let pcpus = self.total_pcpus();
-        if pcpus == 0 {
+        if pcpus == 0 || w.trace.is_some() || self.cluster.node_list.is_some() {
             return None;
         }
-        let load = w.arrival.rate_per_s() * w.vcpus.mean() * w.service.mean() / pcpus as f64;
+        let (arrival, service) = (w.arrival.as_ref()?, w.service.as_ref()?);
+        let load =
+            arrival.rate_per_s() * w.load_scale * w.vcpus.mean() * service.mean() / pcpus as f64;
         load.is_finite().then_some(load)
     }
 
-    /// The VM requests of replication `replication` (`run.vms` of them, ids `0..vms` in
-    /// arrival order), streamed. Replications use independent random streams derived from
-    /// `run.seed`.
-    pub fn workload(&self, replication: u64) -> Result<Generator, Error> {
+    /// The VM requests of replication `replication`, streamed, ids `0, 1, …` in arrival
+    /// order: `run.vms` of them drawn from the synthetic workload (replications use
+    /// independent random streams derived from `run.seed`), or the trace read from its
+    /// file (`run.vms` is not used; `limit` caps it). A trace that fails part-way ends the
+    /// stream early; [`Workload::finish`] returns the error.
+    pub fn workload(&self, replication: u64) -> Result<Workload, Error> {
         self.validate()?;
-        Generator::new(&self.workload, self.run.seed, replication, self.run.vms)
+        match &self.workload.trace {
+            None => Ok(Workload::Synthetic(Generator::new(
+                &self.workload,
+                self.run.seed,
+                replication,
+                self.run.vms,
+            )?)),
+            Some(t) => {
+                let mut spec = t.clone();
+                spec.load_scale *= self.workload.load_scale;
+                Ok(Workload::trace(spec.open(
+                    self.base_dir(),
+                    self.run.seed,
+                    replication,
+                )?))
+            }
+        }
     }
 }
 
@@ -929,10 +1369,10 @@ estimate = "exact"
         assert_eq!(s.workload.priority, Choice::Fixed(-1));
         assert_eq!(
             s.workload.service,
-            ServiceDist::Weibull {
+            Some(ServiceDist::Weibull {
                 mean_s: 3.0,
                 shape: 0.7
-            }
+            })
         );
         // 4 hosts: 3 × 8 + 2 = 26 pCPUs; load = 0.5/s · 2 · 3 s / 26 = 3/26.
         assert_eq!(s.total_pcpus(), 26);
@@ -1063,7 +1503,7 @@ estimate = "exact"
     fn serde_errors_name_file_line_and_key() {
         assert_eq!(
             err(&format!("[run]\nsed = 3\n{MINIMAL}")),
-            "s.toml:2: run.sed: unknown field `sed`, expected one of `seed`, `vms`, `warmup_vms`, `replications`"
+            "s.toml:2: run.sed: unknown field `sed`, expected one of `seed`, `vms`, `warmup_vms`, `replications`, `timeline_s`"
         );
         assert_eq!(
             err(&format!("{MINIMAL}vcpus = 1.5\n")),
@@ -1087,7 +1527,7 @@ estimate = "exact"
         );
         assert_eq!(
             err(&MINIMAL.replace("memory_gib = 16", "memory_gib = 16\noverommit = 2")),
-            "s.toml:5: hosts[0].overommit: unknown field `overommit`, expected one of `count`, `pcpus`, `memory_gib`, `overcommit`, `memory_overcommit`"
+            "s.toml:5: hosts[0].overommit: unknown field `overommit`, expected one of `count`, `pcpus`, `memory_gib`, `overcommit`, `memory_overcommit`, `threads_per_core`, `smt_slowdown`, `numa_nodes`, `numa_remote_slowdown`, `page_size`, `translation_overhead`, `first_touch_us`, `exit_cost_us`, `resident_gib`, `devices`"
         );
         let e = err(&MINIMAL.replace("memory_gib = 16", "memory_gib = 16\novercommit = \"lots\""));
         assert!(
@@ -1216,6 +1656,7 @@ estimate = "exact"
                         vms,
                         warmup_vms: vms / 2,
                         replications: 2,
+                        timeline_s: None,
                     };
                     s.hosts = hosts
                         .into_iter()
@@ -1229,11 +1670,12 @@ estimate = "exact"
                                 Overcommit::Ratio(1.25)
                             },
                             memory_overcommit: Overcommit::Ratio(1.0),
+                            ..HostGroup::new(pcpus, memory_gib)
                         })
                         .collect();
                     s.workload.vcpus = vcpus;
-                    s.workload.service = service;
-                    s.workload.arrival = arrival;
+                    s.workload.service = Some(service);
+                    s.workload.arrival = Some(arrival);
                     s.workload.estimate = estimate;
                     s.workload.priority = Choice::Fixed(prio);
                     s

@@ -45,6 +45,7 @@ impl Process {
                 demand: p.burst,
                 estimate: p.burst,
                 tenant: None,
+                profile: Default::default(),
             })
             .collect();
         vms.sort_by_key(|v| v.arrival);

@@ -1,0 +1,461 @@
+//! Plots of a results folder, as SVG and PNG (plotters).
+//!
+//! [`plot_results_dir`] reads `vms.csv`, `summary.csv` and `slices.csv` (whichever exist)
+//! and writes, next to them:
+//!
+//! | file | from | shows |
+//! | --- | --- | --- |
+//! | `wait_cdf.svg/.png` | `vms.csv` | the cumulative distribution of wait, one curve per policy |
+//! | `wait_box.svg/.png` | `vms.csv` | box plots of wait per policy, for all VMs and per priority class |
+//! | `timeline.svg/.png` | `vms.csv` | admitted vCPUs per pCPU and VMs waiting for admission over time (first replication) |
+//! | `mean_wait.svg/.png` | `summary.csv` | mean wait per policy with its 95 % confidence interval |
+//! | `gantt.svg/.png` | `slices.csv` | a Gantt chart of slices on pCPUs per policy (first replication) |
+//!
+//! Text is drawn with DejaVu Sans, which is compiled into the crate (`reports/fonts/`,
+//! Bitstream Vera licence), so PNG files have legible text on a machine without fonts.
+//! Reading is streamed and bounded (see [`data`]): a vms.csv of millions of rows is
+//! sampled, never held in memory.
+
+pub mod charts;
+pub mod data;
+
+use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
+
+use plotters::coord::Shift;
+use plotters::prelude::*;
+
+use crate::error::ReportError;
+
+pub use charts::{BoxStats, Chart};
+pub use data::{GanttData, gantt_from_slices};
+
+/// The family name under which the bundled font is registered.
+pub const FONT: &str = "sans-serif";
+
+static FONT_BYTES: &[u8] = include_bytes!("../../fonts/DejaVuSans.ttf");
+static FONT_OK: OnceLock<bool> = OnceLock::new();
+
+/// Registers the bundled font with plotters (once per process). Returns whether it worked.
+fn ensure_font() -> bool {
+    *FONT_OK.get_or_init(|| {
+        plotters::style::register_font(FONT, FontStyle::Normal, FONT_BYTES).is_ok()
+            && plotters::style::register_font(FONT, FontStyle::Bold, FONT_BYTES).is_ok()
+    })
+}
+
+fn font_error(path: &Path) -> ReportError {
+    ReportError::plot(path, "the bundled font could not be loaded")
+}
+
+/// Draws `chart` as an SVG document. `path` only names the plot in errors.
+pub fn render_svg<C: Chart>(chart: &C, path: &Path) -> Result<String, ReportError> {
+    if !ensure_font() {
+        return Err(font_error(path));
+    }
+    let mut s = String::new();
+    {
+        let root = SVGBackend::with_string(&mut s, chart.size()).into_drawing_area();
+        draw_root(chart, &root).map_err(|e| ReportError::plot(path, e))?;
+    }
+    Ok(s)
+}
+
+/// Draws `chart` as a PNG file's bytes. `path` only names the plot in errors.
+pub fn render_png<C: Chart>(chart: &C, path: &Path) -> Result<Vec<u8>, ReportError> {
+    use image::ImageEncoder;
+    if !ensure_font() {
+        return Err(font_error(path));
+    }
+    let (w, h) = chart.size();
+    let mut buf = vec![0u8; w as usize * h as usize * 3];
+    {
+        let root = BitMapBackend::with_buffer(&mut buf, (w, h)).into_drawing_area();
+        draw_root(chart, &root).map_err(|e| ReportError::plot(path, e))?;
+    }
+    let mut png = Vec::new();
+    image::codecs::png::PngEncoder::new(&mut png)
+        .write_image(&buf, w, h, image::ColorType::Rgb8)
+        .map_err(|e| ReportError::plot(path, e))?;
+    Ok(png)
+}
+
+fn draw_root<DB: DrawingBackend, C: Chart>(
+    chart: &C,
+    root: &DrawingArea<DB, Shift>,
+) -> Result<(), String> {
+    root.fill(&WHITE).map_err(|e| e.to_string())?;
+    chart.draw(root).map_err(|e| e.to_string())?;
+    root.present().map_err(|e| e.to_string())
+}
+
+/// One plot written by [`plot_results_dir`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct PlotFile {
+    /// File stem (`wait_cdf`, …).
+    pub name: String,
+    /// Title, for the report.
+    pub title: String,
+    /// One sentence saying how to read it.
+    pub caption: String,
+    /// The SVG file.
+    pub svg: PathBuf,
+    /// The PNG file.
+    pub png: PathBuf,
+}
+
+/// Writes `chart` as `dir/name.svg` and `dir/name.png` (each atomically).
+pub fn write_chart<C: Chart>(
+    dir: &Path,
+    name: &str,
+    title: &str,
+    caption: &str,
+    chart: &C,
+) -> Result<PlotFile, ReportError> {
+    let svg = dir.join(format!("{name}.svg"));
+    let png = dir.join(format!("{name}.png"));
+    let text = render_svg(chart, &svg)?;
+    crate::atomic::write_atomic(&svg, text.as_bytes())?;
+    let bytes = render_png(chart, &png)?;
+    crate::atomic::write_atomic(&png, &bytes)?;
+    Ok(PlotFile {
+        name: name.to_string(),
+        title: title.to_string(),
+        caption: caption.to_string(),
+        svg,
+        png,
+    })
+}
+
+/// Total pCPUs of the scenario recorded in `dir/run.toml` (`Σ count × pcpus` over
+/// `[[scenario.hosts]]`), when there is one.
+pub fn total_pcpus(dir: &Path) -> Option<u64> {
+    let info = crate::csv_out::read_run_toml(dir).ok()?;
+    let t: toml::Table = toml::from_str(&info.scenario_toml).ok()?;
+    let hosts = t.get("hosts")?.as_array()?;
+    let mut total = 0u64;
+    for h in hosts {
+        let count = h
+            .get("count")
+            .and_then(toml::Value::as_integer)
+            .unwrap_or(1);
+        let pcpus = h.get("pcpus")?.as_integer()?;
+        total += u64::try_from(count.checked_mul(pcpus)?).ok()?;
+    }
+    (total > 0).then_some(total)
+}
+
+/// Draws every plot the files of results folder `dir` allow (see the module
+/// documentation) and returns them in a fixed order. A folder with none of the files
+/// gives no plots and no error; a file that cannot be read is an error naming it.
+pub fn plot_results_dir(dir: &Path) -> Result<Vec<PlotFile>, ReportError> {
+    let mut out = Vec::new();
+    let vms = dir.join("vms.csv");
+    if vms.exists() {
+        let d = data::read_vms(&vms)?;
+        if d.all.iter().any(|g| !g.sorted.is_empty()) {
+            let cdf = charts::WaitCdf::new(&d.all);
+            out.push(write_chart(
+                dir,
+                "wait_cdf",
+                "Wait-time distribution",
+                &cdf.caption(),
+                &cdf,
+            )?);
+            let bx = charts::WaitBoxes::new(&d);
+            out.push(write_chart(
+                dir,
+                "wait_box",
+                "Wait per policy and priority class",
+                &bx.caption(),
+                &bx,
+            )?);
+        }
+        if d.timelines.iter().any(|t| t.end > 0.0) {
+            let tl = charts::TimelineChart {
+                timelines: d.timelines.clone(),
+                pcpus: total_pcpus(dir),
+            };
+            out.push(write_chart(
+                dir,
+                "timeline",
+                "Occupancy over time",
+                &tl.caption(),
+                &tl,
+            )?);
+        }
+    }
+    let summary = dir.join("summary.csv");
+    if summary.exists() {
+        let t = data::read_table(&summary)?;
+        let means = data::mean_waits(&t);
+        if !means.is_empty() {
+            let c = charts::MeanWaitChart { bars: means };
+            out.push(write_chart(
+                dir,
+                "mean_wait",
+                "Mean wait per policy",
+                &c.caption(),
+                &c,
+            )?);
+        }
+    }
+    let slices = dir.join("slices.csv");
+    if slices.exists() {
+        let panels = data::read_slices(&slices)?;
+        if panels.iter().any(|p| !p.bars.is_empty()) {
+            let g = charts::GanttChart { panels };
+            out.push(write_chart(
+                dir,
+                "gantt",
+                "Gantt chart of CPU slices",
+                &g.caption(),
+                &g,
+            )?);
+        }
+    }
+    Ok(out)
+}
+
+/// The Gantt chart of one textbook run as an SVG document (for `vmsched textbook --svg`).
+pub fn gantt_svg(data: GanttData) -> Result<String, ReportError> {
+    render_svg(
+        &charts::GanttChart { panels: vec![data] },
+        Path::new("gantt.svg"),
+    )
+}
+
+/// The Gantt chart of one textbook run as PNG bytes.
+pub fn gantt_png(data: GanttData) -> Result<Vec<u8>, ReportError> {
+    render_png(
+        &charts::GanttChart { panels: vec![data] },
+        Path::new("gantt.png"),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::csv_out::{RunInfo, write_run_toml};
+
+    /// Two policies, priorities 1 and 2, one replication; waits fcfs 0, 2, 4 and sjf 1.
+    const VMS: &str = "policy,replication,id,host,vcpus,memory_mib,priority,tenant,arrival_s,admission_s,first_run_s,finish_s,service_s,estimate_s,queue_wait_s,ready_wait_s,response_s,turnaround_s,wait_s,slowdown,preemptions,warmup
+fcfs,0,0,0,1,512,1,,0,0,0,3,3,3,0,0,0,3,0,1,0,0
+fcfs,0,1,0,2,512,2,,1,3,3,7,4,4,2,0,2,6,2,1.5,0,0
+fcfs,0,2,0,1,512,2,,2,7,7,8,1,1,5,0,5,6,4,6,0,0
+sjf,0,0,0,1,512,1,,0,0,0,3,3,3,0,0,0,3,1,1,0,0
+";
+
+    const SUMMARY: &str = "policy,replication,class,vms,mean_wait_s,ci95_mean_wait_s
+fcfs,0,all,3,2.000000,
+fcfs,mean,all,3,2.000000,0.500000
+sjf,0,all,1,1.000000,
+";
+
+    /// Slices on two pCPUs: VM 0 0–3 (pCPU 0), VM 1 3–7 as two vCPUs (pCPUs 0 and 1),
+    /// VM 2 7–8 after a 0.5 s context switch.
+    const SLICES: &str = "policy,replication,host,pcpu,vm,vcpu,dispatch_s,start_s,end_s,reason
+fcfs,0,0,0,0,0,0,0,3,finished
+fcfs,0,0,0,1,0,3,3,7,finished
+fcfs,0,0,1,1,1,3,3,7,finished
+fcfs,0,0,0,2,0,7,7.5,8,finished
+fcfs,1,0,0,9,0,0,0,1,finished
+";
+
+    fn results_dir() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("vms.csv"), VMS).unwrap();
+        std::fs::write(dir.path().join("summary.csv"), SUMMARY).unwrap();
+        std::fs::write(dir.path().join("slices.csv"), SLICES).unwrap();
+        write_run_toml(
+            dir.path(),
+            &RunInfo {
+                scenario_toml: "[[hosts]]\ncount = 2\npcpus = 4\n[run]\nseed = 7\n".into(),
+                seed: 7,
+                replications: 1,
+                policies: vec!["fcfs".into(), "sjf".into()],
+                version: "9.9.9".into(),
+                git_revision: None,
+                command: "vmsched compare --policies fcfs,sjf".into(),
+            },
+        )
+        .unwrap();
+        dir
+    }
+
+    fn count(hay: &str, needle: &str) -> usize {
+        hay.matches(needle).count()
+    }
+
+    /// SVG `<text>` contents.
+    fn texts(svg: &str) -> Vec<String> {
+        svg.split("<text")
+            .skip(1)
+            .filter_map(|t| {
+                let body = t.split_once('>')?.1;
+                Some(body.split("</text>").next()?.trim().to_string())
+            })
+            .collect()
+    }
+
+    fn stroke(c: RGBColor) -> String {
+        format!("stroke=\"#{:02X}{:02X}{:02X}\"", c.0, c.1, c.2)
+    }
+
+    #[test]
+    fn every_plot_of_a_results_folder_with_its_content() {
+        let dir = results_dir();
+        let plots = plot_results_dir(dir.path()).unwrap();
+        let names: Vec<&str> = plots.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["wait_cdf", "wait_box", "timeline", "mean_wait", "gantt"]
+        );
+        for p in &plots {
+            let png = std::fs::read(&p.png).unwrap();
+            assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{}", p.name);
+            assert!(png.len() > 2000, "{}: {} bytes", p.name, png.len());
+        }
+        let svg = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+        let (blue, orange, green) = (
+            stroke(charts::PALETTE[0]),
+            stroke(charts::PALETTE[1]),
+            stroke(charts::PALETTE[2]),
+        );
+
+        // CDF: one curve per policy (a polyline for the curve, one for its legend).
+        let cdf = svg("wait_cdf.svg");
+        let t = texts(&cdf);
+        for label in [
+            "wait (s)",
+            "fraction of VMs with wait ≤ x",
+            "fcfs (3 VMs)",
+            "sjf (1 VMs)",
+        ] {
+            assert!(t.iter().any(|x| x == label), "{label} not in {t:?}");
+        }
+        let lines = |s: &str, colour: &str| {
+            s.lines()
+                .filter(|l| l.starts_with("<polyline") && l.contains(colour))
+                .count()
+        };
+        assert_eq!(lines(&cdf, &blue), 2);
+        assert_eq!(lines(&cdf, &orange), 2);
+        assert_eq!(lines(&cdf, &green), 0);
+
+        // Boxes: categories all, class 1, class 2; fcfs has a box in all three, sjf in
+        // `all` and class 1 only. Each box is one outlined rectangle in its colour.
+        let bx = svg("wait_box.svg");
+        let t = texts(&bx);
+        for label in ["all VMs", "class 1", "class 2", "wait (s)", "fcfs", "sjf"] {
+            assert!(t.iter().any(|x| x == label), "{label} not in {t:?}");
+        }
+        let boxes = |colour: &str| {
+            bx.lines()
+                .filter(|l| {
+                    l.starts_with("<rect") && l.contains("fill=\"none\"") && l.contains(colour)
+                })
+                .count()
+        };
+        assert_eq!(boxes(&blue), 3);
+        assert_eq!(boxes(&orange), 2);
+
+        // Timeline: pCPUs known from run.toml (2 hosts × 4), two panels, one curve per
+        // policy in each, legend in the top panel.
+        let tl = svg("timeline.svg");
+        let t = texts(&tl);
+        for label in [
+            "admitted vCPUs / pCPUs",
+            "VMs waiting for admission",
+            "time (s)",
+        ] {
+            assert!(t.iter().any(|x| x == label), "{label} not in {t:?}");
+        }
+        assert_eq!(lines(&tl, &blue), 3);
+        assert_eq!(lines(&tl, &orange), 3);
+        assert_eq!(total_pcpus(dir.path()), Some(8));
+
+        // Mean wait: two filled bars, fcfs with an error bar (3 black segments).
+        let mw = svg("mean_wait.svg");
+        let t = texts(&mw);
+        for label in ["mean wait (s)", "fcfs", "sjf"] {
+            assert!(t.iter().any(|x| x == label), "{label} not in {t:?}");
+        }
+        let filled = |colour: &str| {
+            let fill = colour.replace("stroke", "fill");
+            mw.lines()
+                .filter(|l| l.starts_with("<rect") && l.contains(&fill))
+                .count()
+        };
+        assert_eq!((filled(&blue), filled(&orange)), (1, 1));
+
+        // Gantt: 4 slices of replication 0 (replication 1 ignored) → 4 outlined bars and
+        // one grey context switch; rows pCPU0 and pCPU1; VM 1 has two vCPUs → "1.0", "1.1".
+        let g = svg("gantt.svg");
+        assert_eq!(
+            g.lines()
+                .filter(|l| l.starts_with("<rect") && l.contains("fill=\"none\" stroke=\"#000000\""))
+                .count(),
+            4
+        );
+        assert_eq!(count(&g, "fill=\"#AAAAAA\""), 1);
+        let t = texts(&g);
+        for label in [
+            "pCPU0",
+            "pCPU1",
+            "time (s)",
+            "0",
+            "1.0",
+            "1.1",
+            "fcfs, replication 0",
+        ] {
+            assert!(t.iter().any(|x| x == label), "{label} not in {t:?}");
+        }
+    }
+
+    #[test]
+    fn empty_folder_gives_no_plots_and_bad_files_name_themselves() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(plot_results_dir(dir.path()).unwrap().is_empty());
+        std::fs::write(dir.path().join("vms.csv"), "policy,wait_s\nfcfs,1\n").unwrap();
+        let e = plot_results_dir(dir.path()).unwrap_err().to_string();
+        assert!(e.contains("vms.csv:1: missing column"), "{e}");
+    }
+
+    #[test]
+    fn textbook_gantt_svg_has_one_bar_per_slice() {
+        use sim::{SimTime, SliceEnd, SliceRecord};
+        // The RR case's schedule: P1 0–4, P2 4–7, P3 7–10, P1 10–30 (one slice each here).
+        let s = |vm, a, b| SliceRecord {
+            host: 0,
+            pcpu: 0,
+            vm,
+            vcpu: 0,
+            dispatch: SimTime::from_secs(a),
+            start: SimTime::from_secs(a),
+            end: SimTime::from_secs(b),
+            reason: SliceEnd::Finished,
+        };
+        let slices = [s(0, 0, 4), s(1, 4, 7), s(2, 7, 10), s(0, 10, 30)];
+        let names = |id: u64| format!("P{}", id + 1);
+        let svg = gantt_svg(gantt_from_slices("rr", &slices, &names)).unwrap();
+        assert_eq!(
+            svg.lines()
+                .filter(|l| l.starts_with("<rect") && l.contains("fill=\"none\" stroke=\"#000000\""))
+                .count(),
+            4
+        );
+        let t = texts(&svg);
+        // Every bar is wide enough for its label: P1 twice, P2, P3.
+        assert_eq!(t.iter().filter(|x| *x == "P1").count(), 2);
+        assert!(t.iter().any(|x| x == "P2") && t.iter().any(|x| x == "P3"));
+        // P1 keeps its colour in both bars.
+        let fill = format!("fill=\"{}\"", {
+            let c = charts::vm_colour(0).to_backend_color().rgb;
+            format!("#{:02X}{:02X}{:02X}", c.0, c.1, c.2)
+        });
+        assert_eq!(count(&svg, &fill), 2);
+        let png = gantt_png(gantt_from_slices("rr", &slices, &names)).unwrap();
+        assert_eq!(&png[..4], b"\x89PNG");
+    }
+}

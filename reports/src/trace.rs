@@ -1,0 +1,360 @@
+//! Scheduling decisions told in plain words, for teaching (`vmsched textbook CASE --trace`).
+//!
+//! The engine reports every dispatch as a [`Decision`]: the VM chosen and the other ready
+//! VMs in the policy's order. [`trace_text`] turns them, with the slices of the run and the
+//! process table, into one line per instant at which something happened:
+//!
+//! ```text
+//! t=0: P1, P2, P3, P4 arrive. P4 (burst 3) chosen over P1 (6), P3 (7), P2 (8): shortest next burst.
+//! t=3: P4 finishes. P1 (burst 6) chosen over P3 (7), P2 (8): shortest next burst.
+//! ```
+//!
+//! Each line gives the time, the events (finishes, expired quanta, arrivals, preemptions),
+//! then for each dispatch the process chosen, the others that were ready in the policy's
+//! order with the quantity the policy compares (arrival, burst, remaining time or
+//! priority), and the reason. A process that runs alone says so ("runs: no other process
+//! is ready"), and a CPU left without work says "CPU idle".
+
+use std::collections::BTreeMap;
+
+use sim::observer::Decision;
+use sim::{SimTime, SliceEnd, SliceRecord};
+
+use crate::gantt::short_secs;
+
+/// A row of the process table, as the trace needs it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TraceProcess {
+    /// Name (e.g. `P1`); VM id = index in the table.
+    pub name: String,
+    /// Arrival time.
+    pub arrival: SimTime,
+    /// CPU burst.
+    pub burst: SimTime,
+    /// Priority (lower = more urgent).
+    pub priority: i32,
+}
+
+/// What a policy compares, and how the trace words it.
+struct Wording {
+    /// Name of the quantity shown after the chosen process ("burst", …).
+    quantity: &'static str,
+    /// Why the first process in order wins.
+    reason: &'static str,
+}
+
+fn wording(policy: &str) -> Wording {
+    match policy {
+        "fcfs" => Wording {
+            quantity: "arrived",
+            reason: "first come, first served",
+        },
+        "sjf" => Wording {
+            quantity: "burst",
+            reason: "shortest next burst",
+        },
+        "srtf" => Wording {
+            quantity: "remaining",
+            reason: "shortest remaining time",
+        },
+        "priority" | "priority-preemptive" => Wording {
+            quantity: "priority",
+            reason: "highest priority (lowest number)",
+        },
+        "rr" => Wording {
+            quantity: "remaining",
+            reason: "next in the round-robin queue",
+        },
+        _ => Wording {
+            quantity: "remaining",
+            reason: "first in the policy's order",
+        },
+    }
+}
+
+/// The trace of a run (see the module documentation). `policy` is the CPU policy's name;
+/// `slices` and `decisions` are those the engine reported (any order); `table[id]`
+/// describes VM `id`. VM ids missing from the table are called `VM<id>`.
+pub fn trace_text(
+    policy: &str,
+    table: &[TraceProcess],
+    slices: &[SliceRecord],
+    decisions: &[Decision],
+) -> String {
+    let w = wording(policy);
+    let name = |id: u64| {
+        usize::try_from(id)
+            .ok()
+            .and_then(|i| table.get(i))
+            .map_or_else(|| format!("VM{id}"), |p| p.name.clone())
+    };
+    let proc_of = |id: u64| usize::try_from(id).ok().and_then(|i| table.get(i));
+    let multi_cpu = slices
+        .iter()
+        .map(|s| (s.host, s.pcpu))
+        .chain(decisions.iter().map(|d| (d.host, d.pcpu)))
+        .collect::<std::collections::BTreeSet<_>>()
+        .len()
+        > 1;
+    // Work done by VM `id` up to time `t` (slices that ended by then).
+    let attained = |id: u64, t: SimTime| -> SimTime {
+        SimTime(
+            slices
+                .iter()
+                .filter(|s| s.vm == id && s.end <= t)
+                .map(|s| s.end.nanos() - s.start.nanos())
+                .sum(),
+        )
+    };
+    let remaining = |id: u64, t: SimTime| {
+        proc_of(id).map_or(SimTime::ZERO, |p| p.burst.saturating_sub(attained(id, t)))
+    };
+    let value = |id: u64, t: SimTime| -> String {
+        match w.quantity {
+            "arrived" => proc_of(id).map_or("?".into(), |p| short_secs(p.arrival)),
+            "burst" => proc_of(id).map_or("?".into(), |p| short_secs(p.burst)),
+            "priority" => proc_of(id).map_or("?".into(), |p| p.priority.to_string()),
+            _ => short_secs(remaining(id, t)),
+        }
+    };
+
+    // Everything that happens, by time.
+    #[derive(Default)]
+    struct Instant<'a> {
+        finished: Vec<u64>,
+        expired: Vec<u64>,
+        arrived: Vec<u64>,
+        preempted: Vec<u64>,
+        freed: Vec<(u32, u32)>,
+        decisions: Vec<&'a Decision>,
+    }
+    let mut at: BTreeMap<SimTime, Instant> = BTreeMap::new();
+    for (i, p) in table.iter().enumerate() {
+        at.entry(p.arrival).or_default().arrived.push(i as u64);
+    }
+    for s in slices {
+        let e = at.entry(s.end).or_default();
+        match s.reason {
+            SliceEnd::Finished => e.finished.push(s.vm),
+            SliceEnd::Quantum => e.expired.push(s.vm),
+            // Blocking, pausing and stopping do not occur in textbook process tables.
+            SliceEnd::Preempted | SliceEnd::Blocked | SliceEnd::Paused | SliceEnd::Stopped => {
+                e.preempted.push(s.vm)
+            }
+        }
+        e.freed.push((s.host, s.pcpu));
+    }
+    for d in decisions {
+        at.entry(d.time).or_default().decisions.push(d);
+    }
+
+    let list = |ids: &[u64]| ids.iter().map(|&i| name(i)).collect::<Vec<_>>().join(", ");
+    let mut out = String::new();
+    for (t, inst) in &at {
+        let mut parts: Vec<String> = Vec::new();
+        if !inst.finished.is_empty() {
+            let verb = if inst.finished.len() == 1 {
+                "finishes"
+            } else {
+                "finish"
+            };
+            parts.push(format!("{} {verb}", list(&inst.finished)));
+        }
+        for &id in &inst.expired {
+            parts.push(format!(
+                "{}'s quantum expires ({} left)",
+                name(id),
+                short_secs(remaining(id, *t))
+            ));
+        }
+        if !inst.arrived.is_empty() {
+            let verb = if inst.arrived.len() == 1 {
+                "arrives"
+            } else {
+                "arrive"
+            };
+            parts.push(format!("{} {verb}", list(&inst.arrived)));
+        }
+        for &id in &inst.preempted {
+            parts.push(format!(
+                "{} is preempted ({} left)",
+                name(id),
+                short_secs(remaining(id, *t))
+            ));
+        }
+        let mut sentences: Vec<String> = Vec::new();
+        if !parts.is_empty() {
+            sentences.push(parts.join("; "));
+        }
+        for d in &inst.decisions {
+            let cpu = if multi_cpu {
+                format!("h{} pCPU{}: ", d.host, d.pcpu)
+            } else {
+                String::new()
+            };
+            let chosen = format!(
+                "{} ({} {})",
+                name(d.chosen),
+                w.quantity,
+                value(d.chosen, *t)
+            );
+            if d.passed_over.is_empty() {
+                sentences.push(format!("{cpu}{chosen} runs: no other process is ready"));
+            } else {
+                let others = d
+                    .passed_over
+                    .iter()
+                    .map(|&o| format!("{} ({})", name(o), value(o, *t)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let tie = if value(d.passed_over[0], *t) == value(d.chosen, *t) && policy != "rr" {
+                    let (a, b) = (proc_of(d.chosen), proc_of(d.passed_over[0]));
+                    match (a, b) {
+                        (Some(a), Some(b)) if a.arrival < b.arrival => {
+                            " (tie broken by earlier arrival)"
+                        }
+                        _ => " (tie broken by table order)",
+                    }
+                } else {
+                    ""
+                };
+                sentences.push(format!(
+                    "{cpu}{chosen} chosen over {others}: {}{tie}",
+                    w.reason
+                ));
+            }
+        }
+        for &(h, p) in &inst.freed {
+            let taken = inst.decisions.iter().any(|d| d.host == h && d.pcpu == p);
+            if !taken {
+                if multi_cpu {
+                    sentences.push(format!("h{h} pCPU{p} idle"));
+                } else {
+                    sentences.push("CPU idle".to_string());
+                }
+            }
+        }
+        if sentences.is_empty() {
+            continue;
+        }
+        out.push_str(&format!(
+            "t={}: {}.\n",
+            short_secs(*t),
+            sentences.join(". ")
+        ));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(name: &str, arrival: u64, burst: u64, priority: i32) -> TraceProcess {
+        TraceProcess {
+            name: name.into(),
+            arrival: SimTime::from_secs(arrival),
+            burst: SimTime::from_secs(burst),
+            priority,
+        }
+    }
+
+    fn slice(vm: u64, start: u64, end: u64, reason: SliceEnd) -> SliceRecord {
+        SliceRecord {
+            host: 0,
+            pcpu: 0,
+            vm,
+            vcpu: 0,
+            dispatch: SimTime::from_secs(start),
+            start: SimTime::from_secs(start),
+            end: SimTime::from_secs(end),
+            reason,
+        }
+    }
+
+    fn decision(t: u64, chosen: u64, passed: &[u64]) -> Decision {
+        Decision {
+            time: SimTime::from_secs(t),
+            host: 0,
+            pcpu: 0,
+            chosen,
+            vcpu: 0,
+            passed_over: passed.to_vec(),
+            preempted: None,
+        }
+    }
+
+    #[test]
+    fn srtf_by_hand() {
+        // The SRTF textbook case: P1 0–1, P2 1–5, P4 5–10, P1 10–17, P3 17–26.
+        let table = [
+            p("P1", 0, 8, 0),
+            p("P2", 1, 4, 0),
+            p("P3", 2, 9, 0),
+            p("P4", 3, 5, 0),
+        ];
+        let slices = [
+            slice(0, 0, 1, SliceEnd::Preempted),
+            slice(1, 1, 5, SliceEnd::Finished),
+            slice(3, 5, 10, SliceEnd::Finished),
+            slice(0, 10, 17, SliceEnd::Finished),
+            slice(2, 17, 26, SliceEnd::Finished),
+        ];
+        let decisions = [
+            decision(0, 0, &[]),
+            decision(1, 1, &[0]),
+            decision(5, 3, &[0, 2]),
+            decision(10, 0, &[2]),
+            decision(17, 2, &[]),
+        ];
+        // At t=1 P1 has run 1 of 8: 7 left. At t=5: P4 5, P1 7, P3 9.
+        let expected = "\
+t=0: P1 arrives. P1 (remaining 8) runs: no other process is ready.
+t=1: P2 arrives; P1 is preempted (7 left). P2 (remaining 4) chosen over P1 (7): shortest remaining time.
+t=2: P3 arrives.
+t=3: P4 arrives.
+t=5: P2 finishes. P4 (remaining 5) chosen over P1 (7), P3 (9): shortest remaining time.
+t=10: P4 finishes. P1 (remaining 7) chosen over P3 (9): shortest remaining time.
+t=17: P1 finishes. P3 (remaining 9) runs: no other process is ready.
+t=26: P3 finishes. CPU idle.
+";
+        assert_eq!(trace_text("srtf", &table, &slices, &decisions), expected);
+    }
+
+    #[test]
+    fn fcfs_ties_and_rr_quanta() {
+        let table = [p("A", 0, 2, 0), p("B", 0, 1, 0)];
+        let slices = [
+            slice(0, 0, 2, SliceEnd::Finished),
+            slice(1, 2, 3, SliceEnd::Finished),
+        ];
+        let decisions = [decision(0, 0, &[1]), decision(2, 1, &[])];
+        let text = trace_text("fcfs", &table, &slices, &decisions);
+        assert!(
+            text.starts_with(
+                "t=0: A, B arrive. A (arrived 0) chosen over B (0): first come, first served \
+                 (tie broken by table order).\n"
+            ),
+            "{text}"
+        );
+        // Round robin, quantum 1: A 0–1 (expires, 1 left), B 1–2, A 2–3.
+        let slices = [
+            slice(0, 0, 1, SliceEnd::Quantum),
+            slice(1, 1, 2, SliceEnd::Finished),
+            slice(0, 2, 3, SliceEnd::Finished),
+        ];
+        let decisions = [
+            decision(0, 0, &[1]),
+            decision(1, 1, &[0]),
+            decision(2, 0, &[]),
+        ];
+        let text = trace_text("rr", &table, &slices, &decisions);
+        assert!(
+            text.contains(
+                "t=1: A's quantum expires (1 left). B (remaining 1) chosen over A (1): next in \
+                 the round-robin queue.\n"
+            ),
+            "{text}"
+        );
+    }
+}

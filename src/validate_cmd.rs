@@ -1,0 +1,338 @@
+//! `vmsched calibrate` and `vmsched validate`: the real-KVM side (crate `validate`).
+//!
+//! Both exit with status 2 and a one-line message when KVM cannot be used here (no
+//! `/dev/kvm`, no permission, or built without the `kvm` feature).
+
+use std::path::PathBuf;
+
+use anyhow::Result;
+use clap::Args;
+
+/// `vmsched calibrate`.
+#[derive(Args, Debug)]
+pub struct CalibrateArgs {
+    /// Where to write the profile.
+    #[arg(long, default_value = "profile.toml")]
+    out: PathBuf,
+    /// Host CPU to measure on (default: the first allowed CPU).
+    #[arg(long)]
+    core: Option<usize>,
+    /// Repetitions of each micro-benchmark.
+    #[arg(long, default_value_t = 11)]
+    reps: usize,
+    /// Run the measuring threads under nice −20 (shields them from other processes on
+    /// the core; needs the permission).
+    #[arg(long)]
+    boost: bool,
+}
+
+/// `vmsched validate`.
+#[derive(Args, Debug)]
+pub struct ValidateArgs {
+    /// Scenario file (TOML; one host). Without it, the default validation scenario: 20
+    /// CPU-bound VMs on one pCPU (`validate/scenarios/default.toml`).
+    scenario: Option<PathBuf>,
+    /// Comma-separated policies (a CPU policy name, or ADMISSION/CPU).
+    #[arg(long, default_value = "fcfs,sjf,priority", value_delimiter = ',')]
+    policies: Vec<String>,
+    /// Calibration profile (from `vmsched calibrate`): context-switch cost, guest speed,
+    /// per-VM overhead. Without it, an ideal host.
+    #[arg(long)]
+    profile: Option<PathBuf>,
+    /// Results folder.
+    #[arg(long, default_value = "validation")]
+    out: PathBuf,
+    /// Host CPUs of the pCPUs, comma-separated (default: the first allowed CPUs, as many
+    /// as the scenario's host has pCPUs).
+    #[arg(long, value_delimiter = ',')]
+    cores: Vec<usize>,
+    /// Multiply every time of the workload by this (default: whatever makes one policy's
+    /// replay last about --target-s seconds, or 1 if shorter).
+    #[arg(long)]
+    scale: Option<f64>,
+    /// Target length of one policy's replay, seconds (when --scale is not given).
+    #[arg(long, default_value_t = 15.0)]
+    target_s: f64,
+    /// Master seed (overrides `[run] seed`).
+    #[arg(long)]
+    seed: Option<u64>,
+    /// VMs (overrides `[run] vms`).
+    #[arg(long)]
+    vms: Option<u64>,
+    /// Run vCPU threads under nice −20.
+    #[arg(long)]
+    boost: bool,
+    /// How CPU demand becomes guest work: `tsc` = spin until the vCPU has run for the
+    /// demand (TSC time; robust to the core's speed changing), `loops` = a loop count
+    /// calibrated just before each replay (exposed to speed changes).
+    #[arg(long, value_parser = ["tsc", "loops"], default_value = "tsc")]
+    work: String,
+    /// With `--work tsc`: a stall longer than this (µs) is time the vCPU was not running
+    /// and is not counted as work; shorter ones are (keep it below the quantum).
+    #[arg(long, default_value_t = 1000.0)]
+    tsc_gap_us: f64,
+    /// Working set each VM touches at its start, MiB (first-touch memory).
+    #[arg(long, default_value_t = 0.0)]
+    touch_mib: f64,
+    /// I/O requests per vCPU (its demand is split into equal bursts around them).
+    #[arg(long, default_value_t = 0)]
+    io_per_vm: u32,
+    /// Service time of one I/O request (a calibrated sleep), milliseconds.
+    #[arg(long, default_value_t = 5.0)]
+    io_ms: f64,
+    /// Serve I/O by real 4 KiB writes + fdatasync on a temporary file instead of a sleep.
+    #[arg(long)]
+    io_file: bool,
+    /// A vCPU that runs this many seconds of guest time without finishing is stopped.
+    #[arg(long, default_value_t = 60.0)]
+    timeout_s: f64,
+}
+
+/// Prints a KVM-unavailable error and exits with status 2.
+fn exit_unavailable(e: &validate::Error) -> ! {
+    eprintln!("error: {e}");
+    std::process::exit(2)
+}
+
+/// Maps a `validate` error: unavailability exits with 2, anything else is returned.
+fn check(e: validate::Error) -> anyhow::Error {
+    if e.is_unavailable() {
+        exit_unavailable(&e);
+    }
+    anyhow::Error::new(e)
+}
+
+pub fn calibrate(args: CalibrateArgs) -> Result<()> {
+    validate::kvm_available().map_err(check)?;
+    imp::calibrate(args)
+}
+
+pub fn validate(args: ValidateArgs) -> Result<()> {
+    validate::kvm_available().map_err(check)?;
+    imp::validate(args)
+}
+
+#[cfg(all(feature = "kvm", target_os = "linux"))]
+mod imp {
+    use super::*;
+    use anyhow::Context;
+    use std::fmt::Write as _;
+    use std::time::Duration;
+
+    use reports::{SlicesCsv, VmsCsv, write_atomic};
+    use validate::compare;
+    use validate::kvm::calibrate::CalibrateOptions;
+    use validate::kvm::replay::DeviceMode;
+    use validate::kvm::validation::{ValidateOptions, run_policy};
+    use validate::profile::Profile;
+    use workloads::Scenario;
+
+    fn split_cores(cores: Vec<usize>, n: usize) -> Result<(Vec<usize>, Vec<usize>)> {
+        let allowed = validate::kvm::allowed_cpus();
+        let cores = if cores.is_empty() {
+            allowed.iter().copied().take(n).collect()
+        } else {
+            cores
+        };
+        if cores.len() != n {
+            anyhow::bail!(
+                "the host has {n} pCPU(s) but {} core(s) are available or given (--cores)",
+                cores.len()
+            );
+        }
+        let hk = allowed.into_iter().filter(|c| !cores.contains(c)).collect();
+        Ok((cores, hk))
+    }
+
+    pub fn calibrate(args: CalibrateArgs) -> Result<()> {
+        let kvm = validate::kvm::open().map_err(check)?;
+        let (cores, housekeeping) = split_cores(args.core.into_iter().collect(), 1)?;
+        let opts = CalibrateOptions {
+            core: cores[0],
+            housekeeping,
+            reps: args.reps,
+            boost: args.boost,
+            ..CalibrateOptions::default()
+        };
+        let p = validate::kvm::calibrate::calibrate(&kvm, &opts, |step| {
+            eprintln!("measuring {step} …")
+        })?;
+        write_atomic(&args.out, p.to_toml_string()?.as_bytes())?;
+        let row = |name: &str, s: &validate::profile::Stat, unit: &str| {
+            println!(
+                "{name:<28} {:>14.3} {unit:<8} (p10 {:.3}, p90 {:.3}, n {})",
+                s.median, s.p10, s.p90, s.n
+            )
+        };
+        row("native loop rate", &scale(&p.native_loop_rate, 1e-6), "M/s");
+        row("guest loop rate", &scale(&p.guest_loop_rate, 1e-6), "M/s");
+        row("guest / native speed", &p.cpu_speed, "");
+        row("exit round trip", &p.exit_round_trip_us, "µs");
+        row("first touch (fresh)", &p.first_touch_us, "µs/page");
+        row(
+            "first touch (prefaulted)",
+            &p.first_touch_prefaulted_us,
+            "µs/page",
+        );
+        row("vCPU switch", &p.vcpu_switch_us, "µs");
+        row("kick latency", &p.kick_latency_us, "µs");
+        row("VM create", &p.vm_create_us, "µs");
+        row("VM destroy", &p.vm_destroy_us, "µs");
+        row("device: 500 µs sleep", &p.device_sleep_us, "µs");
+        row("device: 4 KiB write+sync", &p.device_file_us, "µs");
+        eprintln!("profile written to {}", args.out.display());
+        Ok(())
+    }
+
+    fn scale(s: &validate::profile::Stat, f: f64) -> validate::profile::Stat {
+        validate::profile::Stat {
+            median: s.median * f,
+            p10: s.p10 * f,
+            p90: s.p90 * f,
+            min: s.min * f,
+            max: s.max * f,
+            n: s.n,
+        }
+    }
+
+    pub fn validate(args: ValidateArgs) -> Result<()> {
+        let kvm = validate::kvm::open().map_err(check)?;
+        let mut scenario = match &args.scenario {
+            Some(p) => Scenario::load(p)?,
+            None => {
+                Scenario::from_toml_str(validate::DEFAULT_SCENARIO, "default validation scenario")?
+            }
+        };
+        if let Some(s) = args.seed {
+            scenario.run.seed = s;
+        }
+        if let Some(v) = args.vms {
+            scenario.run.vms = v;
+            scenario.run.warmup_vms = 0;
+        }
+        scenario.validate()?;
+        let config = scenario.sim_config()?;
+        let pcpus = config.cluster.hosts.first().map(|h| h.pcpus).unwrap_or(1);
+        let (cores, housekeeping) = split_cores(args.cores.clone(), pcpus as usize)?;
+        let requests: Vec<sim::VmRequest> = scenario.workload(0)?.collect();
+        let factor = match args.scale {
+            Some(f) if f > 0.0 && f.is_finite() => f,
+            Some(f) => anyhow::bail!("--scale must be a positive number, got {f}"),
+            None => validate::plan::auto_scale(
+                &requests,
+                pcpus,
+                Duration::from_secs_f64(args.target_s.max(0.1)),
+            ),
+        };
+        let requests = validate::plan::scale(&requests, factor);
+        let profile = match &args.profile {
+            Some(p) => Some(Profile::load(p)?),
+            None => None,
+        };
+        let opts = ValidateOptions {
+            profile,
+            cores: cores.clone(),
+            housekeeping,
+            boost: args.boost,
+            tsc_work: args.work == "tsc",
+            tsc_gap: Duration::from_secs_f64(args.tsc_gap_us.max(1.0) * 1e-6),
+            touch_pages: (args.touch_mib.max(0.0) * 256.0).round() as u64,
+            io_per_vcpu: args.io_per_vm,
+            io_service: Duration::from_secs_f64(args.io_ms.max(0.0) / 1e3),
+            device: if args.io_file {
+                DeviceMode::File {
+                    dir: std::env::temp_dir(),
+                    bytes: 4096,
+                }
+            } else {
+                DeviceMode::Sleep
+            },
+            timeout: Duration::from_secs_f64(args.timeout_s.max(0.001)),
+        };
+        std::fs::create_dir_all(&args.out)
+            .with_context(|| format!("cannot create {}", args.out.display()))?;
+        let mut mvms = VmsCsv::create(args.out.join("measured-vms.csv"))?;
+        let mut mslices = SlicesCsv::create(args.out.join("measured-slices.csv"))?;
+        let mut pvms = VmsCsv::create(args.out.join("predicted-vms.csv"))?;
+        let mut pslices = SlicesCsv::create(args.out.join("predicted-slices.csv"))?;
+        let mut rows = Vec::new();
+        let mut labels = Vec::new();
+        let mut notes = String::new();
+        eprintln!(
+            "{} VMs, time scale {factor:.4}, pCPU core(s) {cores:?}, work {}{}",
+            requests.len(),
+            args.work,
+            if args.boost { ", nice −20" } else { "" }
+        );
+        for name in &args.policies {
+            let name = name.trim();
+            if name.is_empty() {
+                continue;
+            }
+            let (adm, cpu) = sim::policy::split_policy_name(name)?;
+            let label = sim::policy::policy_label(&adm, &cpu);
+            eprintln!("replaying {label} on KVM …");
+            let run = run_policy(&kvm, &scenario, &requests, &label, &adm, &cpu, &opts)
+                .with_context(|| format!("policy {label}"))?;
+            let _ = writeln!(
+                notes,
+                "{label}: native loop rate {:.0} M/s before, {:.0} M/s after ({:+.1} %); {} slices, {} kicks, {} exits, replay {:.2} s",
+                run.rate_before / 1e6,
+                run.rate_after / 1e6,
+                100.0 * (run.rate_after - run.rate_before) / run.rate_before,
+                run.measured.dispatches,
+                run.measured.kicks,
+                run.measured.exits,
+                run.measured.wall.as_secs_f64()
+            );
+            for (csv, recs) in [(&mut mvms, &run.measured.vms), (&mut pvms, &run.predicted)] {
+                csv.set_run(&label, 0);
+                for r in recs {
+                    csv.write_record(r)?;
+                }
+            }
+            for (csv, recs) in [
+                (&mut mslices, &run.measured.slices),
+                (&mut pslices, &run.predicted_slices),
+            ] {
+                csv.set_run(&label, 0);
+                for s in recs {
+                    csv.write_record(s)?;
+                }
+            }
+            rows.extend(compare::per_vm(&label, &run.measured.vms, &run.predicted));
+            labels.push(label);
+        }
+        let summary = compare::summarize(&labels, &rows);
+        mvms.finish()?;
+        mslices.finish()?;
+        pvms.finish()?;
+        pslices.finish()?;
+        write_atomic(
+            args.out.join("validation.csv"),
+            compare::validation_csv(&rows).as_bytes(),
+        )?;
+        write_atomic(
+            args.out.join("validation-summary.csv"),
+            compare::summary_csv(&summary).as_bytes(),
+        )?;
+        let text = format!("{}\n{notes}", compare::summary_text(&summary));
+        write_atomic(args.out.join("validation.txt"), text.as_bytes())?;
+        print!("{text}");
+        eprintln!("results in {}", args.out.display());
+        Ok(())
+    }
+}
+
+#[cfg(not(all(feature = "kvm", target_os = "linux")))]
+mod imp {
+    use super::*;
+
+    pub fn calibrate(_: CalibrateArgs) -> Result<()> {
+        exit_unavailable(&validate::Error::FeatureDisabled)
+    }
+
+    pub fn validate(_: ValidateArgs) -> Result<()> {
+        exit_unavailable(&validate::Error::FeatureDisabled)
+    }
+}

@@ -1,0 +1,103 @@
+//! Replays on real KVM (skipped, with the reason printed, where KVM is not available).
+#![cfg(all(feature = "kvm", target_os = "linux"))]
+
+mod common;
+
+use common::{config, kvm_or_skip, plans, requests};
+use validate::kvm::replay::replay;
+
+/// The tests share the first CPU: run them one at a time, or they steal it from each other.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Three VMs on one pCPU: a long one first, then a medium and a short one that arrive
+/// while it runs. FCFS runs them in arrival order (0, 1, 2); SJF takes the short one
+/// before the medium one (0, 2, 1).
+#[test]
+fn three_vms_finish_in_policy_order() {
+    let Some(kvm) = kvm_or_skip("three_vms_finish_in_policy_order") else {
+        return;
+    };
+    let _serial = serial();
+    let reqs = requests(&[(0, 150, 0), (5, 80, 0), (10, 30, 0)]);
+    let p = plans(&reqs, 0);
+    for (policy, order) in [("fcfs", [0, 1, 2]), ("sjf", [0, 2, 1])] {
+        let r = replay(&kvm, &p, &config(policy)).expect("replay");
+        let finished: Vec<u64> = r.vms.iter().map(|v| v.id).collect();
+        assert_eq!(finished, order, "{policy}");
+        // Each VM got about its demand (TSC work, never kicked: wall time on the pCPU; a
+        // loaded host may delay a first entry), and nobody overlapped on the single pCPU.
+        for v in &r.vms {
+            let want = reqs[v.id as usize].demand.as_secs_f64();
+            let got = v.service.as_secs_f64();
+            assert!(
+                (got - want).abs() < 0.05 + 0.5 * want,
+                "{policy} VM {}: {got} vs {want}",
+                v.id
+            );
+        }
+        let mut s = r.slices.clone();
+        s.sort_by_key(|s| s.start);
+        assert!(
+            s.windows(2).all(|w| w[0].end <= w[1].start),
+            "{policy}: overlapping slices"
+        );
+    }
+}
+
+/// Under rr the long VM is kicked out at every quantum while others wait.
+#[test]
+fn rr_kicks_and_slices() {
+    let Some(kvm) = kvm_or_skip("rr_kicks_and_slices") else {
+        return;
+    };
+    let _serial = serial();
+    let reqs = requests(&[(0, 60, 0), (0, 60, 0)]);
+    let hz = validate::kvm::tsc_hz(std::time::Duration::from_millis(20));
+    let mut p = plans(&reqs, 0);
+    // Under a preemptive policy, time out of the pCPU must not count as work.
+    for vm in &mut p {
+        for v in &mut vm.vcpus {
+            for op in &mut v.program {
+                if let validate::codegen::Op::Spin { gap, .. } = op {
+                    *gap = (hz * 1e-3) as u32;
+                }
+            }
+        }
+    }
+    let mut cfg = config("rr");
+    cfg.capacity = u64::MAX;
+    let r = replay(&kvm, &p, &cfg).expect("replay");
+    assert_eq!(r.vms.len(), 2);
+    assert!(r.kicks >= 4, "kicks {}", r.kicks);
+    assert!(
+        r.slices.iter().any(|s| s.reason == sim::SliceEnd::Quantum),
+        "no quantum slice"
+    );
+}
+
+/// I/O requests block the vCPU and free the pCPU; the device serves them.
+#[test]
+fn io_requests_are_served() {
+    let Some(kvm) = kvm_or_skip("io_requests_are_served") else {
+        return;
+    };
+    let _serial = serial();
+    let reqs = requests(&[(0, 20, 0), (0, 20, 0)]);
+    let mut cfg = config("fcfs");
+    cfg.capacity = u64::MAX;
+    let r = replay(&kvm, &plans(&reqs, 3), &cfg).expect("replay");
+    assert_eq!(r.vms.len(), 2);
+    let blocked = r
+        .slices
+        .iter()
+        .filter(|s| s.reason == sim::SliceEnd::Blocked)
+        .count();
+    // 3 requests per VM.
+    assert_eq!(blocked, 6);
+}
