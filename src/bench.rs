@@ -26,7 +26,55 @@ pub struct BenchArgs {
     /// Seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// `mmc`: plain M/M/c FCFS. `full`: the resource model at work (see `FULL_MODEL`).
+    #[arg(long, value_enum, default_value_t = Model::Mmc)]
+    model: Model,
 }
+
+/// Which model `bench` runs.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Model {
+    /// M/M/c FCFS, CPU only.
+    Mmc,
+    /// Mixed CPU / I/O / memory workload on an SMT host.
+    Full,
+}
+
+/// The `--model full` scenario: 16 pCPUs as 8 SMT cores (20 % slowdown when both threads
+/// run), vCPU overcommit 1.5 under round robin (50 ms), half the VMs doing virtio disk I/O
+/// every 20 ms of CPU (64 KiB, a 4-channel disk), every VM (4 GiB) touching a 3.5 GiB
+/// working set (1 touch/ms) on a host whose 48 GiB of memory is overcommitted 1.25× (so
+/// working sets exceed memory when the host is full, and page to the disk), translation
+/// overhead 3 %, first touch 1 µs per 2 MiB page, VM exits 5 µs. Poisson arrivals at
+/// λ = ρ · 12 per second (mean service 1 s): SMT and overheads leave about 12 pCPUs' worth
+/// of capacity.
+const FULL_MODEL: &str = r#"
+[[hosts]]
+pcpus = 16
+memory_gib = 48
+overcommit = 1.5
+memory_overcommit = 1.25
+threads_per_core = 2
+smt_slowdown = 0.2
+page_size = "2m"
+translation_overhead = 0.03
+first_touch_us = 1
+exit_cost_us = 5
+[[hosts.devices]]
+kind = "disk"
+bandwidth_mbps = 2000
+latency_us = 100
+channels = 4
+swap = true
+[cpu]
+policy = "rr"
+quantum_ms = 50
+[workload]
+service = { dist = "exponential", mean_s = 1.0 }
+memory_gib = 4
+memory = { working_set_gib = 3.5, touches_per_ms = 1 }
+io = { burst_ms = 20, size_kib = 64, device = "disk", virtual = "virtio", fraction = 0.5 }
+"#;
 
 pub fn bench(a: BenchArgs) -> Result<()> {
     if a.runs == 0 || a.vms == 0 || a.pcpus == 0 {
@@ -36,18 +84,40 @@ pub fn bench(a: BenchArgs) -> Result<()> {
         bail!("--rho must be in (0, 1), got {}", a.rho);
     }
     let lambda = a.rho * f64::from(a.pcpus);
-    let text = format!(
-        "[run]\nseed = {}\nvms = {}\n[[hosts]]\npcpus = {}\nmemory_gib = 1.0\n\
-         [workload]\narrival = {{ process = \"poisson\", rate_per_s = {lambda} }}\n\
-         service = {{ dist = \"exponential\", mean_s = 1.0 }}\nmemory_gib = 0.0\n",
-        a.seed, a.vms, a.pcpus
-    );
+    let text = match a.model {
+        Model::Mmc => format!(
+            "[run]\nseed = {}\nvms = {}\n[[hosts]]\npcpus = {}\nmemory_gib = 1.0\n\
+             [workload]\narrival = {{ process = \"poisson\", rate_per_s = {lambda} }}\n\
+             service = {{ dist = \"exponential\", mean_s = 1.0 }}\nmemory_gib = 0.0\n",
+            a.seed, a.vms, a.pcpus
+        ),
+        Model::Full => {
+            if a.pcpus != 16 {
+                bail!("--model full has its own host (16 pCPUs); leave --pcpus out");
+            }
+            let lambda = a.rho * 12.0;
+            format!(
+                "[run]\nseed = {}\nvms = {}\n{}\narrival = {{ process = \"poisson\", rate_per_s = {lambda} }}\n",
+                a.seed,
+                a.vms,
+                FULL_MODEL.trim_end()
+            )
+        }
+    };
     let scenario = Scenario::from_toml_str(&text, "bench")?;
     let config = scenario.sim_config()?;
-    println!(
-        "M/M/{} FCFS, λ = {lambda} /s, E[S] = 1 s (ρ = {}), {} VMs, per-VM output off",
-        a.pcpus, a.rho, a.vms
-    );
+    match a.model {
+        Model::Mmc => println!(
+            "M/M/{} FCFS, λ = {lambda} /s, E[S] = 1 s (ρ = {}), {} VMs, per-VM output off",
+            a.pcpus, a.rho, a.vms
+        ),
+        Model::Full => println!(
+            "full model (SMT host, RR, disk I/O, paging), λ = {} /s, {} VMs, per-VM output off",
+            a.rho * 12.0,
+            a.vms
+        ),
+    }
+    let mut last_stats = None;
     let mut rates = Vec::new();
     let mut mean_wait = f64::NAN;
     for run in 0..a.runs {
@@ -66,18 +136,34 @@ pub fn bench(a: BenchArgs) -> Result<()> {
             rate / 1e6
         );
         rates.push(rate);
+        last_stats = Some(stats);
     }
     rates.sort_by(f64::total_cmp);
     let median = rates[rates.len() / 2];
     let expected = sim::queueing::mmc_mean_wait(a.pcpus, lambda, 1.0);
-    println!(
-        "median: {:.2} M events/s (arrivals + departures)",
-        median / 1e6
-    );
-    println!(
-        "mean wait {mean_wait:.4} s; Erlang C {expected:.4} s ({:+.2} %)",
-        100.0 * (mean_wait / expected - 1.0)
-    );
+    match (a.model, last_stats) {
+        (Model::Mmc, _) => {
+            println!(
+                "median: {:.2} M events/s (arrivals + departures)",
+                median / 1e6
+            );
+            println!(
+                "mean wait {mean_wait:.4} s; Erlang C {expected:.4} s ({:+.2} %)",
+                100.0 * (mean_wait / expected - 1.0)
+            );
+        }
+        (Model::Full, Some(s)) => {
+            println!(
+                "median: {:.2} M events/s (arrivals, slice ends, device completions)",
+                median / 1e6
+            );
+            println!(
+                "per run: {} I/O requests, {} major faults, {} quantum/preemption switches; mean wait {mean_wait:.4} s",
+                s.io_requests, s.major_faults, s.preemptions
+            );
+        }
+        (Model::Full, None) => {}
+    }
     match peak_rss_mib() {
         Some(m) => println!("peak memory (VmHWM): {m:.1} MiB"),
         None => println!("peak memory: not available on this platform"),

@@ -10,7 +10,7 @@ use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use reports::csv_out::{RunInfo, SummaryRow, summary_rows, write_run_toml, write_summary_csv};
-use reports::{AtomicFile, SlicesCsv, VmsCsv};
+use reports::{AtomicFile, SlicesCsv, TimelineCsv, VmsCsv};
 use sim::metrics::{Metrics, RunSummary};
 use sim::policy::{policy_label, split_policy_name};
 use workloads::scenario::Scenario;
@@ -232,6 +232,10 @@ fn execute(
     if c.slices {
         merge_parts(parts.path(), "slices", &jobs, &c.out.join("slices.csv"))?;
     }
+    if scenario.run.timeline_s.is_some() {
+        merge_parts(parts.path(), "timeline", &jobs, &c.out.join("timeline.csv"))?;
+        merge_parts(parts.path(), "devices", &jobs, &c.out.join("devices.csv"))?;
+    }
     write_run_toml(
         &c.out,
         &RunInfo {
@@ -283,7 +287,7 @@ fn run_one(
 ) -> Result<RunOutput> {
     let mut sc = scenario.clone();
     sc.set_policy(&pair.admission, &pair.cpu);
-    let config = sc.sim_config()?;
+    let config = sc.sim_config_for(replication)?;
     let mut workload = sc.workload(replication)?;
     let mut metrics = Metrics::new();
     let mut rejections = Rejections::default();
@@ -301,9 +305,22 @@ fn run_one(
     } else {
         None
     };
+    let mut timeline = if config.timeline_interval.is_some() {
+        let mut w = TimelineCsv::create(
+            parts.join(format!("timeline-{id}.csv")),
+            parts.join(format!("devices-{id}.csv")),
+        )?;
+        w.set_run(&pair.label, replication);
+        Some(w)
+    } else {
+        None
+    };
     let stats = {
         let mut files = (
-            OptionObserver(vms.as_mut()),
+            (
+                OptionObserver(vms.as_mut()),
+                OptionObserver(timeline.as_mut()),
+            ),
             OptionObserver(slices.as_mut()),
         );
         let mut obs = ((&mut metrics, &mut rejections), &mut files);
@@ -315,6 +332,9 @@ fn run_one(
         w.finish()?;
     }
     if let Some(w) = slices {
+        w.finish()?;
+    }
+    if let Some(w) = timeline {
         w.finish()?;
     }
     Ok(RunOutput {
@@ -330,6 +350,11 @@ impl<T: sim::Observer> sim::Observer for OptionObserver<'_, T> {
     fn on_vm_finished(&mut self, r: &sim::VmRecord) {
         if let Some(o) = self.0.as_mut() {
             o.on_vm_finished(r);
+        }
+    }
+    fn on_sample(&mut self, s: &sim::HostSample) {
+        if let Some(o) = self.0.as_mut() {
+            o.on_sample(s);
         }
     }
     fn wants_slices(&self) -> bool {

@@ -366,7 +366,7 @@ pub(crate) fn run_metrics(
 ) -> Result<Vec<f64>> {
     let mut sc = scenario.clone();
     sc.set_policy(&policy.admission, &policy.cpu);
-    let config = sc.sim_config()?;
+    let config = sc.sim_config_for(replication)?;
     let workload = sc.workload(replication)?;
     let mut metrics = Metrics::new();
     let stats = sim::simulate(&config, workload, &mut metrics)?;

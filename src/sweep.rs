@@ -347,32 +347,38 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         .build()
         .context("cannot start worker threads")?;
     pool.install(|| {
-        pending.par_iter().try_for_each(|&r| -> Result<()> {
-            let cell = &cells[r.cell];
-            let policy = &cell.policies[r.policy];
-            let values = grid::run_metrics(&cell.scenario, policy, r.rep).with_context(|| {
-                format!(
-                    "cell {}, policy {}, replication {}",
-                    display_seed_text(&cell.seed_text),
-                    policy.label,
-                    r.rep
-                )
-            })?;
-            let rec = RunRecord {
-                cell: cell.seed_text.clone(),
-                policy: policy.label.clone(),
-                replication: r.rep,
-                seed: cell.scenario.run.seed.to_string(),
-                metrics: METRICS
-                    .iter()
-                    .map(|m| (*m).to_string())
-                    .zip(values)
-                    .collect(),
-            };
-            write_run(&runs_dir.join(r.file_name()), &rec)?;
-            bar.inc(1);
-            Ok(())
-        })
+        // One run per task: runs differ in cost (an overloaded cell is slow), and stealing
+        // single runs keeps both threads busy to the end.
+        pending
+            .par_iter()
+            .with_max_len(1)
+            .try_for_each(|&r| -> Result<()> {
+                let cell = &cells[r.cell];
+                let policy = &cell.policies[r.policy];
+                let values =
+                    grid::run_metrics(&cell.scenario, policy, r.rep).with_context(|| {
+                        format!(
+                            "cell {}, policy {}, replication {}",
+                            display_seed_text(&cell.seed_text),
+                            policy.label,
+                            r.rep
+                        )
+                    })?;
+                let rec = RunRecord {
+                    cell: cell.seed_text.clone(),
+                    policy: policy.label.clone(),
+                    replication: r.rep,
+                    seed: cell.scenario.run.seed.to_string(),
+                    metrics: METRICS
+                        .iter()
+                        .map(|m| (*m).to_string())
+                        .zip(values)
+                        .collect(),
+                };
+                write_run(&runs_dir.join(r.file_name()), &rec)?;
+                bar.inc(1);
+                Ok(())
+            })
     })?;
     bar.finish_and_clear();
 

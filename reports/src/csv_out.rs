@@ -120,7 +120,7 @@ impl Sink {
 }
 
 /// Column names of `vms.csv`, in order.
-pub const VMS_HEADER: [&str; 22] = [
+pub const VMS_HEADER: [&str; 30] = [
     "policy",
     "replication",
     "id",
@@ -143,6 +143,14 @@ pub const VMS_HEADER: [&str; 22] = [
     "slowdown",
     "preemptions",
     "warmup",
+    "io_wait_s",
+    "io_service_s",
+    "io_requests",
+    "fault_stall_s",
+    "minor_faults",
+    "major_faults",
+    "migrations",
+    "stopped",
 ];
 
 /// Streams `vms.csv`: one row per finished VM (warm-up VMs included, flagged by `warmup`).
@@ -211,6 +219,14 @@ impl VmsCsv {
         s.num(format_args!("{:.6}", r.slowdown()))?;
         s.num(r.preemptions)?;
         s.num(u8::from(r.warmup))?;
+        s.num(r.io_wait)?;
+        s.num(r.io_service)?;
+        s.num(r.io_requests)?;
+        s.num(r.fault_stall)?;
+        s.num(r.minor_faults)?;
+        s.num(r.major_faults)?;
+        s.num(r.migrations)?;
+        s.num(u8::from(r.stopped))?;
         s.end()
     }
 
@@ -311,6 +327,113 @@ impl Observer for SlicesCsv {
         if self.sink.error.is_none() {
             let res = self.write_row(r);
             self.sink.keep(res);
+        }
+    }
+}
+
+/// Column names of `timeline.csv`, in order.
+pub const TIMELINE_HEADER: [&str; 13] = [
+    "policy",
+    "replication",
+    "time_s",
+    "host",
+    "busy_pcpus",
+    "cpu_utilization",
+    "ready_vcpus",
+    "blocked_vcpus",
+    "admitted_vms",
+    "queued_vms",
+    "working_set_mib",
+    "resident_mib",
+    "swap_ins",
+];
+
+/// Column names of `devices.csv`, in order.
+pub const DEVICES_HEADER: [&str; 10] = [
+    "policy",
+    "replication",
+    "time_s",
+    "host",
+    "device",
+    "kind",
+    "utilization",
+    "busy_channels",
+    "queue_length",
+    "completed",
+];
+
+/// Streams the timeline samples of a run (`[run] timeline_s`): `timeline.csv`, one row per
+/// host and sample (CPU, run queue, admission queue, memory, swap-ins since the previous
+/// sample), and `devices.csv`, one row per device, host and sample (utilisation and
+/// completions since the previous sample, channels busy and queue length at the sample).
+/// Utilisations are over the interval that ends at the sample.
+#[derive(Debug)]
+pub struct TimelineCsv {
+    hosts: Sink,
+    devices: Sink,
+}
+
+impl TimelineCsv {
+    /// Starts both files (their folder must exist).
+    pub fn create(
+        timeline: impl AsRef<Path>,
+        devices: impl AsRef<Path>,
+    ) -> Result<TimelineCsv, ReportError> {
+        Ok(TimelineCsv {
+            hosts: Sink::create(timeline.as_ref(), &TIMELINE_HEADER)?,
+            devices: Sink::create(devices.as_ref(), &DEVICES_HEADER)?,
+        })
+    }
+
+    /// Labels the rows that follow.
+    pub fn set_run(&mut self, policy: &str, replication: u64) {
+        self.hosts.set_run(policy, replication);
+        self.devices.set_run(policy, replication);
+    }
+
+    fn write_rows(&mut self, r: &sim::HostSample) -> csv::Result<()> {
+        let s = &mut self.hosts;
+        s.label()?;
+        s.num(r.time)?;
+        s.num(r.host)?;
+        s.num(r.busy_pcpus)?;
+        s.num(format_args!("{:.6}", r.cpu_utilization))?;
+        s.num(r.ready_vcpus)?;
+        s.num(r.blocked_vcpus)?;
+        s.num(r.admitted_vms)?;
+        s.num(r.queued_vms)?;
+        s.num(r.working_set_mib)?;
+        s.num(r.resident_mib)?;
+        s.num(r.swap_ins)?;
+        s.end()?;
+        let d = &mut self.devices;
+        for dev in &r.devices {
+            d.label()?;
+            d.num(r.time)?;
+            d.num(r.host)?;
+            d.num(dev.device)?;
+            d.wtr.write_field(dev.kind)?;
+            d.num(format_args!("{:.6}", dev.utilization))?;
+            d.num(dev.busy_channels)?;
+            d.num(dev.queue_length)?;
+            d.num(dev.completed)?;
+            d.end()?;
+        }
+        Ok(())
+    }
+
+    /// Commits both files; returns the number of timeline rows.
+    pub fn finish(self) -> Result<u64, ReportError> {
+        self.devices.finish()?;
+        self.hosts.finish()
+    }
+}
+
+impl Observer for TimelineCsv {
+    fn on_sample(&mut self, r: &sim::HostSample) {
+        if self.hosts.error.is_none() {
+            let res = self.write_rows(r);
+            self.hosts.keep(res);
         }
     }
 }

@@ -27,7 +27,7 @@ pub mod trace;
 
 pub use atomic::{AtomicFile, write_atomic};
 pub use csv_out::{
-    Replication, RunInfo, SlicesCsv, SummaryRow, VmsCsv, read_run_toml, summary_rows,
+    Replication, RunInfo, SlicesCsv, SummaryRow, TimelineCsv, VmsCsv, read_run_toml, summary_rows,
     write_run_toml, write_summary_csv,
 };
 pub use error::ReportError;

@@ -87,8 +87,9 @@ pub fn system_tables(mem_size: u64) -> Vec<(u64, Vec<u8>)> {
     ]
 }
 
-/// A flat GDT descriptor (base 0, limit 0xfffff) with access/flags `0xFA_AA` packed as
-/// `flags << 12 | access` in `af` (the layout of bits 40..56 of the descriptor).
+/// A flat GDT descriptor (base 0, limit 0xfffff). `af` packs the flags nibble (G, D/B, L,
+/// AVL) in bits 12..16 and the access byte in bits 0..8, as they sit in bits 40..56 of the
+/// descriptor (bits 8..12 of `af`, the limit's top nibble, are ignored).
 fn gdt_entry(af: u16) -> [u8; 8] {
     let limit: u64 = 0xf_ffff;
     let d: u64 = (limit & 0xffff) | (((limit >> 16) & 0xf) << 48) | (u64::from(af & 0xf0ff) << 40);

@@ -840,6 +840,12 @@ impl Scenario {
     /// The engine's configuration: hosts expanded by `count`, GiB → MiB (× 1024, rounded),
     /// quantum and context-switch cost as [`SimTime`].
     pub fn sim_config(&self) -> Result<SimConfig, Error> {
+        self.sim_config_for(0)
+    }
+
+    /// [`Scenario::sim_config`] for replication `replication`: the engine's own random
+    /// streams (I/O bursts and sizes, page faults) differ between replications.
+    pub fn sim_config_for(&self, replication: u64) -> Result<SimConfig, Error> {
         self.validate()?;
         let mut hosts = Vec::new();
         for h in &self.hosts {
@@ -901,7 +907,7 @@ impl Scenario {
             },
             warmup_vms: self.run.warmup_vms,
             seed: self.run.seed,
-            replication: 0,
+            replication,
             events: resources::lifecycle_events(&self.events)?,
             timeline_interval: self
                 .run
