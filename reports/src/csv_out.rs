@@ -897,9 +897,9 @@ mod tests {
         assert_eq!(w.finish().unwrap(), 2);
         let text = std::fs::read_to_string(&path).unwrap();
         let expected = "\
-policy,replication,id,host,vcpus,memory_mib,priority,tenant,arrival_s,admission_s,first_run_s,finish_s,service_s,estimate_s,queue_wait_s,ready_wait_s,response_s,turnaround_s,wait_s,slowdown,preemptions,warmup
-fcfs,0,2,0,1,512,0,,0.000000000,0.000000000,24.000000000,27.000000000,3.000000000,3.000000000,0.000000000,24.000000000,24.000000000,27.000000000,24.000000000,9.000000,0,0
-\"rr,q=4\",1,7,0,1,512,0,3,1.000000000,1.500000000,1.500000000,1.500000000,0.000000000,0.000000250,0.500000000,0.000000000,0.500000000,0.500000000,0.500000000,inf,2,1
+policy,replication,id,host,vcpus,memory_mib,priority,tenant,arrival_s,admission_s,first_run_s,finish_s,service_s,estimate_s,queue_wait_s,ready_wait_s,response_s,turnaround_s,wait_s,slowdown,preemptions,warmup,io_wait_s,io_service_s,io_requests,fault_stall_s,minor_faults,major_faults,migrations,stopped
+fcfs,0,2,0,1,512,0,,0.000000000,0.000000000,24.000000000,27.000000000,3.000000000,3.000000000,0.000000000,24.000000000,24.000000000,27.000000000,24.000000000,9.000000,0,0,0.000000000,0.000000000,0,0.000000000,0,0,0,0
+\"rr,q=4\",1,7,0,1,512,0,3,1.000000000,1.500000000,1.500000000,1.500000000,0.000000000,0.000000250,0.500000000,0.000000000,0.500000000,0.500000000,0.500000000,inf,2,1,0.000000000,0.000000000,0,0.000000000,0,0,0,0
 ";
         assert_eq!(text, expected);
     }
