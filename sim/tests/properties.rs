@@ -86,6 +86,25 @@ fn case_strategy() -> impl Strategy<Value = Case> {
         })
 }
 
+/// Every slice is well formed (dispatch ≤ start ≤ end) and no pCPU runs two at once.
+fn check_slices(slices: &[sim::SliceRecord]) -> Result<(), TestCaseError> {
+    let mut per_pcpu = std::collections::BTreeMap::<(u32, u32), Vec<(SimTime, SimTime)>>::new();
+    for s in slices {
+        prop_assert!(s.dispatch <= s.start && s.start <= s.end);
+        per_pcpu
+            .entry((s.host, s.pcpu))
+            .or_default()
+            .push((s.dispatch, s.end));
+    }
+    for v in per_pcpu.values_mut() {
+        v.sort();
+        for w in v.windows(2) {
+            prop_assert!(w[0].1 <= w[1].0, "overlap on a pCPU: {:?}", w);
+        }
+    }
+    Ok(())
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
@@ -108,17 +127,7 @@ proptest! {
             prop_assert!(r.turnaround() >= r.service);
         }
         // Slices are well formed and no pCPU runs two vCPUs at once.
-        let mut per_pcpu = std::collections::BTreeMap::<(u32, u32), Vec<(SimTime, SimTime)>>::new();
-        for s in &c.slices {
-            prop_assert!(s.dispatch <= s.start && s.start <= s.end);
-            per_pcpu.entry((s.host, s.pcpu)).or_default().push((s.dispatch, s.end));
-        }
-        for v in per_pcpu.values_mut() {
-            v.sort();
-            for w in v.windows(2) {
-                prop_assert!(w[0].1 <= w[1].0, "overlap on a pCPU: {:?}", w);
-            }
-        }
+        check_slices(&c.slices)?;
         // Busy time = guest work + switches; guest work = the demand of every finished vCPU.
         let demand: u128 = c.vms.iter().map(|r| u128::from(r.service.nanos()) * u128::from(r.vcpus)).sum();
         prop_assert_eq!(stats.work_ns, demand);
@@ -255,17 +264,7 @@ proptest! {
                 prop_assert!(r.turnaround() >= r.service);
             }
         }
-        let mut per_pcpu = std::collections::BTreeMap::<(u32, u32), Vec<(SimTime, SimTime)>>::new();
-        for s in &c.slices {
-            prop_assert!(s.dispatch <= s.start && s.start <= s.end);
-            per_pcpu.entry((s.host, s.pcpu)).or_default().push((s.dispatch, s.end));
-        }
-        for v in per_pcpu.values_mut() {
-            v.sort();
-            for w in v.windows(2) {
-                prop_assert!(w[0].1 <= w[1].0, "overlap on a pCPU: {:?}", w);
-            }
-        }
+        check_slices(&c.slices)?;
         let demand: u128 = c.vms.iter().map(|r| u128::from(r.service.nanos()) * u128::from(r.vcpus)).sum();
         if any_stop {
             prop_assert!(stats.work_ns <= demand);

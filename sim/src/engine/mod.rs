@@ -1574,15 +1574,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 if admitted {
                     self.for_each_vcpu(slot, |eng, v| {
                         match eng.vcpus.get(v).state {
-                            VcpuState::Running => {
-                                let p = eng.hosts[h as usize]
-                                    .pcpus
-                                    .iter()
-                                    .position(|pc| pc.running == v)
-                                    .unwrap_or(0) as u32;
-                                eng.take_off(h, p, SliceEnd::Stopped)?;
-                                eng.stats.preemptions += 1;
-                            }
+                            VcpuState::Running => eng.evict(h, v, SliceEnd::Stopped)?,
                             VcpuState::Blocked { .. } => eng.hosts[h as usize].blocked -= 1,
                             VcpuState::Done => return Ok(()),
                             VcpuState::Ready | VcpuState::Paused => {}
@@ -1621,16 +1613,22 @@ impl<'a, O: Observer> Engine<'a, O> {
         Ok(())
     }
 
+    /// Takes the running vCPU `v` off whichever pCPU of host `h` it runs on.
+    fn evict(&mut self, h: u32, v: u32, reason: SliceEnd) -> Result<(), SimError> {
+        let p = self.hosts[h as usize]
+            .pcpus
+            .iter()
+            .position(|pc| pc.running == v)
+            .unwrap_or(0) as u32;
+        self.take_off(h, p, reason)?;
+        self.stats.preemptions += 1;
+        Ok(())
+    }
+
     fn pause_vcpu(&mut self, h: u32, v: u32) -> Result<(), SimError> {
         match self.vcpus.get(v).state {
             VcpuState::Running => {
-                let p = self.hosts[h as usize]
-                    .pcpus
-                    .iter()
-                    .position(|pc| pc.running == v)
-                    .unwrap_or(0) as u32;
-                self.take_off(h, p, SliceEnd::Paused)?;
-                self.stats.preemptions += 1;
+                self.evict(h, v, SliceEnd::Paused)?;
                 self.set_state(v, VcpuState::Paused);
             }
             VcpuState::Ready => self.set_state(v, VcpuState::Paused),
