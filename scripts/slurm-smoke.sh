@@ -61,15 +61,18 @@ munged --foreground --force --socket="$tmp/munge.sock" --key-file="$tmp/munge.ke
 pids+=($!)
 for _ in $(seq 50); do [[ -S "$tmp/munge.sock" ]] && break; sleep 0.1; done
 
-# A one-node cluster: this machine, all its CPUs, private ports, no cgroups, no accounting.
+# A one-node cluster: this machine, all its CPUs, no cgroups, no accounting.
 node="$(hostname -s)"
+# Ports picked at random so that two smoke tests on one machine (two CI clones) do not clash.
+ctld_port=$((20000 + RANDOM % 20000))
+slurmd_port=$((ctld_port + 1))
 mkdir -p "$tmp/state" "$tmp/spool"
 export SLURM_CONF="$tmp/slurm.conf"
 cat >"$SLURM_CONF" <<CONF
 ClusterName=vmsched-smoke
 SlurmctldHost=$node
-SlurmctldPort=16817
-SlurmdPort=16818
+SlurmctldPort=$ctld_port
+SlurmdPort=$slurmd_port
 SlurmUser=root
 SlurmdUser=root
 AuthType=auth/munge
