@@ -367,9 +367,11 @@ pub(crate) fn run_metrics(
     let mut sc = scenario.clone();
     sc.set_policy(&policy.admission, &policy.cpu);
     let config = sc.sim_config_for(replication)?;
-    let workload = sc.workload(replication)?;
+    let mut workload = sc.workload(replication)?;
     let mut metrics = Metrics::new();
-    let stats = sim::simulate(&config, workload, &mut metrics)?;
+    let stats = sim::simulate(&config, workload.by_ref(), &mut metrics)?;
+    // A trace that failed part-way ended the stream early: report it, not a short run.
+    workload.finish()?;
     Ok(metric_values(&metrics.summary(&stats)))
 }
 
