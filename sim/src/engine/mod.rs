@@ -1135,9 +1135,13 @@ impl<'a, O: Observer> Engine<'a, O> {
     }
 
     /// The rate at which the vCPU `v` runs on pCPU `p` now.
+    #[inline]
     fn rate(&self, h: u32, p: u32, v: u32) -> f64 {
         let host = &self.hosts[h as usize];
         let mut rate = host.translation_speed;
+        if host.numa_nodes == 1 && host.threads_per_core == 1 {
+            return rate;
+        }
         if host.numa_nodes > 1 {
             let home = self.vms.get(self.vcpus.get(v).vm).home_node;
             if host.pcpus[p as usize].node != home {
@@ -1330,8 +1334,13 @@ impl<'a, O: Observer> Engine<'a, O> {
 
     /// Takes the vCPU running on `p` off it, accounting its work, and returns its slot.
     fn take_off(&mut self, h: u32, p: u32, reason: SliceEnd) -> Result<u32, SimError> {
-        let now = self.now;
         self.settle_segment(h, p);
+        self.release(h, p, reason)
+    }
+
+    /// [`Engine::take_off`] for a segment already settled up to now.
+    fn release(&mut self, h: u32, p: u32, reason: SliceEnd) -> Result<u32, SimError> {
+        let now = self.now;
         let host = &mut self.hosts[h as usize];
         let pcpu = &mut host.pcpus[p as usize];
         let v = pcpu.running;
@@ -1397,7 +1406,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         } else {
             SliceEnd::Quantum
         };
-        let v = self.take_off(h, p, reason)?;
+        let v = self.release(h, p, reason)?;
         match reason {
             SliceEnd::Finished => self.vcpu_finished(v),
             SliceEnd::Blocked => self.block(h, v)?,
