@@ -64,9 +64,16 @@ pub struct RunArgs {
     /// Policy (overrides the file's `[admission]` and `[cpu]` policies).
     #[arg(long)]
     policy: Option<String>,
+    /// Print every scheduling decision in plain words before the table (small runs: at
+    /// most 200 VMs; runs replication 0 only).
+    #[arg(long)]
+    trace: bool,
     #[command(flatten)]
     common: Common,
 }
+
+/// The most VMs `vmsched run --trace` accepts: the trace has a line per decision.
+pub const MAX_TRACE_VMS: usize = 200;
 
 /// One policy to run: its label and the two levels.
 #[derive(Clone, Debug)]
@@ -111,7 +118,75 @@ pub fn run(args: RunArgs) -> Result<()> {
         admission,
         cpu,
     };
-    execute(scenario, vec![pair], &args.common, command_line())
+    if !args.trace {
+        return execute(scenario, vec![pair], &args.common, command_line());
+    }
+    // Replication 0 only, traced in memory; the usual run (and table) follows.
+    let mut common = args.common.clone();
+    common.replications = Some(1);
+    let mut sc = scenario.clone();
+    apply_overrides(&mut sc, &common)?;
+    print!("{}", trace_run(&sc, &pair)?);
+    println!();
+    execute(scenario, vec![pair], &common, command_line())
+}
+
+/// Runs replication 0 of `scenario` under `pair` in memory and returns the plain-words
+/// trace of its scheduling decisions (VMs named `VM<id>`, times in seconds). Refuses a
+/// workload of more than [`MAX_TRACE_VMS`] VMs.
+fn trace_run(scenario: &Scenario, pair: &PolicyPair) -> Result<String> {
+    let mut sc = scenario.clone();
+    sc.set_policy(&pair.admission, &pair.cpu);
+    let config = sc.sim_config_for(0)?;
+    let mut workload = sc.workload(0)?;
+    let requests: Vec<sim::VmRequest> = workload.by_ref().take(MAX_TRACE_VMS + 1).collect();
+    if requests.len() > MAX_TRACE_VMS {
+        bail!(
+            "--trace is for small runs: this workload has more than {MAX_TRACE_VMS} VMs; \
+             use --vms {MAX_TRACE_VMS} (or fewer)"
+        );
+    }
+    workload.finish()?;
+    let procs: Vec<(u64, reports::trace::TraceProcess)> = requests
+        .iter()
+        .map(|r| {
+            let p = reports::trace::TraceProcess {
+                name: format!("VM{}", r.id),
+                arrival: r.arrival,
+                burst: r.estimate,
+                priority: r.priority,
+            };
+            (r.id, p)
+        })
+        .collect();
+    let mut collected = sim::observer::Collect {
+        keep_decisions: true,
+        ..Default::default()
+    };
+    sim::simulate(&config, requests, &mut collected)
+        .with_context(|| format!("policy {}, replication 0", pair.label))?;
+    Ok(reports::trace::trace_text_by_id(
+        &pair.cpu,
+        &procs,
+        &collected.slices,
+        &collected.decisions,
+    ))
+}
+
+/// Applies the command-line overrides (`--seed`, `--replications`, `--vms`) to `scenario`
+/// and checks the result.
+fn apply_overrides(scenario: &mut Scenario, c: &Common) -> Result<()> {
+    if let Some(s) = c.seed {
+        scenario.run.seed = s;
+    }
+    if let Some(r) = c.replications {
+        scenario.run.replications = r;
+    }
+    if let Some(v) = c.vms {
+        scenario.set_vms(v);
+    }
+    scenario.validate()?;
+    Ok(())
 }
 
 fn command_line() -> String {
@@ -150,16 +225,7 @@ fn execute(
     c: &Common,
     command: String,
 ) -> Result<()> {
-    if let Some(s) = c.seed {
-        scenario.run.seed = s;
-    }
-    if let Some(r) = c.replications {
-        scenario.run.replications = r;
-    }
-    if let Some(v) = c.vms {
-        scenario.set_vms(v);
-    }
-    scenario.validate()?;
+    apply_overrides(&mut scenario, c)?;
     fs::create_dir_all(&c.out).with_context(|| format!("cannot create {}", c.out.display()))?;
     // Parts are written in a private folder and merged in a fixed order, so the output does
     // not depend on which thread finished first.

@@ -194,7 +194,7 @@ pub fn report_html(
     }
     s.push_str("<h2>Plots</h2>\n");
     if plots.is_empty() {
-        s.push_str("<p class=\"note\">No plots: the folder has no vms.csv, summary.csv or slices.csv.</p>\n");
+        s.push_str("<p class=\"note\">No plots: the folder has no vms.csv, summary.csv, slices.csv, timeline.csv or devices.csv.</p>\n");
     }
     let b64 = base64::engine::general_purpose::STANDARD;
     for p in plots {

@@ -81,14 +81,24 @@ pub fn trace_text(
     slices: &[SliceRecord],
     decisions: &[Decision],
 ) -> String {
+    let procs: Vec<(u64, TraceProcess)> = (0u64..).zip(table.iter().cloned()).collect();
+    trace_text_by_id(policy, &procs, slices, decisions)
+}
+
+/// [`trace_text`] for VMs given by id rather than by position: each `(id, process)` pair
+/// describes VM `id` (its `burst` is what the policy compares, e.g. the user's estimate).
+/// Ids need not be contiguous; VM ids missing from `procs` are called `VM<id>`, and when
+/// an id appears twice the last pair wins.
+pub fn trace_text_by_id(
+    policy: &str,
+    procs: &[(u64, TraceProcess)],
+    slices: &[SliceRecord],
+    decisions: &[Decision],
+) -> String {
     let w = wording(policy);
-    let name = |id: u64| {
-        usize::try_from(id)
-            .ok()
-            .and_then(|i| table.get(i))
-            .map_or_else(|| format!("VM{id}"), |p| p.name.clone())
-    };
-    let proc_of = |id: u64| usize::try_from(id).ok().and_then(|i| table.get(i));
+    let by_id: BTreeMap<u64, &TraceProcess> = procs.iter().map(|(id, p)| (*id, p)).collect();
+    let proc_of = |id: u64| by_id.get(&id).copied();
+    let name = |id: u64| proc_of(id).map_or_else(|| format!("VM{id}"), |p| p.name.clone());
     let multi_cpu = slices
         .iter()
         .map(|s| (s.host, s.pcpu))
@@ -129,8 +139,8 @@ pub fn trace_text(
         decisions: Vec<&'a Decision>,
     }
     let mut at: BTreeMap<SimTime, Instant> = BTreeMap::new();
-    for (i, p) in table.iter().enumerate() {
-        at.entry(p.arrival).or_default().arrived.push(i as u64);
+    for (&id, p) in &by_id {
+        at.entry(p.arrival).or_default().arrived.push(id);
     }
     for s in slices {
         let e = at.entry(s.end).or_default();

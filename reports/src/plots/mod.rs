@@ -1,6 +1,7 @@
 //! Plots of a results folder, as SVG and PNG (plotters).
 //!
-//! [`plot_results_dir`] reads `vms.csv`, `summary.csv` and `slices.csv` (whichever exist)
+//! [`plot_results_dir`] reads `vms.csv`, `summary.csv`, `slices.csv`, `timeline.csv` and
+//! `devices.csv` (whichever exist)
 //! and writes, next to them:
 //!
 //! | file | from | shows |
@@ -10,6 +11,8 @@
 //! | `timeline.svg/.png` | `vms.csv` | admitted vCPUs per pCPU and VMs waiting for admission over time (first replication) |
 //! | `mean_wait.svg/.png` | `summary.csv` | mean wait per policy with its 95 % confidence interval |
 //! | `gantt.svg/.png` | `slices.csv` | a Gantt chart of slices on pCPUs per policy (first replication) |
+//! | `memory.svg/.png` | `timeline.csv` | working set and resident memory of host 0 over time, and swap-ins per sampling interval, per policy (first replication) |
+//! | `devices.svg/.png` | `devices.csv` | utilisation and queue length over time of each device of host 0, one curve per policy (first replication) |
 //!
 //! Text is drawn with DejaVu Sans, which is compiled into the crate (`reports/fonts/`,
 //! Bitstream Vera licence), so PNG files have legible text on a machine without fonts.
@@ -214,6 +217,37 @@ pub fn plot_results_dir(dir: &Path) -> Result<Vec<PlotFile>, ReportError> {
             )?);
         }
     }
+    let timeline = dir.join("timeline.csv");
+    if timeline.exists() {
+        let timelines = data::read_memory_timeline(&timeline)?;
+        if timelines.iter().any(|t| t.end > 0.0) {
+            let m = charts::MemoryChart { timelines };
+            out.push(write_chart(
+                dir,
+                "memory",
+                "Memory over time",
+                &m.caption(),
+                &m,
+            )?);
+        }
+    }
+    let devices = dir.join("devices.csv");
+    if devices.exists() {
+        let d = data::read_devices(&devices)?;
+        if d.devices
+            .iter()
+            .any(|dev| dev.series.iter().any(|s| s.end > 0.0))
+        {
+            let c = charts::DeviceChart { data: d };
+            out.push(write_chart(
+                dir,
+                "devices",
+                "Devices over time",
+                &c.caption(),
+                &c,
+            )?);
+        }
+    }
     Ok(out)
 }
 
@@ -411,6 +445,96 @@ fcfs,1,0,0,9,0,0,0,1,finished
         ] {
             assert!(t.iter().any(|x| x == label), "{label} not in {t:?}");
         }
+    }
+
+    /// Host 0 of fcfs and sjf sampled every 5 s; host 1 and replication 1 are ignored.
+    const TIMELINE: &str = "policy,replication,time_s,host,busy_pcpus,cpu_utilization,ready_vcpus,blocked_vcpus,admitted_vms,queued_vms,working_set_mib,resident_mib,swap_ins
+fcfs,0,5,0,2,0.5,0,0,2,0,100,100,0
+fcfs,0,5,1,2,0.5,0,0,2,0,900,900,90
+fcfs,0,10,0,4,1,1,1,3,1,200,150,10
+fcfs,1,5,0,4,1,1,1,3,1,999,999,99
+sjf,0,5,0,1,0.25,0,0,1,0,50,50,0
+sjf,0,10,0,1,0.25,0,0,1,0,60,60,0
+";
+
+    /// Two devices of host 0 (a disk and the swap device), a device of host 1 (ignored).
+    const DEVICES: &str = "policy,replication,time_s,host,device,kind,utilization,busy_channels,queue_length,completed
+fcfs,0,5,0,0,disk,0.5,1,0,3
+fcfs,0,5,0,1,swap,0.25,1,2,1
+fcfs,0,5,1,0,disk,0.9,4,7,9
+fcfs,0,10,0,0,disk,1,4,3,8
+fcfs,0,10,0,1,swap,0.75,3,0,4
+sjf,0,5,0,0,disk,0.1,1,0,1
+sjf,0,5,0,1,swap,0,0,0,0
+sjf,0,10,0,0,disk,0.2,1,1,2
+sjf,0,10,0,1,swap,0,0,0,0
+";
+
+    #[test]
+    fn memory_and_device_plots_from_timeline_files() {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("timeline.csv"), TIMELINE).unwrap();
+        std::fs::write(dir.path().join("devices.csv"), DEVICES).unwrap();
+        let plots = plot_results_dir(dir.path()).unwrap();
+        let names: Vec<&str> = plots.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["memory", "devices"]);
+        for p in &plots {
+            let png = std::fs::read(&p.png).unwrap();
+            assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n", "{}", p.name);
+        }
+        let svg = |name: &str| std::fs::read_to_string(dir.path().join(name)).unwrap();
+        let (blue, orange, green) = (
+            stroke(charts::PALETTE[0]),
+            stroke(charts::PALETTE[1]),
+            stroke(charts::PALETTE[2]),
+        );
+        let lines = |s: &str, colour: &str| {
+            s.lines()
+                .filter(|l| l.starts_with("<polyline") && l.contains(colour))
+                .count()
+        };
+
+        // Memory: per policy, working set and resident on top and swap-ins below, each
+        // a curve and a legend entry → 6 polylines per policy colour.
+        let m = svg("memory.svg");
+        let t = texts(&m);
+        for label in [
+            "memory (MiB)",
+            "swap-ins per interval (5 s)",
+            "time (s)",
+            "fcfs working set",
+            "fcfs resident",
+            "sjf working set",
+            "sjf resident",
+            "Memory of host 0 over time",
+        ] {
+            assert!(t.iter().any(|x| x == label), "{label} not in {t:?}");
+        }
+        assert_eq!(lines(&m, &blue), 6);
+        assert_eq!(lines(&m, &orange), 6);
+        assert_eq!(lines(&m, &green), 0);
+
+        // Devices: two devices of host 0, utilisation and queue for each, one curve per
+        // policy in each panel, plus one legend entry per policy → 5 per policy colour.
+        let d = svg("devices.svg");
+        let t = texts(&d);
+        for label in [
+            "device 0 (disk): utilisation",
+            "device 0 (disk): queue",
+            "device 1 (swap): utilisation",
+            "device 1 (swap): queue",
+            "utilisation",
+            "requests queued",
+            "time (s)",
+            "fcfs",
+            "sjf",
+        ] {
+            assert!(t.iter().any(|x| x == label), "{label} not in {t:?}");
+        }
+        assert_eq!(count(&d, "(disk): utilisation"), 1);
+        assert_eq!(lines(&d, &blue), 5);
+        assert_eq!(lines(&d, &orange), 5);
+        assert_eq!(lines(&d, &green), 0);
     }
 
     #[test]
