@@ -25,7 +25,7 @@
 //! `--set` options. Every policy of a cell sees the same VMs (common random numbers).
 
 use anyhow::{Context, Result, anyhow, bail};
-use sim::metrics::{Metrics, RunSummary};
+use sim::metrics::Metrics;
 use sim::policy::{policy_label, split_policy_name};
 use workloads::scenario::Scenario;
 
@@ -310,52 +310,8 @@ pub(crate) fn own_policy(s: &Scenario) -> Policy {
     }
 }
 
-/// The metrics of a run (class `all`, and the run-level ones), in output order.
-pub(crate) const METRICS: [&str; 18] = [
-    "vms",
-    "mean_wait_s",
-    "p50_wait_s",
-    "p95_wait_s",
-    "p99_wait_s",
-    "max_wait_s",
-    "mean_queue_wait_s",
-    "mean_ready_wait_s",
-    "mean_response_s",
-    "mean_turnaround_s",
-    "p95_turnaround_s",
-    "mean_slowdown",
-    "jain_fairness",
-    "cpu_utilization",
-    "throughput_per_s",
-    "mean_in_system",
-    "events",
-    "rejected",
-];
-
-/// The values of [`METRICS`] for one run.
-pub(crate) fn metric_values(s: &RunSummary) -> Vec<f64> {
-    let a = s.all();
-    vec![
-        a.vms as f64,
-        a.mean_wait_s,
-        a.p50_wait_s,
-        a.p95_wait_s,
-        a.p99_wait_s,
-        a.max_wait_s,
-        a.mean_queue_wait_s,
-        a.mean_ready_wait_s,
-        a.mean_response_s,
-        a.mean_turnaround_s,
-        a.p95_turnaround_s,
-        a.mean_slowdown,
-        a.jain_fairness,
-        s.cpu_utilization,
-        s.throughput_per_s,
-        s.mean_in_system,
-        s.stats.events as f64,
-        s.stats.rejected as f64,
-    ]
-}
+/// The metrics of a run, in output order (see [`sim::metrics::RUN_METRICS`]).
+pub(crate) use sim::metrics::RUN_METRICS as METRICS;
 
 /// Simulates replication `replication` of `scenario` (whose seed is already the cell's)
 /// under `policy`, and returns its [`METRICS`].
@@ -372,7 +328,7 @@ pub(crate) fn run_metrics(
     let stats = sim::simulate(&config, workload.by_ref(), &mut metrics)?;
     // A trace that failed part-way ended the stream early: report it, not a short run.
     workload.finish()?;
-    Ok(metric_values(&metrics.summary(&stats)))
+    Ok(metrics.summary(&stats).metric_values().to_vec())
 }
 
 /// Mean and 95 % CI half-width of the defined (not NaN) values; NaN when undefined.

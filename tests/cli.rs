@@ -1,34 +1,8 @@
 //! Integration tests of the `vmsched` binary.
 
-use std::path::Path;
-use std::process::{Command, Output};
+mod common;
 
-fn vmsched(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vmsched"))
-        .args(args)
-        .output()
-        .expect("the vmsched binary runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = vmsched(args);
-    assert!(
-        out.status.success(),
-        "vmsched {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn fails(args: &[&str]) -> String {
-    let out = vmsched(args);
-    assert!(!out.status.success(), "vmsched {args:?} should fail");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn read(p: &Path) -> Vec<u8> {
-    std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
+use common::{fails, ok, read};
 
 #[test]
 fn compare_is_deterministic_whatever_the_thread_count() {

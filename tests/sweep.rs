@@ -2,36 +2,12 @@
 //! `sweep.csv` whatever the threads, the shards or the interruptions, and a capacity answer
 //! that meets the SLO while one host fewer does not.
 
+mod common;
+
+use common::{fails, ok, read, vmsched};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
-
-fn vmsched(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vmsched"))
-        .args(args)
-        .output()
-        .expect("the vmsched binary runs")
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = vmsched(args);
-    assert!(
-        out.status.success(),
-        "vmsched {args:?} failed: {}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
-}
-
-fn fails(args: &[&str]) -> String {
-    let out = vmsched(args);
-    assert!(!out.status.success(), "vmsched {args:?} should fail");
-    String::from_utf8_lossy(&out.stderr).into_owned()
-}
-
-fn read(p: &Path) -> Vec<u8> {
-    std::fs::read(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-}
 
 fn s(p: &Path) -> &str {
     p.to_str().expect("temporary paths are UTF-8")

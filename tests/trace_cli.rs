@@ -1,30 +1,15 @@
 //! `vmsched trace stats` and `vmsched trace fit` on the committed excerpts, and `compare`
 //! on a trace scenario.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn vmsched(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_vmsched"))
-        .args(args)
-        .output()
-        .expect("the vmsched binary runs")
-}
+use common::{ok, vmsched};
+use std::path::{Path, PathBuf};
 
 fn data(name: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/data")
         .join(name)
-}
-
-fn ok(args: &[&str]) -> String {
-    let out = vmsched(args);
-    assert!(
-        out.status.success(),
-        "vmsched {args:?} failed:\n{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).into_owned()
 }
 
 #[test]

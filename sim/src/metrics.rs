@@ -193,10 +193,58 @@ pub struct RunSummary {
     pub mean_in_system: f64,
 }
 
+/// The names of [`RunSummary::metric_values`], in order: the `all` class's metrics, then
+/// the run-level ones (the column names of `summary.csv` and `sweep.csv`).
+pub const RUN_METRICS: [&str; 18] = [
+    "vms",
+    "mean_wait_s",
+    "p50_wait_s",
+    "p95_wait_s",
+    "p99_wait_s",
+    "max_wait_s",
+    "mean_queue_wait_s",
+    "mean_ready_wait_s",
+    "mean_response_s",
+    "mean_turnaround_s",
+    "p95_turnaround_s",
+    "mean_slowdown",
+    "jain_fairness",
+    "cpu_utilization",
+    "throughput_per_s",
+    "mean_in_system",
+    "events",
+    "rejected",
+];
+
 impl RunSummary {
     /// The `all` row.
     pub fn all(&self) -> &ClassSummary {
         &self.classes[0]
+    }
+
+    /// The values of [`RUN_METRICS`] for this run.
+    pub fn metric_values(&self) -> [f64; 18] {
+        let a = self.all();
+        [
+            a.vms as f64,
+            a.mean_wait_s,
+            a.p50_wait_s,
+            a.p95_wait_s,
+            a.p99_wait_s,
+            a.max_wait_s,
+            a.mean_queue_wait_s,
+            a.mean_ready_wait_s,
+            a.mean_response_s,
+            a.mean_turnaround_s,
+            a.p95_turnaround_s,
+            a.mean_slowdown,
+            a.jain_fairness,
+            self.cpu_utilization,
+            self.throughput_per_s,
+            self.mean_in_system,
+            self.stats.events as f64,
+            self.stats.rejected as f64,
+        ]
     }
 }
 

@@ -582,7 +582,6 @@ impl<'a, O: Observer> Engine<'a, O> {
     fn run(&mut self, mut workload: impl Iterator<Item = VmRequest>) -> Result<(), SimError> {
         let mut next = workload.next();
         loop {
-            self.arrivals_done = next.is_none();
             let t_arrival = next.as_ref().map(|v| v.arrival);
             let t_event = self.events.peek_time();
             let t = match (t_arrival, t_event) {
