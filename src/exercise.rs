@@ -220,21 +220,13 @@ pub fn exercise(a: ExerciseArgs) -> Result<()> {
                 .get(id as usize)
                 .map_or_else(|| format!("VM{id}"), |p| p.name.clone())
         };
-        let data = reports::plots::gantt_from_slices(
+        reports::plots::write_gantt_picture(
+            path,
             &format!("exercise {} under {}", a.seed, a.policy),
             &sol.slices,
             &names,
-        );
-        let png = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("png"));
-        let bytes = if png {
-            reports::plots::gantt_png(data)?
-        } else {
-            reports::plots::gantt_svg(data)?.into_bytes()
-        };
-        reports::write_atomic(path, &bytes)
-            .with_context(|| format!("cannot write the Gantt chart to {}", path.display()))?;
+        )
+        .with_context(|| format!("cannot write the Gantt chart to {}", path.display()))?;
     }
     Ok(())
 }

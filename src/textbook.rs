@@ -141,16 +141,7 @@ pub(crate) fn write_picture(
     slices: &[sim::SliceRecord],
     names: &dyn Fn(u64) -> String,
 ) -> Result<()> {
-    let data = reports::plots::gantt_from_slices(title, slices, names);
-    let png = path
-        .extension()
-        .is_some_and(|e| e.eq_ignore_ascii_case("png"));
-    let bytes = if png {
-        reports::plots::gantt_png(data)?
-    } else {
-        reports::plots::gantt_svg(data)?.into_bytes()
-    };
-    reports::write_atomic(path, &bytes)
+    reports::plots::write_gantt_picture(path, title, slices, names)
         .with_context(|| format!("cannot write the Gantt chart to {}", path.display()))?;
     eprintln!("Gantt chart written to {}", path.display());
     Ok(())

@@ -267,6 +267,27 @@ pub fn gantt_png(data: GanttData) -> Result<Vec<u8>, ReportError> {
     )
 }
 
+/// Writes the Gantt chart of one small run (a textbook case, an exercise) to `path`: PNG
+/// if the name ends in `.png` (any case), else SVG. `names` gives each VM's label. The
+/// file is written atomically.
+pub fn write_gantt_picture(
+    path: &Path,
+    title: &str,
+    slices: &[sim::SliceRecord],
+    names: &dyn Fn(u64) -> String,
+) -> Result<(), ReportError> {
+    let data = gantt_from_slices(title, slices, names);
+    let png = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("png"));
+    let bytes = if png {
+        gantt_png(data)?
+    } else {
+        gantt_svg(data)?.into_bytes()
+    };
+    crate::atomic::write_atomic(path, &bytes)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -581,5 +602,18 @@ sjf,0,10,0,1,swap,0,0,0,0
         assert_eq!(count(&svg, &fill), 2);
         let png = gantt_png(gantt_from_slices("rr", &slices, &names)).unwrap();
         assert_eq!(&png[..4], b"\x89PNG");
+
+        // The picture writer picks the format from the extension (any case).
+        let dir = tempfile::tempdir().unwrap();
+        let (p1, p2) = (dir.path().join("g.PNG"), dir.path().join("g.svg"));
+        write_gantt_picture(&p1, "rr", &slices, &names).unwrap();
+        write_gantt_picture(&p2, "rr", &slices, &names).unwrap();
+        assert_eq!(&std::fs::read(&p1).unwrap()[..4], b"\x89PNG");
+        let svg = std::fs::read_to_string(&p2).unwrap();
+        assert!(svg.starts_with("<svg") && texts(&svg).iter().any(|t| t == "rr"));
+        let e = write_gantt_picture(&dir.path().join("no/such/g.svg"), "rr", &slices, &names)
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("g.svg"), "{e}");
     }
 }
