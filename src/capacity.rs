@@ -25,7 +25,6 @@
 //!   the comparison of `n` with `n − 1` sharper than independent draws would.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fs;
 use std::path::PathBuf;
 
 use anyhow::{Context, Result, anyhow, bail};
@@ -443,6 +442,13 @@ pub fn capacity(args: CapacityArgs) -> Result<()> {
     if reps_max < reps0 {
         bail!("--max-replications {reps_max} is less than --replications {reps0}");
     }
+    if reps_max > workloads::limits::MAX_REPLICATIONS {
+        bail!(
+            "at most {} replications are supported, got {reps_max} (--max-replications is 4 × \
+             --replications unless given)",
+            workloads::limits::MAX_REPLICATIONS
+        );
+    }
     // The key must take integers; check it (and the extremes) before running anything.
     for n in [args.min, args.max] {
         grid::apply(&base, &[(&args.vary, &n.to_string())])
@@ -480,7 +486,7 @@ pub fn capacity(args: CapacityArgs) -> Result<()> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
+        .num_threads(crate::worker_threads(args.threads)?)
         .build()
         .context("cannot start worker threads")?;
     let answers: Vec<Answer> = pool.install(|| {
@@ -490,10 +496,11 @@ pub fn capacity(args: CapacityArgs) -> Result<()> {
     })?;
     bar.finish_and_clear();
 
-    fs::create_dir_all(&args.out)
-        .with_context(|| format!("cannot create {}", args.out.display()))?;
-    let run_toml = args.out.join(reports::csv_out::RUN_TOML);
-    let _ = fs::remove_file(&run_toml);
+    // Old run.toml and files first, run.toml last (see `reports::folder`).
+    reports::folder::begin(
+        &args.out,
+        &["capacity.csv", "capacity.svg", "capacity.png"].map(String::from),
+    )?;
     write_capacity_csv(&args.out.join("capacity.csv"), &slo, &args.vary, &answers)?;
     if !args.no_plots {
         crate::capacity_plot::write(

@@ -228,9 +228,10 @@ fn execute(
     apply_overrides(&mut scenario, c)?;
     fs::create_dir_all(&c.out).with_context(|| format!("cannot create {}", c.out.display()))?;
     // Parts are written in a private folder and merged in a fixed order, so the output does
-    // not depend on which thread finished first.
+    // not depend on which thread finished first. Killed runs may have left theirs.
+    reports::folder::remove_stale_parts(&c.out);
     let parts = tempfile::Builder::new()
-        .prefix(".vmsched-parts-")
+        .prefix(reports::folder::PARTS_PREFIX)
         .tempdir_in(&c.out)
         .with_context(|| format!("cannot create a temporary folder in {}", c.out.display()))?;
     let reps = scenario.run.replications;
@@ -254,7 +255,7 @@ fn execute(
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(c.threads.unwrap_or(0))
+        .num_threads(crate::worker_threads(c.threads)?)
         .build()
         .context("cannot start worker threads")?;
     let outputs: Vec<Result<RunOutput>> = pool.install(|| {
@@ -288,9 +289,9 @@ fn execute(
         .flat_map(|(pair, runs)| summary_rows(&pair.label, runs))
         .collect();
 
-    // Data files first, run.toml last: its presence marks a complete folder.
-    let run_toml = c.out.join(reports::csv_out::RUN_TOML);
-    let _ = fs::remove_file(&run_toml);
+    // The old run.toml and files go first, then the data files and plots, run.toml last:
+    // its presence marks a complete folder (see `reports::folder`).
+    reports::folder::begin(&c.out, &reports::folder::results_files())?;
     write_summary_csv(c.out.join("summary.csv"), &rows)?;
     if !c.no_vms {
         merge_parts(parts.path(), "vms", &jobs, &c.out.join("vms.csv"))?;
@@ -302,10 +303,14 @@ fn execute(
         merge_parts(parts.path(), "timeline", &jobs, &c.out.join("timeline.csv"))?;
         merge_parts(parts.path(), "devices", &jobs, &c.out.join("devices.csv"))?;
     }
+    let scenario_toml = scenario.to_toml_string();
+    if !c.no_plots {
+        crate::report::plots(&c.out, reports::plots::scenario_pcpus(&scenario_toml))?;
+    }
     write_run_toml(
         &c.out,
         &RunInfo {
-            scenario_toml: scenario.to_toml_string(),
+            scenario_toml,
             seed: scenario.run.seed,
             replications: reps,
             policies: pairs.iter().map(|p| p.label.clone()).collect(),
@@ -327,9 +332,6 @@ fn execute(
         for (id, why) in rejected_examples {
             eprintln!("  VM {id}: {why}");
         }
-    }
-    if !c.no_plots {
-        crate::report::plots(&c.out)?;
     }
     eprintln!("results in {}", c.out.display());
     Ok(())

@@ -14,8 +14,9 @@ pub struct ReportArgs {
 }
 
 /// Draws the plots of a results folder next to its CSV files and says where they are.
-pub fn plots(dir: &Path) -> Result<()> {
-    let files = reports::plots::plot_results_dir(dir)
+/// `pcpus` (the scenario's total) scales the occupancy plot.
+pub fn plots(dir: &Path, pcpus: Option<u64>) -> Result<()> {
+    let files = reports::plots::plot_results_dir_with(dir, pcpus)
         .with_context(|| format!("cannot draw the plots of {}", dir.display()))?;
     if !files.is_empty() {
         let names: Vec<&str> = files.iter().map(|p| p.name.as_str()).collect();

@@ -22,10 +22,10 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
+use workloads::limits::{MAX_SWEEP_CELLS, MAX_SWEEP_RUNS};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
@@ -263,7 +263,18 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
         scenario: base.to_toml_string(),
     };
 
-    // Every cell is built (and checked) before anything runs.
+    // Every cell is built (and checked) before anything runs, so the grid is bounded first.
+    let n_cells = (manifest.axes.iter()).fold(1u64, |n, a| n.saturating_mul(a.values.len() as u64));
+    let n_policies = policies.as_ref().map_or(1, |p| p.len() as u64);
+    let n_runs = n_cells
+        .saturating_mul(n_policies)
+        .saturating_mul(manifest.replications);
+    if n_cells > MAX_SWEEP_CELLS || n_runs > MAX_SWEEP_RUNS {
+        bail!(
+            "the grid has {n_cells} cells and {n_runs} runs; at most {MAX_SWEEP_CELLS} cells and \
+             {MAX_SWEEP_RUNS} runs are supported (split it into several sweeps)"
+        );
+    }
     let master = base.run.seed;
     let mut cells = Vec::new();
     for settings in manifest.cells() {
@@ -343,7 +354,7 @@ pub fn sweep(args: SweepArgs) -> Result<()> {
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let pool = rayon::ThreadPoolBuilder::new()
-        .num_threads(args.threads.unwrap_or(0))
+        .num_threads(crate::worker_threads(args.threads)?)
         .build()
         .context("cannot start worker threads")?;
     pool.install(|| {
@@ -524,27 +535,7 @@ fn write_run(path: &Path, rec: &RunRecord) -> Result<()> {
 
 /// Writes `bytes` to a temporary file beside `path` and renames it to `path` (no sync).
 fn write_unsynced(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".run-").suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(fs::Permissions::from_mode(0o666));
-    }
-    let mut tmp = builder
-        .tempfile_in(dir)
-        .with_context(|| format!("cannot create a temporary file in {}", dir.display()))?;
-    tmp.write_all(bytes)
-        .with_context(|| format!("cannot write {}", tmp.path().display()))?;
-    tmp.persist(path).map_err(|e| {
-        anyhow!(
-            "cannot rename a temporary file to {}: {}",
-            path.display(),
-            e.error
-        )
-    })?;
-    Ok(())
+    Ok(reports::write_atomic_unsynced(path, bytes)?)
 }
 
 /// A run file, or `None` when it does not exist.
@@ -651,8 +642,8 @@ fn finish(out: &Path, manifest: &Manifest, command: &str) -> Result<()> {
             examples.join("; ")
         );
     }
-    let run_toml = out.join(reports::csv_out::RUN_TOML);
-    let _ = fs::remove_file(&run_toml);
+    // Old run.toml first, run.toml last (see `reports::folder`).
+    reports::folder::begin(out, &[SWEEP_CSV.to_string()])?;
     write_sweep_csv(&out.join(SWEEP_CSV), manifest, &rows)?;
     write_run_toml(
         out,

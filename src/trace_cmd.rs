@@ -2,7 +2,6 @@
 //! synthetic model of it as a scenario file.
 
 use std::fmt::Write as _;
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
@@ -469,17 +468,7 @@ fn csv_field(f: &str) -> String {
 
 /// Writes `text` to `path` through a temporary file in the same folder, renamed at the end.
 fn write_atomic(path: &Path, text: &str) -> Result<()> {
-    let dir = match path.parent() {
-        Some(d) if !d.as_os_str().is_empty() => d.to_path_buf(),
-        _ => PathBuf::from("."),
-    };
-    let mut tmp = tempfile::NamedTempFile::new_in(&dir)
-        .with_context(|| format!("cannot write in {}", dir.display()))?;
-    tmp.write_all(text.as_bytes())
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    tmp.persist(path)
-        .with_context(|| format!("cannot write {}", path.display()))?;
-    Ok(())
+    Ok(reports::write_atomic(path, text.as_bytes())?)
 }
 
 fn fit(a: FitArgs) -> Result<()> {

@@ -26,37 +26,12 @@ impl AtomicFile {
     /// exist). `path` itself is not touched until [`AtomicFile::commit`].
     pub fn create(path: impl AsRef<Path>) -> Result<AtomicFile, ReportError> {
         let path = path.as_ref();
-        let dir = match path.parent() {
-            Some(d) if !d.as_os_str().is_empty() => d,
-            _ => Path::new("."),
-        };
-        let prefix = match path.file_name() {
-            Some(name) => {
-                let mut p = std::ffi::OsString::from(".");
-                p.push(name);
-                p.push(".");
-                p
-            }
-            None => std::ffi::OsString::from(".tmp."),
-        };
-        let mut builder = tempfile::Builder::new();
-        builder.prefix(&prefix).suffix(".tmp");
-        // NamedTempFile defaults to mode 0600; output files should get the usual mode
-        // (0666 less the umask), like any file a program creates.
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            builder.permissions(std::fs::Permissions::from_mode(0o666));
-        }
-        let tmp = builder
-            .tempfile_in(dir)
-            .map_err(|e| ReportError::io(path, "cannot create a temporary file for", e))?;
+        let tmp = temp_beside(path)?;
         Ok(AtomicFile {
             path: path.to_path_buf(),
             inner: BufWriter::new(tmp),
         })
     }
-
     /// The final path.
     pub fn path(&self) -> &Path {
         &self.path
@@ -112,6 +87,49 @@ impl Write for AtomicFile {
     fn flush(&mut self) -> io::Result<()> {
         self.inner.flush()
     }
+}
+
+/// Creates the temporary file `.<file name>.<random>.tmp` in `path`'s folder.
+fn temp_beside(path: &Path) -> Result<NamedTempFile, ReportError> {
+    let dir = match path.parent() {
+        Some(d) if !d.as_os_str().is_empty() => d,
+        _ => Path::new("."),
+    };
+    let prefix = match path.file_name() {
+        Some(name) => {
+            let mut p = std::ffi::OsString::from(".");
+            p.push(name);
+            p.push(".");
+            p
+        }
+        None => std::ffi::OsString::from(".tmp."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    // NamedTempFile defaults to mode 0600; output files should get the usual mode
+    // (0666 less the umask), like any file a program creates.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        builder.permissions(std::fs::Permissions::from_mode(0o666));
+    }
+    builder
+        .tempfile_in(dir)
+        .map_err(|e| ReportError::io(path, "cannot create a temporary file for", e))
+}
+
+/// Writes `bytes` to `path` through a temporary file renamed into place, like
+/// [`write_atomic`] but without syncing to disk: a killed process never leaves a half file
+/// under `path`, but after a crash of the whole machine the file may be empty or garbled.
+/// For many small files whose readers detect and redo a garbled one (sweep run files).
+pub fn write_atomic_unsynced(path: impl AsRef<Path>, bytes: &[u8]) -> Result<(), ReportError> {
+    let path = path.as_ref();
+    let mut tmp = temp_beside(path)?;
+    tmp.write_all(bytes)
+        .map_err(|e| ReportError::io(path, "cannot write", e))?;
+    tmp.persist(path)
+        .map_err(|e| ReportError::io(path, "cannot rename the temporary file to", e.error))?;
+    Ok(())
 }
 
 /// Writes `bytes` to `path` atomically (temporary file, sync, rename).

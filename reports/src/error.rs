@@ -70,6 +70,18 @@ pub enum ReportError {
         /// Why, and what to do.
         message: String,
     },
+    /// A results folder without `run.toml` that holds files of a run: the run writing it
+    /// was interrupted, failed or is still going (see [`crate::folder`]).
+    #[error(
+        "{} holds incomplete results: it has no run.toml, which a run writes last (the run \
+         writing this folder was interrupted, failed or is still running); run the command \
+         again with this --out",
+        dir.display()
+    )]
+    Incomplete {
+        /// The folder.
+        dir: PathBuf,
+    },
     /// Drawing a plot failed.
     #[error("cannot draw {}: {message}", path.display())]
     Plot {

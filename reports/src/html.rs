@@ -11,7 +11,7 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 
-use crate::csv_out::{RUN_TOML, RunInfo, read_run_toml};
+use crate::csv_out::RunInfo;
 use crate::error::ReportError;
 use crate::plots::PlotFile;
 use crate::plots::data::{CsvTable, read_table};
@@ -224,24 +224,10 @@ fn file_name(p: &Path) -> String {
 }
 
 /// Draws the plots of results folder `dir` ([`crate::plots::plot_results_dir`]) and writes
-/// `dir/report.html`. Returns its path. A folder without `run.toml` is refused.
+/// `dir/report.html`. Returns its path. A folder without `run.toml` is refused
+/// ([`crate::folder::require_complete`]).
 pub fn write_report(dir: &Path) -> Result<PathBuf, ReportError> {
-    if !dir.is_dir() {
-        return Err(ReportError::NotResults {
-            dir: dir.to_path_buf(),
-            message: "no such folder".to_string(),
-        });
-    }
-    if !dir.join(RUN_TOML).is_file() {
-        return Err(ReportError::NotResults {
-            dir: dir.to_path_buf(),
-            message: format!(
-                "it has no {RUN_TOML} (write one with `vmsched compare --out DIR` or \
-                 `vmsched run SCENARIO --out DIR`)"
-            ),
-        });
-    }
-    let info = read_run_toml(dir)?;
+    let info = crate::folder::require_complete(dir)?;
     let plots = crate::plots::plot_results_dir(dir)?;
     let mut embedded = Vec::with_capacity(plots.len());
     for p in plots {

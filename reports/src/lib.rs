@@ -2,6 +2,8 @@
 //!
 //! - [`atomic`]: files written under a temporary name and renamed into place, so an
 //!   interrupted run never leaves a half file.
+//! - [`folder`]: the rule that makes a results folder safe to interrupt (`run.toml`
+//!   removed first, written last) and the check readers make.
 //! - [`csv_out`]: `vms.csv` and `slices.csv` (streaming [`sim::Observer`]s),
 //!   `summary.csv` (rows per policy × replication × class plus `mean` rows with 95 %
 //!   confidence intervals) and `run.toml`.
@@ -15,17 +17,20 @@
 //! All errors are [`ReportError`], whose messages name the file concerned.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// No panics on input: unwrap/expect only in tests, or with a local allow and a reason.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod atomic;
 pub mod csv_out;
 pub mod error;
+pub mod folder;
 pub mod gantt;
 pub mod html;
 pub mod plots;
 pub mod table;
 pub mod trace;
 
-pub use atomic::{AtomicFile, write_atomic};
+pub use atomic::{AtomicFile, write_atomic, write_atomic_unsynced};
 pub use csv_out::{
     Replication, RunInfo, SlicesCsv, SummaryRow, TimelineCsv, VmsCsv, read_run_toml, summary_rows,
     write_run_toml, write_summary_csv,

@@ -23,8 +23,10 @@ pub enum Error {
         /// What is wrong.
         message: String,
     },
-    /// A file could not be read.
-    #[error("{}: {source}", path.display())]
+    /// A file could not be read. The message names the file; the cause is the error's
+    /// [`source`](std::error::Error::source) (print the chain, `{:#}` with anyhow, to see
+    /// it once).
+    #[error("cannot read {}", path.display())]
     Io {
         /// The path as given.
         path: PathBuf,

@@ -122,6 +122,12 @@ fn lookup_value(
             let elem = value.get_ref().as_array()?.get(*i)?;
             lookup_value(elem, rest, elem.span())
         }
+        // `hosts.0.devices.1.kind`: a number after an array is an index too.
+        Some((Part::Key(k), rest)) if value.get_ref().as_array().is_some() => {
+            let i: usize = k.parse().ok()?;
+            let elem = value.get_ref().as_array()?.get(i)?;
+            lookup_value(elem, rest, elem.span())
+        }
         Some((Part::Key(_), _)) => lookup(value.get_ref().as_table()?, parts),
     }
 }
@@ -268,6 +274,20 @@ mod tests {
         let text = "a = 1\na = 2\n";
         let doc = Doc::parse(text);
         assert_eq!(doc.key_at(6..7).as_deref(), Some("a"));
+    }
+
+    #[test]
+    fn numbers_after_arrays_are_indices() {
+        // Line 1 `[[hosts]]`, 2 `pcpus`, 3 `[[hosts.devices]]`, 4 `kind`, 5 second device,
+        // 6 its `kind`.
+        let text = "[[hosts]]\npcpus = 1\n[[hosts.devices]]\nkind = \"disk\"\n[[hosts.devices]]\nkind = \"tape\"\n";
+        let doc = Doc::parse(text);
+        assert_eq!(doc.line_of_path("hosts.0.devices.1.kind"), Some(6));
+        assert_eq!(doc.line_of_path("hosts.0.devices.1.channels"), Some(5));
+        assert_eq!(doc.line_of_path("hosts.0.devices.0.kind"), Some(4));
+        assert_eq!(doc.line_of_path("hosts.0.pcpus"), Some(2));
+        // A key that is not a number under an array falls back to the array.
+        assert_eq!(doc.line_of_path("hosts.x"), Some(1));
     }
 
     #[test]

@@ -134,7 +134,12 @@ pub fn write_chart<C: Chart>(
 /// `[[scenario.hosts]]`), when there is one.
 pub fn total_pcpus(dir: &Path) -> Option<u64> {
     let info = crate::csv_out::read_run_toml(dir).ok()?;
-    let t: toml::Table = toml::from_str(&info.scenario_toml).ok()?;
+    scenario_pcpus(&info.scenario_toml)
+}
+
+/// Total pCPUs of a scenario's text (`Σ count × pcpus` over `[[hosts]]`), when it says.
+pub fn scenario_pcpus(scenario_toml: &str) -> Option<u64> {
+    let t: toml::Table = toml::from_str(scenario_toml).ok()?;
     let hosts = t.get("hosts")?.as_array()?;
     let mut total = 0u64;
     for h in hosts {
@@ -152,6 +157,12 @@ pub fn total_pcpus(dir: &Path) -> Option<u64> {
 /// documentation) and returns them in a fixed order. A folder with none of the files
 /// gives no plots and no error; a file that cannot be read is an error naming it.
 pub fn plot_results_dir(dir: &Path) -> Result<Vec<PlotFile>, ReportError> {
+    plot_results_dir_with(dir, total_pcpus(dir))
+}
+
+/// [`plot_results_dir`] with the total pCPUs given (for the occupancy plot's scale) rather
+/// than read from `run.toml`, so a run can draw its plots before it writes `run.toml`.
+pub fn plot_results_dir_with(dir: &Path, pcpus: Option<u64>) -> Result<Vec<PlotFile>, ReportError> {
     let mut out = Vec::new();
     let vms = dir.join("vms.csv");
     if vms.exists() {
@@ -177,7 +188,7 @@ pub fn plot_results_dir(dir: &Path) -> Result<Vec<PlotFile>, ReportError> {
         if d.timelines.iter().any(|t| t.end > 0.0) {
             let tl = charts::TimelineChart {
                 timelines: d.timelines.clone(),
-                pcpus: total_pcpus(dir),
+                pcpus,
             };
             out.push(write_chart(
                 dir,
