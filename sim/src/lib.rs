@@ -23,7 +23,7 @@ pub mod rng;
 pub mod stats;
 pub mod time;
 
-pub use engine::{RunStats, simulate};
+pub use engine::{FastPaths, RunStats, simulate, simulate_with};
 pub use error::SimError;
 pub use model::{
     AdmissionSpec, ClusterSpec, CpuSpec, DeviceKind, DeviceSpec, HeadOfLine, HostResources,

@@ -3,9 +3,9 @@
 use proptest::prelude::*;
 use sim::observer::Collect;
 use sim::{
-    DeviceKind, DeviceSpec, HeadOfLine, HostSpec, IoBursts, IoProfile, LifecycleAction,
+    DeviceKind, DeviceSpec, FastPaths, HeadOfLine, HostSpec, IoBursts, IoProfile, LifecycleAction,
     LifecycleEvent, Mapping, MemoryProfile, Placement, SimConfig, SimTime, VirtualDevice,
-    VmRequest, simulate,
+    VmRequest, simulate, simulate_with,
 };
 
 const CPU: [&str; 6] = [
@@ -282,5 +282,61 @@ proptest! {
             prop_assert!(s.cpu_utilization >= 0.0 && s.cpu_utilization <= 1.0 + 1e-9);
             prop_assert!(s.resident_mib <= s.working_set_mib);
         }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    /// The plain path (a VM without I/O or memory profile on a plain dedicated host runs
+    /// with one event) must give exactly what the general path gives: records, slices,
+    /// samples and counters, in order. Asking for a decision trace must change nothing
+    /// either.
+    #[test]
+    fn plain_path_matches_the_general_path(
+        case in case_strategy(),
+        profiled in prop::collection::vec(0u32..4, 25),
+        timeline in any::<bool>(),
+    ) {
+        let mut case = case;
+        for (vm, &p) in case.vms.iter_mut().zip(&profiled) {
+            // A few VMs with a memory profile or I/O keep to the general path.
+            if p == 1 {
+                vm.profile.memory = Some(MemoryProfile { working_set_mib: 512, touches_per_ms: 0.05 });
+            } else if p == 2 {
+                vm.profile.io = Some(IoProfile {
+                    bursts: IoBursts::Count(2),
+                    size_mean_bytes: 1e6,
+                    device: DeviceKind::Disk,
+                    virtual_device: VirtualDevice::Virtio,
+                });
+            }
+        }
+        for h in &mut case.cfg.cluster.hosts {
+            h.resources.devices = vec![DeviceSpec {
+                kind: DeviceKind::Disk,
+                bandwidth_bytes_per_s: 2e6,
+                latency: SimTime::from_millis(100),
+                channels: 1,
+            }];
+        }
+        if timeline {
+            case.cfg.timeline_interval = Some(SimTime::from_millis(700));
+        }
+        let run = |plain: bool, keep_decisions: bool| {
+            let mut c = Collect { keep_decisions, ..Collect::default() };
+            let stats = simulate_with(&case.cfg, case.vms.clone(), &mut c, FastPaths { plain }).unwrap();
+            (stats, c)
+        };
+        let (plain_stats, plain) = run(true, false);
+        let (general_stats, general) = run(false, true);
+        let (traced_stats, traced) = run(true, true);
+        prop_assert_eq!(&plain_stats, &general_stats);
+        prop_assert_eq!(&plain_stats, &traced_stats);
+        prop_assert_eq!(format!("{:?}", plain.vms), format!("{:?}", general.vms));
+        prop_assert_eq!(format!("{:?}", plain.slices), format!("{:?}", general.slices));
+        prop_assert_eq!(format!("{:?}", plain.samples), format!("{:?}", general.samples));
+        prop_assert_eq!(format!("{:?}", traced.decisions), format!("{:?}", general.decisions));
+        prop_assert_eq!(format!("{:?}", plain.vms), format!("{:?}", traced.vms));
     }
 }

@@ -129,7 +129,12 @@ impl Profile {
     pub fn load(path: &Path) -> Result<Profile, Error> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::Profile(format!("{}: cannot read: {e}", path.display())))?;
-        toml::from_str(&text).map_err(|e| Error::Profile(format!("{}: {e}", path.display())))
+        Profile::from_toml_str(&text, &path.display().to_string())
+    }
+
+    /// Parses a profile from its TOML text; `label` names the file in messages.
+    pub fn from_toml_str(text: &str, label: &str) -> Result<Profile, Error> {
+        toml::from_str(text).map_err(|e| Error::Profile(format!("{label}: {e}")))
     }
 
     /// The profile as TOML (with a header comment).

@@ -15,6 +15,7 @@
 //! Memory is bounded by what is in flight: VMs and vCPUs live in slabs whose slots are
 //! reused; finished VMs are handed to the observer and forgotten.
 
+mod admission_queue;
 mod device;
 mod slab;
 
@@ -34,10 +35,13 @@ use crate::observer::{
 use crate::policy::{self, AdmissionParams, AdmissionPolicy, CpuPolicy, VcpuView};
 use crate::rng::{SimRng, purpose, stream};
 use crate::time::SimTime;
+use admission_queue::AdmissionQueue;
 use device::{Device, Request};
 use slab::Slab;
 
 const NONE: u32 = u32::MAX;
+/// `Pcpu::running` of a pCPU held by a vCPU on the plain path (see [`Engine::admit_plain`]).
+const PLAIN: u32 = u32::MAX - 1;
 const NO_LIMIT: u64 = u64::MAX;
 
 /// Counters of one run.
@@ -105,6 +109,9 @@ enum Event {
         vcpu: u32,
         uid: u64,
     },
+    /// A VM on the plain path (see [`Engine::admit_plain`]) finishes: all its vCPUs end
+    /// their only slice at this instant.
+    VmDone { slot: u32 },
     /// A scheduled lifecycle event (index into the sorted list).
     Lifecycle { index: u32 },
     /// A timeline sample.
@@ -167,6 +174,9 @@ struct Vm {
     vcpus_left: u32,
     /// First vCPU slot (vCPUs of a VM are linked through `Vcpu::next`).
     first_vcpu: u32,
+    /// First pCPU held by the VM on the plain path (the rest are linked through
+    /// `Pcpu::plain_next`), `NONE` otherwise.
+    plain_pcpu: u32,
     paused: bool,
     stopped: bool,
     ready_wait: u64,
@@ -228,6 +238,8 @@ struct Pcpu {
     node: u32,
     core: u32,
     pinned: u32,
+    /// Next pCPU of the same plain-path VM (`NONE` at the end of the chain).
+    plain_next: u32,
 }
 
 #[derive(Debug)]
@@ -243,6 +255,10 @@ struct Host {
     ready: Vec<BinaryHeap<Reverse<ReadyEntry>>>,
     dirty: bool,
     dedicated: bool,
+    /// Dedicated, one thread per core, one NUMA node, no translation overhead, floating
+    /// vCPUs, no time slicing: a VM without I/O or memory profile runs every vCPU from
+    /// admission to its end without a rate change or an interruption.
+    plain: bool,
     threads_per_core: u32,
     smt_speed: f64,
     numa_nodes: u32,
@@ -334,7 +350,7 @@ struct Engine<'a, O: Observer> {
     migration: u64,
     mapping: Mapping,
     warmup_vms: u64,
-    queue: BinaryHeap<Reverse<QueueEntry>>,
+    queue: AdmissionQueue,
     queue_scratch: Vec<QueueEntry>,
     /// VMs that arrived at the current instant, not yet in `queue`.
     arrived_now: Vec<QueueEntry>,
@@ -357,6 +373,8 @@ struct Engine<'a, O: Observer> {
     timeline: Option<SimTime>,
     arrivals_done: bool,
     sample: HostSample,
+    /// The plain path may be taken (no lifecycle events).
+    plain_ok: bool,
 }
 
 /// Runs `workload` through the cluster of `config`, reporting to `observer`, until every
@@ -376,7 +394,37 @@ where
     W: IntoIterator<Item = VmRequest>,
     O: Observer,
 {
-    let mut engine = Engine::new(config, observer)?;
+    simulate_with(config, workload, observer, FastPaths::default())
+}
+
+/// Which of the engine's shortcuts [`simulate_with`] may take. Each gives the same results
+/// as the general path it skips (the property tests compare them); they exist for speed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FastPaths {
+    /// The plain path (see `Engine::admit_plain`): one event per VM instead of one per
+    /// vCPU slice, no run-queue or segment bookkeeping.
+    pub plain: bool,
+}
+
+impl Default for FastPaths {
+    fn default() -> Self {
+        FastPaths { plain: true }
+    }
+}
+
+/// [`simulate`] with a choice of fast paths (for tests that compare them with the general
+/// path).
+pub fn simulate_with<W, O>(
+    config: &SimConfig,
+    workload: W,
+    observer: &mut O,
+    fast: FastPaths,
+) -> Result<RunStats, SimError>
+where
+    W: IntoIterator<Item = VmRequest>,
+    O: Observer,
+{
+    let mut engine = Engine::new(config, observer, fast)?;
     engine.run(workload.into_iter())?;
     Ok(engine.stats)
 }
@@ -391,7 +439,7 @@ fn speed(slowdown: f64, what: &str) -> Result<f64, SimError> {
 }
 
 impl<'a, O: Observer> Engine<'a, O> {
-    fn new(config: &SimConfig, observer: &'a mut O) -> Result<Self, SimError> {
+    fn new(config: &SimConfig, observer: &'a mut O, fast: FastPaths) -> Result<Self, SimError> {
         let admission_policy = policy::admission_policy(
             &config.admission.policy,
             &AdmissionParams {
@@ -449,6 +497,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                     node: (u64::from(p) * u64::from(nodes) / u64::from(h.pcpus)) as u32,
                     core: p / tpc,
                     pinned: 0,
+                    plain_next: NONE,
                 })
                 .collect();
             let mut devices: Vec<Device> = r
@@ -487,6 +536,12 @@ impl<'a, O: Observer> Engine<'a, O> {
                 ready: (0..queues).map(|_| BinaryHeap::new()).collect(),
                 dirty: false,
                 dedicated: h.vcpu_capacity() <= u64::from(h.pcpus),
+                plain: h.vcpu_capacity() <= u64::from(h.pcpus)
+                    && tpc == 1
+                    && nodes == 1
+                    && r.translation_overhead == 0.0
+                    && config.cpu.mapping == Mapping::Floating
+                    && quantum.is_none(),
                 threads_per_core: tpc,
                 smt_speed: speed(r.smt_slowdown, "smt_slowdown")?,
                 numa_nodes: nodes,
@@ -538,6 +593,8 @@ impl<'a, O: Observer> Engine<'a, O> {
         };
         let want_slices = observer.wants_slices();
         let want_decisions = observer.wants_decisions();
+        let plain_ok = fast.plain && lifecycle.is_empty();
+        let arrival_order = admission_policy.arrival_order();
         Ok(Engine {
             now: SimTime::ZERO,
             events,
@@ -552,7 +609,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             migration: config.cpu.migration.nanos(),
             mapping: config.cpu.mapping,
             warmup_vms: config.warmup_vms,
-            queue: BinaryHeap::new(),
+            queue: AdmissionQueue::new(arrival_order),
             queue_scratch: Vec::new(),
             arrived_now: Vec::new(),
             admission_dirty: false,
@@ -576,6 +633,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             timeline,
             arrivals_done: false,
             sample: HostSample::default(),
+            plain_ok,
         })
     }
 
@@ -694,6 +752,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             first_run: None,
             vcpus_left: vcpus,
             first_vcpu: NONE,
+            plain_pcpu: NONE,
             paused: false,
             stopped: false,
             ready_wait: 0,
@@ -728,6 +787,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 vcpu,
                 uid,
             } => self.device_done(host, device, vcpu, uid),
+            Event::VmDone { slot } => self.plain_done(slot),
             Event::Lifecycle { index } => self.lifecycle_event(index),
             Event::Sample => self.take_sample(),
         }
@@ -778,13 +838,11 @@ impl<'a, O: Observer> Engine<'a, O> {
                 return Ok(());
             }
         }
-        for e in self.arrived_now.drain(..) {
-            self.queue.push(Reverse(e));
-        }
+        self.queue.join(&mut self.arrived_now);
         self.stats.peak_queue = self.stats.peak_queue.max(self.queue.len() as u64);
         match self.head_of_line {
             HeadOfLine::Strict => {
-                while let Some(&Reverse(head)) = self.queue.peek() {
+                while let Some(head) = self.queue.peek() {
                     if !queued_live(&self.vms, &head) {
                         self.queue.pop();
                         continue;
@@ -802,7 +860,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             }
             HeadOfLine::SkipAhead => {
                 let mut scratch = std::mem::take(&mut self.queue_scratch);
-                while let Some(Reverse(e)) = self.queue.pop() {
+                while let Some(e) = self.queue.pop() {
                     if !queued_live(&self.vms, &e) {
                         continue;
                     }
@@ -815,9 +873,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                         break;
                     }
                 }
-                for e in scratch.drain(..) {
-                    self.queue.push(Reverse(e));
-                }
+                self.queue.put_back(&mut scratch);
                 self.queue_scratch = scratch;
             }
         }
@@ -851,6 +907,14 @@ impl<'a, O: Observer> Engine<'a, O> {
             host.node_mem_used[home as usize] += mem;
         }
         vm.home_node = home;
+        if self.plain_ok
+            && host.plain
+            && vm.req.profile.io.is_none()
+            && vm.req.profile.memory.is_none()
+            && !vm.paused
+        {
+            return self.admit_plain(slot, h);
+        }
         // First touch: the working set is mapped page by page, a cost shared by the vCPUs.
         let (mut touch_per_vcpu, mut touch_extra) = (0u64, 0u64);
         if let Some(m) = vm.req.profile.memory {
@@ -932,21 +996,107 @@ impl<'a, O: Observer> Engine<'a, O> {
             let next = self.vcpus.get(v).next;
             let host = &self.hosts[h as usize];
             match host.lowest_idle() {
-                // Fast path: no competition for pCPUs on a dedicated host (decisions off,
-                // as a dispatch would report them).
+                // No competition for pCPUs on a dedicated host: every admitted vCPU starts
+                // at once on the lowest idle pCPU, in admission order.
                 Some(p)
-                    if host.dedicated
-                        && mapping == Mapping::Floating
-                        && host.numa_nodes == 1
-                        && !self.want_decisions =>
+                    if host.dedicated && mapping == Mapping::Floating && host.numa_nodes == 1 =>
                 {
                     self.vcpus.get_mut(v).state = VcpuState::Running;
+                    let index = self.vcpus.get(v).index;
+                    self.decide_alone(h, p, slot, index);
                     self.start(h, p, v)?;
                 }
                 _ => self.enqueue_ready(h, v),
             }
             v = next;
         }
+        Ok(())
+    }
+
+    /// The plain path: on a [`Host::plain`] host, a VM without I/O or memory profile runs
+    /// each vCPU on its own pCPU from admission (after the context switch) to admission +
+    /// switch + demand, untouched by anything else. So its vCPUs get no run-queue entries,
+    /// segments or slice events: one `VmDone` event ends them all. Everything observable —
+    /// slices, counters, the pCPUs chosen (lowest idle first, vCPU 0 first), the order of
+    /// events — is what the general path gives (a test pins the outputs byte for byte).
+    fn admit_plain(&mut self, slot: u32, h: u32) -> Result<(), SimError> {
+        let now = self.now;
+        let cs = self.context_switch;
+        let start = SimTime(now.nanos().saturating_add(cs));
+        let vm = self.vms.get(slot);
+        let (vcpus, id) = (vm.req.vcpus, vm.req.id);
+        let end = SimTime(start.nanos().saturating_add(vm.req.demand.nanos()));
+        let mut prev = NONE;
+        for index in 0..vcpus {
+            let host = &mut self.hosts[h as usize];
+            // A dedicated host has a pCPU for every vCPU it admitted.
+            let Some(p) = host.lowest_idle() else {
+                return Err(SimError::InvalidConfig(format!(
+                    "internal: no idle pCPU on dedicated host {h} for VM {id}"
+                )));
+            };
+            let pc = &mut host.pcpus[p as usize];
+            pc.running = PLAIN;
+            pc.dispatch = now;
+            pc.start = start;
+            pc.last_uid = self.next_vcpu_uid;
+            pc.plain_next = NONE;
+            pc.generation = pc.generation.wrapping_add(1);
+            self.next_vcpu_uid += 1;
+            if prev == NONE {
+                self.vms.get_mut(slot).plain_pcpu = p;
+            } else {
+                host.pcpus[prev as usize].plain_next = p;
+            }
+            prev = p;
+            host.set_idle(p, false, now);
+            if cs > 0 {
+                self.stats.context_switches += 1;
+            }
+            self.decide_alone(h, p, slot, index);
+        }
+        self.vms.get_mut(slot).first_run = Some(start);
+        self.events.schedule(now, end, Event::VmDone { slot })
+    }
+
+    /// The end of a plain-path VM: each vCPU's slice ends (vCPU 0 first), then the VM.
+    fn plain_done(&mut self, slot: u32) -> Result<(), SimError> {
+        let now = self.now;
+        let vm = self.vms.get(slot);
+        let (h, id, demand) = (vm.host, vm.req.id, vm.req.demand.nanos());
+        let mut p = vm.plain_pcpu;
+        let mut index = 0u32;
+        while p != NONE {
+            self.stats.events += 1;
+            self.stats.work_ns += u128::from(demand);
+            let host = &mut self.hosts[h as usize];
+            let pc = &mut host.pcpus[p as usize];
+            let next = pc.plain_next;
+            self.stats.busy_ns += u128::from(now.nanos() - pc.dispatch.nanos());
+            let (dispatch, start) = (pc.dispatch, pc.start.min(now));
+            pc.running = NONE;
+            pc.plain_next = NONE;
+            pc.generation = pc.generation.wrapping_add(1);
+            host.set_idle(p, true, now);
+            if self.want_slices {
+                self.observer.on_slice(&SliceRecord {
+                    host: h,
+                    pcpu: p,
+                    vm: id,
+                    vcpu: index,
+                    dispatch,
+                    start,
+                    end: now,
+                    reason: SliceEnd::Finished,
+                });
+            }
+            index += 1;
+            p = next;
+        }
+        if !self.hosts[h as usize].ready[0].is_empty() {
+            self.mark_dirty(h);
+        }
+        self.finish_vm(slot);
         Ok(())
     }
 
@@ -1008,7 +1158,7 @@ impl<'a, O: Observer> Engine<'a, O> {
     /// The ordering entry of the vCPU running on `p` (its key with the work done so far).
     fn running_entry(&self, h: u32, p: u32) -> Option<ReadyEntry> {
         let pc = &self.hosts[h as usize].pcpus[p as usize];
-        if pc.running == NONE {
+        if pc.running == NONE || pc.running == PLAIN {
             return None;
         }
         let v = self.vcpus.get(pc.running);
@@ -1096,6 +1246,23 @@ impl<'a, O: Observer> Engine<'a, O> {
                 }
                 _ => return Ok(()),
             }
+        }
+    }
+
+    /// Reports (when a decision trace is asked for) a vCPU started at admission on a
+    /// dedicated host: nothing competed for the pCPU.
+    fn decide_alone(&mut self, h: u32, p: u32, vm_slot: u32, vcpu_index: u32) {
+        if self.want_decisions {
+            let d = Decision {
+                time: self.now,
+                host: h,
+                pcpu: p,
+                chosen: self.vms.get(vm_slot).req.id,
+                vcpu: vcpu_index,
+                passed_over: Vec::new(),
+                preempted: None,
+            };
+            self.observer.on_decision(&d);
         }
     }
 
@@ -1237,7 +1404,7 @@ impl<'a, O: Observer> Engine<'a, O> {
     fn repage(&mut self, h: u32) -> Result<(), SimError> {
         for p in 0..self.hosts[h as usize].pcpus.len() as u32 {
             let v = self.hosts[h as usize].pcpus[p as usize].running;
-            if v == NONE {
+            if v == NONE || v == PLAIN {
                 continue;
             }
             let vm_slot = self.vcpus.get(v).vm;

@@ -29,6 +29,11 @@ pub trait AdmissionPolicy: Send + Sync {
     /// Key of a waiting VM; it must not change while the VM waits (aging that is linear in
     /// waiting time can still be expressed: see `priority`).
     fn queue_key(&self, vm: &VmRequest) -> u128;
+    /// Whether `queue_key` is the same for every VM, so that the queue is in arrival order
+    /// (then id) and the engine may keep it as a FIFO.
+    fn arrival_order(&self) -> bool {
+        false
+    }
 }
 
 /// A registry entry for an admission policy.

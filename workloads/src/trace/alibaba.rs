@@ -22,7 +22,7 @@
 
 use std::path::Path;
 
-use super::{Next, RawVm, RecordSource, SourceContext, bad, csv_reader, whole_vcpus};
+use super::{Input, Next, RawVm, RecordSource, SourceContext, bad, csv_reader, whole_vcpus};
 use crate::error::Error;
 
 /// The default priority of a QoS class (lower = more urgent).
@@ -135,13 +135,14 @@ pub(crate) fn num_cell(
 
 impl PodSource {
     pub(crate) fn open(
-        path: &Path,
+        input: Input,
         ctx: SourceContext,
         cpu_only: bool,
     ) -> Result<PodSource, Error> {
-        let mut reader = csv_reader(path)?;
+        let path = input.path().to_path_buf();
+        let mut reader = csv_reader(input)?;
         let file = ctx.label.as_str();
-        let h = csv_headers(&mut reader, path, file)?;
+        let h = csv_headers(&mut reader, &path, file)?;
         let cols = Columns {
             cpu_milli: column(&h, "cpu_milli", file)?,
             memory_mib: column(&h, "memory_mib", file)?,
@@ -159,7 +160,7 @@ impl PodSource {
             ctx,
             cpu_only,
             censored: 0,
-            path: path.to_path_buf(),
+            path,
         })
     }
 }

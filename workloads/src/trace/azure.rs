@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use rand::Rng;
 use sim::rng::{SimRng, purpose, stream};
 
-use super::{LineReader, Next, RawVm, RecordSource, SourceContext, bad};
+use super::{Input, LineReader, Next, RawVm, RecordSource, SourceContext, bad};
 use crate::error::Error;
 
 /// Width of an arrival bin and step of the duration map, in seconds.
@@ -146,11 +146,31 @@ impl AzureFiles {
     }
 }
 
+/// The four files of an Azure trace, as inputs (files or bytes in memory).
+pub(crate) struct AzureInputs {
+    pub flavours_trace: Input,
+    pub durations: Input,
+    pub flavour_map: Input,
+    pub interval_map: Input,
+}
+
+impl AzureFiles {
+    /// The files as reader inputs.
+    pub(crate) fn inputs(self) -> AzureInputs {
+        AzureInputs {
+            flavours_trace: Input::File(self.flavours_trace),
+            durations: Input::File(self.durations),
+            flavour_map: Input::File(self.flavour_map),
+            interval_map: Input::File(self.interval_map),
+        }
+    }
+}
+
 /// Reads `flav_map.txt`: `vcpus,memory_gb letter` per line → table by letter.
-fn read_flavours(path: &Path) -> Result<Vec<Option<(u32, u64)>>, Error> {
-    let label = path.display().to_string();
+fn read_flavours(input: Input) -> Result<Vec<Option<(u32, u64)>>, Error> {
+    let label = input.path().display().to_string();
     let mut table = vec![None; 256];
-    let mut lines = LineReader::open(path)?;
+    let mut lines = LineReader::open(input)?;
     while let Some((line, l)) = lines.next_line()? {
         let text = String::from_utf8_lossy(l);
         let text = text.trim();
@@ -179,10 +199,10 @@ fn read_flavours(path: &Path) -> Result<Vec<Option<(u32, u64)>>, Error> {
 }
 
 /// Reads the interval map: `d k` per line → `(min d, max d)` by bin `k`.
-fn read_intervals(path: &Path) -> Result<Vec<Option<(f64, f64)>>, Error> {
-    let label = path.display().to_string();
+fn read_intervals(input: Input) -> Result<Vec<Option<(f64, f64)>>, Error> {
+    let label = input.path().display().to_string();
     let mut bins: Vec<Option<(f64, f64)>> = Vec::new();
-    let mut lines = LineReader::open(path)?;
+    let mut lines = LineReader::open(input)?;
     while let Some((line, l)) = lines.next_line()? {
         let text = String::from_utf8_lossy(l);
         let text = text.trim();
@@ -234,43 +254,45 @@ pub(crate) struct AzureSource {
 
 impl AzureSource {
     pub(crate) fn open(
-        files: AzureFiles,
+        files: AzureInputs,
         ctx: SourceContext,
         horizon_s: Option<f64>,
         seed: u64,
         replication: u64,
     ) -> Result<AzureSource, Error> {
-        let horizon = match horizon_s.or_else(|| horizon_from_name(&file_name(&files.durations))) {
-            Some(h) => h,
-            None => {
-                return Err(Error::invalid(
-                    "workload.trace.horizon_s",
-                    format!(
-                        "cannot read the horizon from the name {}; give horizon_s",
-                        file_name(&files.durations)
-                    ),
-                ));
-            }
-        };
+        let horizon =
+            match horizon_s.or_else(|| horizon_from_name(&file_name(files.durations.path()))) {
+                Some(h) => h,
+                None => {
+                    return Err(Error::invalid(
+                        "workload.trace.horizon_s",
+                        format!(
+                            "cannot read the horizon from the name {}; give horizon_s",
+                            file_name(files.durations.path())
+                        ),
+                    ));
+                }
+            };
         let durations_label = match Path::new(&ctx.label).parent() {
-            Some(p) if !p.as_os_str().is_empty() => {
-                p.join(file_name(&files.durations)).display().to_string()
-            }
-            _ => file_name(&files.durations),
+            Some(p) if !p.as_os_str().is_empty() => p
+                .join(file_name(files.durations.path()))
+                .display()
+                .to_string(),
+            _ => file_name(files.durations.path()),
         };
         let header = vec![
             ("Durations".to_string(), durations_label.clone()),
             ("Horizon".to_string(), format!("{horizon}")),
             (
                 "FlavourMap".to_string(),
-                files.flavour_map.display().to_string(),
+                files.flavour_map.path().display().to_string(),
             ),
         ];
         Ok(AzureSource {
-            flavour_table: read_flavours(&files.flavour_map)?,
-            bins: read_intervals(&files.interval_map)?,
-            flavours: LineReader::open(&files.flavours_trace)?,
-            durations: LineReader::open(&files.durations)?,
+            flavour_table: read_flavours(files.flavour_map)?,
+            bins: read_intervals(files.interval_map)?,
+            flavours: LineReader::open(files.flavours_trace)?,
+            durations: LineReader::open(files.durations)?,
             durations_label,
             ctx,
             horizon,

@@ -292,38 +292,189 @@ impl TraceSpec {
         replication: u64,
     ) -> Result<TraceReader, Error> {
         self.validate("workload.trace")?;
+        let path = resolve(base, &self.path);
+        let inputs = match self.format {
+            TraceFormat::Azure => Inputs::Azure(
+                azure::AzureFiles::locate(
+                    &path,
+                    self.durations.as_deref().map(|p| resolve(base, p)),
+                    self.flavours.as_deref().map(|p| resolve(base, p)),
+                    self.intervals.as_deref().map(|p| resolve(base, p)),
+                )?
+                .inputs(),
+            ),
+            _ => Inputs::One(Input::File(path)),
+        };
+        self.open_inputs(inputs, seed, replication)
+    }
+
+    /// [`TraceSpec::open`] on a trace already in memory (plain or gzip bytes), read by the
+    /// same code as a file; `path` (and for `azure` the companion names, default
+    /// `durations`, `flav_map.txt`, `interval_map.txt`) only names the files in messages.
+    /// An `azure` trace needs its four files ([`TraceBytes::Azure`]) and, unless its
+    /// `durations` name carries it, `horizon_s`.
+    pub fn open_bytes(
+        &self,
+        bytes: TraceBytes,
+        seed: u64,
+        replication: u64,
+    ) -> Result<TraceReader, Error> {
+        self.validate("workload.trace")?;
+        let name = |given: &Option<String>, default: &str| {
+            PathBuf::from(given.as_deref().unwrap_or(default))
+        };
+        let inputs = match (self.format, bytes) {
+            (
+                TraceFormat::Azure,
+                TraceBytes::Azure {
+                    flavours_trace,
+                    durations,
+                    flavour_map,
+                    interval_map,
+                },
+            ) => Inputs::Azure(azure::AzureInputs {
+                flavours_trace: Input::Memory {
+                    name: PathBuf::from(&self.path),
+                    data: flavours_trace,
+                },
+                durations: Input::Memory {
+                    name: name(&self.durations, "durations"),
+                    data: durations,
+                },
+                flavour_map: Input::Memory {
+                    name: name(&self.flavours, "flav_map.txt"),
+                    data: flavour_map,
+                },
+                interval_map: Input::Memory {
+                    name: name(&self.intervals, "interval_map.txt"),
+                    data: interval_map,
+                },
+            }),
+            (TraceFormat::Azure, TraceBytes::File(_)) => {
+                return Err(Error::invalid(
+                    "workload.trace.format",
+                    "an azure trace is four files (TraceBytes::Azure), not one",
+                ));
+            }
+            (_, TraceBytes::File(data)) => Inputs::One(Input::Memory {
+                name: PathBuf::from(&self.path),
+                data,
+            }),
+            (format, TraceBytes::Azure { .. }) => {
+                return Err(Error::invalid(
+                    "workload.trace.format",
+                    format!("a {format} trace is one file (TraceBytes::File)"),
+                ));
+            }
+        };
+        self.open_inputs(inputs, seed, replication)
+    }
+
+    /// The reader over `inputs` (what [`TraceSpec::open`] and [`TraceSpec::open_bytes`]
+    /// share).
+    fn open_inputs(
+        &self,
+        inputs: Inputs,
+        seed: u64,
+        replication: u64,
+    ) -> Result<TraceReader, Error> {
         let priorities = PriorityMap::compile(
             &self.priority_map,
             self.format,
             "workload.trace.priority_map",
         )?;
-        let path = resolve(base, &self.path);
         let ctx = SourceContext {
             label: self.path.clone(),
             priorities,
             estimate: self.estimate,
         };
-        let source: Box<dyn RecordSource> = match self.format {
-            TraceFormat::Swf => Box::new(swf::SwfSource::open(&path, ctx)?),
-            TraceFormat::Alibaba => Box::new(alibaba::PodSource::open(&path, ctx, self.cpu_only)?),
-            TraceFormat::Csv => Box::new(plain_csv::CsvSource::open(&path, ctx)?),
-            TraceFormat::Azure => {
-                let files = azure::AzureFiles::locate(
-                    &path,
-                    self.durations.as_deref().map(|p| resolve(base, p)),
-                    self.flavours.as_deref().map(|p| resolve(base, p)),
-                    self.intervals.as_deref().map(|p| resolve(base, p)),
-                )?;
-                Box::new(azure::AzureSource::open(
-                    files,
-                    ctx,
-                    self.horizon_s,
-                    seed,
-                    replication,
-                )?)
+        let source: Box<dyn RecordSource> = match (self.format, inputs) {
+            (TraceFormat::Azure, Inputs::Azure(files)) => Box::new(azure::AzureSource::open(
+                files,
+                ctx,
+                self.horizon_s,
+                seed,
+                replication,
+            )?),
+            (TraceFormat::Swf, Inputs::One(input)) => Box::new(swf::SwfSource::open(input, ctx)?),
+            (TraceFormat::Alibaba, Inputs::One(input)) => {
+                Box::new(alibaba::PodSource::open(input, ctx, self.cpu_only)?)
+            }
+            (TraceFormat::Csv, Inputs::One(input)) => {
+                Box::new(plain_csv::CsvSource::open(input, ctx)?)
+            }
+            // `open` and `open_bytes` build the inputs from the format.
+            (format, _) => {
+                return Err(Error::invalid(
+                    "workload.trace.format",
+                    format!("the files given do not fit the format {format}"),
+                ));
             }
         };
         Ok(TraceReader::new(source, self))
+    }
+}
+
+/// A trace held in memory, for [`TraceSpec::open_bytes`]: each file's bytes, plain or
+/// gzip-compressed.
+#[derive(Clone, Debug)]
+pub enum TraceBytes {
+    /// The one file of an `swf`, `alibaba` or `csv` trace.
+    File(Vec<u8>),
+    /// The four files of an `azure` trace (see [`azure::AzureFiles`]).
+    Azure {
+        /// The flavour file (`v1.test.txt`).
+        flavours_trace: Vec<u8>,
+        /// Its duration twin (`v1.test.c2591400.txt`).
+        durations: Vec<u8>,
+        /// `flav_map.txt`.
+        flavour_map: Vec<u8>,
+        /// `v1.interval_map.txt`.
+        interval_map: Vec<u8>,
+    },
+}
+
+/// The inputs of one trace: one file, or the four of an Azure trace.
+enum Inputs {
+    One(Input),
+    Azure(azure::AzureInputs),
+}
+
+/// Where a reader's bytes come from: a file, or bytes in memory with a name for
+/// messages.
+pub(crate) enum Input {
+    /// A file on disk.
+    File(PathBuf),
+    /// Bytes in memory (plain or gzip).
+    Memory {
+        /// What messages call it.
+        name: PathBuf,
+        /// The content.
+        data: Vec<u8>,
+    },
+}
+
+impl Input {
+    /// The file, or the name of the bytes.
+    pub(crate) fn path(&self) -> &Path {
+        match self {
+            Input::File(p) => p,
+            Input::Memory { name, .. } => name,
+        }
+    }
+
+    /// A buffered reader over the content, decompressing gzip (recognised by its magic
+    /// bytes).
+    pub(crate) fn open(self) -> Result<Box<dyn BufRead + Send>, Error> {
+        match self {
+            Input::File(path) => open_input(&path),
+            Input::Memory { name, data } => {
+                ungzip(std::io::Cursor::new(data)).map_err(|source| Error::Io {
+                    path: name.clone(),
+                    source,
+                })
+            }
+        }
     }
 }
 
@@ -735,8 +886,12 @@ pub(crate) fn open_input(path: &Path) -> Result<Box<dyn BufRead + Send>, Error> 
         source,
     };
     let file = File::open(path).map_err(io)?;
-    let mut reader = BufReader::with_capacity(1 << 18, file);
-    let head = reader.fill_buf().map_err(io)?;
+    ungzip(BufReader::with_capacity(1 << 18, file)).map_err(io)
+}
+
+/// `reader` itself, or a gzip decoder over it when it starts with the gzip magic bytes.
+fn ungzip<R: BufRead + Send + 'static>(mut reader: R) -> std::io::Result<Box<dyn BufRead + Send>> {
+    let head = reader.fill_buf()?;
     if head.starts_with(&[0x1f, 0x8b]) {
         let gz = flate2::bufread::MultiGzDecoder::new(reader);
         Ok(Box::new(BufReader::with_capacity(1 << 18, gz)))
@@ -755,10 +910,10 @@ pub(crate) struct LineReader {
 }
 
 impl LineReader {
-    pub(crate) fn open(path: &Path) -> Result<LineReader, Error> {
+    pub(crate) fn open(input: Input) -> Result<LineReader, Error> {
         Ok(LineReader {
-            input: open_input(path)?,
-            path: path.to_path_buf(),
+            path: input.path().to_path_buf(),
+            input: input.open()?,
             line: 0,
             buf: Vec::with_capacity(256),
         })
@@ -791,8 +946,8 @@ impl LineReader {
 }
 
 /// A CSV reader over a (possibly gzip) file, with trimmed fields.
-pub(crate) fn csv_reader(path: &Path) -> Result<csv::Reader<Box<dyn Read + Send>>, Error> {
-    let input: Box<dyn Read + Send> = Box::new(open_input(path)?);
+pub(crate) fn csv_reader(input: Input) -> Result<csv::Reader<Box<dyn Read + Send>>, Error> {
+    let input: Box<dyn Read + Send> = Box::new(input.open()?);
     Ok(csv::ReaderBuilder::new()
         .has_headers(true)
         .trim(csv::Trim::All)

@@ -16,7 +16,7 @@ use sim::HostSpec;
 
 use super::alibaba::{column, csv_error, csv_headers, num_cell, optional_column};
 use crate::error::Error;
-use crate::trace::bad;
+use crate::trace::{Input, bad};
 
 /// The most hosts a node list may give (the same guard as `scenario::MAX_HOSTS`).
 const MAX_NODES: u64 = crate::scenario::MAX_HOSTS;
@@ -29,7 +29,38 @@ pub fn read_node_list(
     overcommit: f64,
     memory_overcommit: f64,
 ) -> Result<Vec<HostSpec>, Error> {
-    let mut reader = super::csv_reader(path)?;
+    read_nodes(
+        Input::File(path.to_path_buf()),
+        label,
+        overcommit,
+        memory_overcommit,
+    )
+}
+
+/// [`read_node_list`] on a node list already in memory (plain or gzip bytes); `label`
+/// names it in messages.
+pub fn read_node_list_bytes(
+    data: &[u8],
+    label: &str,
+    overcommit: f64,
+    memory_overcommit: f64,
+) -> Result<Vec<HostSpec>, Error> {
+    let input = Input::Memory {
+        name: label.into(),
+        data: data.to_vec(),
+    };
+    read_nodes(input, label, overcommit, memory_overcommit)
+}
+
+fn read_nodes(
+    input: Input,
+    label: &str,
+    overcommit: f64,
+    memory_overcommit: f64,
+) -> Result<Vec<HostSpec>, Error> {
+    let path = input.path().to_path_buf();
+    let path = path.as_path();
+    let mut reader = super::csv_reader(input)?;
     let h = csv_headers(&mut reader, path, label)?;
     let alibaba = optional_column(&h, "cpu_milli");
     let (cpu_col, count_col) = match alibaba {

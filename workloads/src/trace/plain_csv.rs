@@ -23,10 +23,10 @@
 //! the column, or with `lenient` a skipped line. `priority_map` keys: `"priority:<n>"`
 //! (renumber classes) and `"tenant:<n>"`; a tenant entry wins over a priority entry.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use super::alibaba::{column, csv_error, csv_headers, num_cell, optional_column};
-use super::{Next, RawVm, RecordSource, SourceContext, TraceEstimate, bad};
+use super::{Input, Next, RawVm, RecordSource, SourceContext, TraceEstimate, bad};
 use crate::error::Error;
 
 /// The column names, in the documented order.
@@ -55,10 +55,11 @@ pub(crate) struct CsvSource {
 }
 
 impl CsvSource {
-    pub(crate) fn open(path: &Path, ctx: SourceContext) -> Result<CsvSource, Error> {
-        let mut reader = super::csv_reader(path)?;
+    pub(crate) fn open(input: Input, ctx: SourceContext) -> Result<CsvSource, Error> {
+        let path = input.path().to_path_buf();
+        let mut reader = super::csv_reader(input)?;
         let file = ctx.label.as_str();
-        let h = csv_headers(&mut reader, path, file)?;
+        let h = csv_headers(&mut reader, &path, file)?;
         Ok(CsvSource {
             arrival: column(&h, "arrival_s", file)?,
             runtime: column(&h, "runtime_s", file)?,
@@ -69,7 +70,7 @@ impl CsvSource {
             tenant: optional_column(&h, "tenant"),
             reader,
             record: csv::ByteRecord::new(),
-            path: path.to_path_buf(),
+            path,
             ctx,
         })
     }

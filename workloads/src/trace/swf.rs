@@ -22,9 +22,7 @@
 //! numbers, and lines with fewer than 18 fields, are malformed. Numbers may have a
 //! fraction (`358.00`); processor counts may not.
 
-use std::path::Path;
-
-use super::{LineReader, Next, RawVm, RecordSource, SourceContext, TraceEstimate, bad};
+use super::{Input, LineReader, Next, RawVm, RecordSource, SourceContext, TraceEstimate, bad};
 use crate::error::Error;
 
 /// SWF field names, 1-based (index 0 unused), for messages.
@@ -58,9 +56,9 @@ pub(crate) struct SwfSource {
 }
 
 impl SwfSource {
-    pub(crate) fn open(path: &Path, ctx: SourceContext) -> Result<SwfSource, Error> {
+    pub(crate) fn open(input: Input, ctx: SourceContext) -> Result<SwfSource, Error> {
         Ok(SwfSource {
-            lines: LineReader::open(path)?,
+            lines: LineReader::open(input)?,
             ctx,
             header: Vec::new(),
             memory_unknown: 0,

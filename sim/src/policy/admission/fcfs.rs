@@ -9,6 +9,9 @@ impl AdmissionPolicy for Fcfs {
     fn queue_key(&self, _vm: &VmRequest) -> u128 {
         0 // the engine's tie-break (arrival, then id) is the FCFS order
     }
+    fn arrival_order(&self) -> bool {
+        true
+    }
 }
 
 fn build(_: &AdmissionParams) -> Result<Box<dyn AdmissionPolicy>, SimError> {

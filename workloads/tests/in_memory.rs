@@ -1,0 +1,138 @@
+//! Every reader on bytes in memory (what the fuzz targets under `fuzz/` call) gives what
+//! it gives on the same file, and inputs the fuzzers found are regression tests here.
+
+use std::path::{Path, PathBuf};
+
+use sim::VmRequest;
+use workloads::trace::{TraceBytes, TraceFormat, TraceReader, TraceReport, TraceSpec};
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tests/data")
+        .join(name)
+}
+
+fn bytes(name: &str) -> Vec<u8> {
+    std::fs::read(data(name)).unwrap()
+}
+
+/// Every VM (or the first error, as text) and the report.
+fn drain(mut r: TraceReader) -> (Vec<Result<VmRequest, String>>, TraceReport) {
+    let vms = r.by_ref().map(|v| v.map_err(|e| e.to_string())).collect();
+    (vms, r.report())
+}
+
+/// Reads `name` from its file and from memory, with the default options and lenient.
+fn same_from_file_and_memory(format: TraceFormat, name: &str) {
+    for lenient in [false, true] {
+        let mut spec = TraceSpec::new(format, data(name).display().to_string());
+        spec.lenient = lenient;
+        let from_file = drain(spec.open(None, 3, 1).unwrap());
+        let from_memory = drain(
+            spec.open_bytes(TraceBytes::File(bytes(name)), 3, 1)
+                .unwrap(),
+        );
+        assert!(!from_file.0.is_empty(), "{name}: no VMs read");
+        assert_eq!(from_file, from_memory, "{name}, lenient {lenient}");
+    }
+}
+
+#[test]
+fn swf_alibaba_and_csv_from_memory_as_from_files() {
+    same_from_file_and_memory(TraceFormat::Swf, "gaia-head.swf");
+    same_from_file_and_memory(TraceFormat::Swf, "gaia-zero-runtime.swf");
+    same_from_file_and_memory(TraceFormat::Alibaba, "alibaba-pods.csv");
+    same_from_file_and_memory(TraceFormat::Csv, "plain.csv");
+}
+
+#[test]
+fn gzip_bytes_are_decompressed() {
+    // The first 70 lines of gaia-head.swf (the header and 22 jobs), gzip-compressed here.
+    use std::io::Write;
+    let text: Vec<u8> = bytes("gaia-head.swf")
+        .split_inclusive(|b| *b == b'\n')
+        .take(70)
+        .flatten()
+        .copied()
+        .collect();
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    gz.write_all(&text).unwrap();
+    let gz = gz.finish().unwrap();
+    let spec = TraceSpec::new(TraceFormat::Swf, "head.swf.gz");
+    let plain = drain(spec.open_bytes(TraceBytes::File(text), 1, 0).unwrap());
+    let unzipped = drain(spec.open_bytes(TraceBytes::File(gz), 1, 0).unwrap());
+    assert_eq!(plain, unzipped);
+    assert!(!plain.0.is_empty());
+}
+
+#[test]
+fn azure_from_memory_as_from_files() {
+    let mut spec = TraceSpec::new(
+        TraceFormat::Azure,
+        data("azure-v1.mini.txt").display().to_string(),
+    );
+    spec.flavours = Some(data("azure-flav_map.txt").display().to_string());
+    let from_file = drain(spec.open(None, 7, 0).unwrap());
+    // In memory the names only label messages; the horizon comes from the twin's name.
+    spec.durations = Some(data("azure-v1.mini.c1500.txt").display().to_string());
+    spec.intervals = Some(data("azure-v1.interval_map.txt").display().to_string());
+    let files = TraceBytes::Azure {
+        flavours_trace: bytes("azure-v1.mini.txt"),
+        durations: bytes("azure-v1.mini.c1500.txt"),
+        flavour_map: bytes("azure-flav_map.txt"),
+        interval_map: bytes("azure-v1.interval_map.txt"),
+    };
+    let from_memory = drain(spec.open_bytes(files, 7, 0).unwrap());
+    // 7 VMs (checked line by line in tests/traces.rs).
+    assert_eq!(from_file.0.len(), 7);
+    assert_eq!(from_file, from_memory);
+}
+
+#[test]
+fn wrong_kind_of_bytes_is_an_error() {
+    let e = TraceSpec::new(TraceFormat::Azure, "v1.x.txt")
+        .open_bytes(TraceBytes::File(Vec::new()), 1, 0)
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("four files"), "{e}");
+    let e = TraceSpec::new(TraceFormat::Csv, "x.csv")
+        .open_bytes(
+            TraceBytes::Azure {
+                flavours_trace: Vec::new(),
+                durations: Vec::new(),
+                flavour_map: Vec::new(),
+                interval_map: Vec::new(),
+            },
+            1,
+            0,
+        )
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(e.contains("one file"), "{e}");
+}
+
+#[test]
+fn node_list_from_memory_as_from_file() {
+    let path = data("alibaba-nodes.csv");
+    let from_file = workloads::trace::nodes::read_node_list(&path, "nodes.csv", 2.0, 1.0).unwrap();
+    let from_memory = workloads::trace::nodes::read_node_list_bytes(
+        &bytes("alibaba-nodes.csv"),
+        "nodes.csv",
+        2.0,
+        1.0,
+    )
+    .unwrap();
+    assert!(!from_file.is_empty());
+    assert_eq!(from_file, from_memory);
+    let e = workloads::trace::nodes::read_node_list_bytes(
+        b"pcpus,memory_mib\n0,5\n",
+        "n.csv",
+        1.0,
+        1.0,
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.starts_with("n.csv:2: pcpus:"), "{e}");
+}
