@@ -17,11 +17,7 @@ fuzz_target!(|data: &[u8]| {
             return;
         }
     };
-    let _ = (
-        profile.context_switch(),
-        profile.speed(),
-        profile.per_vm_overhead(),
-    );
+    let _ = (profile.speed(), profile.per_vm_overhead());
     let mut scenario = Scenario::builtin_default();
     profile.apply_to_scenario(&mut scenario);
     let _ = scenario.validate();
