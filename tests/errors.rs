@@ -135,7 +135,7 @@ const CASES: &[Case] = &[
         id: "E01",
         args: &["compare", "missing.toml"],
         code: 1,
-        expect: "error: cannot read missing.toml: No such file or directory (os error 2)",
+        expect: "error: missing.toml: cannot read: No such file or directory (os error 2)",
     },
     Case {
         id: "E02",
@@ -189,7 +189,7 @@ const CASES: &[Case] = &[
         id: "E10",
         args: &["compare", "notrace.toml"],
         code: 1,
-        expect: "error: cannot read nofile.csv: No such file or directory (os error 2)",
+        expect: "error: nofile.csv: cannot read: No such file or directory (os error 2)",
     },
     Case {
         id: "E11",

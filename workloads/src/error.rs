@@ -26,7 +26,7 @@ pub enum Error {
     /// A file could not be read. The message names the file; the cause is the error's
     /// [`source`](std::error::Error::source) (print the chain, `{:#}` with anyhow, to see
     /// it once).
-    #[error("cannot read {}", path.display())]
+    #[error("{}: cannot read", path.display())]
     Io {
         /// The path as given.
         path: PathBuf,
