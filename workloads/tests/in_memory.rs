@@ -136,3 +136,36 @@ fn node_list_from_memory_as_from_file() {
     .to_string();
     assert!(e.starts_with("n.csv:2: pcpus:"), "{e}");
 }
+
+/// Found while fuzzing the scenario checks: a 1 KB file with `count = 1000000` and 20
+/// `[[hosts.devices]]` took 21 s and 6.8 GB to build 20 million devices (and more devices
+/// would exhaust memory). The devices over all hosts are now limited to
+/// `MAX_DEVICES` = 10⁶.
+#[test]
+fn devices_over_all_hosts_are_limited() {
+    use workloads::Scenario;
+    use workloads::scenario::MAX_DEVICES;
+    let scenario = |count: u64| {
+        format!(
+            "[[hosts]]\ncount = {count}\npcpus = 1\nmemory_gib = 1\n\
+             [[hosts.devices]]\nkind = \"disk\"\nbandwidth_mbps = 1\nlatency_us = 1\n\
+             [[hosts.devices]]\nkind = \"nic\"\nbandwidth_mbps = 1\nlatency_us = 1\n\
+             [workload]\narrival = {{ process = \"poisson\", rate_per_s = 1 }}\n\
+             service = {{ dist = \"exponential\", mean_s = 1 }}\n"
+        )
+    };
+    assert_eq!(MAX_DEVICES, 1_000_000);
+    // 500 000 hosts × 2 devices = 10⁶: at the limit, accepted.
+    assert!(Scenario::from_toml_str(&scenario(500_000), "s.toml").is_ok());
+    // 500 001 × 2 = 1 000 002: one host too many.
+    let e = Scenario::from_toml_str(&scenario(500_001), "s.toml")
+        .unwrap_err()
+        .to_string();
+    // Line 5 is the first [[hosts.devices]].
+    assert!(
+        e.starts_with(
+            "s.toml:5: hosts[0].devices: the scenario would have 1000002 devices over all hosts"
+        ),
+        "{e}"
+    );
+}
