@@ -7,7 +7,8 @@
 # Inputs that crash, panic, take more than 1 s (-timeout=1) or more than 2 GiB of memory
 # (-rss_limit_mb=2048) are crashes; their files are kept under fuzz/artifacts/TARGET/ and
 # the script exits with status 1. New interesting inputs accumulate in fuzz/corpus/TARGET/
-# (not committed); the committed seeds are in fuzz/corpus-seeds/TARGET/.
+# (not committed); the committed seeds are in fuzz/corpus-seeds/TARGET/, and
+# fuzz/dicts/TARGET.dict, when there, gives libFuzzer the parser's keywords.
 #
 # Uses a nightly toolchain when one is installed, else the stable one with
 # RUSTC_BOOTSTRAP=1 (cargo-fuzz needs unstable compiler flags); installs cargo-fuzz if it
@@ -62,8 +63,11 @@ for t in "${targets[@]}"; do
     ls "$artifacts" | sort >"$before"
     dirs=("$corpus")
     [ -d "$seeds" ] && dirs+=("$seeds")
+    # Keys, column names and odd numbers the parser knows, for libFuzzer to splice in.
+    dict=()
+    [ -f "fuzz/dicts/$t.dict" ] && dict=(-dict="fuzz/dicts/$t.dict")
     echo "=== $t: ${secs} s"
-    "$bin_dir/$t" "${dirs[@]}" \
+    "$bin_dir/$t" "${dirs[@]}" "${dict[@]}" \
         -max_total_time="$secs" -timeout=1 -rss_limit_mb=2048 -print_final_stats=1 \
         -artifact_prefix="$artifacts/" >"$log" 2>&1
     status=$?
