@@ -4,8 +4,9 @@
 //! truncated file.
 //!
 //! Each round starts from a folder holding the complete results of run A (seed 1, no
-//! plots), starts run B (seed 2, with plots) into it and kills it after a delay drawn in
-//! the round's twentieth of 1.2 × B's measured duration. After the kill, every visible file must
+//! plots), starts run B (seed 2, with plots) into it and kills it: in even rounds after a
+//! delay drawn in the round's tenth of 1.2 × B's measured duration, in odd rounds at a
+//! moment drawn in B's writing phase (timed from when B removes A's `run.toml`). After the kill, every visible file must
 //! be byte-identical to A's or B's file of that name; with a `run.toml`, the folder must be
 //! exactly A's or exactly B's; without one, `vmsched report` must exit 1 saying the folder
 //! is incomplete. Hidden temporaries (`.name.*.tmp`, `.vmsched-parts-*`) may be left and
@@ -86,6 +87,15 @@ fn run_to_end(args: &[String]) -> Duration {
     t.elapsed()
 }
 
+/// Polls (every 0.5 ms) until `dir/run.toml` is gone or `child` has ended; returns the
+/// time since `start`.
+fn wait_for_writing(dir: &Path, child: &mut std::process::Child, start: Instant) -> Duration {
+    while dir.join("run.toml").exists() && child.try_wait().unwrap().is_none() {
+        std::thread::sleep(Duration::from_micros(500));
+    }
+    start.elapsed()
+}
+
 /// splitmix64: a seeded stream of uniform numbers in [0, 1).
 struct Rng(u64);
 impl Rng {
@@ -117,8 +127,16 @@ fn killed_compare_leaves_old_new_or_refused_folder() {
     // The two reference folders, written to the same path (run.toml records the command).
     run_to_end(&a);
     let ref_a = snapshot(&out);
-    std::fs::remove_dir_all(&out).unwrap();
-    let duration = run_to_end(&b);
+    // B over A's folder, watched: when its run.toml goes (writing starts) and B ends.
+    let (duration, writing) = {
+        let t = Instant::now();
+        let mut child = command(&b).spawn().unwrap();
+        let gone = wait_for_writing(&out, &mut child, t);
+        let st = child.wait().unwrap();
+        assert!(st.success(), "vmsched {b:?} failed");
+        let end = t.elapsed();
+        (end, end.saturating_sub(gone))
+    };
     let ref_b = snapshot(&out);
     for name in ["run.toml", "summary.csv", "vms.csv"] {
         assert!(
@@ -129,8 +147,9 @@ fn killed_compare_leaves_old_new_or_refused_folder() {
     }
     assert!(ref_b.contains_key("wait_cdf.png") && !ref_a.contains_key("wait_cdf.png"));
     eprintln!(
-        "run B takes {:.2} s; A has {} files, B {}",
+        "run B takes {:.2} s, the last {:.2} s writing; A has {} files, B {}",
         duration.as_secs_f64(),
+        writing.as_secs_f64(),
         ref_a.len(),
         ref_b.len()
     );
@@ -139,11 +158,21 @@ fn killed_compare_leaves_old_new_or_refused_folder() {
     let mut states = Vec::new();
     for k in 0..KILLS {
         restore(&out, &ref_a);
-        // Round k kills within the k-th twentieth of 1.2 × B's duration (so the last
-        // rounds may find B finished).
-        let at = duration.mul_f64(1.2 * (k as f64 + rng.next()) / KILLS as f64);
+        // Even rounds kill within the (k/2)-th tenth of 1.2 × B's duration (so the last
+        // may find B finished); odd rounds at a uniform moment of B's writing phase, timed
+        // from when its run.toml goes, so that load on the machine cannot make every kill
+        // miss it.
+        let t = Instant::now();
         let mut child = command(&b).spawn().unwrap();
-        std::thread::sleep(at);
+        let at = if k % 2 == 0 {
+            let at = duration.mul_f64(1.2 * ((k / 2) as f64 + rng.next()) / (KILLS / 2) as f64);
+            std::thread::sleep(at);
+            at
+        } else {
+            wait_for_writing(&out, &mut child, t);
+            std::thread::sleep(writing.mul_f64(rng.next()));
+            t.elapsed()
+        };
         let finished = child.try_wait().unwrap().is_some();
         child.kill().unwrap_or_default();
         child.wait().unwrap();
