@@ -503,12 +503,8 @@ pub fn capacity(args: CapacityArgs) -> Result<()> {
     )?;
     write_capacity_csv(&args.out.join("capacity.csv"), &slo, &args.vary, &answers)?;
     if !args.no_plots {
-        crate::capacity_plot::write(
-            &args.out,
-            &slo.to_string(),
-            &args.vary,
-            &answers_for_plot(&answers),
-        )?;
+        reports::plots::params::plot_capacity(&args.out)
+            .with_context(|| format!("cannot draw the capacity curve in {}", args.out.display()))?;
     }
     write_run_toml(
         &args.out,
@@ -530,18 +526,6 @@ pub fn capacity(args: CapacityArgs) -> Result<()> {
     }
     eprintln!("results in {}", args.out.display());
     Ok(())
-}
-
-/// `(policy, [(load, needed)])` in input order.
-fn answers_for_plot(answers: &[Answer]) -> Vec<crate::capacity_plot::CapacityLine> {
-    let mut lines: Vec<crate::capacity_plot::CapacityLine> = Vec::new();
-    for a in answers {
-        match lines.iter_mut().find(|(p, _)| *p == a.policy) {
-            Some((_, pts)) => pts.push((a.load_scale, a.needed)),
-            None => lines.push((a.policy.clone(), vec![(a.load_scale, a.needed)])),
-        }
-    }
-    lines
 }
 
 fn fixed6(x: f64) -> String {

@@ -4,7 +4,6 @@
 
 mod bench;
 mod capacity;
-mod capacity_plot;
 mod compare;
 mod exercise;
 mod grid;

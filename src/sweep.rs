@@ -11,6 +11,9 @@
 //! - `sweep.csv`: one row per cell × policy (see [`write_sweep_csv`]), built only from the
 //!   run files, in grid order. So it is the same bytes whatever the thread count, the
 //!   shards, or the interruptions.
+//! - `sweep_<metric>.svg/.png`: mean wait, p95 wait, mean turnaround and CPU utilisation
+//!   against the first swept key, with 95 % confidence bands
+//!   (`reports::plots::params`), drawn from `sweep.csv`.
 //! - `run.toml`: the usual record of the command, written last.
 //!
 //! # Sharding
@@ -25,13 +28,13 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result, anyhow, bail};
-use workloads::limits::{MAX_SWEEP_CELLS, MAX_SWEEP_RUNS};
 use clap::Args;
 use indicatif::{ProgressBar, ProgressStyle};
 use rayon::prelude::*;
 use reports::csv_out::{RunInfo, write_run_toml};
 use reports::{AtomicFile, write_atomic};
 use serde::{Deserialize, Serialize};
+use workloads::limits::{MAX_SWEEP_CELLS, MAX_SWEEP_RUNS};
 use workloads::scenario::Scenario;
 
 use crate::grid::{self, Axis, METRICS, Policy};
@@ -643,8 +646,14 @@ fn finish(out: &Path, manifest: &Manifest, command: &str) -> Result<()> {
         );
     }
     // Old run.toml first, run.toml last (see `reports::folder`).
-    reports::folder::begin(out, &[SWEEP_CSV.to_string()])?;
+    let mut outputs = vec![SWEEP_CSV.to_string()];
+    for name in reports::plots::params::sweep_plot_names() {
+        outputs.extend([format!("{name}.svg"), format!("{name}.png")]);
+    }
+    reports::folder::begin(out, &outputs)?;
     write_sweep_csv(&out.join(SWEEP_CSV), manifest, &rows)?;
+    let plots = reports::plots::params::plot_sweep(out)
+        .with_context(|| format!("cannot draw the plots of {}", out.display()))?;
     write_run_toml(
         out,
         &RunInfo {
@@ -667,6 +676,10 @@ fn finish(out: &Path, manifest: &Manifest, command: &str) -> Result<()> {
     )?;
     print_table(manifest, &rows);
     eprintln!("{} row(s) in {}", rows.len(), out.join(SWEEP_CSV).display());
+    if !plots.is_empty() {
+        let names: Vec<&str> = plots.iter().map(|p| p.name.as_str()).collect();
+        eprintln!("plots (SVG and PNG): {}", names.join(", "));
+    }
     Ok(())
 }
 

@@ -35,6 +35,11 @@ pub struct KeyedAxis {
 }
 
 impl KeyedAxis {
+    /// The range `lo..hi` with labels and ticks at `keys`.
+    pub fn at(lo: f64, hi: f64, keys: Vec<f64>) -> KeyedAxis {
+        KeyedAxis { lo, hi, keys }
+    }
+
     /// `count` categories centred on 0, 1, …, `count` − 1.
     pub fn categories(count: usize) -> KeyedAxis {
         KeyedAxis {
@@ -93,11 +98,11 @@ pub fn vm_colour(id: u64) -> HSLColor {
     HSLColor(h, 0.55, 0.68)
 }
 
-const LABEL: u32 = 15;
-const DESC: u32 = 16;
-const TITLE: u32 = 20;
+pub(super) const LABEL: u32 = 15;
+pub(super) const DESC: u32 = 16;
+pub(super) const TITLE: u32 = 20;
 
-fn text(size: u32) -> TextStyle<'static> {
+pub(super) fn text(size: u32) -> TextStyle<'static> {
     (FONT, size).into_font().color(&BLACK)
 }
 
@@ -114,7 +119,7 @@ pub fn quantile(sorted: &[f64], p: f64) -> f64 {
 }
 
 /// Format a number of seconds for an axis.
-fn axis_secs(x: f64) -> String {
+pub(super) fn axis_secs(x: f64) -> String {
     let a = x.abs();
     if a == 0.0 {
         "0".into()

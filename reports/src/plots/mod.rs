@@ -1,7 +1,7 @@
 //! Plots of a results folder, as SVG and PNG (plotters).
 //!
-//! [`plot_results_dir`] reads `vms.csv`, `summary.csv`, `slices.csv`, `timeline.csv` and
-//! `devices.csv` (whichever exist)
+//! [`plot_results_dir`] reads `vms.csv`, `summary.csv`, `slices.csv`, `timeline.csv`,
+//! `devices.csv`, `sweep.csv` and `capacity.csv` (whichever exist)
 //! and writes, next to them:
 //!
 //! | file | from | shows |
@@ -13,6 +13,8 @@
 //! | `gantt.svg/.png` | `slices.csv` | a Gantt chart of slices on pCPUs per policy (first replication) |
 //! | `memory.svg/.png` | `timeline.csv` | working set and resident memory of host 0 over time, and swap-ins per sampling interval, per policy (first replication) |
 //! | `devices.svg/.png` | `devices.csv` | utilisation and queue length over time of each device of host 0, one curve per policy (first replication) |
+//! | `sweep_<metric>.svg/.png` | `sweep.csv` | a metric (mean wait, p95 wait, mean turnaround, CPU utilisation) against the first swept key, one line per policy, the 95 % confidence band shaded; one panel per value of a second key (see [`params`]) |
+//! | `capacity.svg/.png` | `capacity.csv` | the value needed against the load level per policy, and the SLO metric there with its band (see [`params`]) |
 //!
 //! Text is drawn with DejaVu Sans, which is compiled into the crate (`reports/fonts/`,
 //! Bitstream Vera licence), so PNG files have legible text on a machine without fonts.
@@ -21,6 +23,7 @@
 
 pub mod charts;
 pub mod data;
+pub mod params;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -259,6 +262,8 @@ pub fn plot_results_dir_with(dir: &Path, pcpus: Option<u64>) -> Result<Vec<PlotF
             )?);
         }
     }
+    out.extend(params::plot_sweep(dir)?);
+    out.extend(params::plot_capacity(dir)?);
     Ok(out)
 }
 
