@@ -115,6 +115,19 @@ fn policies_text() -> String {
     s
 }
 
+/// The most worker threads `--threads` accepts.
+pub(crate) const MAX_THREADS: usize = 1024;
+
+/// The `--threads` value for rayon: 0 (one per core) when not given; an error outside
+/// 1..=[`MAX_THREADS`] (each thread is a real OS thread with its own stack).
+pub(crate) fn worker_threads(threads: Option<usize>) -> anyhow::Result<usize> {
+    match threads {
+        None => Ok(0),
+        Some(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
+        Some(n) => anyhow::bail!("--threads must be between 1 and {MAX_THREADS}, got {n}"),
+    }
+}
+
 /// The folder results go to when `--out` is not given.
 pub(crate) fn default_out() -> PathBuf {
     PathBuf::from("results")

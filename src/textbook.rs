@@ -74,6 +74,7 @@ pub fn textbook(args: TextbookArgs) -> Result<()> {
         Some(q) => units(q, "--quantum")?,
         None => default_quantum.unwrap_or(SimTime::from_secs(4)),
     };
+    textbook::check_slices(&table, &policy, quantum).map_err(|e| anyhow::anyhow!("--{e}"))?;
     let mut config = SimConfig::textbook(&policy, quantum);
     config.cpu.context_switch = units(args.context_switch, "--context-switch")?;
     let mut collected = Collect {

@@ -127,14 +127,27 @@ pub struct Profile {
 impl Profile {
     /// Reads a profile file.
     pub fn load(path: &Path) -> Result<Profile, Error> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Profile(format!("{}: cannot read: {e}", path.display())))?;
-        Profile::from_toml_str(&text, &path.display().to_string())
+        let label = path.display().to_string();
+        let text = workloads::limits::read_bounded(path, &label).map_err(|e| match e {
+            workloads::Error::Io { source, .. } => {
+                Error::Profile(format!("{label}: cannot read: {source}"))
+            }
+            e => Error::Profile(e.to_string()),
+        })?;
+        Profile::from_toml_str(&text, &label)
     }
 
     /// Parses a profile from its TOML text; `label` names the file in messages.
     pub fn from_toml_str(text: &str, label: &str) -> Result<Profile, Error> {
-        toml::from_str(text).map_err(|e| Error::Profile(format!("{label}: {e}")))
+        let p = toml::from_str(text).map_err(|e| Error::Profile(format!("{label}: {e}")))?;
+        // Every figure is a measurement: NaN or ±inf is a damaged file, not a value.
+        if let Some((key, v, line)) = workloads::limits::first_non_finite(text) {
+            let at = line.map_or(String::new(), |l| format!("{l}:"));
+            return Err(Error::Profile(format!(
+                "{label}:{at} {key}: must be a finite number, got {v}"
+            )));
+        }
+        Ok(p)
     }
 
     /// The profile as TOML (with a header comment).
@@ -232,6 +245,24 @@ mod tests {
         let mut s = Scenario::builtin_default();
         p.apply_to_scenario(&mut s);
         assert_eq!(s.cpu.context_switch_us, 28.0);
+    }
+
+    #[test]
+    fn non_finite_figures_are_refused_with_file_line_and_field() {
+        let mut text = Profile::default().to_toml_string().unwrap();
+        assert!(Profile::from_toml_str(&text, "p.toml").is_ok());
+        // The first `median = 0.0` after `[cpu_speed]` becomes NaN.
+        let at = text.find("[cpu_speed]").unwrap();
+        let m = at + text[at..].find("median = 0.0").unwrap();
+        text.replace_range(m..m + "median = 0.0".len(), "median = nan");
+        let line = text[..m].lines().count() + 1;
+        let e = Profile::from_toml_str(&text, "p.toml")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            format!("p.toml:{line}: cpu_speed.median: must be a finite number, got NaN")
+        );
     }
 
     #[test]

@@ -233,6 +233,7 @@ impl ServiceDist {
             }
             ServiceDist::Empirical { ref quantiles_s } => {
                 let key = field("quantiles_s");
+                crate::limits::check_list_len(&key, quantiles_s.len())?;
                 if quantiles_s.len() < 2 {
                     return Err(Error::invalid(
                         key,
@@ -255,6 +256,16 @@ impl ServiceDist {
                 Kind::Empirical(quantiles_s.clone())
             }
         };
+        // The largest time a parameter names (the mean, or the largest value that can be
+        // drawn when there is one) must be within the limit on input times.
+        let (name, largest) = match *self {
+            ServiceDist::Uniform { max_s, .. } => ("max_s", max_s),
+            ServiceDist::Empirical { ref quantiles_s } => {
+                ("quantiles_s", quantiles_s.last().copied().unwrap_or(0.0))
+            }
+            _ => ("mean_s", self.mean()),
+        };
+        crate::limits::check_seconds(&field(name), largest)?;
         Ok(ServiceSampler {
             dist: self.clone(),
             kind,
@@ -393,6 +404,8 @@ impl<T: Copy> Choice<T> {
             Choice::Weighted { values, weights } => {
                 let vkey = format!("{key}.{values_key}");
                 let wkey = format!("{key}.weights");
+                crate::limits::check_list_len(&vkey, values.len())?;
+                crate::limits::check_list_len(&wkey, weights.len())?;
                 if values.is_empty() {
                     return Err(Error::invalid(vkey, "must not be empty"));
                 }

@@ -29,11 +29,14 @@
 //! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+// No panics on input: unwrap/expect only in tests, or with a local allow and a reason.
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod dist;
 mod error;
 pub mod fit;
 pub mod generator;
+pub mod limits;
 pub mod resources;
 pub mod scenario;
 mod spans;

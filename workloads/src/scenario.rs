@@ -120,6 +120,10 @@ pub struct RunSettings {
     /// Interval of `timeline.csv` samples in seconds (default none: no timeline).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeline_s: Option<f64>,
+    /// The most events a replication may be expected to take (default 10¹⁰, see
+    /// [`crate::limits`]); a larger run is refused unless this is raised.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub max_events: Option<f64>,
 }
 
 impl Default for RunSettings {
@@ -130,6 +134,7 @@ impl Default for RunSettings {
             warmup_vms: 0,
             replications: 1,
             timeline_s: None,
+            max_events: None,
         }
     }
 }
@@ -482,8 +487,15 @@ impl Arrival {
     pub(crate) fn validate(&self, key: &str) -> Result<(), Error> {
         let k = |name: &str| format!("{key}.{name}");
         match self {
-            Arrival::Poisson { rate_per_s } => check_positive(&k("rate_per_s"), *rate_per_s),
-            Arrival::Deterministic { interval_s } => check_positive(&k("interval_s"), *interval_s),
+            // A mean inter-arrival time beyond the limit on input times is refused.
+            Arrival::Poisson { rate_per_s } => {
+                check_positive(&k("rate_per_s"), *rate_per_s)?;
+                crate::limits::check_seconds(&k("rate_per_s"), 1.0 / rate_per_s)
+            }
+            Arrival::Deterministic { interval_s } => {
+                check_positive(&k("interval_s"), *interval_s)?;
+                crate::limits::check_seconds(&k("interval_s"), *interval_s)
+            }
             Arrival::Mmpp {
                 rates_per_s,
                 mean_dwell_s,
@@ -496,6 +508,7 @@ impl Arrival {
                 }
                 for d in mean_dwell_s {
                     check_positive(&k("mean_dwell_s"), *d)?;
+                    crate::limits::check_seconds(&k("mean_dwell_s"), *d)?;
                 }
                 Ok(())
             }
@@ -513,6 +526,8 @@ impl Arrival {
                     ));
                 }
                 check_positive(&k("period_s"), *period_s)?;
+                crate::limits::check_seconds(&k("period_s"), *period_s)?;
+                crate::limits::check_seconds(&k("rate_per_s"), 1.0 / rate_per_s)?;
                 crate::dist::check_finite(&k("peak_s"), *peak_s)
             }
             Arrival::Renewal { interarrival } => {
@@ -550,11 +565,9 @@ impl Scenario {
     /// Reads and checks the scenario file at `path`. Relative paths inside it (traces,
     /// node lists) are taken from the file's folder.
     pub fn load(path: &Path) -> Result<Scenario, Error> {
-        let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
-        let mut s = Scenario::from_toml_str(&text, &path.display().to_string())?;
+        let label = path.display().to_string();
+        let text = crate::limits::read_bounded(path, &label)?;
+        let mut s = Scenario::from_toml_str(&text, &label)?;
         s.set_base_dir(path.parent().map(Path::to_path_buf));
         Ok(s)
     }
@@ -614,6 +627,7 @@ impl Scenario {
                 warmup_vms: 2_000,
                 replications: 5,
                 timeline_s: None,
+                max_events: None,
             },
             hosts: vec![HostGroup::new(16, 256.0)],
             events: Vec::new(),
@@ -851,7 +865,7 @@ impl Scenario {
                 Generator::new(&self.workload, run.seed, 0, run.vms)?;
             }
         }
-        Ok(())
+        crate::limits::check_scenario(self)
     }
 
     /// The engine's configuration: hosts expanded by `count`, GiB → MiB (× 1024, rounded),
@@ -1526,7 +1540,7 @@ estimate = "exact"
     fn serde_errors_name_file_line_and_key() {
         assert_eq!(
             err(&format!("[run]\nsed = 3\n{MINIMAL}")),
-            "s.toml:2: run.sed: unknown field `sed`, expected one of `seed`, `vms`, `warmup_vms`, `replications`, `timeline_s`"
+            "s.toml:2: run.sed: unknown field `sed`, expected one of `seed`, `vms`, `warmup_vms`, `replications`, `timeline_s`, `max_events`"
         );
         assert_eq!(
             err(&format!("{MINIMAL}vcpus = 1.5\n")),
@@ -1680,6 +1694,7 @@ estimate = "exact"
                         warmup_vms: vms / 2,
                         replications: 2,
                         timeline_s: None,
+                        max_events: None,
                     };
                     s.hosts = hosts
                         .into_iter()

@@ -191,11 +191,34 @@ pub fn case(name: &str) -> Result<Case, Error> {
 /// Arrival and burst are non-negative numbers, possibly fractional. Errors name the file,
 /// the line and the field.
 pub fn load_table(path: &Path) -> Result<Vec<Process>, Error> {
-    let file = std::fs::File::open(path).map_err(|source| Error::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
-    read_table(file, &path.display().to_string())
+    let label = path.display().to_string();
+    let text = crate::limits::read_bounded(path, &label)?;
+    read_table(text.as_bytes(), &label)
+}
+
+/// Refuses a schedule that would have more than [`crate::limits::MAX_TEXTBOOK_SLICES`]
+/// slices (every slice is kept for the Gantt chart): under `rr`, each process takes
+/// ⌈burst / quantum⌉ slices.
+pub fn check_slices(table: &[Process], policy: &str, quantum: SimTime) -> Result<(), Error> {
+    if policy != "rr" {
+        return Ok(());
+    }
+    let q = quantum.nanos().max(1) as f64;
+    let slices: f64 = table
+        .iter()
+        .map(|p| (p.burst.nanos() as f64 / q).ceil().max(1.0))
+        .sum();
+    if slices > crate::limits::MAX_TEXTBOOK_SLICES {
+        return Err(Error::invalid(
+            "quantum",
+            format!(
+                "{} s makes about {slices:.1e} slices; at most {:.0e} are drawn, so raise it",
+                quantum.as_secs_f64(),
+                crate::limits::MAX_TEXTBOOK_SLICES
+            ),
+        ));
+    }
+    Ok(())
 }
 
 /// Reads a process table (see [`load_table`]) from `reader`; `label` names it in errors.
@@ -271,6 +294,9 @@ pub fn read_table<R: std::io::Read>(reader: R, label: &str) -> Result<Vec<Proces
             if v.is_nan() || v < 0.0 {
                 return Err(err("must be a non-negative number"));
             }
+            if v > crate::limits::MAX_SECONDS {
+                return Err(err("too large (at most 5e9)"));
+            }
             SimTime::from_secs_f64(v).ok_or_else(|| err("too large"))
         };
         let name = field(0).unwrap_or("");
@@ -287,6 +313,16 @@ pub fn read_table<R: std::io::Read>(reader: R, label: &str) -> Result<Vec<Proces
                 )
             })?,
         };
+        if table.len() == crate::limits::MAX_TEXTBOOK_PROCESSES {
+            return Err(invalid(
+                line,
+                None,
+                format!(
+                    "more than {} processes: a textbook table is for hand-sized exercises",
+                    crate::limits::MAX_TEXTBOOK_PROCESSES
+                ),
+            ));
+        }
         table.push(Process {
             name: name.to_string(),
             arrival: time(1)?,

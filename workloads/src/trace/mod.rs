@@ -789,6 +789,25 @@ impl TraceReader {
             }
             Next::Vm(raw) => {
                 self.report.records += 1;
+                // Times beyond the limit on input times (scaled as they will be used).
+                for (key, secs) in [
+                    ("arrival", raw.arrival_s * self.arrival_scale),
+                    ("runtime", raw.runtime_s * self.time_scale),
+                    ("estimate", raw.estimate_s * self.time_scale),
+                ] {
+                    if secs > crate::limits::MAX_SECONDS {
+                        if self.lenient {
+                            self.skip("time beyond 5e9 s");
+                            return Ok(true);
+                        }
+                        return Err(Error::Invalid {
+                            file: Some(self.label.clone()),
+                            line: Some(raw.line),
+                            key: Some(key.into()),
+                            message: crate::limits::too_long(secs),
+                        });
+                    }
+                }
                 let arrival = secs_to_time(raw.arrival_s * self.arrival_scale);
                 if arrival < self.last_emitted {
                     if self.lenient {
@@ -962,11 +981,22 @@ pub(crate) fn bad(
     key: impl Into<String>,
     message: impl Into<String>,
 ) -> Error {
+    let mut message: String = message.into();
+    // A message quotes the bad cell; a cell of megabytes is cut (at a character boundary).
+    const MAX_MESSAGE: usize = 200;
+    if message.len() > MAX_MESSAGE {
+        let mut end = MAX_MESSAGE;
+        while !message.is_char_boundary(end) {
+            end -= 1;
+        }
+        message.truncate(end);
+        message.push_str("… (cut)");
+    }
     Error::Invalid {
         file: Some(file.to_string()),
         line: Some(line),
         key: Some(key.into()),
-        message: message.into(),
+        message,
     }
 }
 
