@@ -65,7 +65,8 @@ probe() {
     elif [ "$rc" = 0 ]; then
         msg="ran to the end in $(printf '%.1f' "$(echo "$end - $start" | bc)") s, peak RSS $((rss / 1024)) MiB"
     else
-        msg=$( (grep -m1 '^error' err.txt || grep -v '^\s*$' err.txt | grep -v '^Command terminated' | head -n 1) | cut -c1-300)
+        msg=$( (grep -m1 '^error' err.txt || grep -v '^\s*$' err.txt | grep -v '^Command terminated' | head -n 1) | cut -c1-400)
+        [ ${#msg} -gt 200 ] && msg="${msg:0:180} […]"
         case "$msg" in *panicked*) msg="**PANIC** $msg" ;; esac
         if grep -q 'memory allocation of' err.txt; then msg="**OUT OF MEMORY** $msg"; fi
     fi
