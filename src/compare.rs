@@ -27,6 +27,10 @@ pub struct Common {
     /// VM arrivals per replication (overrides `[run] vms`).
     #[arg(long)]
     vms: Option<u64>,
+    /// Calibration profile from `vmsched calibrate`: sets every host's context-switch,
+    /// VM-exit and first-touch costs and guest speed (overrides `[[hosts]] profile`).
+    #[arg(long)]
+    profile: Option<PathBuf>,
     /// Results folder.
     #[arg(long, default_value_os_t = crate::default_out())]
     out: PathBuf,
@@ -173,9 +177,11 @@ fn trace_run(scenario: &Scenario, pair: &PolicyPair) -> Result<String> {
     ))
 }
 
-/// Applies the command-line overrides (`--seed`, `--replications`, `--vms`) to `scenario`
-/// and checks the result.
+/// Applies the calibration profile (`--profile` or `[[hosts]] profile`) and the
+/// command-line overrides (`--seed`, `--replications`, `--vms`) to `scenario` and checks
+/// the result.
 fn apply_overrides(scenario: &mut Scenario, c: &Common) -> Result<()> {
+    validate::profile::apply_scenario_profile(scenario, c.profile.as_deref())?;
     if let Some(s) = c.seed {
         scenario.run.seed = s;
     }

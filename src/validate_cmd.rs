@@ -35,8 +35,9 @@ pub struct ValidateArgs {
     /// Comma-separated policies (a CPU policy name, or ADMISSION/CPU).
     #[arg(long, default_value = "fcfs,sjf,priority", value_delimiter = ',')]
     policies: Vec<String>,
-    /// Calibration profile (from `vmsched calibrate`): context-switch cost, guest speed,
-    /// per-VM overhead. Without it, an ideal host.
+    /// Calibration profile (from `vmsched calibrate`): context-switch, VM-exit and
+    /// first-touch costs, device oversleep, per-VM overhead (overrides `[[hosts]]
+    /// profile`). Without either, an ideal host.
     #[arg(long)]
     profile: Option<PathBuf>,
     /// Results folder.
@@ -71,13 +72,16 @@ pub struct ValidateArgs {
     /// and is not counted as work; shorter ones are (keep it below the quantum).
     #[arg(long, default_value_t = 1000.0)]
     tsc_gap_us: f64,
-    /// Working set each VM touches at its start, MiB (first-touch memory).
+    /// Working set each VM touches at its start, MiB (first-touch memory): sets
+    /// `[workload] memory` of a scenario that has none.
     #[arg(long, default_value_t = 0.0)]
     touch_mib: f64,
-    /// I/O requests per vCPU (its demand is split into equal bursts around them).
+    /// I/O requests per vCPU (its demand is split into equal bursts around them): sets
+    /// `[workload] io = { requests = N }` and a one-channel disk of latency --io-ms on a
+    /// scenario that has no I/O.
     #[arg(long, default_value_t = 0)]
     io_per_vm: u32,
-    /// Service time of one I/O request (a calibrated sleep), milliseconds.
+    /// Service time of one I/O request with --io-per-vm (a sleep), milliseconds.
     #[arg(long, default_value_t = 5.0)]
     io_ms: f64,
     /// Serve I/O by real 4 KiB writes + fdatasync on a temporary file instead of a sleep.
@@ -86,6 +90,11 @@ pub struct ValidateArgs {
     /// A vCPU that runs this many seconds of guest time without finishing is stopped.
     #[arg(long, default_value_t = 60.0)]
     timeout_s: f64,
+    /// Measure the vCPU switch and first-touch costs (at the workload's working-set size)
+    /// right before each policy's replay and simulate with those instead of the profile's
+    /// (needs a profile for the other costs).
+    #[arg(long)]
+    window_calibration: bool,
 }
 
 /// Prints a KVM-unavailable error and exits with status 2.
@@ -160,8 +169,8 @@ mod imp {
         write_atomic(&args.out, p.to_toml_string()?.as_bytes())?;
         let row = |name: &str, s: &validate::profile::Stat, unit: &str| {
             println!(
-                "{name:<28} {:>14.3} {unit:<8} (p10 {:.3}, p90 {:.3}, n {})",
-                s.median, s.p10, s.p90, s.n
+                "{name:<28} {:>14.3} {unit:<8} (p10 {:.3}, p90 {:.3}, p99 {:.3}, mean {:.3}, n {})",
+                s.median, s.p10, s.p90, s.p99, s.mean, s.n
             )
         };
         row("native loop rate", &scale(&p.native_loop_rate, 1e-6), "M/s");
@@ -174,8 +183,10 @@ mod imp {
             &p.first_touch_prefaulted_us,
             "µs/page",
         );
-        row("vCPU switch", &p.vcpu_switch_us, "µs");
+        row("vCPU switch (kick)", &p.vcpu_switch_us, "µs");
+        row("vCPU switch (at I/O)", &p.vcpu_switch_io_us, "µs");
         row("kick latency", &p.kick_latency_us, "µs");
+        row("VM first run (empty)", &p.vm_first_run_us, "µs");
         row("VM create", &p.vm_create_us, "µs");
         row("VM destroy", &p.vm_destroy_us, "µs");
         row("device: 500 µs sleep", &p.device_sleep_us, "µs");
@@ -189,10 +200,61 @@ mod imp {
             median: s.median * f,
             p10: s.p10 * f,
             p90: s.p90 * f,
+            p99: s.p99 * f,
+            mean: s.mean * f,
             min: s.min * f,
             max: s.max * f,
             n: s.n,
         }
+    }
+
+    /// `--touch-mib` and `--io-per-vm`: the same working set and I/O in the scenario, so
+    /// that the simulator sees what the replay does.
+    fn add_flag_workload(scenario: &mut Scenario, args: &ValidateArgs) -> Result<()> {
+        use workloads::resources::{DeviceSettings, IoSettings, MemorySettings};
+        if args.touch_mib > 0.0 {
+            if scenario.workload.memory.is_some() {
+                anyhow::bail!("--touch-mib: the scenario already sets `[workload] memory`");
+            }
+            scenario.workload.memory = Some(MemorySettings {
+                working_set_gib: args.touch_mib / 1024.0,
+                touches_per_ms: 0.0,
+            });
+        }
+        if args.io_per_vm > 0 {
+            if scenario.workload.io.is_some() {
+                anyhow::bail!("--io-per-vm: the scenario already sets `[workload] io`");
+            }
+            if !(args.io_ms.is_finite() && args.io_ms >= 0.0) {
+                anyhow::bail!("--io-ms must be a number ≥ 0, got {}", args.io_ms);
+            }
+            let Some(h) = scenario.hosts.first_mut() else {
+                anyhow::bail!("the scenario has no host");
+            };
+            if h.devices.iter().any(|d| d.kind == "disk") {
+                anyhow::bail!("--io-per-vm: the scenario's host already has a disk");
+            }
+            h.devices.insert(
+                0,
+                DeviceSettings {
+                    kind: "disk".into(),
+                    // Fast enough to be latency only (requests have size 0 anyway).
+                    bandwidth_mbps: 1e6,
+                    latency_us: args.io_ms * 1e3,
+                    channels: 1,
+                    swap: false,
+                },
+            );
+            scenario.workload.io = Some(IoSettings {
+                burst_ms: None,
+                requests: Some(args.io_per_vm),
+                size_kib: 0.0,
+                device: "disk".into(),
+                virtual_device: "virtio".into(),
+                fraction: 1.0,
+            });
+        }
+        Ok(())
     }
 
     pub fn validate(args: ValidateArgs) -> Result<()> {
@@ -210,6 +272,22 @@ mod imp {
             scenario.run.vms = v;
             scenario.run.warmup_vms = 0;
         }
+        add_flag_workload(&mut scenario, &args)?;
+        // The profile is taken out of the scenario here and given to the replay, which
+        // applies it to the simulator's side.
+        let profile_path = match &args.profile {
+            Some(p) => Some(p.clone()),
+            None => {
+                let named = scenario.hosts.iter().find_map(|h| h.profile.clone());
+                for h in &mut scenario.hosts {
+                    h.profile = None;
+                }
+                named.map(|p| match scenario.base_dir() {
+                    Some(d) => d.join(p),
+                    None => PathBuf::from(p),
+                })
+            }
+        };
         scenario.validate()?;
         let config = scenario.sim_config()?;
         let pcpus = config.cluster.hosts.first().map(|h| h.pcpus).unwrap_or(1);
@@ -225,7 +303,7 @@ mod imp {
             ),
         };
         let requests = validate::plan::scale(&requests, factor);
-        let profile = match &args.profile {
+        let profile = match &profile_path {
             Some(p) => Some(Profile::load(p)?),
             None => None,
         };
@@ -236,9 +314,6 @@ mod imp {
             boost: args.boost,
             tsc_work: args.work == "tsc",
             tsc_gap: Duration::from_secs_f64(args.tsc_gap_us.max(1.0) * 1e-6),
-            touch_pages: (args.touch_mib.max(0.0) * 256.0).round() as u64,
-            io_per_vcpu: args.io_per_vm,
-            io_service: Duration::from_secs_f64(args.io_ms.max(0.0) / 1e3),
             device: if args.io_file {
                 DeviceMode::File {
                     dir: std::env::temp_dir(),
@@ -248,6 +323,7 @@ mod imp {
                 DeviceMode::Sleep
             },
             timeout: Duration::from_secs_f64(args.timeout_s.max(0.001)),
+            window_calibration: args.window_calibration,
         };
         std::fs::create_dir_all(&args.out)
             .with_context(|| format!("cannot create {}", args.out.display()))?;
@@ -274,17 +350,33 @@ mod imp {
             eprintln!("replaying {label} on KVM …");
             let run = run_policy(&kvm, &scenario, &requests, &label, &adm, &cpu, &opts)
                 .with_context(|| format!("policy {label}"))?;
+            let m = &run.measured;
             let _ = writeln!(
                 notes,
-                "{label}: native loop rate {:.0} M/s before, {:.0} M/s after ({:+.1} %); {} slices, {} kicks, {} exits, replay {:.2} s",
+                "{label}: native loop rate {:.0} M/s before, {:.0} M/s after ({:+.1} %); {} slices, {} kicks, {} exits, replay {:.2} s; \
+                 mean switch {:.1} µs",
                 run.rate_before / 1e6,
                 run.rate_after / 1e6,
                 100.0 * (run.rate_after - run.rate_before) / run.rate_before,
-                run.measured.dispatches,
-                run.measured.kicks,
-                run.measured.exits,
-                run.measured.wall.as_secs_f64()
+                m.dispatches,
+                m.kicks,
+                m.exits,
+                m.wall.as_secs_f64(),
+                m.switch_time.as_secs_f64() * 1e6 / m.dispatches.max(1) as f64
             );
+            if let Some(p) = &run.profile {
+                let _ = writeln!(
+                    notes,
+                    "{label}: simulated with switch {:.1} µs (median {:.1}, p90 {:.1}, p99 {:.1}), first touch {:.2} µs/page, exit {:.1} µs, VM first run {:.1} µs",
+                    p.switch_cost_us(&cpu),
+                    p.switch_stat(&cpu).median,
+                    p.switch_stat(&cpu).p90,
+                    p.switch_stat(&cpu).p99,
+                    p.first_touch_us.median,
+                    p.exit_round_trip_us.median,
+                    p.per_vm_overhead().as_secs_f64() * 1e6
+                );
+            }
             for (csv, recs) in [(&mut mvms, &run.measured.vms), (&mut pvms, &run.predicted)] {
                 csv.set_run(&label, 0);
                 for r in recs {

@@ -1,13 +1,18 @@
 //! A workload turned into guest programs: what each vCPU of each VM executes on KVM.
 //!
 //! A VM's CPU demand (per vCPU) becomes a calibrated loop count (`demand × loops_per_s`).
-//! With I/O, the demand is split into `io_per_vcpu + 1` equal compute bursts separated by
+//! With I/O, the demand is split into `n + 1` equal compute bursts separated by n
 //! port-write I/O requests that the VMM's device serves in `io_service`. With a working
 //! set, each vCPU first touches its share of the working set, one write per 4 KiB page.
+//!
+//! The I/O count and the working set come from the request's own profile
+//! (`[workload] io = { requests = n }` and `memory = { working_set_gib }`, as the simulator
+//! sees them); [`PlanOptions::io_per_vcpu`] and [`PlanOptions::touch_pages`] apply to
+//! requests without one. [`check`] refuses what the replay cannot reproduce.
 
 use std::time::Duration;
 
-use sim::{SimTime, VmRequest};
+use sim::{IoBursts, IoProfile, SimTime, VmRequest};
 
 use crate::codegen::{Op, Program};
 use crate::layout;
@@ -37,9 +42,10 @@ pub enum Work {
 pub struct PlanOptions {
     /// How CPU demand becomes guest work.
     pub work: Work,
-    /// Working set each VM touches once at its start, in 4 KiB pages (0 = none).
+    /// Working set each VM without a memory profile touches once at its start, in 4 KiB
+    /// pages (0 = none).
     pub touch_pages: u64,
-    /// I/O requests per vCPU (0 = CPU-bound).
+    /// I/O requests per vCPU of a VM without an I/O profile (0 = CPU-bound).
     pub io_per_vcpu: u32,
     /// Device service time of one I/O request.
     pub io_service: Duration,
@@ -75,6 +81,51 @@ pub fn loops_for(demand: SimTime, loops_per_s: f64) -> u64 {
     }
 }
 
+/// I/O requests per vCPU and working-set pages of `r`: from its profile, else the options.
+fn io_and_pages(r: &VmRequest, opts: &PlanOptions) -> (u32, u64) {
+    let io = match r.profile.io {
+        Some(IoProfile {
+            bursts: IoBursts::Count(n),
+            ..
+        }) => n,
+        // Refused by `check`; nothing to replay.
+        Some(_) => 0,
+        None => opts.io_per_vcpu,
+    };
+    let pages = match r.profile.memory {
+        Some(m) => m.working_set_mib.saturating_mul(256),
+        None => opts.touch_pages,
+    };
+    (io, pages)
+}
+
+/// Checks that the replay can reproduce `requests`: I/O as a fixed count of requests per
+/// vCPU (`io = { requests = n }`; exponential bursts would need the simulator's random
+/// draws), of size 0 (the service time is the device's latency). The message names the
+/// first offending VM.
+pub fn check(requests: &[VmRequest]) -> Result<(), String> {
+    for r in requests {
+        if let Some(io) = r.profile.io {
+            if !matches!(io.bursts, IoBursts::Count(_)) {
+                return Err(format!(
+                    "VM {}: the KVM replay needs a fixed number of I/O requests: use \
+                     `[workload] io = {{ requests = n }}` instead of `burst_ms`",
+                    r.id
+                ));
+            }
+            if io.size_mean_bytes > 0.0 {
+                return Err(format!(
+                    "VM {}: the KVM replay serves every request in the same time: set \
+                     `[workload] io` `size_kib = 0` and put the service time in the \
+                     device's `latency_us`",
+                    r.id
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Builds the plans of `requests` (one per request, same order).
 pub fn build(requests: &[VmRequest], opts: &PlanOptions) -> Vec<VmPlan> {
     requests.iter().map(|r| build_one(r, opts)).collect()
@@ -86,8 +137,9 @@ fn build_one(r: &VmRequest, opts: &PlanOptions) -> VmPlan {
         Work::Loops { loops_per_s } => loops_for(r.demand, loops_per_s),
         Work::Tsc { ticks_per_s, .. } => loops_for(r.demand, ticks_per_s),
     };
-    let bursts = u64::from(opts.io_per_vcpu) + 1;
-    let per_vcpu_pages = opts.touch_pages.div_ceil(u64::from(n));
+    let (io_per_vcpu, touch_pages) = io_and_pages(r, opts);
+    let bursts = u64::from(io_per_vcpu) + 1;
+    let per_vcpu_pages = touch_pages.div_ceil(u64::from(n));
     let vcpus = (0..n)
         .map(|i| {
             let mut program = Vec::new();
@@ -257,5 +309,61 @@ mod tests {
         let v = vec![req(0, 1000, 1), req(1, 1000, 1), req(2, 1000, 1)];
         assert_eq!(auto_scale(&v, 1, Duration::from_millis(1500)), 0.5);
         assert_eq!(auto_scale(&v, 1, Duration::from_secs(10)), 1.0);
+    }
+
+    #[test]
+    fn the_requests_profiles_set_io_and_touches() {
+        let opts = PlanOptions {
+            work: Work::Loops {
+                loops_per_s: 1000.0,
+            },
+            touch_pages: 7,
+            io_per_vcpu: 5,
+            io_service: Duration::from_millis(2),
+        };
+        let mut r = req(3, 30, 1);
+        r.profile.io = Some(IoProfile {
+            bursts: IoBursts::Count(2),
+            size_mean_bytes: 0.0,
+            device: sim::DeviceKind::Disk,
+            virtual_device: sim::VirtualDevice::Virtio,
+        });
+        r.profile.memory = Some(sim::MemoryProfile {
+            working_set_mib: 1,
+            touches_per_ms: 0.0,
+        });
+        // Its own profile wins over the options: 2 requests, 1 MiB = 256 pages; 30 ms at
+        // 1000 loops/s = 30 loops in 3 bursts of 10.
+        let p = build(std::slice::from_ref(&r), &opts);
+        assert_eq!(p[0].ws_pages, 256);
+        assert_eq!(
+            p[0].vcpus[0].program,
+            vec![
+                Op::Touch {
+                    base: layout::WORKING_SET_BASE,
+                    pages: 256
+                },
+                Op::Compute { loops: 10 },
+                Op::Io { index: 0 },
+                Op::Compute { loops: 10 },
+                Op::Io { index: 1 },
+                Op::Compute { loops: 10 },
+                Op::Done,
+            ]
+        );
+        assert!(check(std::slice::from_ref(&r)).is_ok());
+        // What the replay cannot reproduce is refused, naming the VM.
+        let mut sized = r.clone();
+        if let Some(io) = &mut sized.profile.io {
+            io.size_mean_bytes = 4096.0;
+        }
+        let e = check(&[sized]).unwrap_err();
+        assert!(e.starts_with("VM 3:") && e.contains("size_kib = 0"), "{e}");
+        let mut exp = r.clone();
+        if let Some(io) = &mut exp.profile.io {
+            io.bursts = IoBursts::Exponential(SimTime::from_millis(5));
+        }
+        let e = check(&[exp]).unwrap_err();
+        assert!(e.contains("requests = n"), "{e}");
     }
 }

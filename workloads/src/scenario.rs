@@ -188,6 +188,11 @@ pub struct HostGroup {
     /// SSD-like device).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub devices: Vec<DeviceSettings>,
+    /// A calibration profile (`vmsched calibrate`'s `profile.toml`; a relative path is
+    /// taken from the scenario's folder). `vmsched run`, `compare` and `validate` set this
+    /// group's overheads from it and then clear the key; other commands refuse it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub profile: Option<String>,
 }
 
 impl HostGroup {
@@ -209,6 +214,7 @@ impl HostGroup {
             exit_cost_us: 0.0,
             resident_gib: None,
             devices: Vec::new(),
+            profile: None,
         }
     }
 }
@@ -878,6 +884,13 @@ impl Scenario {
     /// streams (I/O bursts and sizes, page faults) differ between replications.
     pub fn sim_config_for(&self, replication: u64) -> Result<SimConfig, Error> {
         self.validate()?;
+        if let Some(g) = self.hosts.iter().position(|h| h.profile.is_some()) {
+            return Err(Error::invalid(
+                format!("hosts.{g}.profile"),
+                "a calibration profile is applied by `vmsched run`, `compare` and `validate` \
+                 only; set the overheads it calibrates in the file instead",
+            ));
+        }
         let mut hosts = Vec::new();
         for h in &self.hosts {
             let g = hosts.len();
@@ -1564,7 +1577,7 @@ estimate = "exact"
         );
         assert_eq!(
             err(&MINIMAL.replace("memory_gib = 16", "memory_gib = 16\noverommit = 2")),
-            "s.toml:5: hosts[0].overommit: unknown field `overommit`, expected one of `count`, `pcpus`, `memory_gib`, `overcommit`, `memory_overcommit`, `threads_per_core`, `smt_slowdown`, `numa_nodes`, `numa_remote_slowdown`, `page_size`, `translation_overhead`, `first_touch_us`, `exit_cost_us`, `resident_gib`, `devices`"
+            "s.toml:5: hosts[0].overommit: unknown field `overommit`, expected one of `count`, `pcpus`, `memory_gib`, `overcommit`, `memory_overcommit`, `threads_per_core`, `smt_slowdown`, `numa_nodes`, `numa_remote_slowdown`, `page_size`, `translation_overhead`, `first_touch_us`, `exit_cost_us`, `resident_gib`, `devices`, `profile`"
         );
         let e = err(&MINIMAL.replace("memory_gib = 16", "memory_gib = 16\novercommit = \"lots\""));
         assert!(

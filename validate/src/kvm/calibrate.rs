@@ -168,37 +168,22 @@ pub fn calibrate(
 
     progress("first touch");
     let kvm_fd = kvm_dup(kvm)?;
-    let (fresh, pre) = on_core(opts.core, opts.boost, move || {
+    let (fresh, pre, first) = on_core(opts.core, opts.boost, move || {
         let kvm = kvm_fd;
-        let pages = 2048u64; // 8 MiB
-        let prog = vec![
-            Op::Touch {
-                base: crate::layout::WORKING_SET_BASE,
-                pages,
-            },
-            Op::Done,
-        ];
-        let empty = vec![Op::Done];
         let mut fresh = Vec::new();
         let mut pre = Vec::new();
+        let mut first = Vec::new();
         for _ in 0..reps {
-            for prefault in [false, true] {
-                // The baseline: the same VM without the touches (entry + done exit).
-                let (_b, mut base) = GuestVm::new(&kvm, std::slice::from_ref(&empty), pages)?;
-                let (d0, _) = run_to_done(&mut base[0])?;
-                let (g, mut vc) = GuestVm::new(&kvm, std::slice::from_ref(&prog), pages)?;
-                if prefault {
-                    g.prefault()?;
-                }
-                let (d, _) = run_to_done(&mut vc[0])?;
-                let per = (d.saturating_sub(d0)).as_secs_f64() * 1e6 / pages as f64;
-                if prefault { &mut pre } else { &mut fresh }.push(per);
-            }
+            let (f, d0) = first_touch_once(&kvm, 2048, false)?;
+            fresh.push(f);
+            first.push(d0);
+            pre.push(first_touch_once(&kvm, 2048, true)?.0);
         }
-        Ok((fresh, pre))
+        Ok((fresh, pre, first))
     })?;
     p.first_touch_us = Stat::of(&fresh);
     p.first_touch_prefaulted_us = Stat::of(&pre);
+    p.vm_first_run_us = Stat::of(&first);
 
     progress("VM create and destroy");
     let mut create = Vec::new();
@@ -220,6 +205,8 @@ pub fn calibrate(
 
     progress("vCPU switch (two VMs, rr, 2 ms quantum)");
     p.vcpu_switch_us = Stat::of(&switch_cost(kvm, opts, p.native_loop_rate.median)?);
+    progress("vCPU switch at I/O (two VMs, fcfs, 0.5 ms bursts)");
+    p.vcpu_switch_io_us = Stat::of(&io_switch_cost(kvm, opts, p.native_loop_rate.median)?);
 
     progress("device service time");
     let nominal = Duration::from_micros(500);
@@ -235,6 +222,66 @@ pub fn calibrate(
 
     p.host = host_info(opts);
     Ok(p)
+}
+
+/// One first-touch measurement, µs per page: a VM touching `pages` 4 KiB pages of its
+/// working set (fresh host memory, or pre-populated with `prefault`) against the same VM
+/// without the touches; and that baseline, the first run of a fresh VM (entry + done
+/// exit), µs.
+fn first_touch_once(kvm: &Kvm, pages: u64, prefault: bool) -> Result<(f64, f64), Error> {
+    let prog = vec![
+        Op::Touch {
+            base: crate::layout::WORKING_SET_BASE,
+            pages,
+        },
+        Op::Done,
+    ];
+    let empty = vec![Op::Done];
+    let (_b, mut base) = GuestVm::new(kvm, std::slice::from_ref(&empty), pages)?;
+    let (d0, _) = run_to_done(&mut base[0])?;
+    let (g, mut vc) = GuestVm::new(kvm, std::slice::from_ref(&prog), pages)?;
+    if prefault {
+        g.prefault()?;
+    }
+    let (d, _) = run_to_done(&mut vc[0])?;
+    Ok((
+        (d.saturating_sub(d0)).as_secs_f64() * 1e6 / pages.max(1) as f64,
+        d0.as_secs_f64() * 1e6,
+    ))
+}
+
+/// The first-touch cost of fresh guest pages measured now on `core`, µs per page, over
+/// `reps` VMs of `pages` pages each (for a replay: at its working-set size and in its time
+/// window; the cost per page varies with both on a paravirtualised host), and the first
+/// run of a fresh VM, µs.
+pub fn same_window_first_touch(
+    core: usize,
+    boost: bool,
+    pages: u64,
+    reps: usize,
+) -> Result<(Stat, Stat), Error> {
+    let kvm = super::open()?;
+    let v = on_core(core, boost, move || {
+        (0..reps.max(1))
+            .map(|_| first_touch_once(&kvm, pages.max(1), false))
+            .collect::<Result<Vec<(f64, f64)>, Error>>()
+    })?;
+    let touch: Vec<f64> = v.iter().map(|x| x.0).collect();
+    let first: Vec<f64> = v.iter().map(|x| x.1).collect();
+    Ok((Stat::of(&touch), Stat::of(&first)))
+}
+
+/// The vCPU switch cost with a kick measured now (two VMs under rr with a 2 ms quantum for
+/// 0.3 s, as in [`calibrate`]), µs per switch.
+pub fn same_window_switch(kvm: &Kvm, opts: &CalibrateOptions) -> Result<Stat, Error> {
+    let rate = same_window_rate(opts.core, opts.boost, Duration::from_millis(50))?;
+    Ok(Stat::of(&switch_cost(kvm, opts, rate)?))
+}
+
+/// The switch cost without a kick (at I/O), measured now as in [`calibrate`], µs.
+pub fn same_window_io_switch(kvm: &Kvm, opts: &CalibrateOptions) -> Result<Stat, Error> {
+    let rate = same_window_rate(opts.core, opts.boost, Duration::from_millis(50))?;
+    Ok(Stat::of(&io_switch_cost(kvm, opts, rate)?))
 }
 
 /// A second handle on `/dev/kvm` that can move to another thread.
@@ -333,6 +380,61 @@ fn switch_cost(kvm: &Kvm, opts: &CalibrateOptions, rate: f64) -> Result<Vec<f64>
         cpu: "rr".into(),
         head_of_line: HeadOfLine::Strict,
         quantum: Duration::from_millis(2),
+        cores: vec![opts.core],
+        housekeeping: opts.housekeeping.clone(),
+        capacity: u64::MAX,
+        timeout: Duration::from_secs(10),
+        device: DeviceMode::Sleep,
+        precreate: true,
+        boost: opts.boost,
+    };
+    let r = replay(kvm, &plans, &cfg)?;
+    let mut slices = r.slices;
+    slices.sort_by_key(|s| s.start);
+    Ok(slices
+        .windows(2)
+        .filter(|w| w[0].vm != w[1].vm)
+        .map(|w| w[1].start.saturating_sub(w[0].end).as_secs_f64() * 1e6)
+        .collect())
+}
+
+/// Two VMs under fcfs on one pCPU, each alternating 0.5 ms of work with 100 I/O requests
+/// served at once: the other VM is ready whenever one stops, so the gaps between
+/// consecutive slices of different VMs are the cost of a switch without a kick.
+fn io_switch_cost(kvm: &Kvm, opts: &CalibrateOptions, rate: f64) -> Result<Vec<f64>, Error> {
+    let rate = if rate > 0.0 { rate } else { 2e9 };
+    let loops = (0.0005 * rate) as u64;
+    let requests = 100u32;
+    let mk = |id: u64| {
+        let mut r = workloads::textbook::Process::to_vm_requests(&[workloads::textbook::Process {
+            name: format!("S{id}"),
+            arrival: SimTime::ZERO,
+            burst: SimTime::from_millis(50),
+            priority: 0,
+        }])
+        .remove(0);
+        r.id = id;
+        let mut program = Vec::new();
+        for i in 0..requests {
+            program.push(Op::Compute { loops });
+            program.push(Op::Io { index: i });
+        }
+        program.push(Op::Done);
+        VmPlan {
+            request: r,
+            vcpus: vec![VcpuPlan {
+                program,
+                io: vec![Duration::ZERO; requests as usize],
+            }],
+            ws_pages: 0,
+        }
+    };
+    let plans = vec![mk(0), mk(1)];
+    let cfg = ReplayConfig {
+        admission: "fcfs".into(),
+        cpu: "fcfs".into(),
+        head_of_line: HeadOfLine::Strict,
+        quantum: Duration::from_millis(100),
         cores: vec![opts.core],
         housekeeping: opts.housekeeping.clone(),
         capacity: u64::MAX,

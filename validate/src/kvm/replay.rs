@@ -19,8 +19,8 @@
 //!
 //! # Policies
 //! Admission: `fcfs` (arrival), `sjf` (estimate), `priority` (lower first), with strict
-//! head of line or skip-ahead, into `floor(pcpus × overcommit)` vCPU slots. CPU: `fcfs`,
-//! `sjf`, `priority` run to completion (or I/O); `srtf` and `priority-preemptive` preempt
+//! head of line or skip-ahead, into `floor(pcpus × overcommit)` vCPU slots. CPU: `fcfs`
+//! (in order of readiness), `sjf`, `priority` run to completion (or I/O); `srtf` and `priority-preemptive` preempt
 //! the least urgent running vCPU when a strictly more urgent one is ready; `rr` gives FIFO
 //! slices of `quantum`. Ties: earlier arrival, then lower id, then lower vCPU index (as in
 //! the simulator).
@@ -137,8 +137,12 @@ enum Msg {
         stop: SliceStop,
         exits: u64,
     },
-    /// The device finished an I/O request.
-    IoDone { vcpu: usize, at: Instant },
+    /// The device finished an I/O request after serving it for `service`.
+    IoDone {
+        vcpu: usize,
+        at: Instant,
+        service: Duration,
+    },
 }
 
 /// A request to the device thread.
@@ -197,6 +201,11 @@ struct VmSt {
     guest: Option<GuestVm>,
     ready_wait: Duration,
     preemptions: u32,
+    /// Device service of its I/O requests (without queueing).
+    io_service: Duration,
+    /// Time its vCPUs were blocked on I/O (queueing + service).
+    io_wait: Duration,
+    io_requests: u64,
 }
 
 /// Ordering key of a policy: smaller first.
@@ -333,6 +342,9 @@ impl<'a> Sched<'a> {
                     guest: None,
                     ready_wait: Duration::ZERO,
                     preemptions: 0,
+                    io_service: Duration::ZERO,
+                    io_wait: Duration::ZERO,
+                    io_requests: 0,
                 })
                 .collect(),
             vcpus: Vec::new(),
@@ -445,7 +457,9 @@ impl<'a> Sched<'a> {
             }
             "priority" | "priority-preemptive" => i128::from(r.priority),
             "rr" => i128::from(st.ready_seq),
-            _ => 0,
+            // In order of readiness, as the simulator's `fcfs`: a vCPU back from I/O queues
+            // behind the ones that were ready before it (not by its VM's arrival).
+            _ => st.ready_since.saturating_duration_since(self.t0).as_nanos() as i128,
         };
         if self.cfg.cpu == "rr" {
             (primary, 0, 0, 0)
@@ -648,7 +662,14 @@ impl<'a> Sched<'a> {
                     self.vcpus[vcpu].status = Status::Idle;
                 }
             }
-            Msg::IoDone { vcpu, at } => self.make_ready(vcpu, at),
+            Msg::IoDone { vcpu, at, service } => {
+                let blocked = at.saturating_duration_since(self.vcpus[vcpu].ready_since);
+                let vm = &mut self.vms[self.vcpus[vcpu].vm];
+                vm.io_service += service;
+                vm.io_wait += blocked;
+                vm.io_requests += 1;
+                self.make_ready(vcpu, at);
+            }
             Msg::Slice {
                 vcpu,
                 start,
@@ -697,6 +718,9 @@ impl<'a> Sched<'a> {
                             ))
                         })?;
                         self.vcpus[vcpu].status = Status::Blocked;
+                        // Blocked from the end of the slice (`ready_since` is reused as
+                        // the time the vCPU blocked).
+                        self.vcpus[vcpu].ready_since = end;
                         if let Some(d) = &self.dev_tx {
                             let _ = d.send(IoReq { vcpu, service });
                         }
@@ -748,15 +772,21 @@ impl<'a> Sched<'a> {
         let r = &self.plans[vm].request;
         let st = &self.vms[vm];
         let t = |i: Option<Instant>| i.map(|i| self.sim_time(i)).unwrap_or_default();
-        measured_record(
+        let ns = |d: Duration| SimTime::from_nanos(d.as_nanos() as u64);
+        let mut rec = measured_record(
             r,
             t(st.admitted),
             t(st.first_run),
             t(st.finish),
-            SimTime::from_nanos(service.as_nanos() as u64),
-            SimTime::from_nanos(st.ready_wait.as_nanos() as u64),
+            ns(service),
+            ns(st.ready_wait),
             st.preemptions,
-        )
+        );
+        rec.io_service = ns(st.io_service);
+        rec.io_wait = ns(st.io_wait);
+        rec.io_requests = st.io_requests;
+        rec.minor_faults = self.plans[vm].ws_pages;
+        rec
     }
 
     fn check_timeouts(&mut self, now: Instant) -> Result<(), Error> {
@@ -885,6 +915,7 @@ fn device_thread(
         DeviceMode::Sleep => Vec::new(),
     };
     while let Ok(req) = rx.recv() {
+        let start = Instant::now();
         match (&mode, file.as_deref_mut()) {
             (DeviceMode::File { .. }, Some(f)) => {
                 let _ = f.write_all(&buf).and_then(|()| f.sync_data());
@@ -892,9 +923,13 @@ fn device_thread(
             _ => std::thread::sleep(req.service),
         }
         if tx
-            .send(Msg::IoDone {
-                vcpu: req.vcpu,
-                at: Instant::now(),
+            .send({
+                let at = Instant::now();
+                Msg::IoDone {
+                    vcpu: req.vcpu,
+                    at,
+                    service: at.saturating_duration_since(start),
+                }
             })
             .is_err()
         {

@@ -8,7 +8,10 @@ use sim::observer::Collect;
 use sim::{SliceRecord, VmRecord, VmRequest};
 use workloads::Scenario;
 
-use super::calibrate::same_window_rate;
+use super::calibrate::{
+    CalibrateOptions, same_window_first_touch, same_window_io_switch, same_window_rate,
+    same_window_switch,
+};
 use super::replay::{DeviceMode, ReplayConfig, ReplayResult, replay};
 use crate::error::Error;
 use crate::plan::{self, PlanOptions, Work};
@@ -25,12 +28,6 @@ pub struct ValidateOptions {
     pub housekeeping: Vec<usize>,
     /// vCPU threads under nice −20.
     pub boost: bool,
-    /// Working set each VM touches at its start, in 4 KiB pages.
-    pub touch_pages: u64,
-    /// I/O requests per vCPU.
-    pub io_per_vcpu: u32,
-    /// Service time of an I/O request.
-    pub io_service: Duration,
     /// Guest work in TSC running time ([`crate::plan::Work::Tsc`]) instead of calibrated
     /// loop counts.
     pub tsc_work: bool,
@@ -40,10 +37,15 @@ pub struct ValidateOptions {
     /// non-preemptive policies every stall counts (the vCPU is never kicked out), so the
     /// demand is wall-clock time on the pCPU from the VM's first entry.
     pub tsc_gap: Duration,
-    /// How I/O is served.
+    /// How I/O is served: a sleep of the device's `latency_us` (the scenario's first device
+    /// of the kind the workload's I/O goes to), or a real write + fdatasync.
     pub device: DeviceMode,
     /// Per-vCPU guest-time limit.
     pub timeout: Duration,
+    /// Measure the vCPU switch cost and the first-touch cost (at the workload's
+    /// working-set size) right before each replay, and give the simulator those instead of
+    /// the profile's (which must be given).
+    pub window_calibration: bool,
 }
 
 /// What one policy gave.
@@ -63,6 +65,9 @@ pub struct PolicyRun {
     pub rate_after: f64,
     /// Guest loops per second of demand used for the plan.
     pub loops_per_s: f64,
+    /// The profile the simulator used (with the costs measured in the replay's window
+    /// when [`ValidateOptions::window_calibration`] is set).
+    pub profile: Option<Profile>,
 }
 
 /// Replays `requests` under `admission`/`cpu` on KVM and simulates them with the profile.
@@ -70,8 +75,11 @@ pub struct PolicyRun {
 /// The loop counts are sized from the native loop rate measured on the vCPU core just
 /// before the replay, times the profile's guest/native speed, so a VM needs its demand in
 /// guest time. The simulator runs the scenario's host and policies with the profile's
-/// context-switch cost, and each VM's demand plus the profile's per-VM overhead (first
-/// entry and final exit).
+/// overheads ([`Profile::apply_overheads`]: context switch, VM exit, first touch), the
+/// device's service as the replay really gives it ([`simulated_device_latency_us`]), and
+/// each VM's demand plus the profile's per-VM overhead (first entry and final exit).
+/// I/O and working sets come from the requests' profiles ([`plan::check`] says which
+/// ones the replay can reproduce).
 pub fn run_policy(
     kvm: &Kvm,
     scenario: &Scenario,
@@ -81,10 +89,31 @@ pub fn run_policy(
     cpu: &str,
     opts: &ValidateOptions,
 ) -> Result<PolicyRun, Error> {
+    plan::check(requests).map_err(Error::Host)?;
+    // What the replay's device does per request: sleep for the device's latency.
+    let io_service = replay_io_service(&scenario.sim_config()?, requests)?;
+    let profile = match (&opts.profile, opts.window_calibration) {
+        (Some(p), true) => Some(window_profile(kvm, p, requests, cpu, opts)?),
+        (Some(p), false) => Some(p.clone()),
+        (None, true) => {
+            return Err(Error::Profile(
+                "calibration in the replay's window needs a profile for the other costs".into(),
+            ));
+        }
+        (None, false) => None,
+    };
     let mut sc = scenario.clone();
     sc.set_policy(admission, cpu);
-    if let Some(p) = &opts.profile {
-        p.apply_to_scenario(&mut sc);
+    if let Some(p) = &profile {
+        // Not the guest/native speed: the demand is guest running time already (TSC work,
+        // or loops sized at the guest's speed).
+        p.apply_overheads(&mut sc);
+    }
+    for h in &mut sc.hosts {
+        for d in &mut h.devices {
+            d.latency_us =
+                simulated_device_latency_us(d.latency_us, profile.as_ref(), &opts.device);
+        }
     }
     let config = sc.sim_config()?;
     if config.cluster.hosts.len() != 1 {
@@ -103,8 +132,7 @@ pub fn run_policy(
     }
 
     // The simulator's side.
-    let over = opts
-        .profile
+    let over = profile
         .as_ref()
         .map(Profile::per_vm_overhead)
         .unwrap_or_default();
@@ -118,6 +146,13 @@ pub fn run_policy(
         .collect();
     let mut collect = Collect::default();
     sim::simulate(&config, sim_requests, &mut collect)?;
+    if let Some(r) = collect.vms.iter().find(|r| r.major_faults > 0) {
+        return Err(Error::Host(format!(
+            "VM {} pages to swap in the simulator ({} major faults), which the replay does \
+             not reproduce: give the host enough memory for the admitted working sets",
+            r.id, r.major_faults
+        )));
+    }
 
     // The real side.
     let core = opts.cores[0];
@@ -144,9 +179,9 @@ pub fn run_policy(
         requests,
         &PlanOptions {
             work,
-            touch_pages: opts.touch_pages,
-            io_per_vcpu: opts.io_per_vcpu,
-            io_service: opts.io_service,
+            touch_pages: 0,
+            io_per_vcpu: 0,
+            io_service,
         },
     );
     let cfg = ReplayConfig {
@@ -172,5 +207,92 @@ pub fn run_policy(
         rate_before,
         rate_after,
         loops_per_s,
+        profile,
     })
+}
+
+/// `profile` with the vCPU switch cost (of the kind `cpu` makes) and the first-touch cost (at the largest working
+/// set of `requests`) measured now, on the replay's core.
+fn window_profile(
+    kvm: &Kvm,
+    profile: &Profile,
+    requests: &[VmRequest],
+    cpu: &str,
+    opts: &ValidateOptions,
+) -> Result<Profile, Error> {
+    let mut p = profile.clone();
+    let core = opts.cores[0];
+    let copts = CalibrateOptions {
+        core,
+        housekeeping: opts.housekeeping.clone(),
+        boost: opts.boost,
+        ..CalibrateOptions::default()
+    };
+    if crate::profile::is_preemptive(cpu) {
+        p.vcpu_switch_us = same_window_switch(kvm, &copts)?;
+    } else {
+        p.vcpu_switch_io_us = same_window_io_switch(kvm, &copts)?;
+    }
+    let pages = requests
+        .iter()
+        .filter_map(|r| r.profile.memory)
+        .map(|m| m.working_set_mib.saturating_mul(256))
+        .max()
+        .unwrap_or(0);
+    if pages > 0 {
+        (p.first_touch_us, p.vm_first_run_us) =
+            same_window_first_touch(core, opts.boost, pages, 3)?;
+    } else {
+        p.vm_first_run_us = same_window_first_touch(core, opts.boost, 1, 3)?.1;
+    }
+    Ok(p)
+}
+
+/// The latency (µs) the simulator should give a device of `latency_us` so that it serves a
+/// request as the replay's device thread does: with a sleep, the nominal latency plus the
+/// profile's measured oversleep (`device_sleep_us − device_nominal_us`); with a real
+/// write + fdatasync, the profile's measured write time. Without a profile, unchanged.
+pub fn simulated_device_latency_us(
+    latency_us: f64,
+    profile: Option<&Profile>,
+    device: &DeviceMode,
+) -> f64 {
+    let Some(p) = profile else { return latency_us };
+    match device {
+        DeviceMode::Sleep => latency_us + p.sleep_overshoot_us(),
+        DeviceMode::File { .. } => p.device_file_us.median.max(0.0),
+    }
+}
+
+/// The service time of one replayed I/O request: the latency of the host's first device
+/// of the kind the requests use. The replay has one device thread serving one request at
+/// a time, so that device must have one channel.
+fn replay_io_service(config: &sim::SimConfig, requests: &[VmRequest]) -> Result<Duration, Error> {
+    let Some(io) = requests.iter().find_map(|r| r.profile.io) else {
+        return Ok(Duration::ZERO);
+    };
+    if requests
+        .iter()
+        .filter_map(|r| r.profile.io)
+        .any(|o| o.device != io.device)
+    {
+        return Err(Error::Host(
+            "the KVM replay has one device: every VM's I/O must go to the same device kind".into(),
+        ));
+    }
+    let host = &config.cluster.hosts[0];
+    let Some(d) = host.resources.devices.iter().find(|d| d.kind == io.device) else {
+        return Err(Error::Host(format!(
+            "the host has no {} device for the workload's I/O",
+            io.device.name()
+        )));
+    };
+    if d.channels != 1 {
+        return Err(Error::Host(format!(
+            "the KVM replay's device serves one request at a time: give the {} `channels = 1` (it has {})",
+            io.device.name(),
+            d.channels
+        )));
+    }
+    Ok(Duration::from_nanos(d.service_time(0.0).nanos()))
 }
