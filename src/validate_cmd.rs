@@ -325,8 +325,20 @@ mod imp {
             timeout: Duration::from_secs_f64(args.timeout_s.max(0.001)),
             window_calibration: args.window_calibration,
         };
-        std::fs::create_dir_all(&args.out)
-            .with_context(|| format!("cannot create {}", args.out.display()))?;
+        // Old run.toml and files first, run.toml last (see `reports::folder`).
+        reports::folder::begin(
+            &args.out,
+            &[
+                "measured-vms.csv",
+                "measured-slices.csv",
+                "predicted-vms.csv",
+                "predicted-slices.csv",
+                "validation.csv",
+                "validation-summary.csv",
+                "validation.txt",
+            ]
+            .map(String::from),
+        )?;
         let mut mvms = VmsCsv::create(args.out.join("measured-vms.csv"))?;
         let mut mslices = SlicesCsv::create(args.out.join("measured-slices.csv"))?;
         let mut pvms = VmsCsv::create(args.out.join("predicted-vms.csv"))?;
@@ -410,6 +422,18 @@ mod imp {
         )?;
         let text = format!("{}\n{notes}", compare::summary_text(&summary));
         write_atomic(args.out.join("validation.txt"), text.as_bytes())?;
+        reports::write_run_toml(
+            &args.out,
+            &reports::RunInfo {
+                scenario_toml: scenario.to_toml_string(),
+                seed: scenario.run.seed,
+                replications: 1,
+                policies: labels.clone(),
+                version: env!("CARGO_PKG_VERSION").to_string(),
+                git_revision: option_env!("VMSCHED_GIT_REVISION").map(str::to_string),
+                command: std::env::args().collect::<Vec<_>>().join(" "),
+            },
+        )?;
         print!("{text}");
         eprintln!("results in {}", args.out.display());
         Ok(())

@@ -33,6 +33,7 @@ fn validate_small_scenario_or_exit_2() {
     // Header + 4 VMs × 2 policies.
     assert_eq!(csv.lines().count(), 9, "{csv}");
     for f in [
+        "run.toml",
         "validation-summary.csv",
         "measured-vms.csv",
         "predicted-vms.csv",
