@@ -236,6 +236,7 @@ probe csv 'memory 10^300 MiB' trace stats c-mem.csv --format csv
 probe csv 'a 10 MB tenant cell' trace stats c-long.csv --format csv
 printf 'arrival_s,runtime_s\n0,10\n' > c-ok.csv
 probe cli '`trace stats --time-scale nan`' trace stats c-ok.csv --format csv --time-scale nan
+probe cli '`trace fit --points 10^9` (a scenario with 10^9 quantiles)' trace fit c-ok.csv --format csv --points 1000000000 --out fit.toml
 probe cli '`trace stats --reorder-window 10^12`' trace stats c-ok.csv --format csv --reorder-window 1000000000000
 { cat base.toml | sed -e '/^arrival/d' -e '/^service/d' -e '/^vcpus/d' -e '/^memory_gib = 1$/d';
   printf 'trace = { format = "csv", path = "c-ok.csv", reorder_window = 1000000000000 }\n'; } > tr-window.toml
@@ -274,6 +275,7 @@ probe cli '`exercise --processes 10^9`' exercise --policy fcfs --processes 10000
 probe cli '`capacity --max 10^12`' capacity base.toml --slo 'p95_wait_s<=30' --max 1000000000000 --out o
 probe cli '`capacity --load-scale nan`' capacity base.toml --slo 'p95_wait_s<=30' --max 4 --load-scale nan --out o
 probe cli '`capacity --slo "p95_wait_s<=nan"`' capacity base.toml --slo 'p95_wait_s<=nan' --max 4 --out o
+probe cli '`capacity --replications 2^63` (4 × it overflows u64)' capacity base.toml --slo 'p95_wait_s<=30' --max 4 --replications 9223372036854775807 --out o
 probe cli '`capacity --replications 10^6`' capacity base.toml --slo 'p95_wait_s<=30' --max 4 --replications 1000000 --out o
 
 # ---------------------------------------------------------------- sweeps

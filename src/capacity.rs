@@ -438,7 +438,7 @@ pub fn capacity(args: CapacityArgs) -> Result<()> {
     if reps0 < 2 {
         bail!("--replications must be at least 2 (a confidence interval needs two)");
     }
-    let reps_max = args.max_replications.unwrap_or(4 * reps0);
+    let reps_max = args.max_replications.unwrap_or(reps0.saturating_mul(4));
     if reps_max < reps0 {
         bail!("--max-replications {reps_max} is less than --replications {reps0}");
     }

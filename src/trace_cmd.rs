@@ -472,8 +472,13 @@ fn write_atomic(path: &Path, text: &str) -> Result<()> {
 }
 
 fn fit(a: FitArgs) -> Result<()> {
-    if a.points < 2 {
-        bail!("--points must be at least 2, got {}", a.points);
+    // The fitted scenario must load again: its empirical lists obey the same limit.
+    if !(2..=workloads::limits::MAX_LIST_LEN).contains(&a.points) {
+        bail!(
+            "--points must be between 2 and {}, got {}",
+            workloads::limits::MAX_LIST_LEN,
+            a.points
+        );
     }
     // Hours of day in trace time (so a diurnal model's peak is relative to time 0).
     let (st, report, _) = read(&a.input, false)?;

@@ -273,6 +273,43 @@ fn command_line_limits() {
         )
         .contains("at most 10000 replications are supported, got 12000")
     );
+    // 4 × 2^63 would wrap around; it saturates and is refused.
+    assert!(
+        fails_fast(
+            d,
+            &[
+                "capacity",
+                "s.toml",
+                "--slo",
+                "p95_wait_s<=30",
+                "--max",
+                "4",
+                "--replications",
+                "9223372036854775807",
+                "--out",
+                "c"
+            ]
+        )
+        .contains("at most 10000 replications are supported, got 18446744073709551615")
+    );
+    std::fs::write(d.join("t.csv"), "arrival_s,runtime_s\n0,1\n1,2\n2,3\n3,4\n").unwrap();
+    assert!(
+        fails_fast(
+            d,
+            &[
+                "trace",
+                "fit",
+                "t.csv",
+                "--format",
+                "csv",
+                "--points",
+                "1000000000",
+                "--out",
+                "f.toml"
+            ]
+        )
+        .contains("--points must be between 2 and 100000, got 1000000000")
+    );
     assert!(
         fails_fast(d, &["bench", "--vms", "1000000000000"])
             .contains("run.vms: this run would take about 3.0e12 events")
