@@ -345,6 +345,55 @@ fn string_values_and_the_scenarios_own_policy_make_axes() {
             "worst-fit,rr,fcfs/rr"
         ]
     );
+    // The plots: placement names as categories, one panel per cpu.policy value, one line
+    // (each cell runs its own policy, so policies do not split lines).
+    let svg = String::from_utf8(read(&out.join("sweep_mean_wait_s.svg"))).unwrap();
+    for label in [
+        "first-fit",
+        "worst-fit",
+        "cpu.policy = fcfs",
+        "cpu.policy = rr",
+        "own policy",
+    ] {
+        assert!(svg.contains(label), "{label} not in the plot");
+    }
+}
+
+#[test]
+fn sweep_draws_metric_plots_with_bands_and_report_embeds_them() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = scenario(dir.path(), SMALL);
+    let out = dir.path().join("o");
+    ok(&[
+        "sweep",
+        s(&sc),
+        "--set",
+        "hosts.count=1,2,3",
+        "--policies",
+        "fcfs,sjf",
+        "--vms",
+        "400",
+        "--out",
+        s(&out),
+    ]);
+    for m in [
+        "mean_wait_s",
+        "p95_wait_s",
+        "mean_turnaround_s",
+        "cpu_utilization",
+    ] {
+        let png = read(&out.join(format!("sweep_{m}.png")));
+        assert_eq!(&png[..4], b"\x89PNG", "{m}");
+        let svg = String::from_utf8(read(&out.join(format!("sweep_{m}.svg")))).unwrap();
+        // Two policies, each a line and a legend entry, and (3 replications) a band.
+        assert!(svg.contains("hosts.count") && svg.contains("fcfs") && svg.contains("sjf"));
+        let polygons = svg.lines().filter(|l| l.starts_with("<polygon")).count();
+        assert_eq!(polygons, 2, "{m}: one band per policy");
+    }
+    ok(&["report", s(&out)]);
+    let html = String::from_utf8(read(&out.join("report.html"))).unwrap();
+    assert_eq!(html.matches("<img ").count(), 4);
+    assert!(html.contains("<figure id=\"sweep_mean_wait_s\">"));
 }
 
 /// Reads `capacity.csv` into (header, rows).
