@@ -26,6 +26,10 @@ pub struct BenchArgs {
     /// Seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// Draw the workload and keep the metrics on the engine's thread too (by default they
+    /// run on two more threads, overlapping with the engine).
+    #[arg(long)]
+    one_thread: bool,
     /// `mmc`: plain M/M/c FCFS. `full`: the resource model at work (see `FULL_MODEL`).
     #[arg(long, value_enum, default_value_t = Model::Mmc)]
     model: Model,
@@ -108,8 +112,15 @@ pub fn bench(a: BenchArgs) -> Result<()> {
     let config = scenario.sim_config()?;
     match a.model {
         Model::Mmc => println!(
-            "M/M/{} FCFS, λ = {lambda} /s, E[S] = 1 s (ρ = {}), {} VMs, per-VM output off",
-            a.pcpus, a.rho, a.vms
+            "M/M/{} FCFS, λ = {lambda} /s, E[S] = 1 s (ρ = {}), {} VMs, per-VM output off{}",
+            a.pcpus,
+            a.rho,
+            a.vms,
+            if a.one_thread {
+                ", one thread"
+            } else {
+                ";\n  the workload is drawn and the metrics kept on two more threads (the engine is one)"
+            }
         ),
         Model::Full => println!(
             "full model (SMT host, RR, disk I/O, paging), λ = {} /s, {} VMs, per-VM output off",
@@ -121,10 +132,18 @@ pub fn bench(a: BenchArgs) -> Result<()> {
     let mut rates = Vec::new();
     let mut mean_wait = f64::NAN;
     for run in 0..a.runs {
-        let workload = scenario.workload(0)?;
+        let mut workload = scenario.workload(0)?;
         let mut metrics = Metrics::new();
         let t0 = Instant::now();
-        let stats = sim::simulate(&config, workload, &mut metrics)?;
+        let stats = if a.one_thread {
+            sim::simulate(&config, &mut workload, &mut metrics)?
+        } else {
+            workloads::read_ahead::read_ahead(&mut workload, |vms| {
+                sim::write_behind::write_behind(&mut metrics, |obs| {
+                    sim::simulate(&config, vms, obs)
+                })
+            })?
+        };
         let secs = t0.elapsed().as_secs_f64();
         let rate = stats.events as f64 / secs;
         mean_wait = metrics.summary(&stats).all().mean_wait_s;

@@ -398,8 +398,12 @@ fn run_one(
             OptionObserver(slices.as_mut()),
         );
         let mut obs = ((&mut metrics, &mut rejections), &mut files);
-        sim::simulate(&config, workload.by_ref(), &mut obs)
-            .with_context(|| format!("policy {}, replication {replication}", pair.label))?
+        // The workload is drawn (or the trace parsed) and the records kept and written on
+        // two more threads, overlapping with the engine; the output is the same.
+        workloads::read_ahead::read_ahead(&mut workload, |vms| {
+            sim::write_behind::write_behind(&mut obs, |o| sim::simulate(&config, vms, o))
+        })
+        .with_context(|| format!("policy {}, replication {replication}", pair.label))?
     };
     let trace = workload.finish()?;
     if let Some(w) = vms {

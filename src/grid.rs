@@ -325,7 +325,9 @@ pub(crate) fn run_metrics(
     let config = sc.sim_config_for(replication)?;
     let mut workload = sc.workload(replication)?;
     let mut metrics = Metrics::new();
-    let stats = sim::simulate(&config, workload.by_ref(), &mut metrics)?;
+    let stats = workloads::read_ahead::read_ahead(&mut workload, |vms| {
+        sim::write_behind::write_behind(&mut metrics, |o| sim::simulate(&config, vms, o))
+    })?;
     // A trace that failed part-way ended the stream early: report it, not a short run.
     workload.finish()?;
     Ok(metrics.summary(&stats).metric_values().to_vec())

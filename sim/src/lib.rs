@@ -22,6 +22,7 @@ pub mod queueing;
 pub mod rng;
 pub mod stats;
 pub mod time;
+pub mod write_behind;
 
 pub use engine::{FastPaths, RunStats, simulate, simulate_with};
 pub use error::SimError;
