@@ -394,6 +394,10 @@ fn sweep_draws_metric_plots_with_bands_and_report_embeds_them() {
     let html = String::from_utf8(read(&out.join("report.html"))).unwrap();
     assert_eq!(html.matches("<img ").count(), 4);
     assert!(html.contains("<figure id=\"sweep_mean_wait_s\">"));
+    // The summary is sweep.csv's table: 3 cells × 2 policies.
+    assert!(html.contains("<th>hosts.count</th><th>policy</th><th>mean wait (s)</th>"));
+    assert_eq!(html.matches("<tr><td>").count(), 6);
+    assert!(!html.contains("No summary.csv"));
 }
 
 /// Reads `capacity.csv` into (header, rows).

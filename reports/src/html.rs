@@ -128,12 +128,69 @@ fn summary_table(t: &CsvTable, all_only: bool) -> String {
     s
 }
 
+/// Rows of `sweep.csv` shown in a report; the rest are counted in a note.
+const SWEEP_ROWS_SHOWN: usize = 500;
+
+/// The main columns of `sweep.csv` as an HTML table: the swept keys, the policy, mean and
+/// p95 wait with their 95 % half-widths, mean turnaround and CPU utilisation.
+fn sweep_table(t: &CsvTable) -> String {
+    let Some(cp) = t.column("policy") else {
+        return "<p class=\"note\">sweep.csv has no policy column.</p>\n".to_string();
+    };
+    let cols: [(&str, &str, bool); 4] = [
+        ("mean_wait_s", "mean wait (s)", true),
+        ("p95_wait_s", "p95 wait (s)", true),
+        ("mean_turnaround_s", "mean turnaround (s)", false),
+        ("cpu_utilization", "CPU util.", false),
+    ];
+    let mut s = String::from("<table>\n<tr>");
+    for h in &t.header[..=cp] {
+        let _ = write!(s, "<th>{}</th>", escape(h));
+    }
+    for (_, h, _) in cols {
+        let _ = write!(s, "<th>{}</th>", escape(h));
+    }
+    s.push_str("</tr>\n");
+    for r in t.rows.iter().take(SWEEP_ROWS_SHOWN) {
+        s.push_str("<tr>");
+        for c in r.iter().take(cp + 1) {
+            let _ = write!(s, "<td>{}</td>", escape(c));
+        }
+        for (col, _, with_ci) in cols {
+            let get = |name: &str| {
+                t.column(name)
+                    .and_then(|i| r.get(i))
+                    .and_then(|v| v.parse::<f64>().ok())
+            };
+            let shown = match (get(col), get(&format!("{col}_ci95"))) {
+                (Some(x), _) if col == "cpu_utilization" => format!("{:.1}\u{a0}%", 100.0 * x),
+                (Some(x), Some(h)) if with_ci => format!("{x:.3} ± {h:.3}"),
+                (Some(x), _) => format!("{x:.3}"),
+                (None, _) => "–".to_string(),
+            };
+            let _ = write!(s, "<td class=\"num\">{}</td>", escape(&shown));
+        }
+        s.push_str("</tr>\n");
+    }
+    s.push_str("</table>\n");
+    if t.rows.len() > SWEEP_ROWS_SHOWN {
+        let _ = writeln!(
+            s,
+            "<p class=\"note\">… and {} more rows in sweep.csv.</p>",
+            t.rows.len() - SWEEP_ROWS_SHOWN
+        );
+    }
+    s
+}
+
 /// The report's HTML text. `folder` is the results folder's name as shown in the title;
-/// `summary` is `summary.csv` when there is one.
+/// `summary` is `summary.csv` when there is one, else `sweep` is `sweep.csv` when there
+/// is one (a sweep folder).
 pub fn report_html(
     folder: &str,
     info: &RunInfo,
     summary: Option<&CsvTable>,
+    sweep: Option<&CsvTable>,
     plots: &[EmbeddedPlot],
 ) -> String {
     let mut s = String::new();
@@ -190,7 +247,17 @@ pub fn report_html(
                  confidence interval (Student t), empty with one replication.</p>\n",
             );
         }
-        None => s.push_str("<p class=\"note\">No summary.csv in this folder.</p>\n"),
+        None => match sweep {
+            Some(t) => {
+                s.push_str(&sweep_table(t));
+                s.push_str(
+                    "<p class=\"note\">From sweep.csv: one row per cell and policy, the mean \
+                     over replications; ± is the half-width of the 95 % confidence interval \
+                     (Student t), absent with one replication.</p>\n",
+                );
+            }
+            None => s.push_str("<p class=\"note\">No summary.csv in this folder.</p>\n"),
+        },
     }
     s.push_str("<h2>Plots</h2>\n");
     if plots.is_empty() {
@@ -247,7 +314,13 @@ pub fn write_report(dir: &Path) -> Result<PathBuf, ReportError> {
         .and_then(Path::file_name)
         .map(|n| n.to_string_lossy().into_owned())
         .unwrap_or_else(|| dir.display().to_string());
-    let html = report_html(&folder, &info, summary.as_ref(), &embedded);
+    let sweep_path = dir.join(crate::plots::params::SWEEP_CSV);
+    let sweep = if summary.is_none() && sweep_path.exists() {
+        Some(read_table(&sweep_path)?)
+    } else {
+        None
+    };
+    let html = report_html(&folder, &info, summary.as_ref(), sweep.as_ref(), &embedded);
     let path = dir.join(REPORT_HTML);
     crate::atomic::write_atomic(&path, html.as_bytes())?;
     Ok(path)
