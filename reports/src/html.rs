@@ -3,8 +3,9 @@
 //! One file that opens anywhere without a server or a network: the plots are embedded as
 //! base64 PNG images (`data:` URLs), the style sheet is inline, and there is no script.
 //! It shows the run (version, git revision, seed, replications, policies, command), the
-//! summary tables from `summary.csv`, every plot of [`crate::plots::plot_results_dir`]
-//! with a caption, and the scenario as TOML.
+//! summary tables from `summary.csv` (in a sweep folder, the main columns of `sweep.csv`),
+//! every plot of [`crate::plots::plot_results_dir`] with a caption, and the scenario as
+//! TOML.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
