@@ -10,6 +10,7 @@
 //! ([`SimTime`]); a run is a pure function of its configuration and workload.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod engine;
 pub mod error;

@@ -351,6 +351,13 @@ pub struct CpuSpec {
     pub mapping: Mapping,
     /// Extra cost when a vCPU runs on a different pCPU than last time (cache refill).
     pub migration: SimTime,
+    /// Gang (co-)scheduling: a VM's ready vCPUs are dispatched together, each on its own
+    /// pCPU, or not at all; the VM at the head of the run queue waits until enough pCPUs
+    /// are idle, and VMs behind it wait too. A vCPU that becomes ready again while its
+    /// siblings run (back from I/O or a fault) joins them alone. Floating mapping and
+    /// non-preemptive policies or `rr` only; a VM needs no more vCPUs than its host has
+    /// pCPUs.
+    pub gang: bool,
 }
 
 /// How vCPUs map onto pCPUs.
@@ -461,6 +468,7 @@ impl SimConfig {
                 head_of_line: HeadOfLine::Strict,
             },
             cpu: CpuSpec {
+                gang: false,
                 policy: "fcfs".into(),
                 quantum: SimTime::from_millis(100),
                 context_switch: SimTime::ZERO,

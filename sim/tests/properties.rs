@@ -109,9 +109,23 @@ proptest! {
     #![proptest_config(ProptestConfig::with_cases(400))]
 
     #[test]
-    fn invariants_hold(case in case_strategy()) {
+    fn invariants_hold(case in case_strategy(), gang in any::<bool>()) {
+        let mut case = case;
+        // Gang scheduling where it applies (non-preemptive policies and rr).
+        case.cfg.cpu.gang = gang && !matches!(case.cfg.cpu.policy.as_str(), "srtf" | "priority-preemptive");
         let mut c = Collect::default();
         let stats = simulate(&case.cfg, case.vms.clone(), &mut c).unwrap();
+        if case.cfg.cpu.gang {
+            // A gang's vCPUs are first dispatched at the same instant.
+            let mut first = std::collections::BTreeMap::<(u64, u32), SimTime>::new();
+            for s in &c.slices {
+                first.entry((s.vm, s.vcpu)).and_modify(|t| *t = (*t).min(s.dispatch)).or_insert(s.dispatch);
+            }
+            for r in &c.vms {
+                let t: Vec<_> = (0..r.vcpus).filter_map(|i| first.get(&(r.id, i))).collect();
+                prop_assert!(t.windows(2).all(|w| w[0] == w[1]), "VM {} vCPUs first dispatched at {:?}", r.id, t);
+            }
+        }
 
         // Every VM that is not rejected is admitted and finishes.
         prop_assert_eq!(stats.finished + stats.rejected, case.vms.len() as u64);

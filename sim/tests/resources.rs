@@ -446,3 +446,81 @@ fn timeline_samples_report_device_utilisation() {
     assert_eq!(c.samples[0].devices.len(), 2); // the disk and the implicit swap device
     assert_eq!(c.samples[0].devices[1].kind, "swap");
 }
+
+/// Gang scheduling on one host with 2 pCPUs, FCFS run queue, unlimited vCPU overcommit.
+/// All arrive at t = 0 in the order A (1 vCPU, 2 s), B (2 vCPUs, 1 s each), C (1 vCPU, 1 s).
+///
+/// Independent vCPUs: t=0 A→p0, B0→p1; t=1 B0 done, B1→p1; t=2 A, B1 done, C→p0; t=3 C done.
+///   finishes A 2, B 2, C 3; waits (turnaround − service) A 0, B 1, C 2.
+/// Gang: t=0 A→p0; B needs 2 idle pCPUs, only p1 is idle: B waits and C, behind it, too
+/// (p1 stays idle: the fragmentation gang scheduling costs); t=2 A done, B0→p0, B1→p1;
+/// t=3 B done, C→p0; t=4 C done. Finishes A 2, B 3, C 4; waits A 0, B 2, C 3.
+#[test]
+fn gang_scheduling_starts_a_vms_vcpus_together() {
+    let mut cfg = SimConfig::single_host(2, 0);
+    cfg.cluster.hosts[0].overcommit = f64::INFINITY;
+    let vms = vec![
+        vm(0, 0.0, 2.0),
+        VmRequest {
+            vcpus: 2,
+            ..vm(1, 0.0, 1.0)
+        },
+        vm(2, 0.0, 1.0),
+    ];
+    let by_id = |c: &Collect| {
+        let mut v: Vec<(u64, f64, f64)> = c
+            .vms
+            .iter()
+            .map(|r| (r.id, r.finish.as_secs_f64(), r.wait().as_secs_f64()))
+            .collect();
+        v.sort_by_key(|x| x.0);
+        v
+    };
+    let (free, _) = run(&cfg, vms.clone());
+    assert_eq!(
+        by_id(&free),
+        vec![(0, 2.0, 0.0), (1, 2.0, 1.0), (2, 3.0, 2.0)]
+    );
+    cfg.cpu.gang = true;
+    let (gang, _) = run(&cfg, vms.clone());
+    assert_eq!(
+        by_id(&gang),
+        vec![(0, 2.0, 0.0), (1, 3.0, 2.0), (2, 4.0, 3.0)]
+    );
+    // Both of B's slices start at t = 2 on different pCPUs.
+    let b: Vec<_> = gang.slices.iter().filter(|s| s.vm == 1).collect();
+    assert_eq!(b.len(), 2);
+    assert!(b.iter().all(|s| s.start == secs(2.0)));
+    assert_ne!(b[0].pcpu, b[1].pcpu);
+    // Round robin keeps the gang together across quanta: every slice of B (quantum 0.25 s)
+    // starts and ends with its sibling's.
+    cfg.cpu.policy = "rr".into();
+    cfg.cpu.quantum = secs(0.25);
+    let (rr, _) = run(&cfg, vms.clone());
+    let mut b: Vec<(SimTime, SimTime)> = rr
+        .slices
+        .iter()
+        .filter(|s| s.vm == 1)
+        .map(|s| (s.start, s.end))
+        .collect();
+    b.sort();
+    assert_eq!(b.len() % 2, 0);
+    for pair in b.chunks(2) {
+        assert_eq!(pair[0], pair[1], "B's vCPUs ran apart: {b:?}");
+    }
+    // A VM with more vCPUs than the host has pCPUs can never run as a gang: rejected.
+    let (big, stats) = run(
+        &cfg,
+        vec![VmRequest {
+            vcpus: 3,
+            ..vm(0, 0.0, 1.0)
+        }],
+    );
+    assert_eq!((big.vms.len(), stats.rejected), (0, 1));
+    // Preemptive policies and pinned vCPUs are refused with gang scheduling.
+    cfg.cpu.policy = "srtf".into();
+    assert!(simulate(&cfg, vms.clone(), &mut Collect::default()).is_err());
+    cfg.cpu.policy = "fcfs".into();
+    cfg.cpu.mapping = Mapping::Pinned;
+    assert!(simulate(&cfg, vms, &mut Collect::default()).is_err());
+}

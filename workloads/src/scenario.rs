@@ -352,6 +352,9 @@ pub struct CpuSettings {
     /// Extra cost when a vCPU runs on another pCPU than last time, µs (default 0).
     #[serde(skip_serializing_if = "is_zero")]
     pub migration_us: f64,
+    /// Gang (co-)scheduling of a VM's vCPUs (default false; see `sim::CpuSpec::gang`).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub gang: bool,
 }
 
 impl Default for CpuSettings {
@@ -362,6 +365,7 @@ impl Default for CpuSettings {
             context_switch_us: 0.0,
             mapping: floating(),
             migration_us: 0.0,
+            gang: false,
         }
     }
 }
@@ -948,6 +952,7 @@ impl Scenario {
                     .unwrap_or(SimTime::MAX),
                 mapping: Mapping::from_name(&self.cpu.mapping).unwrap_or_default(),
                 migration: resources::us(self.cpu.migration_us),
+                gang: self.cpu.gang,
             },
             warmup_vms: self.run.warmup_vms,
             seed: self.run.seed,

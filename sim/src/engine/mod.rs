@@ -349,6 +349,8 @@ struct Engine<'a, O: Observer> {
     context_switch: u64,
     migration: u64,
     mapping: Mapping,
+    /// Gang scheduling (see [`crate::model::CpuSpec::gang`]).
+    gang: bool,
     warmup_vms: u64,
     queue: AdmissionQueue,
     queue_scratch: Vec<QueueEntry>,
@@ -461,6 +463,19 @@ impl<'a, O: Observer> Engine<'a, O> {
         } else {
             None
         };
+        if config.cpu.gang {
+            if config.cpu.mapping != Mapping::Floating {
+                return Err(SimError::InvalidConfig(
+                    "gang scheduling needs floating vCPUs (cpu.mapping = \"floating\")".into(),
+                ));
+            }
+            if cpu_policy.preemptive() {
+                return Err(SimError::InvalidConfig(format!(
+                    "gang scheduling works with non-preemptive policies and rr, not `{}`",
+                    config.cpu.policy
+                )));
+            }
+        }
         let mut total_pcpus = 0u64;
         let mut hosts = Vec::with_capacity(config.cluster.hosts.len());
         for (i, h) in config.cluster.hosts.iter().enumerate() {
@@ -608,6 +623,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             context_switch: config.cpu.context_switch.nanos(),
             migration: config.cpu.migration.nanos(),
             mapping: config.cpu.mapping,
+            gang: config.cpu.gang,
             warmup_vms: config.warmup_vms,
             queue: AdmissionQueue::new(arrival_order),
             queue_scratch: Vec::new(),
@@ -710,10 +726,12 @@ impl<'a, O: Observer> Engine<'a, O> {
                 reason: "has 0 vCPUs".into(),
             });
         }
-        let fits_somewhere = self
-            .hosts
-            .iter()
-            .any(|h| u64::from(vm.vcpus) <= h.vcpu_cap && vm.memory_mib <= h.mem_cap);
+        let gang = self.gang;
+        let fits_somewhere = self.hosts.iter().any(|h| {
+            u64::from(vm.vcpus) <= h.vcpu_cap
+                && vm.memory_mib <= h.mem_cap
+                && (!gang || vm.vcpus as usize <= h.pcpus.len())
+        });
         if !fits_somewhere {
             self.stats.rejected += 1;
             let reason = format!(
@@ -797,9 +815,11 @@ impl<'a, O: Observer> Engine<'a, O> {
 
     /// Which host takes a VM of this size now, by the placement policy.
     fn place(&self, vcpus: u64, mem: u64) -> Option<u32> {
+        let gang = self.gang;
         let fits = |h: &Host| {
             h.used_vcpus.saturating_add(vcpus) <= h.vcpu_cap
                 && h.used_mem.saturating_add(mem) <= h.mem_cap
+                && (!gang || vcpus <= h.pcpus.len() as u64)
         };
         let mut best: Option<(u32, u64, u64)> = None;
         for (i, h) in self.hosts.iter().enumerate() {
@@ -1214,12 +1234,23 @@ impl<'a, O: Observer> Engine<'a, O> {
                 None => None,
             };
             if let Some(p) = target {
+                let gang = self.gang && self.vms.get(self.vcpus.get(top.slot).vm).req.vcpus > 1;
+                if gang {
+                    let ready = self.ready_siblings(top.slot);
+                    if ready > self.hosts[h as usize].idle_count {
+                        // The gang waits for enough idle pCPUs; those behind it wait too.
+                        return Ok(());
+                    }
+                }
                 if self.want_decisions {
                     self.decide(h, q, p, top, preempted_vm.take());
                 }
                 self.hosts[h as usize].ready[q].pop();
                 self.set_state(top.slot, VcpuState::Running);
                 self.start(h, p, top.slot)?;
+                if gang {
+                    self.start_siblings(h, q, top.slot)?;
+                }
                 continue;
             }
             if !self.preemptive {
@@ -1264,6 +1295,66 @@ impl<'a, O: Observer> Engine<'a, O> {
             };
             self.observer.on_decision(&d);
         }
+    }
+
+    /// Ready vCPUs of the VM of vCPU `v` (itself included when ready).
+    fn ready_siblings(&self, v: u32) -> u32 {
+        let mut w = self.vms.get(self.vcpus.get(v).vm).first_vcpu;
+        let mut n = 0;
+        while w != NONE {
+            let x = self.vcpus.get(w);
+            n += u32::from(x.state == VcpuState::Ready);
+            w = x.next;
+        }
+        n
+    }
+
+    /// Gang scheduling: starts every other ready vCPU of the VM of `v` (just started) at
+    /// the same instant, each on an idle pCPU (its last one if idle, else the lowest idle
+    /// on the VM's home node, else the lowest idle). Their run-queue entries go stale.
+    fn start_siblings(&mut self, h: u32, q: usize, v: u32) -> Result<(), SimError> {
+        let vm_slot = self.vcpus.get(v).vm;
+        let mut w = self.vms.get(vm_slot).first_vcpu;
+        while w != NONE {
+            let (next, state, last, index, uid, epoch) = {
+                let x = self.vcpus.get(w);
+                (x.next, x.state, x.last_pcpu, x.index, x.uid, x.epoch)
+            };
+            if state == VcpuState::Ready {
+                let host = &self.hosts[h as usize];
+                let home = self.vms.get(vm_slot).home_node;
+                let target = if last != NONE && host.is_idle(last) {
+                    Some(last)
+                } else if host.numa_nodes > 1 {
+                    host.lowest_idle_on_node(home)
+                        .or_else(|| host.lowest_idle())
+                } else {
+                    host.lowest_idle()
+                };
+                // The caller checked that the gang's ready vCPUs all have an idle pCPU.
+                let Some(p) = target else {
+                    return Err(SimError::InvalidConfig(format!(
+                        "internal: no idle pCPU for a gang sibling on host {h}"
+                    )));
+                };
+                if self.want_decisions {
+                    let vm = &self.vms.get(vm_slot).req;
+                    let entry = ReadyEntry {
+                        key: 0,
+                        tie: tie(vm),
+                        vcpu_index: index,
+                        slot: w,
+                        uid,
+                        epoch,
+                    };
+                    self.decide(h, q, p, entry, None);
+                }
+                self.set_state(w, VcpuState::Running);
+                self.start(h, p, w)?;
+            }
+            w = next;
+        }
+        Ok(())
     }
 
     fn decide(&mut self, h: u32, q: usize, p: u32, top: ReadyEntry, preempted: Option<u64>) {
