@@ -189,6 +189,10 @@ pub struct HostResources {
     pub exit_cost: SimTime,
     /// Physical memory available to resident sets (MiB); `None` = the host's `memory_mib`.
     pub resident_limit_mib: Option<u64>,
+    /// Balloon: pausing an admitted VM reclaims its working set (it stops counting against
+    /// the host's resident memory, so the other VMs' resident fraction rises); at resume
+    /// the guest maps it again, page by page, at the first-touch cost.
+    pub balloon: bool,
 }
 
 impl Default for HostResources {
@@ -205,6 +209,7 @@ impl Default for HostResources {
             first_touch: SimTime::ZERO,
             exit_cost: SimTime::ZERO,
             resident_limit_mib: None,
+            balloon: false,
         }
     }
 }

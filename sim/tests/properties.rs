@@ -223,6 +223,7 @@ fn rich_case_strategy() -> impl Strategy<Value = (Case, bool)> {
                     r.first_touch = SimTime::from_micros(u64::from(overhead) * 10);
                     r.exit_cost = SimTime::from_millis(u64::from(overhead) * 5);
                     r.translation_overhead = if overhead { 0.05 } else { 0.0 };
+                    r.balloon = !overhead;
                 }
                 case.cfg.cpu.mapping = if pinned {
                     Mapping::Pinned

@@ -524,3 +524,72 @@ fn gang_scheduling_starts_a_vms_vcpus_together() {
     cfg.cpu.mapping = Mapping::Pinned;
     assert!(simulate(&cfg, vms, &mut Collect::default()).is_err());
 }
+
+/// The balloon. One host, 2 pCPUs, 4 GiB, memory overcommit 2, 4 KiB pages, first touch
+/// 1 µs. A and B (1 vCPU, 5 s of work, a 3 GiB working set each) arrive at t = 0.
+#[test]
+fn balloon_reclaims_a_paused_vms_working_set() {
+    let mut cfg = SimConfig::single_host(2, 4096);
+    cfg.cluster.hosts[0].memory_overcommit = 2.0;
+    cfg.cluster.hosts[0].resources.first_touch = SimTime::from_micros(1);
+    let with = |touches_per_ms: f64| {
+        (0..2)
+            .map(|id| VmRequest {
+                memory_mib: 3072,
+                profile: VmProfile {
+                    memory: Some(MemoryProfile {
+                        working_set_mib: 3072,
+                        touches_per_ms,
+                    }),
+                    io: None,
+                },
+                ..vm(id, 0.0, 5.0)
+            })
+            .collect::<Vec<_>>()
+    };
+    let pause = |at: f64, until: f64| {
+        vec![
+            LifecycleEvent {
+                at: secs(at),
+                vm: 0,
+                action: LifecycleAction::Pause,
+            },
+            LifecycleEvent {
+                at: secs(until),
+                vm: 0,
+                action: LifecycleAction::Resume,
+            },
+        ]
+    };
+    // No touches after the first mapping, so no major faults: times are exact.
+    // 3 GiB / 4 KiB = 786,432 pages → 0.786432 s of first touch at admission.
+    // A: first touch 0.786432 s, paused 1 → 2 s, 5 s of work: finish 6.786432 s.
+    // With the balloon A maps its working set again at resume: + 0.786432 s = 7.572864 s,
+    // and twice the minor faults.
+    cfg.events = pause(1.0, 2.0);
+    let (plain, _) = run(&cfg, with(0.0));
+    cfg.cluster.hosts[0].resources.balloon = true;
+    let (ballooned, _) = run(&cfg, with(0.0));
+    assert_eq!(plain.vms[0].finish, SimTime::from_nanos(6_786_432_000));
+    assert_eq!(ballooned.vms[0].finish, SimTime::from_nanos(7_572_864_000));
+    assert_eq!(plain.vms[0].minor_faults, 786_432);
+    assert_eq!(ballooned.vms[0].minor_faults, 2 * 786_432);
+    assert_eq!(
+        ballooned.vms[0].fault_service,
+        SimTime::from_nanos(2 * 786_432_000)
+    );
+    // B is untouched by A's pause in time (its own pCPU) and pays its first touch once.
+    assert_eq!(plain.vms[1].finish, ballooned.vms[1].finish);
+    // With touches, both working sets (6 GiB) exceed 4 GiB: resident fraction 2/3, so B
+    // misses one touch in 3 (≈ 1,670 major faults over 5 s at 1 touch/ms). With A paused
+    // at 0.5 s and ballooned, B's working set fits (fraction 1) by the time B's guest work
+    // starts (after its 0.79 s of first touch): next to no major faults.
+    cfg.events = pause(0.5, 20.0);
+    cfg.cluster.hosts[0].resources.balloon = false;
+    let (plain, _) = run(&cfg, with(1.0));
+    cfg.cluster.hosts[0].resources.balloon = true;
+    let (ballooned, _) = run(&cfg, with(1.0));
+    let (p, b) = (plain.vms[1].major_faults, ballooned.vms[1].major_faults);
+    assert!(p > 1_000, "B without balloon: {p} major faults");
+    assert!(b * 10 < p, "B with balloon: {b} major faults, without {p}");
+}

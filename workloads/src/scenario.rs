@@ -184,6 +184,9 @@ pub struct HostGroup {
     /// Memory available to resident working sets, GiB (default `memory_gib`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resident_gib: Option<f64>,
+    /// Reclaim a paused VM's working set (default false; see `sim::HostResources::balloon`).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub balloon: bool,
     /// `[[hosts.devices]]`: physical devices (default none; swap then goes to an implicit
     /// SSD-like device).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -213,6 +216,7 @@ impl HostGroup {
             first_touch_us: 0.0,
             exit_cost_us: 0.0,
             resident_gib: None,
+            balloon: false,
             devices: Vec::new(),
             profile: None,
         }
@@ -916,6 +920,7 @@ impl Scenario {
                     first_touch: resources::us(h.first_touch_us),
                     exit_cost: resources::us(h.exit_cost_us),
                     resident_limit_mib: h.resident_gib.and_then(gib_to_mib),
+                    balloon: h.balloon,
                 },
             };
             hosts.extend(std::iter::repeat_n(spec, h.count as usize));
@@ -1582,7 +1587,7 @@ estimate = "exact"
         );
         assert_eq!(
             err(&MINIMAL.replace("memory_gib = 16", "memory_gib = 16\noverommit = 2")),
-            "s.toml:5: hosts[0].overommit: unknown field `overommit`, expected one of `count`, `pcpus`, `memory_gib`, `overcommit`, `memory_overcommit`, `threads_per_core`, `smt_slowdown`, `numa_nodes`, `numa_remote_slowdown`, `page_size`, `translation_overhead`, `first_touch_us`, `exit_cost_us`, `resident_gib`, `devices`, `profile`"
+            "s.toml:5: hosts[0].overommit: unknown field `overommit`, expected one of `count`, `pcpus`, `memory_gib`, `overcommit`, `memory_overcommit`, `threads_per_core`, `smt_slowdown`, `numa_nodes`, `numa_remote_slowdown`, `page_size`, `translation_overhead`, `first_touch_us`, `exit_cost_us`, `resident_gib`, `balloon`, `devices`, `profile`"
         );
         let e = err(&MINIMAL.replace("memory_gib = 16", "memory_gib = 16\novercommit = \"lots\""));
         assert!(

@@ -178,6 +178,8 @@ struct Vm {
     /// `Pcpu::plain_next`), `NONE` otherwise.
     plain_pcpu: u32,
     paused: bool,
+    /// Working set reclaimed by the balloon while paused (MiB).
+    ballooned_mib: u64,
     stopped: bool,
     ready_wait: u64,
     io_wait: u64,
@@ -272,6 +274,7 @@ struct Host {
     devices: Vec<Device>,
     swap: usize,
     resident_limit_mib: u64,
+    balloon: bool,
     working_set_mib: u64,
     admitted: u64,
     blocked: u64,
@@ -570,6 +573,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 devices,
                 swap,
                 resident_limit_mib: r.resident_limit_mib.unwrap_or(h.memory_mib),
+                balloon: r.balloon,
                 working_set_mib: 0,
                 admitted: 0,
                 blocked: 0,
@@ -772,6 +776,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             first_vcpu: NONE,
             plain_pcpu: NONE,
             paused: false,
+            ballooned_mib: 0,
             stopped: false,
             ready_wait: 0,
             io_wait: 0,
@@ -1815,14 +1820,18 @@ impl<'a, O: Observer> Engine<'a, O> {
         let (h, admitted) = (vm.host, vm.host != NONE);
         match e.action {
             LifecycleAction::Pause => {
-                self.vms.get_mut(slot).paused = true;
+                let was_paused = std::mem::replace(&mut self.vms.get_mut(slot).paused, true);
                 if admitted {
                     self.for_each_vcpu(slot, |eng, v| eng.pause_vcpu(h, v))?;
+                    if !was_paused {
+                        self.inflate_balloon(h, slot)?;
+                    }
                 }
             }
             LifecycleAction::Resume => {
                 self.vms.get_mut(slot).paused = false;
                 if admitted {
+                    self.deflate_balloon(h, slot)?;
                     self.for_each_vcpu(slot, |eng, v| {
                         if eng.vcpus.get(v).state == VcpuState::Paused {
                             let vcpu = eng.vcpus.get_mut(v);
@@ -1863,6 +1872,52 @@ impl<'a, O: Observer> Engine<'a, O> {
             }
         }
         Ok(())
+    }
+
+    /// Balloon (on a host that has one): a VM just paused gives its working set back; the
+    /// others' resident fraction rises.
+    fn inflate_balloon(&mut self, h: u32, slot: u32) -> Result<(), SimError> {
+        let vm = self.vms.get(slot);
+        let host = &mut self.hosts[h as usize];
+        let Some(m) = vm.req.profile.memory else {
+            return Ok(());
+        };
+        if !host.balloon || vm.ballooned_mib > 0 || m.working_set_mib == 0 {
+            return Ok(());
+        }
+        host.working_set_mib = host.working_set_mib.saturating_sub(m.working_set_mib);
+        self.vms.get_mut(slot).ballooned_mib = m.working_set_mib;
+        self.repage(h)
+    }
+
+    /// The balloon deflates at resume: the working set counts against the host again and
+    /// the guest maps it anew, paying the first-touch cost per page (minor faults), shared
+    /// by its vCPUs like the first mapping at admission.
+    fn deflate_balloon(&mut self, h: u32, slot: u32) -> Result<(), SimError> {
+        let mib = std::mem::take(&mut self.vms.get_mut(slot).ballooned_mib);
+        if mib == 0 {
+            return Ok(());
+        }
+        let host = &mut self.hosts[h as usize];
+        host.working_set_mib = host.working_set_mib.saturating_add(mib);
+        let pages = mib.saturating_mul(1 << 20).div_ceil(host.page_bytes);
+        let cost = pages.saturating_mul(host.first_touch);
+        self.stats.minor_faults += pages;
+        let vm = self.vms.get_mut(slot);
+        vm.minor_faults += pages;
+        vm.fault_service = vm.fault_service.saturating_add(cost);
+        vm.fault_stall = vm.fault_stall.saturating_add(cost);
+        let vcpus = u64::from(vm.req.vcpus.max(1));
+        let (share, extra) = (cost / vcpus, cost % vcpus);
+        self.for_each_vcpu(slot, |eng, v| {
+            let vcpu = eng.vcpus.get_mut(v);
+            if vcpu.state != VcpuState::Done {
+                let add = share + if vcpu.index == 0 { extra } else { 0 };
+                vcpu.overhead_left = vcpu.overhead_left.saturating_add(add);
+            }
+            Ok(())
+        })?;
+        self.repage(h)
     }
 
     fn for_each_vcpu(
@@ -1946,7 +2001,9 @@ impl<'a, O: Observer> Engine<'a, O> {
                 *n = n.saturating_sub(vm.req.memory_mib);
             }
             if let Some(m) = vm.req.profile.memory {
-                host.working_set_mib = host.working_set_mib.saturating_sub(m.working_set_mib);
+                // (A ballooned working set was taken off already.)
+                let resident = m.working_set_mib.saturating_sub(vm.ballooned_mib);
+                host.working_set_mib = host.working_set_mib.saturating_sub(resident);
                 // Re-planning only fails on scheduling into the past, which cannot happen.
                 let _ = self.repage(vm.host);
             }
