@@ -26,6 +26,9 @@ pub const MAX_SECONDS: f64 = 5e9;
 pub const MAX_FILE_BYTES: u64 = 4 << 20;
 /// Most entries in an empirical distribution's quantiles or a weighted choice's values.
 pub const MAX_LIST_LEN: usize = 100_000;
+/// Longest line of a trace file (bytes): a longer one is an error, so that a file without
+/// line breaks cannot fill memory.
+pub const MAX_TRACE_LINE_BYTES: u64 = 16 << 20;
 /// Most replications of a run, a sweep cell or a capacity search.
 pub const MAX_REPLICATIONS: u64 = 10_000;
 /// Most pCPUs over all hosts of a scenario.

@@ -169,3 +169,29 @@ fn devices_over_all_hosts_are_limited() {
         "{e}"
     );
 }
+
+/// A trace "line" longer than the 16 MiB cap (a file without line breaks, say) is an error
+/// naming the file and line (a malformed line the SWF reader skips and reports), and the
+/// rest of it is skipped, not read as further lines, nor held in memory.
+#[test]
+fn a_line_beyond_the_cap_is_an_error() {
+    let mut text = b"; a comment\n".to_vec();
+    text.resize(text.len() + (17 << 20), b'1');
+    text.extend_from_slice(b"\n; the end\n");
+    let spec = TraceSpec::new(TraceFormat::Swf, "endless.swf".to_string());
+    let (vms, report) = drain(spec.open_bytes(TraceBytes::File(text), 3, 1).unwrap());
+    let said: Vec<String> = vms
+        .iter()
+        .filter_map(|v| v.as_ref().err().cloned())
+        .chain(report.messages.iter().cloned())
+        .collect();
+    assert!(
+        said.iter()
+            .any(|m| m.contains("endless.swf:2") && m.contains("longer than 16 MiB")),
+        "{said:?}"
+    );
+    assert!(
+        !said.iter().any(|m| m.contains("endless.swf:3")),
+        "{said:?}"
+    );
+}

@@ -942,8 +942,9 @@ impl LineReader {
     /// end.
     pub(crate) fn next_line(&mut self) -> Result<Option<(u64, &[u8])>, Error> {
         self.buf.clear();
-        let n = self
-            .input
+        let cap = crate::limits::MAX_TRACE_LINE_BYTES;
+        let n = (&mut self.input)
+            .take(cap + 1)
             .read_until(b'\n', &mut self.buf)
             .map_err(|source| Error::Io {
                 path: self.path.clone(),
@@ -953,6 +954,38 @@ impl LineReader {
             return Ok(None);
         }
         self.line += 1;
+        if self.buf.len() as u64 > cap && self.buf.last() != Some(&b'\n') {
+            self.buf = Vec::with_capacity(256);
+            // Skip the rest of the line without holding it.
+            loop {
+                let chunk = self.input.fill_buf().map_err(|source| Error::Io {
+                    path: self.path.clone(),
+                    source,
+                })?;
+                if chunk.is_empty() {
+                    break;
+                }
+                match chunk.iter().position(|&b| b == b'\n') {
+                    Some(i) => {
+                        self.input.consume(i + 1);
+                        break;
+                    }
+                    None => {
+                        let n = chunk.len();
+                        self.input.consume(n);
+                    }
+                }
+            }
+            return Err(Error::Invalid {
+                file: Some(self.path.display().to_string()),
+                line: Some(self.line),
+                key: None,
+                message: format!(
+                    "line longer than {} MiB: not a trace line (no line break?)",
+                    cap >> 20
+                ),
+            });
+        }
         let mut end = self.buf.len();
         if end > 0 && self.buf[end - 1] == b'\n' {
             end -= 1;
