@@ -1027,8 +1027,10 @@ impl<'a, O: Observer> Engine<'a, O> {
                     if host.dedicated && mapping == Mapping::Floating && host.numa_nodes == 1 =>
                 {
                     self.vcpus.get_mut(v).state = VcpuState::Running;
-                    let index = self.vcpus.get(v).index;
-                    self.decide_alone(h, p, slot, index);
+                    if self.want_decisions {
+                        let index = self.vcpus.get(v).index;
+                        self.decide_alone(h, p, slot, index);
+                    }
                     self.start(h, p, v)?;
                 }
                 _ => self.enqueue_ready(h, v),
@@ -1223,19 +1225,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             let host = &self.hosts[h as usize];
             let target = match only {
                 Some(p) => host.is_idle(p).then_some(p),
-                None if host.idle_count > 0 => {
-                    let v = self.vcpus.get(top.slot);
-                    let last = v.last_pcpu;
-                    let home = self.vms.get(v.vm).home_node;
-                    if last != NONE && host.is_idle(last) {
-                        Some(last)
-                    } else if host.numa_nodes > 1 {
-                        host.lowest_idle_on_node(home)
-                            .or_else(|| host.lowest_idle())
-                    } else {
-                        host.lowest_idle()
-                    }
-                }
+                None if host.idle_count > 0 => self.idle_pcpu_for(h, top.slot),
                 None => None,
             };
             if let Some(p) = target {
@@ -1302,6 +1292,23 @@ impl<'a, O: Observer> Engine<'a, O> {
         }
     }
 
+    /// The idle pCPU of floating host `h` that vCPU `v` would take: the one it last ran on,
+    /// else the lowest idle one on its VM's home node, else the lowest idle one.
+    fn idle_pcpu_for(&self, h: u32, v: u32) -> Option<u32> {
+        let host = &self.hosts[h as usize];
+        let vcpu = self.vcpus.get(v);
+        let last = vcpu.last_pcpu;
+        if last != NONE && host.is_idle(last) {
+            Some(last)
+        } else if host.numa_nodes > 1 {
+            let home = self.vms.get(vcpu.vm).home_node;
+            host.lowest_idle_on_node(home)
+                .or_else(|| host.lowest_idle())
+        } else {
+            host.lowest_idle()
+        }
+    }
+
     /// Ready vCPUs of the VM of vCPU `v` (itself included when ready).
     fn ready_siblings(&self, v: u32) -> u32 {
         let mut w = self.vms.get(self.vcpus.get(v).vm).first_vcpu;
@@ -1321,23 +1328,13 @@ impl<'a, O: Observer> Engine<'a, O> {
         let vm_slot = self.vcpus.get(v).vm;
         let mut w = self.vms.get(vm_slot).first_vcpu;
         while w != NONE {
-            let (next, state, last, index, uid, epoch) = {
+            let (next, state, index, uid, epoch) = {
                 let x = self.vcpus.get(w);
-                (x.next, x.state, x.last_pcpu, x.index, x.uid, x.epoch)
+                (x.next, x.state, x.index, x.uid, x.epoch)
             };
             if state == VcpuState::Ready {
-                let host = &self.hosts[h as usize];
-                let home = self.vms.get(vm_slot).home_node;
-                let target = if last != NONE && host.is_idle(last) {
-                    Some(last)
-                } else if host.numa_nodes > 1 {
-                    host.lowest_idle_on_node(home)
-                        .or_else(|| host.lowest_idle())
-                } else {
-                    host.lowest_idle()
-                };
                 // The caller checked that the gang's ready vCPUs all have an idle pCPU.
-                let Some(p) = target else {
+                let Some(p) = self.idle_pcpu_for(h, w) else {
                     return Err(SimError::InvalidConfig(format!(
                         "internal: no idle pCPU for a gang sibling on host {h}"
                     )));

@@ -374,28 +374,7 @@ fn switch_cost(kvm: &Kvm, opts: &CalibrateOptions, rate: f64) -> Result<Vec<f64>
             ws_pages: 0,
         }
     };
-    let plans = vec![mk(0), mk(1)];
-    let cfg = ReplayConfig {
-        admission: "fcfs".into(),
-        cpu: "rr".into(),
-        head_of_line: HeadOfLine::Strict,
-        quantum: Duration::from_millis(2),
-        cores: vec![opts.core],
-        housekeeping: opts.housekeeping.clone(),
-        capacity: u64::MAX,
-        timeout: Duration::from_secs(10),
-        device: DeviceMode::Sleep,
-        precreate: true,
-        boost: opts.boost,
-    };
-    let r = replay(kvm, &plans, &cfg)?;
-    let mut slices = r.slices;
-    slices.sort_by_key(|s| s.start);
-    Ok(slices
-        .windows(2)
-        .filter(|w| w[0].vm != w[1].vm)
-        .map(|w| w[1].start.saturating_sub(w[0].end).as_secs_f64() * 1e6)
-        .collect())
+    switch_gaps_us(kvm, opts, &[mk(0), mk(1)], "rr", Duration::from_millis(2))
 }
 
 /// Two VMs under fcfs on one pCPU, each alternating 0.5 ms of work with 100 I/O requests
@@ -429,12 +408,29 @@ fn io_switch_cost(kvm: &Kvm, opts: &CalibrateOptions, rate: f64) -> Result<Vec<f
             ws_pages: 0,
         }
     };
-    let plans = vec![mk(0), mk(1)];
+    switch_gaps_us(
+        kvm,
+        opts,
+        &[mk(0), mk(1)],
+        "fcfs",
+        Duration::from_millis(100),
+    )
+}
+
+/// Replays `plans` on one core under `cpu` and returns the gaps (µs) between a slice of
+/// one VM and the next slice of another: the cost of switching between their vCPUs.
+fn switch_gaps_us(
+    kvm: &Kvm,
+    opts: &CalibrateOptions,
+    plans: &[VmPlan],
+    cpu: &str,
+    quantum: Duration,
+) -> Result<Vec<f64>, Error> {
     let cfg = ReplayConfig {
         admission: "fcfs".into(),
-        cpu: "fcfs".into(),
+        cpu: cpu.into(),
         head_of_line: HeadOfLine::Strict,
-        quantum: Duration::from_millis(100),
+        quantum,
         cores: vec![opts.core],
         housekeeping: opts.housekeeping.clone(),
         capacity: u64::MAX,
@@ -443,7 +439,7 @@ fn io_switch_cost(kvm: &Kvm, opts: &CalibrateOptions, rate: f64) -> Result<Vec<f
         precreate: true,
         boost: opts.boost,
     };
-    let r = replay(kvm, &plans, &cfg)?;
+    let r = replay(kvm, plans, &cfg)?;
     let mut slices = r.slices;
     slices.sort_by_key(|s| s.start);
     Ok(slices
