@@ -214,6 +214,12 @@ pub struct Decision {
 pub trait Observer {
     /// A VM finished.
     fn on_vm_finished(&mut self, _record: &VmRecord) {}
+    /// A VM finished, its record handed over (what the engine calls): observers that keep
+    /// records take it without a copy; the default lends it to [`Self::on_vm_finished`].
+    #[inline]
+    fn on_vm_finished_owned(&mut self, record: VmRecord) {
+        self.on_vm_finished(&record);
+    }
     /// A VM was turned away because no host could ever hold it.
     fn on_vm_rejected(&mut self, _id: u64, _reason: &str) {}
     /// Whether the engine should build [`SliceRecord`]s (off by default: they cost time).
@@ -236,6 +242,10 @@ pub trait Observer {
 impl<T: Observer + ?Sized> Observer for &mut T {
     fn on_vm_finished(&mut self, r: &VmRecord) {
         (**self).on_vm_finished(r);
+    }
+    #[inline]
+    fn on_vm_finished_owned(&mut self, r: VmRecord) {
+        (**self).on_vm_finished_owned(r);
     }
     fn on_vm_rejected(&mut self, id: u64, reason: &str) {
         (**self).on_vm_rejected(id, reason);
@@ -312,6 +322,9 @@ pub struct Collect {
 impl Observer for Collect {
     fn on_vm_finished(&mut self, r: &VmRecord) {
         self.vms.push(r.clone());
+    }
+    fn on_vm_finished_owned(&mut self, r: VmRecord) {
+        self.vms.push(r);
     }
     fn on_vm_rejected(&mut self, id: u64, _reason: &str) {
         self.rejected.push(id);

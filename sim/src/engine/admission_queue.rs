@@ -38,7 +38,11 @@ impl AdmissionQueue {
 
     /// Adds the VMs that arrived at the current instant (all later than those waiting),
     /// leaving `batch` empty.
+    #[inline]
     pub(crate) fn join(&mut self, batch: &mut Vec<QueueEntry>) {
+        if batch.is_empty() {
+            return;
+        }
         match self {
             AdmissionQueue::Heap(h) => h.extend(batch.drain(..).map(Reverse)),
             AdmissionQueue::Fifo(q) => {

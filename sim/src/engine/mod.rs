@@ -819,6 +819,7 @@ impl<'a, O: Observer> Engine<'a, O> {
     // ----- admission -------------------------------------------------------------------
 
     /// Which host takes a VM of this size now, by the placement policy.
+    #[inline]
     fn place(&self, vcpus: u64, mem: u64) -> Option<u32> {
         let gang = self.gang;
         let fits = |h: &Host| {
@@ -826,6 +827,10 @@ impl<'a, O: Observer> Engine<'a, O> {
                 && h.used_mem.saturating_add(mem) <= h.mem_cap
                 && (!gang || vcpus <= h.pcpus.len() as u64)
         };
+        // One host: every placement rule picks it if it fits.
+        if let [only] = &self.hosts[..] {
+            return fits(only).then_some(0);
+        }
         let mut best: Option<(u32, u64, u64)> = None;
         for (i, h) in self.hosts.iter().enumerate() {
             if !fits(h) {
@@ -1986,30 +1991,39 @@ impl<'a, O: Observer> Engine<'a, O> {
     }
 
     fn finish_vm(&mut self, slot: u32) {
-        let Some(vm) = self.vms.remove(slot) else {
+        let Some(vm) = self.vms.try_get(slot) else {
             return;
         };
-        if let Some(host) = self.hosts.get_mut(vm.host as usize) {
-            host.used_vcpus = host.used_vcpus.saturating_sub(u64::from(vm.req.vcpus));
-            host.used_mem = host.used_mem.saturating_sub(vm.req.memory_mib);
+        let (h, vcpus, mem, home) = (vm.host, vm.req.vcpus, vm.req.memory_mib, vm.home_node);
+        // (A ballooned working set was taken off already.)
+        let resident = vm
+            .req
+            .profile
+            .memory
+            .map(|m| m.working_set_mib.saturating_sub(vm.ballooned_mib));
+        if let Some(host) = self.hosts.get_mut(h as usize) {
+            host.used_vcpus = host.used_vcpus.saturating_sub(u64::from(vcpus));
+            host.used_mem = host.used_mem.saturating_sub(mem);
             host.admitted -= 1;
             if host.numa_nodes > 1 {
-                let n = &mut host.node_mem_used[vm.home_node as usize];
-                *n = n.saturating_sub(vm.req.memory_mib);
+                let n = &mut host.node_mem_used[home as usize];
+                *n = n.saturating_sub(mem);
             }
-            if let Some(m) = vm.req.profile.memory {
-                // (A ballooned working set was taken off already.)
-                let resident = m.working_set_mib.saturating_sub(vm.ballooned_mib);
+            if let Some(resident) = resident {
                 host.working_set_mib = host.working_set_mib.saturating_sub(resident);
                 // Re-planning only fails on scheduling into the past, which cannot happen.
-                let _ = self.repage(vm.host);
+                let _ = self.repage(h);
             }
         }
         self.admission_dirty = true;
         self.stats.finished += 1;
         self.count_change(false);
+        let now = self.now;
+        // Read in place (the slot is freed below): no copy of the VM on the way out.
+        let vm = self.vms.get(slot);
         let r = &vm.req;
-        let record = VmRecord {
+        let admission = if vm.host == NONE { now } else { vm.admission };
+        self.observer.on_vm_finished_owned(VmRecord {
             id: r.id,
             host: vm.host,
             vcpus: r.vcpus,
@@ -2017,21 +2031,10 @@ impl<'a, O: Observer> Engine<'a, O> {
             priority: r.priority,
             tenant: r.tenant,
             arrival: r.arrival,
-            admission: if vm.host == NONE {
-                self.now
-            } else {
-                vm.admission
-            },
+            admission,
             // (A VM stopped during its first context switch never ran: first run = finish.)
-            first_run: vm
-                .first_run
-                .unwrap_or(if vm.host == NONE {
-                    self.now
-                } else {
-                    vm.admission
-                })
-                .min(self.now),
-            finish: self.now,
+            first_run: vm.first_run.unwrap_or(admission).min(now),
+            finish: now,
             service: r.demand,
             estimate: r.estimate,
             ready_wait: SimTime(vm.ready_wait),
@@ -2046,8 +2049,8 @@ impl<'a, O: Observer> Engine<'a, O> {
             major_faults: vm.major_faults,
             migrations: vm.migrations,
             stopped: vm.stopped,
-        };
-        self.observer.on_vm_finished(&record);
+        });
+        self.vms.free(slot);
     }
 
     // ----- timeline ---------------------------------------------------------------------

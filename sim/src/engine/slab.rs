@@ -14,6 +14,7 @@ impl<T> Slab<T> {
         }
     }
 
+    #[inline(always)]
     pub(crate) fn insert(&mut self, t: T) -> u32 {
         match self.free.pop() {
             Some(i) => {
@@ -33,6 +34,16 @@ impl<T> Slab<T> {
             self.free.push(i);
         }
         t
+    }
+
+    /// Empties slot `i` (if occupied) without moving its item out.
+    pub(crate) fn free(&mut self, i: u32) {
+        if let Some(slot) = self.items.get_mut(i as usize)
+            && slot.is_some()
+        {
+            *slot = None;
+            self.free.push(i);
+        }
     }
 
     /// The item in slot `i`, if the slot is occupied.
