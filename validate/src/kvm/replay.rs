@@ -1,21 +1,31 @@
-//! The replay: one KVM VM per workload VM, one thread per vCPU, a user-space scheduler that
-//! enforces the admission and CPU policies, and a device thread that serves I/O requests.
+//! The replay: one KVM VM per workload VM, one executor thread per pCPU that runs whichever
+//! vCPU the policy picks, a scheduler that enforces the admission and CPU policies, and a
+//! device thread that serves I/O requests.
 //!
 //! # Threads
-//! - The **scheduler** is the calling thread. It admits VMs (creating their KVM VM and vCPU
-//!   threads), dispatches ready vCPUs to idle pCPUs (`Cmd::Run`), and preempts running ones
-//!   by kicking them out of `KVM_RUN` (the kick signal, whose handler sets the vCPU's
+//! - One **executor** per pCPU, pinned to the pCPU's core (`sched_setaffinity`). It enters
+//!   the vCPU the scheduler gave its pCPU (`KVM_RUN` on that vCPU's file descriptor) and
+//!   runs the guest until the guest finishes, asks for I/O, or is kicked; then, still on its
+//!   core, it records the slice (CLOCK_MONOTONIC timestamps, `Instant`), takes the
+//!   scheduling decisions that follow (admission, dispatch) and enters the next vCPU.
+//!   Switching vCPUs is a call on another vCPU's file descriptor: no thread blocks or wakes
+//!   up on the pCPU's core. With nothing to run (every admitted vCPU waiting for I/O) the
+//!   executor spins, so that its core is not handed to another process in between.
+//! - The **coordinator** is the calling thread. It creates the VMs, and makes the decisions
+//!   that fall while the executors are inside guests: arrivals and admissions, `rr`
+//!   quantum ends, preemptions, timeouts. It preempts a running vCPU by kicking its
+//!   executor out of `KVM_RUN` (the kick signal, whose handler sets the running vCPU's
 //!   `immediate_exit`, so a kick that lands just before `KVM_RUN` is not lost).
-//! - One **vCPU thread** per vCPU. It waits for `Cmd::Run`, pins itself to the pCPU's core
-//!   (`sched_setaffinity`), runs the guest until the guest finishes, asks for I/O, or is
-//!   kicked, and reports the slice with its CLOCK_MONOTONIC timestamps (`Instant`).
-//!   Between slices it is blocked, so it takes no CPU time.
 //! - One **device thread** serves I/O requests in FIFO order, one at a time (a calibrated
-//!   sleep, or a real write + `fdatasync` on a temporary file), and reports completions.
+//!   sleep, or a real write + `fdatasync` on a temporary file), and completes each by
+//!   making its vCPU ready (which may dispatch it to an idle pCPU, or preempt a less
+//!   urgent running vCPU).
 //!
-//! Only one vCPU thread is runnable per pCPU at a time, so the host's scheduler has no
-//! choice to make on those cores: the policy is ours. The scheduler and device threads run
-//! on the other allowed CPUs when there are any.
+//! The scheduler's state is shared under one mutex, which no thread holds while a guest
+//! runs. The coordinator and device threads run on the other allowed CPUs when there are
+//! any. With one pCPU every vCPU is always entered by the same thread; with several, a
+//! vCPU may be entered by another executor than last time, and KVM then pays the cost of a
+//! vCPU changing threads.
 //!
 //! # Policies
 //! Admission: `fcfs` (arrival), `sjf` (estimate), `priority` (lower first), with strict
@@ -28,10 +38,9 @@
 use std::collections::VecDeque;
 use std::fs::File;
 use std::io::Write;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, RecvTimeoutError, Sender};
-use std::thread::JoinHandle;
+use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use kvm_ioctls::Kvm;
@@ -71,7 +80,8 @@ pub struct ReplayConfig {
     pub quantum: Duration,
     /// Host CPU of each pCPU (pCPU `i` runs on core `cores[i]`).
     pub cores: Vec<usize>,
-    /// CPUs for the scheduler and device threads (empty: unpinned).
+    /// CPUs for the coordinator and device threads (empty: unpinned, and the executors
+    /// yield their core while they wait instead of spinning).
     pub housekeeping: Vec<usize>,
     /// vCPU slots of the host (`floor(pcpus × overcommit)`; `u64::MAX` = unlimited).
     pub capacity: u64,
@@ -80,12 +90,12 @@ pub struct ReplayConfig {
     pub timeout: Duration,
     /// How I/O requests are served.
     pub device: DeviceMode,
-    /// Create every VM and vCPU thread before the replay starts (their threads then wait,
-    /// blocked, until admission), so that VM creation (≈ 0.5 ms, tail to 8 ms on PVM) does
-    /// not delay scheduling decisions. Otherwise a VM is created when admitted.
+    /// Create every VM and vCPU before the replay starts (they then wait until admission),
+    /// so that VM creation (≈ 0.5 ms, tail to 8 ms on PVM) does not delay scheduling
+    /// decisions. Otherwise a VM is created when admitted.
     pub precreate: bool,
-    /// Run vCPU threads at nice −20 (needs the permission; shields the measurement from
-    /// other processes on the same core, without the real-time throttling that takes
+    /// Run the executor threads at nice −20 (needs the permission; shields the measurement
+    /// from other processes on the same core, without the real-time throttling that takes
     /// 50 ms of every second from a busy nice −20 thread).
     pub boost: bool,
 }
@@ -100,7 +110,7 @@ pub struct ReplayResult {
     pub slices: Vec<SliceRecord>,
     /// Kicks sent.
     pub kicks: u64,
-    /// Guest exits seen by the vCPU threads.
+    /// Guest exits seen by the executors.
     pub exits: u64,
     /// Wall time of the replay.
     pub wall: Duration,
@@ -110,39 +120,15 @@ pub struct ReplayResult {
     pub dispatches: u64,
 }
 
-/// Commands to a vCPU thread.
-enum Cmd {
-    Run { core: usize },
-    Stop,
-}
-
-/// Why a slice ended, as the vCPU thread saw it.
+/// Why a slice ended, as the executor saw it.
 #[derive(Debug)]
 enum SliceStop {
     Done,
     Io(u32),
     Kicked,
     Failed(String),
-}
-
-/// Messages to the scheduler.
-enum Msg {
-    /// A vCPU thread is ready to run (and how to kick it).
-    Hello { vcpu: usize, kicker: Kicker },
-    /// A slice ended.
-    Slice {
-        vcpu: usize,
-        start: Instant,
-        end: Instant,
-        stop: SliceStop,
-        exits: u64,
-    },
-    /// The device finished an I/O request after serving it for `service`.
-    IoDone {
-        vcpu: usize,
-        at: Instant,
-        service: Duration,
-    },
+    /// The replay is being stopped (another thread failed).
+    Stopped,
 }
 
 /// A request to the device thread.
@@ -151,19 +137,15 @@ struct IoReq {
     service: Duration,
 }
 
-/// Flags shared with a vCPU thread.
+/// Flags shared with the executor that runs a vCPU.
 #[derive(Default)]
 struct Flags {
     /// The scheduler wants the pCPU back.
     preempt: AtomicBool,
-    /// The scheduler stops the vCPU for good.
-    stop: AtomicBool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Status {
-    /// Thread starting.
-    Starting,
     /// Created, its VM not admitted yet.
     Idle,
     Ready,
@@ -175,9 +157,9 @@ enum Status {
 struct VcpuSt {
     vm: usize,
     index: u32,
-    cmd: Sender<Cmd>,
+    /// The vCPU itself; `None` while an executor runs it, and once it is done.
+    vcpu: Option<Vcpu>,
     flags: Arc<Flags>,
-    kicker: Option<Kicker>,
     status: Status,
     /// FIFO order for rr (and for ties on becoming ready).
     ready_seq: u64,
@@ -189,7 +171,6 @@ struct VcpuSt {
     kick_reason: Option<SliceEnd>,
     cpu_time: Duration,
     io_queue: VecDeque<Duration>,
-    thread: Option<JoinHandle<()>>,
 }
 
 struct VmSt {
@@ -211,18 +192,256 @@ struct VmSt {
 /// Ordering key of a policy: smaller first.
 type Key = (i128, u64, u64, u32);
 
+/// What every thread of a replay shares besides the scheduler's state.
+struct Signals {
+    /// pCPU → (vCPU + 1) the scheduler gave its executor (0: nothing new).
+    assigned: Vec<AtomicUsize>,
+    /// Every thread stops (the replay finished or failed).
+    stop: AtomicBool,
+}
+
+/// How long an idle executor spins between two looks at the scheduler (arrivals).
+const IDLE_POLL: Duration = Duration::from_micros(20);
+
 /// Replays `plans` (in arrival order) under `cfg`, returning what was measured. On a
-/// guest fault or timeout every vCPU thread is stopped and joined before the error returns.
+/// guest fault or timeout every thread is stopped and joined before the error returns.
 pub fn replay(kvm: &Kvm, plans: &[VmPlan], cfg: &ReplayConfig) -> Result<ReplayResult, Error> {
     check_policies(cfg)?;
     super::install_kick_handler()?;
     if !cfg.housekeeping.is_empty() {
         pin_to_set(&cfg.housekeeping);
     }
-    let mut s = Sched::new(plans, cfg)?;
-    let res = s.run(kvm);
-    s.shutdown();
-    res
+    let needs_device = plans
+        .iter()
+        .any(|p| p.vcpus.iter().any(|v| !v.io.is_empty()));
+    let mut file = match (&cfg.device, needs_device) {
+        (DeviceMode::File { dir, .. }, true) => Some(
+            tempfile_in(dir)
+                .map_err(|e| Error::Host(format!("cannot create the device file: {e}")))?,
+        ),
+        _ => None,
+    };
+    let (dev_tx, dev_rx) = mpsc::channel::<IoReq>();
+    let (wake_tx, wake_rx) = mpsc::channel::<()>();
+    let sig = Signals {
+        assigned: cfg.cores.iter().map(|_| AtomicUsize::new(0)).collect(),
+        stop: AtomicBool::new(false),
+    };
+    let sched = Mutex::new(Sched::new(plans, cfg, dev_tx, wake_tx));
+    let res = std::thread::scope(|scope| -> Result<(), Error> {
+        let (sig, sched) = (&sig, &sched);
+        if needs_device {
+            let mode = cfg.device.clone();
+            let file = file.as_mut();
+            std::thread::Builder::new()
+                .name("vmsched-device".into())
+                .spawn_scoped(scope, move || {
+                    if !cfg.housekeeping.is_empty() {
+                        pin_to_set(&cfg.housekeeping);
+                    }
+                    device_thread(kvm, sched, sig, dev_rx, mode, file)
+                })
+                .map_err(|e| Error::Host(format!("cannot start the device thread: {e}")))?;
+        }
+        let started = (|| {
+            for p in 0..cfg.cores.len() {
+                std::thread::Builder::new()
+                    .name(format!("vmsched-pcpu-{p}"))
+                    .spawn_scoped(scope, move || executor(kvm, sched, sig, p))
+                    .map_err(|e| Error::Host(format!("cannot start an executor thread: {e}")))?;
+            }
+            coordinate(kvm, sched, sig, &wake_rx)
+        })();
+        if let Err(e) = started {
+            fail(sched, sig, e);
+        }
+        Ok(())
+    });
+    let mut s = lock(&sched);
+    // Every thread has been joined: the vCPUs go before their VMs.
+    for v in &mut s.vcpus {
+        v.vcpu = None;
+    }
+    for vm in &mut s.vms {
+        vm.guest = None;
+    }
+    res?;
+    match s.error.take() {
+        Some(e) => Err(e),
+        None => Ok(std::mem::take(&mut s.out)),
+    }
+}
+
+/// The scheduler's state, even if a thread panicked while holding it.
+fn lock<'m, 'a>(m: &'m Mutex<Sched<'a>>) -> MutexGuard<'m, Sched<'a>> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Stops the replay with `e` (the first error wins): every thread stops, executors are
+/// kicked out of their guests.
+fn fail(sched: &Mutex<Sched<'_>>, sig: &Signals, e: Error) {
+    let mut s = lock(sched);
+    if s.error.is_none() {
+        s.error = Some(e);
+    }
+    s.stop_all(sig);
+}
+
+/// The coordinator: creates the VMs, waits for the executors, then takes the decisions
+/// that fall due while the executors are in guests, until the last VM finishes.
+fn coordinate(
+    kvm: &Kvm,
+    sched: &Mutex<Sched<'_>>,
+    sig: &Signals,
+    wake: &Receiver<()>,
+) -> Result<(), Error> {
+    let n = {
+        let mut s = lock(sched);
+        if s.cfg.precreate {
+            for vm in 0..s.plans.len() {
+                s.create_vm(kvm, vm)?;
+            }
+        }
+        s.plans.len()
+    };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        if sig.stop.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let mut s = lock(sched);
+        if s.executors.iter().all(Option::is_some) {
+            // A short lead so that the first arrivals are not late.
+            s.t0 = Instant::now() + Duration::from_millis(5);
+            s.started = true;
+            break;
+        }
+        drop(s);
+        if Instant::now() > deadline {
+            return Err(Error::Host("the executor threads did not start".into()));
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    loop {
+        let next = {
+            let mut s = lock(sched);
+            if sig.stop.load(Ordering::SeqCst) {
+                return Ok(());
+            }
+            let now = Instant::now();
+            s.tick(kvm, sig, now)?;
+            if s.finished >= n {
+                s.out.wall = now.saturating_duration_since(s.t0);
+                s.stop_all(sig);
+                return Ok(());
+            }
+            s.next_deadline(now)
+        };
+        // Woken early when the replay finishes or fails.
+        match wake.recv_timeout(next.saturating_duration_since(Instant::now())) {
+            Ok(()) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => return Ok(()),
+        }
+    }
+}
+
+/// An executor: runs the vCPUs the scheduler gives pCPU `p`, on its core.
+fn executor(kvm: &Kvm, sched: &Mutex<Sched<'_>>, sig: &Signals, p: usize) {
+    let (core, boost, spin) = {
+        let s = lock(sched);
+        (s.cfg.cores[p], s.cfg.boost, !s.cfg.housekeeping.is_empty())
+    };
+    if let Err(e) = pin_current_thread(core) {
+        fail(sched, sig, e);
+        return;
+    }
+    if boost && let Err(e) = super::boost_current_thread() {
+        fail(sched, sig, e);
+        return;
+    }
+    lock(sched).executors[p] = Some(Kicker::current());
+    let mut next_look = Instant::now();
+    while !sig.stop.load(Ordering::SeqCst) {
+        let a = sig.assigned[p].swap(0, Ordering::SeqCst);
+        let Some(v) = a.checked_sub(1) else {
+            // Nothing to run: look at the scheduler now and then (arrivals) and spin.
+            let now = Instant::now();
+            if now >= next_look {
+                next_look = now + IDLE_POLL;
+                let r = lock(sched).tick(kvm, sig, now);
+                if let Err(e) = r {
+                    fail(sched, sig, e);
+                    break;
+                }
+            }
+            if spin {
+                std::hint::spin_loop();
+            } else {
+                std::thread::yield_now();
+            }
+            continue;
+        };
+        let Some((mut vcpu, flags)) = lock(sched).take_vcpu(v) else {
+            continue;
+        };
+        set_kick_target(vcpu.immediate_exit_ptr());
+        // A kick sent before the target was set must still end the slice.
+        if flags.preempt.load(Ordering::SeqCst) {
+            vcpu.request_exit();
+        }
+        let (start, stop, exits) = run_slice(&mut vcpu, &flags, sig);
+        let end = Instant::now();
+        set_kick_target(std::ptr::null_mut());
+        let mut s = lock(sched);
+        let r = s
+            .slice_ended(v, vcpu, start, end, stop, exits)
+            .and_then(|()| s.tick(kvm, sig, Instant::now()));
+        if let Err(e) = r {
+            if s.error.is_none() {
+                s.error = Some(e);
+            }
+            s.stop_all(sig);
+        }
+    }
+    lock(sched).executors[p] = None;
+    set_kick_target(std::ptr::null_mut());
+}
+
+/// Runs `vcpu` until its guest finishes, asks for I/O, faults, or is kicked for a reason
+/// (a stale kick, meant for an earlier slice, is ignored). Returns when the slice started.
+fn run_slice(vcpu: &mut Vcpu, flags: &Flags, sig: &Signals) -> (Instant, SliceStop, u64) {
+    let start = Instant::now();
+    let mut exits = 0u64;
+    loop {
+        let exit = match vcpu.run() {
+            Ok(e) => e,
+            Err(e) => return (start, SliceStop::Failed(e.to_string()), exits),
+        };
+        exits += 1;
+        let stop = match classify(&exit) {
+            Action::Done => SliceStop::Done,
+            Action::Io(i) => SliceStop::Io(i),
+            Action::Mark(_) => continue,
+            Action::Kicked => {
+                vcpu.clear_immediate_exit();
+                if sig.stop.load(Ordering::SeqCst) {
+                    SliceStop::Stopped
+                } else if flags.preempt.swap(false, Ordering::SeqCst) {
+                    SliceStop::Kicked
+                } else {
+                    continue; // a stale kick
+                }
+            }
+            Action::Fault(m) => {
+                let rip = vcpu
+                    .rip()
+                    .map(|r| format!(" at rip {r:#x}"))
+                    .unwrap_or_default();
+                SliceStop::Failed(format!("{m}{rip}"))
+            }
+        };
+        return (start, stop, exits);
+    }
 }
 
 fn check_policies(cfg: &ReplayConfig) -> Result<(), Error> {
@@ -276,6 +495,8 @@ fn pin_to_set(set: &[usize]) {
 struct Sched<'a> {
     plans: &'a [VmPlan],
     cfg: &'a ReplayConfig,
+    /// The replay has started (`t0` set): arrivals count from now on.
+    started: bool,
     t0: Instant,
     vms: Vec<VmSt>,
     vcpus: Vec<VcpuSt>,
@@ -285,51 +506,30 @@ struct Sched<'a> {
     used_slots: u64,
     /// pCPU → running vCPU.
     pcpus: Vec<Option<usize>>,
+    /// pCPU → how to kick its executor (while the executor runs).
+    executors: Vec<Option<Kicker>>,
     seq: u64,
-    tx: Sender<Msg>,
-    rx: Receiver<Msg>,
-    dev_tx: Option<Sender<IoReq>>,
-    dev_thread: Option<JoinHandle<()>>,
+    dev_tx: Sender<IoReq>,
+    /// Tells the coordinator that the replay finished or failed.
+    wake: Sender<()>,
     out: ReplayResult,
     finished: usize,
+    /// The first error of any thread.
+    error: Option<Error>,
 }
 
 impl<'a> Sched<'a> {
-    fn new(plans: &'a [VmPlan], cfg: &'a ReplayConfig) -> Result<Sched<'a>, Error> {
-        let (tx, rx) = mpsc::channel();
-        let (dev_tx, dev_rx) = mpsc::channel::<IoReq>();
-        let needs_device = plans
-            .iter()
-            .any(|p| p.vcpus.iter().any(|v| !v.io.is_empty()));
-        let dev_thread = if needs_device {
-            let tx = tx.clone();
-            let mode = cfg.device.clone();
-            let mut file = match &mode {
-                DeviceMode::Sleep => None,
-                DeviceMode::File { dir, .. } => Some(
-                    tempfile_in(dir)
-                        .map_err(|e| Error::Host(format!("cannot create the device file: {e}")))?,
-                ),
-            };
-            let hk = cfg.housekeeping.clone();
-            Some(
-                std::thread::Builder::new()
-                    .name("vmsched-device".into())
-                    .spawn(move || {
-                        if !hk.is_empty() {
-                            pin_to_set(&hk);
-                        }
-                        device_thread(dev_rx, tx, mode, file.as_mut())
-                    })
-                    .map_err(|e| Error::Host(format!("cannot start the device thread: {e}")))?,
-            )
-        } else {
-            None
-        };
+    fn new(
+        plans: &'a [VmPlan],
+        cfg: &'a ReplayConfig,
+        dev_tx: Sender<IoReq>,
+        wake: Sender<()>,
+    ) -> Sched<'a> {
         let now = Instant::now();
-        Ok(Sched {
+        Sched {
             plans,
             cfg,
+            started: false,
             t0: now,
             vms: plans
                 .iter()
@@ -352,14 +552,14 @@ impl<'a> Sched<'a> {
             next_arrival: 0,
             used_slots: 0,
             pcpus: vec![None; cfg.cores.len()],
+            executors: vec![None; cfg.cores.len()],
             seq: 0,
-            tx,
-            rx,
-            dev_tx: needs_device.then_some(dev_tx),
-            dev_thread,
+            dev_tx,
+            wake,
             out: ReplayResult::default(),
             finished: 0,
-        })
+            error: None,
+        }
     }
 
     fn at(&self, t: SimTime) -> Instant {
@@ -370,53 +570,31 @@ impl<'a> Sched<'a> {
         SimTime::from_nanos(t.saturating_duration_since(self.t0).as_nanos() as u64)
     }
 
-    fn run(&mut self, kvm: &Kvm) -> Result<ReplayResult, Error> {
-        if self.cfg.precreate {
-            for vm in 0..self.plans.len() {
-                self.create_vm(kvm, vm)?;
-            }
-            let mut hello = 0;
-            while hello < self.vcpus.len() {
-                match self.rx.recv_timeout(Duration::from_secs(10)) {
-                    Ok(msg @ Msg::Hello { .. }) => {
-                        self.handle(msg)?;
-                        hello += 1;
-                    }
-                    Ok(msg) => self.handle(msg)?,
-                    Err(_) => return Err(Error::Host("vCPU threads did not start".into())),
-                }
-            }
+    /// Stops every thread: executors are kicked out of their guests, the coordinator is
+    /// woken up.
+    fn stop_all(&mut self, sig: &Signals) {
+        sig.stop.store(true, Ordering::SeqCst);
+        for k in self.executors.iter().flatten() {
+            k.kick();
         }
-        // A short lead so that the first arrivals are not late.
-        self.t0 = Instant::now() + Duration::from_millis(5);
+        let _ = self.wake.send(());
+    }
+
+    /// Admits the VMs that have arrived by `now`, dispatches ready vCPUs to idle pCPUs,
+    /// preempts where the policy says so, and checks the time limit.
+    fn tick(&mut self, kvm: &Kvm, sig: &Signals, now: Instant) -> Result<(), Error> {
+        if !self.started || sig.stop.load(Ordering::SeqCst) {
+            return Ok(());
+        }
         let n = self.plans.len();
-        while self.finished < n {
-            let now = Instant::now();
-            while self.next_arrival < n
-                && self.at(self.plans[self.next_arrival].request.arrival) <= now
-            {
-                self.queue.push(self.next_arrival);
-                self.next_arrival += 1;
-            }
-            self.admit(kvm)?;
-            self.dispatch();
-            self.check_timeouts(now)?;
-            let deadline = self.next_deadline(now);
-            let wait = deadline.saturating_duration_since(Instant::now());
-            match self.rx.recv_timeout(wait) {
-                Ok(msg) => self.handle(msg)?,
-                Err(RecvTimeoutError::Timeout) => {}
-                Err(RecvTimeoutError::Disconnected) => {
-                    return Err(Error::Host("all vCPU threads vanished".into()));
-                }
-            }
-            // Drain whatever else arrived, so that decisions see every change at once.
-            while let Ok(msg) = self.rx.try_recv() {
-                self.handle(msg)?;
-            }
+        while self.next_arrival < n && self.at(self.plans[self.next_arrival].request.arrival) <= now
+        {
+            self.queue.push(self.next_arrival);
+            self.next_arrival += 1;
         }
-        self.out.wall = Instant::now().saturating_duration_since(self.t0);
-        Ok(std::mem::take(&mut self.out))
+        self.admit(kvm)?;
+        self.dispatch(sig);
+        self.check_timeouts(now)
     }
 
     fn next_deadline(&self, now: Instant) -> Instant {
@@ -432,6 +610,15 @@ impl<'a> Sched<'a> {
             }
         }
         d
+    }
+
+    /// The vCPU `v`, for the executor it was dispatched to.
+    fn take_vcpu(&mut self, v: usize) -> Option<(Vcpu, Arc<Flags>)> {
+        let st = self.vcpus.get_mut(v)?;
+        if st.status != Status::Running {
+            return None;
+        }
+        Some((st.vcpu.take()?, st.flags.clone()))
     }
 
     fn admission_key(&self, vm: usize) -> Key {
@@ -500,8 +687,7 @@ impl<'a> Sched<'a> {
         }
     }
 
-    /// Admits `vm`: creates it unless it was created in advance, and makes its vCPUs ready
-    /// (those whose threads are up; the others become ready when they say hello).
+    /// Admits `vm`: creates it unless it was created in advance, and makes its vCPUs ready.
     fn start_vm(&mut self, kvm: &Kvm, vm: usize) -> Result<(), Error> {
         let now = Instant::now();
         self.vms[vm].admitted = Some(now);
@@ -516,7 +702,7 @@ impl<'a> Sched<'a> {
         Ok(())
     }
 
-    /// Creates the KVM VM of `vm` and starts its vCPU threads.
+    /// Creates the KVM VM of `vm` and its vCPUs (idle until admission).
     fn create_vm(&mut self, kvm: &Kvm, vm: usize) -> Result<(), Error> {
         let plan = &self.plans[vm];
         let programs: Vec<_> = plan.vcpus.iter().map(|v| v.program.clone()).collect();
@@ -524,32 +710,21 @@ impl<'a> Sched<'a> {
         self.vms[vm].guest = Some(guest);
         for (i, vcpu) in vcpus.into_iter().enumerate() {
             let id = self.vcpus.len();
-            let (cmd_tx, cmd_rx) = mpsc::channel();
-            let flags = Arc::new(Flags::default());
-            let tx = self.tx.clone();
-            let f = flags.clone();
-            let hk = self.cfg.housekeeping.clone();
-            let boost_it = self.cfg.boost;
-            let thread = std::thread::Builder::new()
-                .name(format!("vmsched-vcpu-{}-{i}", plan.request.id))
-                .spawn(move || vcpu_thread(id, vcpu, cmd_rx, tx, f, hk, boost_it))
-                .map_err(|e| Error::Host(format!("cannot start a vCPU thread: {e}")))?;
+            let now = Instant::now();
             self.vcpus.push(VcpuSt {
                 vm,
                 index: i as u32,
-                cmd: cmd_tx,
-                flags,
-                kicker: None,
-                status: Status::Starting,
+                vcpu: Some(vcpu),
+                flags: Arc::new(Flags::default()),
+                status: Status::Idle,
                 ready_seq: 0,
-                ready_since: Instant::now(),
+                ready_since: now,
                 pcpu: 0,
-                dispatch: Instant::now(),
+                dispatch: now,
                 quantum_end: None,
                 kick_reason: None,
                 cpu_time: Duration::ZERO,
                 io_queue: plan.vcpus[i].io.iter().copied().collect(),
-                thread: Some(thread),
             });
             self.vms[vm].vcpu_ids.push(id);
         }
@@ -564,11 +739,11 @@ impl<'a> Sched<'a> {
         st.ready_since = at;
     }
 
-    fn dispatch(&mut self) {
+    fn dispatch(&mut self, sig: &Signals) {
         let now = Instant::now();
         while let Some(pcpu) = self.pcpus.iter().position(Option::is_none) {
             let Some(v) = self.best_ready(now) else { break };
-            self.run_on(v, pcpu, now);
+            self.run_on(v, pcpu, now, sig);
         }
         self.maybe_preempt(now);
     }
@@ -579,8 +754,7 @@ impl<'a> Sched<'a> {
             .min_by_key(|&v| self.cpu_key(v, now))
     }
 
-    fn run_on(&mut self, v: usize, pcpu: usize, now: Instant) {
-        let core = self.cfg.cores[pcpu];
+    fn run_on(&mut self, v: usize, pcpu: usize, now: Instant, sig: &Signals) {
         let rr = self.cfg.cpu == "rr";
         let quantum = self.cfg.quantum;
         let st = &mut self.vcpus[v];
@@ -594,8 +768,7 @@ impl<'a> Sched<'a> {
         st.flags.preempt.store(false, Ordering::SeqCst);
         self.vms[st.vm].ready_wait += waited;
         self.pcpus[pcpu] = Some(v);
-        // A send fails only if the thread died; its exit message tells why.
-        let _ = st.cmd.send(Cmd::Run { core });
+        sig.assigned[pcpu].store(v + 1, Ordering::SeqCst);
     }
 
     fn kick(&mut self, v: usize, why: SliceEnd) {
@@ -605,7 +778,7 @@ impl<'a> Sched<'a> {
         }
         st.kick_reason = Some(why);
         st.flags.preempt.store(true, Ordering::SeqCst);
-        if let Some(k) = st.kicker {
+        if let Some(k) = self.executors[st.pcpu] {
             k.kick();
             self.out.kicks += 1;
         }
@@ -652,101 +825,101 @@ impl<'a> Sched<'a> {
         }
     }
 
-    fn handle(&mut self, msg: Msg) -> Result<(), Error> {
-        match msg {
-            Msg::Hello { vcpu, kicker } => {
-                self.vcpus[vcpu].kicker = Some(kicker);
-                if self.vms[self.vcpus[vcpu].vm].admitted.is_some() {
-                    self.make_ready(vcpu, Instant::now());
-                } else {
-                    self.vcpus[vcpu].status = Status::Idle;
-                }
+    /// The device finished an I/O request of `vcpu` at `at` after serving it for `service`.
+    fn io_done(&mut self, vcpu: usize, at: Instant, service: Duration) {
+        let blocked = at.saturating_duration_since(self.vcpus[vcpu].ready_since);
+        let vm = &mut self.vms[self.vcpus[vcpu].vm];
+        vm.io_service += service;
+        vm.io_wait += blocked;
+        vm.io_requests += 1;
+        self.make_ready(vcpu, at);
+    }
+
+    /// A slice of `vcpu` ended: records it and gives the vCPU back (or drops it when its
+    /// guest is done).
+    fn slice_ended(
+        &mut self,
+        vcpu: usize,
+        object: Vcpu,
+        start: Instant,
+        end: Instant,
+        stop: SliceStop,
+        exits: u64,
+    ) -> Result<(), Error> {
+        self.out.exits += exits;
+        let (vm, pcpu, dispatch, kick_reason) = {
+            let st = &self.vcpus[vcpu];
+            (st.vm, st.pcpu, st.dispatch, st.kick_reason)
+        };
+        if matches!(stop, SliceStop::Done | SliceStop::Failed(_)) {
+            drop(object);
+        } else {
+            self.vcpus[vcpu].vcpu = Some(object);
+        }
+        if matches!(stop, SliceStop::Stopped) {
+            return Ok(());
+        }
+        self.pcpus[pcpu] = None;
+        let start = start.max(dispatch);
+        self.vcpus[vcpu].cpu_time += end.saturating_duration_since(start);
+        self.out.switch_time += start.saturating_duration_since(dispatch);
+        self.out.dispatches += 1;
+        let vst = &mut self.vms[vm];
+        if vst.first_run.is_none() {
+            vst.first_run = Some(start);
+        }
+        let reason = match &stop {
+            SliceStop::Done | SliceStop::Failed(_) | SliceStop::Stopped => SliceEnd::Finished,
+            SliceStop::Io(_) => io_slice_end(),
+            SliceStop::Kicked => kick_reason.unwrap_or(SliceEnd::Preempted),
+        };
+        let slice = SliceRecord {
+            host: 0,
+            pcpu: pcpu as u32,
+            vm: self.plans[vm].request.id,
+            vcpu: self.vcpus[vcpu].index,
+            dispatch: self.sim_time(dispatch),
+            start: self.sim_time(start),
+            end: self.sim_time(end),
+            reason,
+        };
+        self.out.slices.push(slice);
+        match stop {
+            SliceStop::Done => self.vcpu_done(vcpu, end),
+            SliceStop::Io(i) => {
+                let service = self.vcpus[vcpu].io_queue.pop_front().ok_or_else(|| {
+                    Error::Guest(format!(
+                        "VM {}: guest made I/O request {i} beyond its plan",
+                        self.plans[vm].request.id
+                    ))
+                })?;
+                self.vcpus[vcpu].status = Status::Blocked;
+                // Blocked from the end of the slice (`ready_since` is reused as the time
+                // the vCPU blocked).
+                self.vcpus[vcpu].ready_since = end;
+                self.dev_tx
+                    .send(IoReq { vcpu, service })
+                    .map_err(|_| Error::Host("the device thread stopped".into()))?;
             }
-            Msg::IoDone { vcpu, at, service } => {
-                let blocked = at.saturating_duration_since(self.vcpus[vcpu].ready_since);
-                let vm = &mut self.vms[self.vcpus[vcpu].vm];
-                vm.io_service += service;
-                vm.io_wait += blocked;
-                vm.io_requests += 1;
-                self.make_ready(vcpu, at);
+            SliceStop::Kicked => {
+                self.vms[vm].preemptions += 1;
+                self.make_ready(vcpu, end);
             }
-            Msg::Slice {
-                vcpu,
-                start,
-                end,
-                stop,
-                exits,
-            } => {
-                self.out.exits += exits;
-                let (vm, pcpu, dispatch, kick_reason) = {
-                    let st = &self.vcpus[vcpu];
-                    (st.vm, st.pcpu, st.dispatch, st.kick_reason)
-                };
-                self.pcpus[pcpu] = None;
-                let start = start.max(dispatch);
-                self.vcpus[vcpu].cpu_time += end.saturating_duration_since(start);
-                self.out.switch_time += start.saturating_duration_since(dispatch);
-                self.out.dispatches += 1;
-                let vst = &mut self.vms[vm];
-                if vst.first_run.is_none() {
-                    vst.first_run = Some(start);
-                }
-                let reason = match &stop {
-                    SliceStop::Done => SliceEnd::Finished,
-                    SliceStop::Io(_) => io_slice_end(),
-                    SliceStop::Kicked => kick_reason.unwrap_or(SliceEnd::Preempted),
-                    SliceStop::Failed(_) => SliceEnd::Finished,
-                };
-                let slice = SliceRecord {
-                    host: 0,
-                    pcpu: pcpu as u32,
-                    vm: self.plans[vm].request.id,
-                    vcpu: self.vcpus[vcpu].index,
-                    dispatch: self.sim_time(dispatch),
-                    start: self.sim_time(start),
-                    end: self.sim_time(end),
-                    reason,
-                };
-                self.out.slices.push(slice);
-                match stop {
-                    SliceStop::Done => self.vcpu_done(vcpu, end),
-                    SliceStop::Io(i) => {
-                        let service = self.vcpus[vcpu].io_queue.pop_front().ok_or_else(|| {
-                            Error::Guest(format!(
-                                "VM {}: guest made I/O request {i} beyond its plan",
-                                self.plans[vm].request.id
-                            ))
-                        })?;
-                        self.vcpus[vcpu].status = Status::Blocked;
-                        // Blocked from the end of the slice (`ready_since` is reused as
-                        // the time the vCPU blocked).
-                        self.vcpus[vcpu].ready_since = end;
-                        if let Some(d) = &self.dev_tx {
-                            let _ = d.send(IoReq { vcpu, service });
-                        }
-                    }
-                    SliceStop::Kicked => {
-                        self.vms[vm].preemptions += 1;
-                        self.make_ready(vcpu, end);
-                    }
-                    SliceStop::Failed(m) => {
-                        self.vcpus[vcpu].status = Status::Done;
-                        return Err(Error::Guest(format!(
-                            "VM {} vCPU {}: {m}",
-                            self.plans[vm].request.id, self.vcpus[vcpu].index
-                        )));
-                    }
-                }
+            SliceStop::Failed(m) => {
+                self.vcpus[vcpu].status = Status::Done;
+                return Err(Error::Guest(format!(
+                    "VM {} vCPU {}: {m}",
+                    self.plans[vm].request.id, self.vcpus[vcpu].index
+                )));
             }
+            SliceStop::Stopped => {}
         }
         Ok(())
     }
 
     fn vcpu_done(&mut self, v: usize, end: Instant) {
         self.vcpus[v].status = Status::Done;
-        if let Some(t) = self.vcpus[v].thread.take() {
-            let _ = t.join();
-        }
+        self.vcpus[v].vcpu = None;
         let vm = self.vcpus[v].vm;
         let vst = &mut self.vms[vm];
         vst.vcpus_left -= 1;
@@ -754,7 +927,7 @@ impl<'a> Sched<'a> {
             return;
         }
         vst.finish = Some(end);
-        // Every vCPU thread of the VM has been joined: its memory can go.
+        // Every vCPU of the VM has been dropped: its memory can go.
         vst.guest = None;
         self.used_slots -= self.plans[vm].vcpus.len() as u64;
         self.finished += 1;
@@ -766,6 +939,10 @@ impl<'a> Sched<'a> {
             .unwrap_or_default();
         let record = self.record(vm, service);
         self.out.vms.push(record);
+        if self.finished >= self.plans.len() {
+            // The coordinator ends the replay.
+            let _ = self.wake.send(());
+        }
     }
 
     fn record(&self, vm: usize, service: Duration) -> VmRecord {
@@ -809,51 +986,6 @@ impl<'a> Sched<'a> {
             }
         }
         Ok(())
-    }
-
-    /// Stops and joins every thread (after success or failure).
-    fn shutdown(&mut self) {
-        for v in 0..self.vcpus.len() {
-            if self.vcpus[v].thread.is_none() {
-                continue;
-            }
-            let st = &self.vcpus[v];
-            st.flags.stop.store(true, Ordering::SeqCst);
-            let _ = st.cmd.send(Cmd::Stop);
-            if let Some(k) = st.kicker {
-                k.kick();
-            }
-        }
-        // A vCPU thread that has not said hello yet cannot be kicked: keep kicking until
-        // every thread is gone.
-        for v in 0..self.vcpus.len() {
-            let Some(t) = self.vcpus[v].thread.take() else {
-                continue;
-            };
-            let deadline = Instant::now() + Duration::from_secs(5);
-            while !t.is_finished() && Instant::now() < deadline {
-                while let Ok(msg) = self.rx.try_recv() {
-                    if let Msg::Hello { kicker, .. } = msg {
-                        kicker.kick();
-                    }
-                }
-                if let Some(k) = self.vcpus[v].kicker {
-                    k.kick();
-                }
-                std::thread::sleep(Duration::from_millis(1));
-            }
-            if t.is_finished() {
-                let _ = t.join();
-            }
-            // else: a thread stuck outside KVM_RUN for 5 s; leave it rather than hang.
-        }
-        for vm in &mut self.vms {
-            vm.guest = None;
-        }
-        self.dev_tx = None;
-        if let Some(t) = self.dev_thread.take() {
-            let _ = t.join();
-        }
     }
 }
 
@@ -905,8 +1037,10 @@ fn tempfile_in(dir: &std::path::Path) -> std::io::Result<File> {
 }
 
 fn device_thread(
+    kvm: &Kvm,
+    sched: &Mutex<Sched<'_>>,
+    sig: &Signals,
     rx: Receiver<IoReq>,
-    tx: Sender<Msg>,
     mode: DeviceMode,
     mut file: Option<&mut File>,
 ) {
@@ -914,7 +1048,12 @@ fn device_thread(
         DeviceMode::File { bytes, .. } => vec![0x5au8; *bytes],
         DeviceMode::Sleep => Vec::new(),
     };
-    while let Ok(req) = rx.recv() {
+    while !sig.stop.load(Ordering::SeqCst) {
+        let req = match rx.recv_timeout(Duration::from_millis(20)) {
+            Ok(r) => r,
+            Err(RecvTimeoutError::Timeout) => continue,
+            Err(RecvTimeoutError::Disconnected) => return,
+        };
         let start = Instant::now();
         match (&mode, file.as_deref_mut()) {
             (DeviceMode::File { .. }, Some(f)) => {
@@ -922,125 +1061,14 @@ fn device_thread(
             }
             _ => std::thread::sleep(req.service),
         }
-        if tx
-            .send({
-                let at = Instant::now();
-                Msg::IoDone {
-                    vcpu: req.vcpu,
-                    at,
-                    service: at.saturating_duration_since(start),
-                }
-            })
-            .is_err()
-        {
-            return;
-        }
-    }
-}
-
-fn vcpu_thread(
-    id: usize,
-    mut vcpu: Vcpu,
-    cmds: Receiver<Cmd>,
-    tx: Sender<Msg>,
-    flags: Arc<Flags>,
-    housekeeping: Vec<usize>,
-    boost: bool,
-) {
-    if !housekeeping.is_empty() {
-        pin_to_set(&housekeeping);
-    }
-    set_kick_target(vcpu.immediate_exit_ptr());
-    let fail = |tx: &Sender<Msg>, m: String| {
-        let now = Instant::now();
-        let _ = tx.send(Msg::Slice {
-            vcpu: id,
-            start: now,
-            end: now,
-            stop: SliceStop::Failed(m),
-            exits: 0,
-        });
-    };
-    if tx
-        .send(Msg::Hello {
-            vcpu: id,
-            kicker: Kicker::current(),
-        })
-        .is_err()
-    {
-        set_kick_target(std::ptr::null_mut());
-        return;
-    }
-    let mut pinned = None;
-    let mut boosted = false;
-    'cmds: while let Ok(Cmd::Run { core }) = cmds.recv() {
-        if flags.stop.load(Ordering::SeqCst) {
-            break;
-        }
-        if pinned != Some(core) {
-            if let Err(e) = pin_current_thread(core) {
-                fail(&tx, e.to_string());
-                break;
+        let at = Instant::now();
+        let mut s = lock(sched);
+        s.io_done(req.vcpu, at, at.saturating_duration_since(start));
+        if let Err(e) = s.tick(kvm, sig, Instant::now()) {
+            if s.error.is_none() {
+                s.error = Some(e);
             }
-            pinned = Some(core);
-        }
-        if boost && !boosted {
-            if let Err(e) = super::boost_current_thread() {
-                fail(&tx, e.to_string());
-                break;
-            }
-            boosted = true;
-        }
-        let start = Instant::now();
-        let mut exits = 0u64;
-        loop {
-            let exit = match vcpu.run() {
-                Ok(e) => e,
-                Err(e) => {
-                    fail(&tx, e.to_string());
-                    break 'cmds;
-                }
-            };
-            exits += 1;
-            let action = classify(&exit);
-            let stop = match action {
-                Action::Done => SliceStop::Done,
-                Action::Io(i) => SliceStop::Io(i),
-                Action::Mark(_) => continue,
-                Action::Kicked => {
-                    vcpu.clear_immediate_exit();
-                    if flags.stop.load(Ordering::SeqCst) {
-                        break 'cmds;
-                    }
-                    if flags.preempt.swap(false, Ordering::SeqCst) {
-                        SliceStop::Kicked
-                    } else {
-                        continue; // a stale kick
-                    }
-                }
-                Action::Fault(m) => {
-                    let rip = vcpu
-                        .rip()
-                        .map(|r| format!(" at rip {r:#x}"))
-                        .unwrap_or_default();
-                    SliceStop::Failed(format!("{m}{rip}"))
-                }
-            };
-            let end = Instant::now();
-            let last = matches!(stop, SliceStop::Done | SliceStop::Failed(_));
-            let _ = tx.send(Msg::Slice {
-                vcpu: id,
-                start,
-                end,
-                stop,
-                exits,
-            });
-            if last {
-                break 'cmds;
-            }
-            break;
+            s.stop_all(sig);
         }
     }
-    set_kick_target(std::ptr::null_mut());
-    drop(vcpu);
 }

@@ -10,12 +10,12 @@ use crate::exits::GuestExit;
 use crate::layout;
 
 /// A VM: its file descriptor and its memory. Its vCPUs ([`Vcpu`]) are separate so that
-/// each can move to its own thread.
+/// each can move to the thread that runs it.
 ///
 /// Guest memory is an anonymous private mapping made by `vm-memory` (`MAP_NORESERVE`):
 /// host pages are allocated on first touch, which is what the first-touch cost measures.
 /// The mapping must outlive every vCPU run: drop a `GuestVm` only after its vCPU threads
-/// have stopped (the replay joins them first).
+/// have been dropped (the replay drops them first).
 pub struct GuestVm {
     _vm: VmFd,
     mem: GuestMemoryMmap,
@@ -195,6 +195,12 @@ impl Vcpu {
     /// handler (see [`super::kick`]). Valid while `self` lives.
     pub fn immediate_exit_ptr(&mut self) -> *mut u8 {
         &mut self.fd.get_kvm_run().immediate_exit
+    }
+
+    /// Sets `kvm_run.immediate_exit`, so that the next `KVM_RUN` returns at once (a kick
+    /// that came before the kick target was set).
+    pub fn request_exit(&mut self) {
+        self.fd.set_kvm_immediate_exit(1);
     }
 
     /// Clears `kvm_run.immediate_exit` after a kick was taken.
