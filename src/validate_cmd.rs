@@ -60,7 +60,7 @@ pub struct ValidateArgs {
     /// VMs (overrides `[run] vms`).
     #[arg(long)]
     vms: Option<u64>,
-    /// Run vCPU threads under nice −20.
+    /// Run the threads that enter the vCPUs (one per pCPU) under nice −20.
     #[arg(long)]
     boost: bool,
     /// How CPU demand becomes guest work: `tsc` = spin until the vCPU has run for the

@@ -23,7 +23,7 @@ pub enum GuestExit {
     Other(String),
 }
 
-/// What the vCPU thread does after an exit.
+/// What the executor running a vCPU does after an exit.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Action {
     /// The program finished.

@@ -7,8 +7,8 @@
 //! * [`plan`] — a workload turned into guest programs and a replay schedule;
 //! * [`profile`] — `profile.toml`, and how the simulator side uses it;
 //! * [`compare`] — measured vs predicted, per VM and per policy;
-//! * `kvm` (feature `kvm`, Linux) — the VMs, vCPU threads, the user-space scheduler, the
-//!   device thread and the calibration benchmarks.
+//! * `kvm` (feature `kvm`, Linux) — the VMs, the executor threads that run their vCPUs, the
+//!   user-space scheduler, the device thread and the calibration benchmarks.
 //!
 //! Without the feature, [`kvm_available`] and the entry points return
 //! [`Error::FeatureDisabled`].

@@ -99,7 +99,7 @@ pub struct HostInfo {
     pub kernel: String,
     /// Host CPU the vCPU ran on.
     pub core: u64,
-    /// Whether the vCPU threads ran under nice −20.
+    /// Whether the measuring threads (the replay's executors) ran under nice −20.
     pub boost: bool,
     /// Seconds since the Unix epoch when calibration ended.
     pub measured_at: u64,

@@ -33,7 +33,7 @@ thread_local! {
     static IMMEDIATE_EXIT: Cell<*mut u8> = const { Cell::new(std::ptr::null_mut()) };
 }
 
-/// The signal that kicks a vCPU thread out of `KVM_RUN`.
+/// The signal that kicks a thread running a vCPU out of `KVM_RUN`.
 pub fn kick_signal() -> libc::c_int {
     libc::SIGRTMIN() + 2
 }
@@ -185,7 +185,7 @@ pub fn boost_current_thread() -> Result<(), Error> {
     };
     if rc != 0 {
         return Err(Error::Host(format!(
-            "cannot raise a vCPU thread to nice -20 (--boost): {}",
+            "cannot raise a thread running vCPUs to nice -20 (--boost): {}",
             std::io::Error::last_os_error()
         )));
     }

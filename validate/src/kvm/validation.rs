@@ -26,7 +26,7 @@ pub struct ValidateOptions {
     pub cores: Vec<usize>,
     /// CPUs for the scheduler and device threads.
     pub housekeeping: Vec<usize>,
-    /// vCPU threads under nice −20.
+    /// The replay's executor threads (which run the vCPUs) under nice −20.
     pub boost: bool,
     /// Guest work in TSC running time ([`crate::plan::Work::Tsc`]) instead of calibrated
     /// loop counts.

@@ -14,8 +14,8 @@ use crate::layout;
 ///
 /// Guest memory is an anonymous private mapping made by `vm-memory` (`MAP_NORESERVE`):
 /// host pages are allocated on first touch, which is what the first-touch cost measures.
-/// The mapping must outlive every vCPU run: drop a `GuestVm` only after its vCPU threads
-/// have been dropped (the replay drops them first).
+/// The mapping must outlive every vCPU run: drop a `GuestVm` only after its vCPUs have been
+/// dropped (the replay drops them first).
 pub struct GuestVm {
     _vm: VmFd,
     mem: GuestMemoryMmap,
