@@ -81,7 +81,8 @@ pub struct ReplayConfig {
     /// Host CPU of each pCPU (pCPU `i` runs on core `cores[i]`).
     pub cores: Vec<usize>,
     /// CPUs for the coordinator and device threads (empty: unpinned, and the executors
-    /// yield their core while they wait instead of spinning).
+    /// sleep while they have nothing to run instead of spinning, leaving the cores to
+    /// those threads).
     pub housekeeping: Vec<usize>,
     /// vCPU slots of the host (`floor(pcpus × overcommit)`; `u64::MAX` = unlimited).
     pub capacity: u64,
@@ -359,7 +360,7 @@ fn executor(kvm: &Kvm, sched: &Mutex<Sched<'_>>, sig: &Signals, p: usize) {
         fail(sched, sig, e);
         return;
     }
-    lock(sched).executors[p] = Some(Kicker::current());
+    lock(sched).executors[p] = Some((Kicker::current(), std::thread::current()));
     let mut next_look = Instant::now();
     while !sig.stop.load(Ordering::SeqCst) {
         let a = sig.assigned[p].swap(0, Ordering::SeqCst);
@@ -377,7 +378,8 @@ fn executor(kvm: &Kvm, sched: &Mutex<Sched<'_>>, sig: &Signals, p: usize) {
             if spin {
                 std::hint::spin_loop();
             } else {
-                std::thread::yield_now();
+                // Woken up by a dispatch to this pCPU.
+                std::thread::park_timeout(Duration::from_millis(1));
             }
             continue;
         };
@@ -506,8 +508,8 @@ struct Sched<'a> {
     used_slots: u64,
     /// pCPU → running vCPU.
     pcpus: Vec<Option<usize>>,
-    /// pCPU → how to kick its executor (while the executor runs).
-    executors: Vec<Option<Kicker>>,
+    /// pCPU → how to kick its executor, and the executor's thread (while it runs).
+    executors: Vec<Option<(Kicker, std::thread::Thread)>>,
     seq: u64,
     dev_tx: Sender<IoReq>,
     /// Tells the coordinator that the replay finished or failed.
@@ -574,8 +576,9 @@ impl<'a> Sched<'a> {
     /// woken up.
     fn stop_all(&mut self, sig: &Signals) {
         sig.stop.store(true, Ordering::SeqCst);
-        for k in self.executors.iter().flatten() {
+        for (k, t) in self.executors.iter().flatten() {
             k.kick();
+            t.unpark();
         }
         let _ = self.wake.send(());
     }
@@ -741,8 +744,16 @@ impl<'a> Sched<'a> {
 
     fn dispatch(&mut self, sig: &Signals) {
         let now = Instant::now();
-        while let Some(pcpu) = self.pcpus.iter().position(Option::is_none) {
+        while let Some(idle) = self.pcpus.iter().position(Option::is_none) {
             let Some(v) = self.best_ready(now) else { break };
+            // The pCPU it ran on last if that one is idle too (its executor entered it
+            // last: no thread change for KVM, warm caches).
+            let last = self.vcpus[v].pcpu;
+            let pcpu = if self.pcpus[last].is_none() {
+                last
+            } else {
+                idle
+            };
             self.run_on(v, pcpu, now, sig);
         }
         self.maybe_preempt(now);
@@ -769,6 +780,11 @@ impl<'a> Sched<'a> {
         self.vms[st.vm].ready_wait += waited;
         self.pcpus[pcpu] = Some(v);
         sig.assigned[pcpu].store(v + 1, Ordering::SeqCst);
+        if self.cfg.housekeeping.is_empty()
+            && let Some((_, t)) = &self.executors[pcpu]
+        {
+            t.unpark();
+        }
     }
 
     fn kick(&mut self, v: usize, why: SliceEnd) {
@@ -778,7 +794,7 @@ impl<'a> Sched<'a> {
         }
         st.kick_reason = Some(why);
         st.flags.preempt.store(true, Ordering::SeqCst);
-        if let Some(k) = self.executors[st.pcpu] {
+        if let Some((k, _)) = &self.executors[st.pcpu] {
             k.kick();
             self.out.kicks += 1;
         }
