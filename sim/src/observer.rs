@@ -214,11 +214,15 @@ pub struct Decision {
 pub trait Observer {
     /// A VM finished.
     fn on_vm_finished(&mut self, _record: &VmRecord) {}
-    /// A VM finished, its record handed over (what the engine calls): observers that keep
-    /// records take it without a copy; the default lends it to [`Self::on_vm_finished`].
+    /// A VM finished, its record built by `build` (what the engine calls): observers that
+    /// keep records build it where they keep it, without a copy; the default builds it and
+    /// lends it to [`Self::on_vm_finished`].
     #[inline]
-    fn on_vm_finished_owned(&mut self, record: VmRecord) {
-        self.on_vm_finished(&record);
+    fn on_vm_finished_with(&mut self, build: impl FnOnce() -> VmRecord)
+    where
+        Self: Sized,
+    {
+        self.on_vm_finished(&build());
     }
     /// A VM was turned away because no host could ever hold it.
     fn on_vm_rejected(&mut self, _id: u64, _reason: &str) {}
@@ -242,10 +246,6 @@ pub trait Observer {
 impl<T: Observer + ?Sized> Observer for &mut T {
     fn on_vm_finished(&mut self, r: &VmRecord) {
         (**self).on_vm_finished(r);
-    }
-    #[inline]
-    fn on_vm_finished_owned(&mut self, r: VmRecord) {
-        (**self).on_vm_finished_owned(r);
     }
     fn on_vm_rejected(&mut self, id: u64, reason: &str) {
         (**self).on_vm_rejected(id, reason);
@@ -323,8 +323,8 @@ impl Observer for Collect {
     fn on_vm_finished(&mut self, r: &VmRecord) {
         self.vms.push(r.clone());
     }
-    fn on_vm_finished_owned(&mut self, r: VmRecord) {
-        self.vms.push(r);
+    fn on_vm_finished_with(&mut self, build: impl FnOnce() -> VmRecord) {
+        self.vms.push(build());
     }
     fn on_vm_rejected(&mut self, id: u64, _reason: &str) {
         self.rejected.push(id);

@@ -59,8 +59,8 @@ impl Observer for WriteBehind {
         self.push(Call::Finished(record.clone()));
     }
     #[inline]
-    fn on_vm_finished_owned(&mut self, record: VmRecord) {
-        self.push(Call::Finished(record));
+    fn on_vm_finished_with(&mut self, build: impl FnOnce() -> VmRecord) {
+        self.push(Call::Finished(build()));
     }
     fn on_vm_rejected(&mut self, id: u64, reason: &str) {
         self.push(Call::Rejected(id, reason.to_string()));

@@ -32,13 +32,18 @@ impl AdmissionQueue {
         }
     }
 
+    /// Whether the order is arrival order (new VMs join at the back).
+    pub(crate) fn arrival_order(&self) -> bool {
+        matches!(self, AdmissionQueue::Fifo(_))
+    }
+
     pub(crate) fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Adds the VMs that arrived at the current instant (all later than those waiting),
     /// leaving `batch` empty.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn join(&mut self, batch: &mut Vec<QueueEntry>) {
         if batch.is_empty() {
             return;

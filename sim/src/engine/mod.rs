@@ -360,6 +360,9 @@ struct Engine<'a, O: Observer> {
     /// VMs that arrived at the current instant, not yet in `queue`.
     arrived_now: Vec<QueueEntry>,
     admission_dirty: bool,
+    /// A VM left the system (capacity freed, or a queued VM gone) since the last
+    /// admission pass; otherwise only arrivals happened.
+    departed_since_pass: bool,
     dirty_hosts: Vec<u32>,
     vms: Slab<Vm>,
     vcpus: Slab<Vcpu>,
@@ -633,6 +636,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             queue_scratch: Vec::new(),
             arrived_now: Vec::new(),
             admission_dirty: false,
+            departed_since_pass: false,
             dirty_hosts: Vec::new(),
             vms: Slab::new(),
             vcpus: Slab::new(),
@@ -765,9 +769,10 @@ impl<'a, O: Observer> Engine<'a, O> {
             slot: 0,
         };
         let (vcpus, id) = (vm.vcpus, vm.id);
-        let slot = self.vms.insert(Vm {
+        let warmup = index < self.warmup_vms;
+        let slot = self.vms.insert_with(|| Vm {
             req: vm,
-            warmup: index < self.warmup_vms,
+            warmup,
             host: NONE,
             home_node: 0,
             admission: SimTime::ZERO,
@@ -819,7 +824,7 @@ impl<'a, O: Observer> Engine<'a, O> {
     // ----- admission -------------------------------------------------------------------
 
     /// Which host takes a VM of this size now, by the placement policy.
-    #[inline]
+    #[inline(always)]
     fn place(&self, vcpus: u64, mem: u64) -> Option<u32> {
         let gang = self.gang;
         let fits = |h: &Host| {
@@ -868,8 +873,18 @@ impl<'a, O: Observer> Engine<'a, O> {
                 return Ok(());
             }
         }
+        let departed = std::mem::take(&mut self.departed_since_pass);
+        // Only arrivals since the last pass, which ended at a head that did not fit; in
+        // arrival order they queue behind it, and strict head of line waits for it.
+        let head_still_blocked = !departed
+            && !self.queue.is_empty()
+            && self.queue.arrival_order()
+            && self.head_of_line == HeadOfLine::Strict;
         self.queue.join(&mut self.arrived_now);
         self.stats.peak_queue = self.stats.peak_queue.max(self.queue.len() as u64);
+        if head_still_blocked {
+            return Ok(());
+        }
         match self.head_of_line {
             HeadOfLine::Strict => {
                 while let Some(head) = self.queue.peek() {
@@ -910,7 +925,24 @@ impl<'a, O: Observer> Engine<'a, O> {
         Ok(())
     }
 
+    /// Admits queued VM `slot` to host `h` (which has room for it).
     fn admit(&mut self, slot: u32, h: u32) -> Result<(), SimError> {
+        let vm = self.vms.get(slot);
+        if self.plain_ok
+            && self.hosts[h as usize].plain
+            && vm.req.profile.io.is_none()
+            && vm.req.profile.memory.is_none()
+            && !vm.paused
+        {
+            self.admit_plain(slot, h)
+        } else {
+            self.admit_general(slot, h)
+        }
+    }
+
+    /// [`Self::admit`] off the plain path: vCPUs, run queues, first touch, I/O bursts.
+    #[inline(never)]
+    fn admit_general(&mut self, slot: u32, h: u32) -> Result<(), SimError> {
         let now = self.now;
         let mapping = self.mapping;
         let host = &mut self.hosts[h as usize];
@@ -937,14 +969,6 @@ impl<'a, O: Observer> Engine<'a, O> {
             host.node_mem_used[home as usize] += mem;
         }
         vm.home_node = home;
-        if self.plain_ok
-            && host.plain
-            && vm.req.profile.io.is_none()
-            && vm.req.profile.memory.is_none()
-            && !vm.paused
-        {
-            return self.admit_plain(slot, h);
-        }
         // First touch: the working set is mapped page by page, a cost shared by the vCPUs.
         let (mut touch_per_vcpu, mut touch_extra) = (0u64, 0u64);
         if let Some(m) = vm.req.profile.memory {
@@ -1051,12 +1075,22 @@ impl<'a, O: Observer> Engine<'a, O> {
     /// segments or slice events: one `VmDone` event ends them all. Everything observable —
     /// slices, counters, the pCPUs chosen (lowest idle first, vCPU 0 first), the order of
     /// events — is what the general path gives (a test pins the outputs byte for byte).
+    #[inline(always)]
     fn admit_plain(&mut self, slot: u32, h: u32) -> Result<(), SimError> {
         let now = self.now;
         let cs = self.context_switch;
         let start = SimTime(now.nanos().saturating_add(cs));
+        let vm = self.vms.get_mut(slot);
+        let (vcpus, id, mem) = (vm.req.vcpus, vm.req.id, vm.req.memory_mib);
+        // A plain host has one NUMA node: home node 0.
+        vm.host = h;
+        vm.admission = now;
+        vm.home_node = 0;
+        let host = &mut self.hosts[h as usize];
+        host.used_vcpus = host.used_vcpus.saturating_add(u64::from(vcpus));
+        host.used_mem = host.used_mem.saturating_add(mem);
+        host.admitted += 1;
         let vm = self.vms.get(slot);
-        let (vcpus, id) = (vm.req.vcpus, vm.req.id);
         let end = SimTime(start.nanos().saturating_add(vm.req.demand.nanos()));
         let mut prev = NONE;
         for index in 0..vcpus {
@@ -2016,39 +2050,43 @@ impl<'a, O: Observer> Engine<'a, O> {
             }
         }
         self.admission_dirty = true;
+        self.departed_since_pass = true;
         self.stats.finished += 1;
         self.count_change(false);
         let now = self.now;
         // Read in place (the slot is freed below): no copy of the VM on the way out.
-        let vm = self.vms.get(slot);
-        let r = &vm.req;
-        let admission = if vm.host == NONE { now } else { vm.admission };
-        self.observer.on_vm_finished_owned(VmRecord {
-            id: r.id,
-            host: vm.host,
-            vcpus: r.vcpus,
-            memory_mib: r.memory_mib,
-            priority: r.priority,
-            tenant: r.tenant,
-            arrival: r.arrival,
-            admission,
-            // (A VM stopped during its first context switch never ran: first run = finish.)
-            first_run: vm.first_run.unwrap_or(admission).min(now),
-            finish: now,
-            service: r.demand,
-            estimate: r.estimate,
-            ready_wait: SimTime(vm.ready_wait),
-            preemptions: vm.preemptions,
-            warmup: vm.warmup,
-            io_wait: SimTime(vm.io_wait),
-            io_service: SimTime(vm.io_service),
-            io_requests: vm.io_requests,
-            fault_stall: SimTime(vm.fault_stall),
-            fault_service: SimTime(vm.fault_service),
-            minor_faults: vm.minor_faults,
-            major_faults: vm.major_faults,
-            migrations: vm.migrations,
-            stopped: vm.stopped,
+        let vms = &self.vms;
+        self.observer.on_vm_finished_with(|| {
+            let vm = vms.get(slot);
+            let r = &vm.req;
+            let admission = if vm.host == NONE { now } else { vm.admission };
+            VmRecord {
+                id: r.id,
+                host: vm.host,
+                vcpus: r.vcpus,
+                memory_mib: r.memory_mib,
+                priority: r.priority,
+                tenant: r.tenant,
+                arrival: r.arrival,
+                admission,
+                // (A VM stopped during its first context switch never ran: first run = finish.)
+                first_run: vm.first_run.unwrap_or(admission).min(now),
+                finish: now,
+                service: r.demand,
+                estimate: r.estimate,
+                ready_wait: SimTime(vm.ready_wait),
+                preemptions: vm.preemptions,
+                warmup: vm.warmup,
+                io_wait: SimTime(vm.io_wait),
+                io_service: SimTime(vm.io_service),
+                io_requests: vm.io_requests,
+                fault_stall: SimTime(vm.fault_stall),
+                fault_service: SimTime(vm.fault_service),
+                minor_faults: vm.minor_faults,
+                major_faults: vm.major_faults,
+                migrations: vm.migrations,
+                stopped: vm.stopped,
+            }
         });
         self.vms.free(slot);
     }

@@ -16,13 +16,19 @@ impl<T> Slab<T> {
 
     #[inline(always)]
     pub(crate) fn insert(&mut self, t: T) -> u32 {
+        self.insert_with(|| t)
+    }
+
+    /// Inserts the item `make` builds, built in its slot (no copy of a large item).
+    #[inline(always)]
+    pub(crate) fn insert_with(&mut self, make: impl FnOnce() -> T) -> u32 {
         match self.free.pop() {
             Some(i) => {
-                self.items[i as usize] = Some(t);
+                self.items[i as usize] = Some(make());
                 i
             }
             None => {
-                self.items.push(Some(t));
+                self.items.push(Some(make()));
                 (self.items.len() - 1) as u32
             }
         }
