@@ -135,3 +135,52 @@ fn fcfs_on_the_cpu_is_in_order_of_readiness() {
     // By arrival it would be 0, 1, 0, 2.
     assert_eq!(&order[..4], &[0, 1, 2, 0], "{order:?}");
 }
+
+/// Without helper cores (`housekeeping` empty) the executor sleeps while idle and a
+/// dispatch wakes it: the replay still finishes, in policy order, with every I/O served.
+#[test]
+fn executors_without_helper_cores() {
+    let Some(kvm) = kvm_or_skip("executors_without_helper_cores") else {
+        return;
+    };
+    let _serial = serial();
+    let reqs = requests(&[(0, 30, 0), (5, 20, 0), (10, 10, 0)]);
+    let mut cfg = config("sjf");
+    cfg.housekeeping.clear();
+    let r = replay(&kvm, &plans(&reqs, 2), &cfg).expect("replay");
+    let finished: Vec<u64> = r.vms.iter().map(|v| v.id).collect();
+    // One slot: VM 0 runs alone to the end, then the shorter VM 2 before VM 1.
+    assert_eq!(finished, [0, 2, 1]);
+    assert!(r.vms.iter().all(|v| v.io_requests == 2), "{:?}", r.vms);
+}
+
+/// Two pCPUs (where the process may use two CPUs): both run vCPUs, and no pCPU ever runs
+/// two slices at once.
+#[test]
+fn two_pcpus_share_the_work() {
+    let Some(kvm) = kvm_or_skip("two_pcpus_share_the_work") else {
+        return;
+    };
+    let allowed = validate::kvm::allowed_cpus();
+    if allowed.len() < 2 {
+        eprintln!("skipping two_pcpus_share_the_work: one CPU allowed");
+        return;
+    }
+    let _serial = serial();
+    let reqs = requests(&[(0, 40, 0), (0, 40, 0), (0, 40, 0), (0, 40, 0)]);
+    let mut cfg = config("fcfs");
+    cfg.cores = allowed[..2].to_vec();
+    cfg.housekeeping = allowed[2..].to_vec();
+    cfg.capacity = u64::MAX;
+    let r = replay(&kvm, &plans(&reqs, 1), &cfg).expect("replay");
+    assert_eq!(r.vms.len(), 4);
+    for pcpu in 0..2 {
+        let mut s: Vec<_> = r.slices.iter().filter(|s| s.pcpu == pcpu).collect();
+        assert!(!s.is_empty(), "pCPU {pcpu} ran nothing");
+        s.sort_by_key(|s| s.start);
+        assert!(
+            s.windows(2).all(|w| w[0].end <= w[1].start),
+            "pCPU {pcpu}: overlapping slices"
+        );
+    }
+}

@@ -10,7 +10,10 @@
 //!   scheduling decisions that follow (admission, dispatch) and enters the next vCPU.
 //!   Switching vCPUs is a call on another vCPU's file descriptor: no thread blocks or wakes
 //!   up on the pCPU's core. With nothing to run (every admitted vCPU waiting for I/O) the
-//!   executor spins, so that its core is not handed to another process in between.
+//!   executor spins, so that its core is not handed to another process in between (when
+//!   the coordinator and device threads have cores of their own; otherwise it sleeps until
+//!   a dispatch wakes it). A ready vCPU goes back to the pCPU it ran on last if that one is
+//!   idle.
 //! - The **coordinator** is the calling thread. It creates the VMs, and makes the decisions
 //!   that fall while the executors are inside guests: arrivals and admissions, `rr`
 //!   quantum ends, preemptions, timeouts. It preempts a running vCPU by kicking its

@@ -211,6 +211,10 @@ pub fn run_policy(
     })
 }
 
+/// VMs of the first-touch measurement before each replay (its median is used; the cost per
+/// page drifts with the host's load, so a single VM is too noisy).
+const WINDOW_TOUCH_REPS: usize = 7;
+
 /// `profile` with the vCPU switch cost (of the kind `cpu` makes) and the first-touch cost (at the largest working
 /// set of `requests`) measured now, on the replay's core.
 fn window_profile(
@@ -241,7 +245,7 @@ fn window_profile(
         .unwrap_or(0);
     if pages > 0 {
         (p.first_touch_us, p.vm_first_run_us) =
-            same_window_first_touch(core, opts.boost, pages, 3)?;
+            same_window_first_touch(core, opts.boost, pages, WINDOW_TOUCH_REPS)?;
     } else {
         p.vm_first_run_us = same_window_first_touch(core, opts.boost, 1, 3)?.1;
     }
