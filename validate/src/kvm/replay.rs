@@ -19,6 +19,8 @@
 //!   quantum ends, preemptions, timeouts. It preempts a running vCPU by kicking its
 //!   executor out of `KVM_RUN` (the kick signal, whose handler sets the running vCPU's
 //!   `immediate_exit`, so a kick that lands just before `KVM_RUN` is not lost).
+//! - A **reaper** thread destroys finished VMs (unmapping a working set takes milliseconds
+//!   that an executor would otherwise spend before entering the next vCPU).
 //! - One **device thread** serves I/O requests in FIFO order, one at a time (a calibrated
 //!   sleep, or a real write + `fdatasync` on a temporary file), and completes each by
 //!   making its vCPU ready (which may dispatch it to an idle pCPU, or preempt a less
@@ -227,11 +229,12 @@ pub fn replay(kvm: &Kvm, plans: &[VmPlan], cfg: &ReplayConfig) -> Result<ReplayR
     };
     let (dev_tx, dev_rx) = mpsc::channel::<IoReq>();
     let (wake_tx, wake_rx) = mpsc::channel::<()>();
+    let (reap_tx, reap_rx) = mpsc::channel::<GuestVm>();
     let sig = Signals {
         assigned: cfg.cores.iter().map(|_| AtomicUsize::new(0)).collect(),
         stop: AtomicBool::new(false),
     };
-    let sched = Mutex::new(Sched::new(plans, cfg, dev_tx, wake_tx));
+    let sched = Mutex::new(Sched::new(plans, cfg, dev_tx, wake_tx, reap_tx));
     let res = std::thread::scope(|scope| -> Result<(), Error> {
         let (sig, sched) = (&sig, &sched);
         if needs_device {
@@ -248,6 +251,15 @@ pub fn replay(kvm: &Kvm, plans: &[VmPlan], cfg: &ReplayConfig) -> Result<ReplayR
                 .map_err(|e| Error::Host(format!("cannot start the device thread: {e}")))?;
         }
         let started = (|| {
+            std::thread::Builder::new()
+                .name("vmsched-reaper".into())
+                .spawn_scoped(scope, move || {
+                    if !cfg.housekeeping.is_empty() {
+                        pin_to_set(&cfg.housekeeping);
+                    }
+                    reaper(sig, reap_rx)
+                })
+                .map_err(|e| Error::Host(format!("cannot start the reaper thread: {e}")))?;
             for p in 0..cfg.cores.len() {
                 std::thread::Builder::new()
                     .name(format!("vmsched-pcpu-{p}"))
@@ -517,6 +529,8 @@ struct Sched<'a> {
     dev_tx: Sender<IoReq>,
     /// Tells the coordinator that the replay finished or failed.
     wake: Sender<()>,
+    /// Finished VMs, to be destroyed off the pCPUs.
+    reap: Sender<GuestVm>,
     out: ReplayResult,
     finished: usize,
     /// The first error of any thread.
@@ -529,6 +543,7 @@ impl<'a> Sched<'a> {
         cfg: &'a ReplayConfig,
         dev_tx: Sender<IoReq>,
         wake: Sender<()>,
+        reap: Sender<GuestVm>,
     ) -> Sched<'a> {
         let now = Instant::now();
         Sched {
@@ -561,6 +576,7 @@ impl<'a> Sched<'a> {
             seq: 0,
             dev_tx,
             wake,
+            reap,
             out: ReplayResult::default(),
             finished: 0,
             error: None,
@@ -946,8 +962,13 @@ impl<'a> Sched<'a> {
             return;
         }
         vst.finish = Some(end);
-        // Every vCPU of the VM has been dropped: its memory can go.
-        vst.guest = None;
+        // Every vCPU of the VM has been dropped: its memory can go, destroyed by the
+        // reaper thread, because unmapping a working set of 64 MiB takes milliseconds that
+        // the executor would spend before entering the next vCPU. (A failed send hands the
+        // VM back, and it is dropped here.)
+        if let Some(g) = vst.guest.take() {
+            let _ = self.reap.send(g);
+        }
         self.used_slots -= self.plans[vm].vcpus.len() as u64;
         self.finished += 1;
         let service = self.vms[vm]
@@ -1053,6 +1074,20 @@ fn tempfile_in(dir: &std::path::Path) -> std::io::Result<File> {
     // Unlinked at once: the file goes away with its descriptor.
     std::fs::remove_file(&path)?;
     Ok(f)
+}
+
+/// Destroys finished VMs (their KVM VM and guest memory) until the replay stops.
+fn reaper(sig: &Signals, rx: Receiver<GuestVm>) {
+    loop {
+        match rx.recv_timeout(Duration::from_millis(20)) {
+            Ok(g) => drop(g),
+            Err(RecvTimeoutError::Timeout) if !sig.stop.load(Ordering::SeqCst) => {}
+            Err(_) => break,
+        }
+    }
+    while let Ok(g) = rx.try_recv() {
+        drop(g);
+    }
 }
 
 fn device_thread(
