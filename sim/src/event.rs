@@ -26,6 +26,16 @@ struct Entry<E> {
     event: E,
 }
 
+/// The error for scheduling into the past (out of line: it never happens in a correct run).
+#[cold]
+#[inline(never)]
+fn past_event(at: SimTime, now: SimTime) -> SimError {
+    SimError::PastEvent {
+        at: at.to_string(),
+        now: now.to_string(),
+    }
+}
+
 /// The smaller of two keys, with its index.
 #[inline(always)]
 fn min_of(i: usize, ki: u128, j: usize, kj: u128) -> (usize, u128) {
@@ -50,13 +60,10 @@ impl<E: Copy> EventQueue<E> {
 
     /// Schedules `event` at `at`; `now` is the current time, and scheduling before it is an
     /// error.
-    #[inline]
+    #[inline(always)]
     pub fn schedule(&mut self, now: SimTime, at: SimTime, event: E) -> Result<(), SimError> {
         if at < now {
-            return Err(SimError::PastEvent {
-                at: at.to_string(),
-                now: now.to_string(),
-            });
+            return Err(past_event(at, now));
         }
         let entry = Entry {
             key: (u128::from(at.nanos()) << 64) | u128::from(self.seq),

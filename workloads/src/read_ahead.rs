@@ -23,11 +23,20 @@ pub struct ReadAhead {
 impl Iterator for ReadAhead {
     type Item = VmRequest;
 
-    #[inline]
+    #[inline(always)]
     fn next(&mut self) -> Option<VmRequest> {
         if let Some(vm) = self.current.pop_front() {
             return Some(vm);
         }
+        self.refill()
+    }
+}
+
+impl ReadAhead {
+    /// The next batch (once per batch: out of the engine's hot loop).
+    #[cold]
+    #[inline(never)]
+    fn refill(&mut self) -> Option<VmRequest> {
         let next = self.full.recv().ok()?;
         let used = std::mem::replace(&mut self.current, next);
         // The producer may have stopped; then the batch is simply dropped.
