@@ -237,39 +237,55 @@ pub fn replay(kvm: &Kvm, plans: &[VmPlan], cfg: &ReplayConfig) -> Result<ReplayR
     let sched = Mutex::new(Sched::new(plans, cfg, dev_tx, wake_tx, reap_tx));
     let res = std::thread::scope(|scope| -> Result<(), Error> {
         let (sig, sched) = (&sig, &sched);
+        let mut threads = Vec::new();
         if needs_device {
             let mode = cfg.device.clone();
             let file = file.as_mut();
-            std::thread::Builder::new()
-                .name("vmsched-device".into())
-                .spawn_scoped(scope, move || {
-                    if !cfg.housekeeping.is_empty() {
-                        pin_to_set(&cfg.housekeeping);
-                    }
-                    device_thread(kvm, sched, sig, dev_rx, mode, file)
-                })
-                .map_err(|e| Error::Host(format!("cannot start the device thread: {e}")))?;
-        }
-        let started = (|| {
-            std::thread::Builder::new()
-                .name("vmsched-reaper".into())
-                .spawn_scoped(scope, move || {
-                    if !cfg.housekeeping.is_empty() {
-                        pin_to_set(&cfg.housekeeping);
-                    }
-                    reaper(sig, reap_rx)
-                })
-                .map_err(|e| Error::Host(format!("cannot start the reaper thread: {e}")))?;
-            for p in 0..cfg.cores.len() {
+            threads.push(
                 std::thread::Builder::new()
-                    .name(format!("vmsched-pcpu-{p}"))
-                    .spawn_scoped(scope, move || executor(kvm, sched, sig, p))
-                    .map_err(|e| Error::Host(format!("cannot start an executor thread: {e}")))?;
+                    .name("vmsched-device".into())
+                    .spawn_scoped(scope, move || {
+                        if !cfg.housekeeping.is_empty() {
+                            pin_to_set(&cfg.housekeeping);
+                        }
+                        device_thread(kvm, sched, sig, dev_rx, mode, file)
+                    })
+                    .map_err(|e| Error::Host(format!("cannot start the device thread: {e}")))?,
+            );
+        }
+        let started = || {
+            threads.push(
+                std::thread::Builder::new()
+                    .name("vmsched-reaper".into())
+                    .spawn_scoped(scope, move || {
+                        if !cfg.housekeeping.is_empty() {
+                            pin_to_set(&cfg.housekeeping);
+                        }
+                        reaper(sig, reap_rx)
+                    })
+                    .map_err(|e| Error::Host(format!("cannot start the reaper thread: {e}")))?,
+            );
+            for p in 0..cfg.cores.len() {
+                threads.push(
+                    std::thread::Builder::new()
+                        .name(format!("vmsched-pcpu-{p}"))
+                        .spawn_scoped(scope, move || executor(kvm, sched, sig, p))
+                        .map_err(|e| {
+                            Error::Host(format!("cannot start an executor thread: {e}"))
+                        })?,
+                );
             }
             coordinate(kvm, sched, sig, &wake_rx)
-        })();
-        if let Err(e) = started {
+        };
+        if let Err(e) = started() {
             fail(sched, sig, e);
+        }
+        // Joined one by one (the scope alone waits for the threads' functions, not for
+        // the threads to exit), so that none is left when the replay returns.
+        for t in threads {
+            if t.join().is_err() {
+                fail(sched, sig, Error::Host("a replay thread panicked".into()));
+            }
         }
         Ok(())
     });
