@@ -888,7 +888,8 @@ impl<'a, O: Observer> Engine<'a, O> {
         match self.head_of_line {
             HeadOfLine::Strict => {
                 while let Some(head) = self.queue.peek() {
-                    if !queued_live(&self.vms, &head) {
+                    // (Only a stop takes a VM out of the queue before admission.)
+                    if self.stats.stopped > 0 && !queued_live(&self.vms, &head) {
                         self.queue.pop();
                         continue;
                     }
@@ -906,7 +907,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             HeadOfLine::SkipAhead => {
                 let mut scratch = std::mem::take(&mut self.queue_scratch);
                 while let Some(e) = self.queue.pop() {
-                    if !queued_live(&self.vms, &e) {
+                    if self.stats.stopped > 0 && !queued_live(&self.vms, &e) {
                         continue;
                     }
                     let vm = &self.vms.get(e.slot).req;
