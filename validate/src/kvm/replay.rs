@@ -19,8 +19,10 @@
 //!   quantum ends, preemptions, timeouts. It preempts a running vCPU by kicking its
 //!   executor out of `KVM_RUN` (the kick signal, whose handler sets the running vCPU's
 //!   `immediate_exit`, so a kick that lands just before `KVM_RUN` is not lost).
-//! - A **reaper** thread destroys finished VMs (unmapping a working set takes milliseconds
-//!   that an executor would otherwise spend before entering the next vCPU).
+//! - Finished VMs are destroyed after the replay (up to 4 GiB of guest memory; beyond, by
+//!   a **reaper** thread as they finish): unmapping a working set takes milliseconds that
+//!   an executor would otherwise spend before entering the next vCPU, and slows down the
+//!   first touches of the VMs still running.
 //! - One **device thread** serves I/O requests in FIFO order, one at a time (a calibrated
 //!   sleep, or a real write + `fdatasync` on a temporary file), and completes each by
 //!   making its vCPU ready (which may dispatch it to an idle pCPU, or preempt a less
@@ -206,6 +208,9 @@ struct Signals {
     stop: AtomicBool,
 }
 
+/// Guest memory of finished VMs kept until the end of a replay (see `Sched::vcpu_done`).
+const GRAVEYARD_BYTES: u64 = 4 << 30;
+
 /// How long an idle executor spins between two looks at the scheduler (arrivals).
 const IDLE_POLL: Duration = Duration::from_micros(20);
 
@@ -297,6 +302,7 @@ pub fn replay(kvm: &Kvm, plans: &[VmPlan], cfg: &ReplayConfig) -> Result<ReplayR
     for vm in &mut s.vms {
         vm.guest = None;
     }
+    s.graveyard.clear();
     res?;
     match s.error.take() {
         Some(e) => Err(e),
@@ -547,6 +553,10 @@ struct Sched<'a> {
     wake: Sender<()>,
     /// Finished VMs, to be destroyed off the pCPUs.
     reap: Sender<GuestVm>,
+    /// Finished VMs kept until the replay ends (destroyed after it, so that their memory
+    /// is not unmapped while other VMs touch theirs), oldest first, and their guest bytes.
+    graveyard: VecDeque<GuestVm>,
+    graveyard_bytes: u64,
     out: ReplayResult,
     finished: usize,
     /// The first error of any thread.
@@ -593,6 +603,8 @@ impl<'a> Sched<'a> {
             dev_tx,
             wake,
             reap,
+            graveyard: VecDeque::new(),
+            graveyard_bytes: 0,
             out: ReplayResult::default(),
             finished: 0,
             error: None,
@@ -978,12 +990,22 @@ impl<'a> Sched<'a> {
             return;
         }
         vst.finish = Some(end);
-        // Every vCPU of the VM has been dropped: its memory can go, destroyed by the
-        // reaper thread, because unmapping a working set of 64 MiB takes milliseconds that
-        // the executor would spend before entering the next vCPU. (A failed send hands the
-        // VM back, and it is dropped here.)
+        // Every vCPU of the VM has been dropped: its memory can go. Not here: unmapping a
+        // working set of 64 MiB takes milliseconds that the executor would spend before
+        // entering the next vCPU, and, on another core, slows down the first touches of
+        // the running VMs. Kept until the replay ends, up to `GRAVEYARD_BYTES`; beyond, the
+        // oldest are destroyed by the reaper thread. (A failed send hands the VM back,
+        // and it is dropped here.)
         if let Some(g) = vst.guest.take() {
-            let _ = self.reap.send(g);
+            self.graveyard_bytes += crate::layout::memory_size(g.ws_pages);
+            self.graveyard.push_back(g);
+            while self.graveyard_bytes > GRAVEYARD_BYTES {
+                let Some(old) = self.graveyard.pop_front() else {
+                    break;
+                };
+                self.graveyard_bytes -= crate::layout::memory_size(old.ws_pages);
+                let _ = self.reap.send(old);
+            }
         }
         self.used_slots -= self.plans[vm].vcpus.len() as u64;
         self.finished += 1;
