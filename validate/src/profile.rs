@@ -127,10 +127,10 @@ pub struct Profile {
     /// First touch of a guest page whose host memory was pre-populated, µs per page.
     pub first_touch_prefaulted_us: Stat,
     /// From the end of one vCPU's slice to the start of the next one's on the same pCPU,
-    /// through the user-space scheduler, when the first is kicked out (rr, 2 ms quantum),
-    /// µs: the context-switch cost of preemptive policies. Its tail is long (the kicked
-    /// thread and the next one share the core for a moment, and the host's scheduler may
-    /// let the next one wait for a whole time slice): see `p90`, `p99`, `mean`.
+    /// through the replay's scheduler and executor, when the first is kicked out (rr, 2 ms
+    /// quantum), µs: the context-switch cost of preemptive policies. Its tail is long (a
+    /// kick now and then lands when the host takes the core, and the next entry waits for
+    /// it): see `p90`, `p99`, `mean`.
     pub vcpu_switch_us: Stat,
     /// The same when the first vCPU stops by itself (an I/O request, or done), µs: the
     /// context-switch cost of non-preemptive policies (all zero in profiles written before
