@@ -260,6 +260,9 @@ fn smt_siblings_slow_each_other_down() {
     let (c, s) = run(&cfg, vec![vm(0, 0.0, 1.0), vm(1, 0.0, 2.0)]);
     assert_eq!(finishes(&c), vec![2.0, 3.0]);
     assert_eq!(s.work_ns, 3_000_000_000);
+    // B's first planned end (t = 4 at rate 0.5) was cancelled when A finished: the run
+    // ends at 3, when B does.
+    assert_eq!(s.makespan, SimTime::from_secs(3));
     // On two separate cores (threads_per_core = 1) there is no slowdown: 1 and 2.
     cfg.cluster.hosts[0].resources.threads_per_core = 1;
     let (c, _) = run(&cfg, vec![vm(0, 0.0, 1.0), vm(1, 0.0, 2.0)]);

@@ -673,6 +673,10 @@ impl<'a, O: Observer> Engine<'a, O> {
                 (Some(a), Some(e)) => a.min(e),
             };
             self.now = t;
+            // Arrivals and events that do something count in `stats.events`; samples and
+            // cancelled events (a re-timed or preempted slice's old end) do not, and do not
+            // stretch the makespan either.
+            let events_before = self.stats.events;
             // 1. Every arrival at t.
             while let Some(vm) = next.take_if(|v| v.arrival == t) {
                 self.arrive(vm)?;
@@ -689,10 +693,8 @@ impl<'a, O: Observer> Engine<'a, O> {
             }
             self.arrivals_done = next.is_none();
             // 2. Every event at t.
-            let mut observed_only = true;
             while self.events.peek_time() == Some(t) {
                 if let Some((_, ev)) = self.events.pop() {
-                    observed_only &= matches!(ev, Event::Sample);
                     self.handle(ev)?;
                 }
             }
@@ -704,7 +706,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 self.hosts[h as usize].dirty = false;
                 self.dispatch(h)?;
             }
-            if !observed_only || t_arrival == Some(t) {
+            if self.stats.events != events_before {
                 self.stats.makespan = t;
             }
         }
