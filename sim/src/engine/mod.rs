@@ -943,19 +943,29 @@ impl<'a, O: Observer> Engine<'a, O> {
         }
     }
 
+    /// Books VM `slot` onto host `h`: its host and admission time, the host's vCPU slots
+    /// and memory.
+    #[inline(always)]
+    fn reserve(&mut self, slot: u32, h: u32) {
+        let vm = self.vms.get_mut(slot);
+        vm.host = h;
+        vm.admission = self.now;
+        let (vcpus, mem) = (vm.req.vcpus, vm.req.memory_mib);
+        let host = &mut self.hosts[h as usize];
+        host.used_vcpus = host.used_vcpus.saturating_add(u64::from(vcpus));
+        host.used_mem = host.used_mem.saturating_add(mem);
+        host.admitted += 1;
+    }
+
     /// [`Self::admit`] off the plain path: vCPUs, run queues, first touch, I/O bursts.
     #[inline(never)]
     fn admit_general(&mut self, slot: u32, h: u32) -> Result<(), SimError> {
         let now = self.now;
         let mapping = self.mapping;
+        self.reserve(slot, h);
         let host = &mut self.hosts[h as usize];
         let vm = self.vms.get_mut(slot);
-        vm.host = h;
-        vm.admission = now;
         let (vcpus, mem, demand) = (vm.req.vcpus, vm.req.memory_mib, vm.req.demand.nanos());
-        host.used_vcpus = host.used_vcpus.saturating_add(u64::from(vcpus));
-        host.used_mem = host.used_mem.saturating_add(mem);
-        host.admitted += 1;
         // Home NUMA node: the one with the most free memory (lowest number on ties).
         let mut home = 0u32;
         if host.numa_nodes > 1 {
@@ -1083,17 +1093,10 @@ impl<'a, O: Observer> Engine<'a, O> {
         let now = self.now;
         let cs = self.context_switch;
         let start = SimTime(now.nanos().saturating_add(cs));
-        let vm = self.vms.get_mut(slot);
-        let (vcpus, id, mem) = (vm.req.vcpus, vm.req.id, vm.req.memory_mib);
-        // A plain host has one NUMA node: home node 0.
-        vm.host = h;
-        vm.admission = now;
-        vm.home_node = 0;
-        let host = &mut self.hosts[h as usize];
-        host.used_vcpus = host.used_vcpus.saturating_add(u64::from(vcpus));
-        host.used_mem = host.used_mem.saturating_add(mem);
-        host.admitted += 1;
+        // (A plain host has one NUMA node: the home node stays 0.)
+        self.reserve(slot, h);
         let vm = self.vms.get(slot);
+        let (vcpus, id) = (vm.req.vcpus, vm.req.id);
         let end = SimTime(start.nanos().saturating_add(vm.req.demand.nanos()));
         let mut prev = NONE;
         for index in 0..vcpus {
