@@ -482,6 +482,14 @@ impl<T: Copy> Picker<T> {
         // number of values (checked when the picker was built).
         self.values[i.min(self.values.len() - 1)]
     }
+
+    /// The same choice (same weights, same draws) of `f` of each value.
+    pub fn map<U>(self, f: impl FnMut(T) -> U) -> Picker<U> {
+        Picker {
+            values: self.values.into_iter().map(f).collect(),
+            index: self.index,
+        }
+    }
 }
 
 /// `Ok` if `v` is finite, else an error under `key`.

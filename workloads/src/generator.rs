@@ -35,7 +35,8 @@ pub struct Generator {
     /// Arrival time of the previous VM.
     clock: SimTime,
     vcpus: Picker<u32>,
-    memory_gib: Picker<f64>,
+    /// Memory per VM, converted from GiB to MiB once, when the picker is built.
+    memory_mib: Picker<u64>,
     service: ServiceSampler,
     priority: Picker<i32>,
     estimate_noise: Option<LogNormal<f64>>,
@@ -268,7 +269,7 @@ impl Generator {
             arrivals,
             clock: SimTime::ZERO,
             vcpus,
-            memory_gib,
+            memory_mib: memory_gib.map(|g| gib_to_mib(g).unwrap_or(0)),
             service,
             priority,
             estimate_noise,
@@ -324,12 +325,13 @@ impl Iterator for Generator {
         self.clock = arrival;
 
         let vcpus = self.vcpus.sample(&mut self.rng_sizes);
-        let memory_mib = gib_to_mib(self.memory_gib.sample(&mut self.rng_sizes)).unwrap_or(0);
+        let memory_mib = self.memory_mib.sample(&mut self.rng_sizes);
         let service_s = self.service.sample(&mut self.rng_service);
         let priority = self.priority.sample(&mut self.rng_priority);
-        let estimate_s = match &self.estimate_noise {
-            Some(noise) => service_s * noise.sample(&mut self.rng_estimate),
-            None => service_s,
+        let demand = secs_to_time(service_s);
+        let estimate = match &self.estimate_noise {
+            Some(noise) => secs_to_time(service_s * noise.sample(&mut self.rng_estimate)),
+            None => demand,
         };
 
         Some(VmRequest {
@@ -338,8 +340,8 @@ impl Iterator for Generator {
             vcpus,
             memory_mib,
             priority,
-            demand: secs_to_time(service_s),
-            estimate: secs_to_time(estimate_s),
+            demand,
+            estimate,
             tenant: None,
             profile: sim::VmProfile {
                 io: match self.io {
