@@ -26,8 +26,8 @@ pub struct BenchArgs {
     /// Seed.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Draw the workload and keep the metrics on the engine's thread too (by default they
-    /// run on two more threads, overlapping with the engine).
+    /// Draw the workload and keep the metrics on the engine's thread too (by default one
+    /// more thread does both, overlapping with the engine).
     #[arg(long)]
     one_thread: bool,
     /// `mmc`: plain M/M/c FCFS. `full`: the resource model at work (see `FULL_MODEL`).
@@ -119,7 +119,7 @@ pub fn bench(a: BenchArgs) -> Result<()> {
             if a.one_thread {
                 ", one thread"
             } else {
-                ";\n  the workload is drawn and the metrics kept on two more threads (the engine is one)"
+                ";\n  the workload is drawn and the metrics kept on one more thread (the engine is one)"
             }
         ),
         Model::Full => println!(
@@ -138,11 +138,11 @@ pub fn bench(a: BenchArgs) -> Result<()> {
         let stats = if a.one_thread {
             sim::simulate(&config, &mut workload, &mut metrics)?
         } else {
-            workloads::read_ahead::read_ahead(&mut workload, |vms| {
-                sim::write_behind::write_behind(&mut metrics, |obs| {
-                    sim::simulate(&config, vms, obs)
-                })
-            })?
+            workloads::read_ahead::read_ahead_write_behind(
+                &mut workload,
+                &mut metrics,
+                |vms, obs| sim::simulate(&config, vms, obs),
+            )?
         };
         let secs = t0.elapsed().as_secs_f64();
         let rate = stats.events as f64 / secs;

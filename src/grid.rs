@@ -325,9 +325,11 @@ pub(crate) fn run_metrics(
     let config = sc.sim_config_for(replication)?;
     let mut workload = sc.workload(replication)?;
     let mut metrics = Metrics::new();
-    let stats = workloads::read_ahead::read_ahead(&mut workload, |vms| {
-        sim::write_behind::write_behind(&mut metrics, |o| sim::simulate(&config, vms, o))
-    })?;
+    // Metrics are light: one helper thread draws the workload and keeps them.
+    let stats =
+        workloads::read_ahead::read_ahead_write_behind(&mut workload, &mut metrics, |vms, o| {
+            sim::simulate(&config, vms, o)
+        })?;
     // A trace that failed part-way ended the stream early: report it, not a short run.
     workload.finish()?;
     Ok(metrics.summary(&stats).metric_values().to_vec())

@@ -2,6 +2,10 @@
 //! engine simulates. The engine's calls are recorded in order, in batches handed over
 //! through bounded channels, and replayed on the real observer in the same order, so the
 //! results are those of observing directly; memory stays bounded (a few batches in flight).
+//!
+//! [`write_behind`] runs the observer on a thread of its own. A caller that already has a
+//! helper thread (the workload's read-ahead, say) can replay the batches there instead:
+//! [`WriteBehind::new`] takes a [`BatchSink`], and the helper calls [`Batch::replay`].
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
@@ -21,16 +25,71 @@ enum Call {
     Sample(HostSample),
 }
 
-/// The engine's end of a write-behind observer (see [`write_behind`]).
+/// A batch of recorded observer calls, in the order the engine made them.
+pub struct Batch(Vec<Call>);
+
+impl Batch {
+    /// Makes every call of the batch on `observer`, in order, and leaves the batch empty
+    /// (its memory kept, for reuse).
+    pub fn replay<O: Observer>(&mut self, observer: &mut O) {
+        for call in self.0.drain(..) {
+            match call {
+                Call::Finished(r) => observer.on_vm_finished(&r),
+                Call::Rejected(id, reason) => observer.on_vm_rejected(id, &reason),
+                Call::Slice(s) => observer.on_slice(&s),
+                Call::Decision(d) => observer.on_decision(&d),
+                Call::Sample(s) => observer.on_sample(&s),
+            }
+        }
+    }
+}
+
+/// Where a [`WriteBehind`] sends its full batches, and gets emptied ones back from.
+pub trait BatchSink: Send {
+    /// Hands a full batch over to be replayed. May block until there is room: that is what
+    /// bounds the batches in flight.
+    fn send(&mut self, batch: Batch);
+    /// An emptied batch to fill again, if one has come back.
+    fn recycled(&mut self) -> Option<Batch>;
+}
+
+/// The sink of [`write_behind`]: a channel to the observer's own thread.
+struct ChannelSink {
+    full: SyncSender<Batch>,
+    empty: Receiver<Batch>,
+}
+
+impl BatchSink for ChannelSink {
+    fn send(&mut self, batch: Batch) {
+        // The observer thread only hangs up after this end is dropped.
+        let _ = self.full.send(batch);
+    }
+    fn recycled(&mut self) -> Option<Batch> {
+        self.empty.try_recv().ok()
+    }
+}
+
+/// The engine's end of a write-behind observer (see [`write_behind`]). Dropping it hands
+/// over the last, partly filled batch.
 pub struct WriteBehind {
     wants_slices: bool,
     wants_decisions: bool,
     batch: Vec<Call>,
-    full: SyncSender<Vec<Call>>,
-    empty: Receiver<Vec<Call>>,
+    sink: Box<dyn BatchSink>,
 }
 
 impl WriteBehind {
+    /// Records calls for `observer` (whose wishes for slices and decisions it copies) and
+    /// hands them to `sink` in batches; whoever receives them replays them on `observer`.
+    pub fn new<O: Observer>(observer: &O, sink: Box<dyn BatchSink>) -> WriteBehind {
+        WriteBehind {
+            wants_slices: observer.wants_slices(),
+            wants_decisions: observer.wants_decisions(),
+            batch: Vec::with_capacity(BATCH),
+            sink,
+        }
+    }
+
     #[inline]
     fn push(&mut self, call: Call) {
         self.batch.push(call);
@@ -39,17 +98,24 @@ impl WriteBehind {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn flush(&mut self) {
         if self.batch.is_empty() {
             return;
         }
         let fresh = self
-            .empty
-            .try_recv()
-            .unwrap_or_else(|_| Vec::with_capacity(BATCH));
+            .sink
+            .recycled()
+            .map_or_else(|| Vec::with_capacity(BATCH), |b| b.0);
         let full = std::mem::replace(&mut self.batch, fresh);
-        // The observer thread only hangs up after this end is dropped.
-        let _ = self.full.send(full);
+        self.sink.send(Batch(full));
+    }
+}
+
+impl Drop for WriteBehind {
+    fn drop(&mut self) {
+        self.flush();
     }
 }
 
@@ -88,33 +154,24 @@ pub fn write_behind<O, R>(observer: &mut O, produce: impl FnOnce(&mut WriteBehin
 where
     O: Observer + Send,
 {
-    let (full_tx, full_rx) = sync_channel::<Vec<Call>>(IN_FLIGHT);
-    let (empty_tx, empty_rx) = sync_channel::<Vec<Call>>(IN_FLIGHT + 2);
-    let mut front = WriteBehind {
-        wants_slices: observer.wants_slices(),
-        wants_decisions: observer.wants_decisions(),
-        batch: Vec::with_capacity(BATCH),
-        full: full_tx,
-        empty: empty_rx,
-    };
+    let (full_tx, full_rx) = sync_channel::<Batch>(IN_FLIGHT);
+    let (empty_tx, empty_rx) = sync_channel::<Batch>(IN_FLIGHT + 2);
+    let mut front = WriteBehind::new(
+        observer,
+        Box::new(ChannelSink {
+            full: full_tx,
+            empty: empty_rx,
+        }),
+    );
     std::thread::scope(|scope| {
         scope.spawn(move || {
             for mut batch in full_rx {
-                for call in batch.drain(..) {
-                    match call {
-                        Call::Finished(r) => observer.on_vm_finished(&r),
-                        Call::Rejected(id, reason) => observer.on_vm_rejected(id, &reason),
-                        Call::Slice(s) => observer.on_slice(&s),
-                        Call::Decision(d) => observer.on_decision(&d),
-                        Call::Sample(s) => observer.on_sample(&s),
-                    }
-                }
+                batch.replay(observer);
                 let _ = empty_tx.try_send(batch);
             }
         });
         let r = produce(&mut front);
-        front.flush();
-        // Hang up: the observer thread ends after the last batch.
+        // Hand over the last batch and hang up: the observer thread ends after it.
         drop(front);
         r
     })

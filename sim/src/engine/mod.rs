@@ -279,7 +279,9 @@ struct Host {
     admitted: u64,
     blocked: u64,
     busy_count: u32,
+    /// ∫ busy pCPUs dt (ns), kept only when a timeline samples it (`track_busy`).
     busy_area: u128,
+    track_busy: bool,
     busy_last: SimTime,
     sampled_busy_area: u128,
     swap_ins: u64,
@@ -291,8 +293,11 @@ impl Host {
         let (w, b) = ((p / 64) as usize, p % 64);
         let was = self.idle[w] >> b & 1 == 1;
         if was != idle {
-            self.busy_area += u128::from(self.busy_count) * u128::from(now.0 - self.busy_last.0);
-            self.busy_last = now;
+            if self.track_busy {
+                self.busy_area +=
+                    u128::from(self.busy_count) * u128::from(now.0 - self.busy_last.0);
+                self.busy_last = now;
+            }
             self.idle[w] ^= 1 << b;
             if idle {
                 self.idle_count += 1;
@@ -582,6 +587,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 blocked: 0,
                 busy_count: 0,
                 busy_area: 0,
+                track_busy: config.timeline_interval.is_some(),
                 busy_last: SimTime::ZERO,
                 sampled_busy_area: 0,
                 swap_ins: 0,
@@ -678,7 +684,9 @@ impl<'a, O: Observer> Engine<'a, O> {
             // stretch the makespan either.
             let events_before = self.stats.events;
             // 1. Every arrival at t.
-            while let Some(vm) = next.take_if(|v| v.arrival == t) {
+            // (The request is read where it lies, not moved out first: one copy, into the
+            // VM's slab entry.)
+            while let Some(vm) = next.as_ref().filter(|v| v.arrival == t) {
                 self.arrive(vm)?;
                 next = workload.next();
                 if let Some(v) = &next
@@ -710,13 +718,16 @@ impl<'a, O: Observer> Engine<'a, O> {
                 self.stats.makespan = t;
             }
         }
+        self.close_vm_time_area();
         Ok(())
     }
 
+    /// A VM enters (`delta_up`) or leaves the system. ∫ (VMs in the system) dt up to the
+    /// last change is the sum of residence times — each leaving VM adds its own (in
+    /// [`Self::finish_vm`]), and [`Self::close_vm_time_area`] adds the part of those still
+    /// in the system — which needs no running product.
     #[inline]
     fn count_change(&mut self, delta_up: bool) {
-        let dt = u128::from(self.now.nanos() - self.last_change.nanos());
-        self.stats.vm_time_area_ns += u128::from(self.in_system) * dt;
         self.last_change = self.now;
         if delta_up {
             self.in_system += 1;
@@ -726,7 +737,19 @@ impl<'a, O: Observer> Engine<'a, O> {
         }
     }
 
-    fn arrive(&mut self, vm: VmRequest) -> Result<(), SimError> {
+    /// Adds to `vm_time_area_ns` the residence, up to the last change, of the VMs still in
+    /// the system at the end of the run (paused for good, say).
+    fn close_vm_time_area(&mut self) {
+        if self.in_system == 0 {
+            return;
+        }
+        let last = self.last_change.nanos();
+        for vm in self.vms.iter() {
+            self.stats.vm_time_area_ns += u128::from(last.saturating_sub(vm.req.arrival.nanos()));
+        }
+    }
+
+    fn arrive(&mut self, vm: &VmRequest) -> Result<(), SimError> {
         self.stats.events += 1;
         let index = self.stats.arrivals;
         self.stats.arrivals += 1;
@@ -766,14 +789,14 @@ impl<'a, O: Observer> Engine<'a, O> {
         }
         self.count_change(true);
         let entry = QueueEntry {
-            key: self.admission_policy.queue_key(&vm),
-            tie: tie(&vm),
+            key: self.admission_policy.queue_key(vm),
+            tie: tie(vm),
             slot: 0,
         };
         let (vcpus, id) = (vm.vcpus, vm.id);
         let warmup = index < self.warmup_vms;
         let slot = self.vms.insert_with(|| Vm {
-            req: vm,
+            req: vm.clone(),
             warmup,
             host: NONE,
             home_node: 0,
@@ -2062,6 +2085,9 @@ impl<'a, O: Observer> Engine<'a, O> {
         self.stats.finished += 1;
         self.count_change(false);
         let now = self.now;
+        if let Some(vm) = self.vms.try_get(slot) {
+            self.stats.vm_time_area_ns += u128::from(now.nanos() - vm.req.arrival.nanos());
+        }
         // Read in place (the slot is freed below): no copy of the VM on the way out.
         let vms = &self.vms;
         self.observer.on_vm_finished_with(|| {
@@ -2234,6 +2260,52 @@ fn draw_exp(rng: &mut SimRng, mean: u64) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::ceil_u64;
+    use crate::model::{LifecycleAction, LifecycleEvent};
+    use crate::observer::NullObserver;
+    use crate::{SimConfig, SimTime, VmRequest, simulate};
+
+    fn vm(id: u64, arrival_s: u64, demand_s: u64) -> VmRequest {
+        VmRequest {
+            id,
+            arrival: SimTime::from_secs(arrival_s),
+            vcpus: 1,
+            memory_mib: 0,
+            priority: 0,
+            demand: SimTime::from_secs(demand_s),
+            estimate: SimTime::from_secs(demand_s),
+            tenant: None,
+            profile: Default::default(),
+        }
+    }
+
+    /// ∫ (VMs in the system) dt, by hand. One pCPU, FCFS: A (0 s, 2 s of work) runs 0–2,
+    /// B (1 s, 1 s) waits and runs 2–3: areas 2 + 2 = 4 VM·s. With C (arriving at 3 s,
+    /// 5 s of work) paused at 4 s for good, C never leaves; the area runs to the last
+    /// arrival or departure (3 s, B's departure and C's arrival): still 4 VM·s.
+    #[test]
+    fn vm_time_area_is_the_sum_of_residence_times() {
+        let cfg = SimConfig::single_host(1, 0);
+        let stats = simulate(&cfg, vec![vm(0, 0, 2), vm(1, 1, 1)], &mut NullObserver).unwrap();
+        assert_eq!(stats.vm_time_area_ns, 4_000_000_000);
+
+        let mut cfg = SimConfig::single_host(1, 0);
+        cfg.events = vec![LifecycleEvent {
+            at: SimTime::from_secs(4),
+            vm: 2,
+            action: LifecycleAction::Pause,
+        }];
+        let vms = vec![vm(0, 0, 2), vm(1, 1, 1), vm(2, 3, 5)];
+        let stats = simulate(&cfg, vms, &mut NullObserver).unwrap();
+        assert_eq!(stats.finished, 2);
+        assert_eq!(stats.vm_time_area_ns, 4_000_000_000);
+        // D (5 s, 1 s of work) cannot be admitted while the paused C holds the host's only
+        // vCPU slot (overcommit 1.0), so it waits for good. The last change is D's arrival
+        // at 5 s: C and D add (5 − 3) + (5 − 5) = 2 VM·s.
+        let vms = vec![vm(0, 0, 2), vm(1, 1, 1), vm(2, 3, 5), vm(3, 5, 1)];
+        let stats = simulate(&cfg, vms, &mut NullObserver).unwrap();
+        assert_eq!(stats.finished, 2);
+        assert_eq!(stats.vm_time_area_ns, 6_000_000_000);
+    }
 
     /// The integer ceiling agrees with `f64::ceil` (then the saturating conversion) on
     /// integers, fractions, values around 2⁵³ and 2⁶⁴, and zero.

@@ -52,6 +52,11 @@ impl<T> Slab<T> {
         }
     }
 
+    /// The items in occupied slots, in slot order.
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
+        self.items.iter().flatten()
+    }
+
     /// The item in slot `i`, if the slot is occupied.
     #[inline]
     pub(crate) fn try_get(&self, i: u32) -> Option<&T> {
