@@ -687,10 +687,6 @@ impl<'a, O: Observer> Engine<'a, O> {
                 (Some(a), Some(e)) => a.min(e),
             };
             self.now = t;
-            // Arrivals and events that do something count in `stats.events`; samples and
-            // cancelled events (a re-timed or preempted slice's old end) do not, and do not
-            // stretch the makespan either.
-            let events_before = self.stats.events;
             // 1. Every arrival at t.
             // (The request is read where it lies, not moved out first: one copy, into the
             // VM's slab entry.)
@@ -722,12 +718,18 @@ impl<'a, O: Observer> Engine<'a, O> {
                 self.hosts[h as usize].dirty = false;
                 self.dispatch(h)?;
             }
-            if self.stats.events != events_before {
-                self.stats.makespan = t;
-            }
         }
         self.close_vm_time_area();
         Ok(())
+    }
+
+    /// Counts an arrival or an event that does something. Samples and cancelled events (a
+    /// re-timed or preempted slice's old end) are not counted and do not stretch the
+    /// makespan either: it ends at the last instant that counted one.
+    #[inline(always)]
+    fn count_event(&mut self) {
+        self.stats.events += 1;
+        self.stats.makespan = self.now;
     }
 
     /// A VM enters (`delta_up`) or leaves the system. ∫ (VMs in the system) dt up to the
@@ -758,7 +760,7 @@ impl<'a, O: Observer> Engine<'a, O> {
     }
 
     fn arrive(&mut self, vm: &VmRequest) -> Result<(), SimError> {
-        self.stats.events += 1;
+        self.count_event();
         let index = self.stats.arrivals;
         self.stats.arrivals += 1;
         if vm.vcpus == 0 {
@@ -1168,7 +1170,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         let mut p = vm.plain_pcpu;
         let mut index = 0u32;
         while p != NONE {
-            self.stats.events += 1;
+            self.count_event();
             self.stats.work_ns += u128::from(demand);
             let host = &mut self.hosts[h as usize];
             let pc = &mut host.pcpus[p as usize];
@@ -1730,8 +1732,8 @@ impl<'a, O: Observer> Engine<'a, O> {
         if pcpu.generation != generation || pcpu.running == NONE {
             return Ok(()); // cancelled by a preemption or a retiming
         }
-        self.stats.events += 1;
         let v = pcpu.running;
+        self.count_event();
         self.settle_segment(h, p);
         let vcpu = self.vcpus.get(v);
         let reason = if vcpu.remaining == 0 && vcpu.overhead_left == 0 {
@@ -1840,7 +1842,7 @@ impl<'a, O: Observer> Engine<'a, O> {
     }
 
     fn device_done(&mut self, h: u32, device: u32, v: u32, uid: u64) -> Result<(), SimError> {
-        self.stats.events += 1;
+        self.count_event();
         let now = self.now;
         if let Some(next) = self.hosts[h as usize].devices[device as usize].complete(now) {
             self.start_request(h, device, next)?;
@@ -1886,7 +1888,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             self.stats.lifecycle_ignored += 1;
             return Ok(());
         }
-        self.stats.events += 1;
+        self.count_event();
         let vm = self.vms.get(slot);
         let (h, admitted) = (vm.host, vm.host != NONE);
         match e.action {
