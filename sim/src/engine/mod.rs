@@ -318,7 +318,12 @@ impl Host {
         self.idle[(p / 64) as usize] >> (p % 64) & 1 == 1
     }
 
+    #[inline(always)]
     fn lowest_idle(&self) -> Option<u32> {
+        // (Up to 64 pCPUs: one word.)
+        if let [w] = self.idle[..] {
+            return (w != 0).then(|| w.trailing_zeros());
+        }
         self.idle
             .iter()
             .enumerate()
