@@ -7,7 +7,6 @@
 //! thread: on a two-core machine, the engine's thread and one helper share the cores
 //! without a third thread taking turns with them.
 
-use std::collections::VecDeque;
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
 use sim::write_behind::{Batch, BatchSink, WriteBehind};
@@ -23,7 +22,7 @@ const RECORDS_IN_FLIGHT: usize = 2;
 /// Where the engine gives back a request batch it has used up.
 enum GiveBack {
     /// To the producer of [`read_ahead`] (dropped if it has enough).
-    Producer(SyncSender<VecDeque<VmRequest>>),
+    Producer(SyncSender<Vec<VmRequest>>),
     /// To the helper of [`read_ahead_write_behind`], which refills it.
     Helper(SyncSender<ToHelper>),
 }
@@ -31,16 +30,18 @@ enum GiveBack {
 /// What the engine's thread sends the helper of [`read_ahead_write_behind`].
 enum ToHelper {
     /// A used-up request batch, to refill.
-    Requests(VecDeque<VmRequest>),
+    Requests(Vec<VmRequest>),
     /// Observer calls to replay.
     Calls(Batch),
 }
 
 /// The engine's end of a read-ahead stream (see [`read_ahead`]).
 pub struct ReadAhead {
-    full: Receiver<VecDeque<VmRequest>>,
+    full: Receiver<Vec<VmRequest>>,
     give_back: GiveBack,
-    current: VecDeque<VmRequest>,
+    current: Vec<VmRequest>,
+    /// Index of the next request in `current`.
+    next: usize,
 }
 
 impl Iterator for ReadAhead {
@@ -48,10 +49,13 @@ impl Iterator for ReadAhead {
 
     #[inline(always)]
     fn next(&mut self) -> Option<VmRequest> {
-        if let Some(vm) = self.current.pop_front() {
-            return Some(vm);
+        match self.current.get(self.next) {
+            Some(vm) => {
+                self.next += 1;
+                Some(vm.clone())
+            }
+            None => self.refill(),
         }
-        self.refill()
     }
 }
 
@@ -76,7 +80,8 @@ impl ReadAhead {
                 }
             }
         }
-        self.current.pop_front()
+        self.next = 1;
+        self.current.first().cloned()
     }
 }
 
@@ -88,13 +93,13 @@ where
     I: Iterator<Item = VmRequest> + Send,
 {
     std::thread::scope(|scope| {
-        let (full_tx, full_rx) = sync_channel::<VecDeque<VmRequest>>(IN_FLIGHT);
-        let (empty_tx, empty_rx) = sync_channel::<VecDeque<VmRequest>>(IN_FLIGHT + 2);
+        let (full_tx, full_rx) = sync_channel::<Vec<VmRequest>>(IN_FLIGHT);
+        let (empty_tx, empty_rx) = sync_channel::<Vec<VmRequest>>(IN_FLIGHT + 2);
         scope.spawn(move || {
             loop {
                 let mut batch = empty_rx
                     .try_recv()
-                    .unwrap_or_else(|_| VecDeque::with_capacity(BATCH));
+                    .unwrap_or_else(|_| Vec::with_capacity(BATCH));
                 let more = fill(source, &mut batch);
                 // An empty batch, or an engine that hung up (it stopped on an error): done.
                 if batch.is_empty() || full_tx.send(batch).is_err() || !more {
@@ -105,7 +110,8 @@ where
         let mut stream = ReadAhead {
             full: full_rx,
             give_back: GiveBack::Producer(empty_tx),
-            current: VecDeque::new(),
+            current: Vec::new(),
+            next: 0,
         };
         let r = consume(&mut stream);
         // Hang up before the scope joins the producer, so a blocked send returns.
@@ -115,7 +121,7 @@ where
 }
 
 /// Refills `batch` from `source`; `false` once `source` has run dry.
-fn fill<I: Iterator<Item = VmRequest>>(source: &mut I, batch: &mut VecDeque<VmRequest>) -> bool {
+fn fill<I: Iterator<Item = VmRequest>>(source: &mut I, batch: &mut Vec<VmRequest>) -> bool {
     batch.clear();
     batch.extend(source.by_ref().take(BATCH));
     batch.len() == BATCH
@@ -159,7 +165,7 @@ where
     // Request batches in existence: one with the engine, the rest in the channel.
     const REQUEST_BATCHES: usize = IN_FLIGHT + 1;
     std::thread::scope(|scope| {
-        let (full_tx, full_rx) = sync_channel::<VecDeque<VmRequest>>(REQUEST_BATCHES);
+        let (full_tx, full_rx) = sync_channel::<Vec<VmRequest>>(REQUEST_BATCHES);
         let (to_helper_tx, to_helper_rx) =
             sync_channel::<ToHelper>(REQUEST_BATCHES + RECORDS_IN_FLIGHT);
         let (recycled_tx, recycled_rx) = sync_channel::<Batch>(RECORDS_IN_FLIGHT + 2);
@@ -183,7 +189,7 @@ where
                 }
             };
             for _ in 0..REQUEST_BATCHES {
-                refill(&mut requests, VecDeque::with_capacity(BATCH));
+                refill(&mut requests, Vec::with_capacity(BATCH));
             }
             // Ends when the engine's ends are dropped and every message is handled.
             for message in to_helper_rx {
@@ -199,7 +205,8 @@ where
         let mut stream = ReadAhead {
             full: full_rx,
             give_back: GiveBack::Helper(to_helper_tx),
-            current: VecDeque::new(),
+            current: Vec::new(),
+            next: 0,
         };
         let r = consume(&mut stream, &mut front);
         // Hand over the last observer batch, then hang up: the helper ends after it.
