@@ -2071,6 +2071,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             return;
         };
         let (h, vcpus, mem, home) = (vm.host, vm.req.vcpus, vm.req.memory_mib, vm.home_node);
+        let residence = self.now.nanos() - vm.req.arrival.nanos();
         // (A ballooned working set was taken off already.)
         let resident = vm
             .req
@@ -2095,10 +2096,8 @@ impl<'a, O: Observer> Engine<'a, O> {
         self.departed_since_pass = true;
         self.stats.finished += 1;
         self.count_change(false);
+        self.stats.vm_time_area_ns += u128::from(residence);
         let now = self.now;
-        if let Some(vm) = self.vms.try_get(slot) {
-            self.stats.vm_time_area_ns += u128::from(now.nanos() - vm.req.arrival.nanos());
-        }
         // Read in place (the slot is freed below): no copy of the VM on the way out.
         let vms = &self.vms;
         self.observer.on_vm_finished_with(|| {
