@@ -32,15 +32,17 @@ impl Batch {
     /// Makes every call of the batch on `observer`, in order, and leaves the batch empty
     /// (its memory kept, for reuse).
     pub fn replay<O: Observer>(&mut self, observer: &mut O) {
-        for call in self.0.drain(..) {
+        // Read in place (a call is not moved out of the batch first).
+        for call in &self.0 {
             match call {
-                Call::Finished(r) => observer.on_vm_finished(&r),
-                Call::Rejected(id, reason) => observer.on_vm_rejected(id, &reason),
-                Call::Slice(s) => observer.on_slice(&s),
-                Call::Decision(d) => observer.on_decision(&d),
-                Call::Sample(s) => observer.on_sample(&s),
+                Call::Finished(r) => observer.on_vm_finished(r),
+                Call::Rejected(id, reason) => observer.on_vm_rejected(*id, reason),
+                Call::Slice(s) => observer.on_slice(s),
+                Call::Decision(d) => observer.on_decision(d),
+                Call::Sample(s) => observer.on_sample(s),
             }
         }
+        self.0.clear();
     }
 }
 
