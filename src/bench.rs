@@ -141,7 +141,7 @@ pub fn bench(a: BenchArgs) -> Result<()> {
             workloads::read_ahead::read_ahead_write_behind(
                 &mut workload,
                 &mut metrics,
-                |vms, obs| sim::simulate(&config, vms, obs),
+                |vms, obs| sim::simulate_source(&config, vms, obs),
             )?
         };
         let secs = t0.elapsed().as_secs_f64();

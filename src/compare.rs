@@ -401,7 +401,7 @@ fn run_one(
         // The workload is drawn (or the trace parsed) and the records kept and written on
         // two more threads, overlapping with the engine; the output is the same.
         workloads::read_ahead::read_ahead(&mut workload, |vms| {
-            sim::write_behind::write_behind(&mut obs, |o| sim::simulate(&config, vms, o))
+            sim::write_behind::write_behind(&mut obs, |o| sim::simulate_source(&config, vms, o))
         })
         .with_context(|| format!("policy {}, replication {replication}", pair.label))?
     };

@@ -328,7 +328,7 @@ pub(crate) fn run_metrics(
     // Metrics are light: one helper thread draws the workload and keeps them.
     let stats =
         workloads::read_ahead::read_ahead_write_behind(&mut workload, &mut metrics, |vms, o| {
-            sim::simulate(&config, vms, o)
+            sim::simulate_source(&config, vms, o)
         })?;
     // A trace that failed part-way ended the stream early: report it, not a short run.
     workload.finish()?;

@@ -21,11 +21,12 @@ pub mod observer;
 pub mod policy;
 pub mod queueing;
 pub mod rng;
+pub mod source;
 pub mod stats;
 pub mod time;
 pub mod write_behind;
 
-pub use engine::{FastPaths, RunStats, simulate, simulate_with};
+pub use engine::{FastPaths, RunStats, simulate, simulate_source, simulate_with};
 pub use error::SimError;
 pub use model::{
     AdmissionSpec, ClusterSpec, CpuSpec, DeviceKind, DeviceSpec, HeadOfLine, HostResources,
@@ -35,4 +36,5 @@ pub use model::{
 pub use observer::{
     DeviceSample, HostSample, NullObserver, Observer, SliceEnd, SliceRecord, VmRecord,
 };
+pub use source::VmSource;
 pub use time::SimTime;

@@ -49,39 +49,57 @@ impl Iterator for ReadAhead {
 
     #[inline(always)]
     fn next(&mut self) -> Option<VmRequest> {
-        match self.current.get(self.next) {
-            Some(vm) => {
-                self.next += 1;
-                Some(vm.clone())
-            }
-            None => self.refill(),
-        }
+        let vm = sim::VmSource::peek(self)?.clone();
+        self.next += 1;
+        Some(vm)
     }
 }
 
 impl ReadAhead {
-    /// The next batch (once per batch: out of the engine's hot loop).
+    /// Moves to the next batch (once per batch: out of the engine's hot loop); `false` at
+    /// the end of the stream.
     #[cold]
     #[inline(never)]
-    fn refill(&mut self) -> Option<VmRequest> {
-        let next = self.full.recv().ok()?;
-        let used = std::mem::replace(&mut self.current, next);
-        match &self.give_back {
-            // The producer may have stopped; then the batch is simply dropped.
-            GiveBack::Producer(tx) => {
-                let _ = tx.try_send(used);
-            }
-            // The helper refills only the batches it gets back, so this one must reach it
-            // (the helper never waits on the engine, so this send cannot deadlock).
-            // (The stream's first `current` is an unallocated placeholder, not one of them.)
-            GiveBack::Helper(tx) => {
-                if used.capacity() > 0 {
-                    let _ = tx.send(ToHelper::Requests(used));
+    fn next_batch(&mut self) -> bool {
+        // (Producers send no empty batch; an empty one would simply be skipped.)
+        while self.next >= self.current.len() {
+            let Ok(next) = self.full.recv() else {
+                return false;
+            };
+            let used = std::mem::replace(&mut self.current, next);
+            self.next = 0;
+            match &self.give_back {
+                // The producer may have stopped; then the batch is simply dropped.
+                GiveBack::Producer(tx) => {
+                    let _ = tx.try_send(used);
+                }
+                // The helper refills only the batches it gets back, so this one must reach
+                // it (the helper never waits on the engine, so this send cannot deadlock).
+                // (The stream's first `current` is an unallocated placeholder, not one of
+                // them.)
+                GiveBack::Helper(tx) => {
+                    if used.capacity() > 0 {
+                        let _ = tx.send(ToHelper::Requests(used));
+                    }
                 }
             }
         }
-        self.next = 1;
-        self.current.first().cloned()
+        true
+    }
+}
+
+/// The engine reads requests in place from the batch (see [`sim::simulate_source`]).
+impl sim::VmSource for ReadAhead {
+    #[inline(always)]
+    fn peek(&mut self) -> Option<&VmRequest> {
+        if self.next >= self.current.len() && !self.next_batch() {
+            return None;
+        }
+        self.current.get(self.next)
+    }
+    #[inline(always)]
+    fn advance(&mut self) {
+        self.next += 1;
     }
 }
 
@@ -275,8 +293,9 @@ mod tests {
         let a = sim::simulate(&cfg, requests(n), &mut direct).unwrap();
         let mut behind = Collect::default();
         let mut source = requests(n);
+        // (Read in place: the engine's `VmSource` path.)
         let b = read_ahead_write_behind(&mut source, &mut behind, |vms, o| {
-            sim::simulate(&cfg, vms, o)
+            sim::simulate_source(&cfg, vms, o)
         })
         .unwrap();
         assert_eq!(a, b);
@@ -290,6 +309,29 @@ mod tests {
         assert_eq!(direct.slices, behind.slices);
         assert_eq!(direct.rejected, behind.rejected);
         assert!(source.next().is_none());
+    }
+
+    /// Read in place, an out-of-order request is reported as from an iterator, also when it
+    /// is the first of a batch.
+    #[test]
+    fn in_place_reading_reports_out_of_order_requests() {
+        for bad in [5, BATCH as u64] {
+            let requests = || {
+                (0..BATCH as u64 * 2).map(move |id| VmRequest {
+                    arrival: SimTime::from_secs(if id == bad { 0 } else { id }),
+                    ..vm(id)
+                })
+            };
+            let cfg = sim::SimConfig::single_host(4, 0);
+            let direct = sim::simulate(&cfg, requests(), &mut sim::NullObserver).unwrap_err();
+            let mut source = requests();
+            let in_place = read_ahead(&mut source, |s| {
+                sim::simulate_source(&cfg, s, &mut sim::NullObserver)
+            })
+            .unwrap_err();
+            assert_eq!(direct.to_string(), in_place.to_string());
+            assert!(direct.to_string().contains(&format!("{bad}")), "{direct}");
+        }
     }
 
     /// A stream that ends exactly at a batch boundary, and one that is empty.

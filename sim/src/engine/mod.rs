@@ -34,6 +34,7 @@ use crate::observer::{
 };
 use crate::policy::{self, AdmissionParams, AdmissionPolicy, CpuPolicy, VcpuView};
 use crate::rng::{SimRng, purpose, stream};
+use crate::source::{Peeked, VmSource};
 use crate::time::SimTime;
 use admission_queue::AdmissionQueue;
 use device::{Device, Request};
@@ -450,7 +451,23 @@ where
     O: Observer,
 {
     let mut engine = Engine::new(config, observer, fast)?;
-    engine.run(workload.into_iter())?;
+    engine.run(Peeked::new(workload.into_iter()))?;
+    Ok(engine.stats)
+}
+
+/// [`simulate`] reading the workload in place from `source` (a read-ahead buffer, say):
+/// each request is copied once, into the VM's entry.
+pub fn simulate_source<S, O>(
+    config: &SimConfig,
+    source: S,
+    observer: &mut O,
+) -> Result<RunStats, SimError>
+where
+    S: VmSource,
+    O: Observer,
+{
+    let mut engine = Engine::new(config, observer, FastPaths::default())?;
+    engine.run(source)?;
     Ok(engine.stats)
 }
 
@@ -680,10 +697,9 @@ impl<'a, O: Observer> Engine<'a, O> {
         })
     }
 
-    fn run(&mut self, mut workload: impl Iterator<Item = VmRequest>) -> Result<(), SimError> {
-        let mut next = workload.next();
+    fn run(&mut self, mut workload: impl VmSource) -> Result<(), SimError> {
         loop {
-            let t_arrival = next.as_ref().map(|v| v.arrival);
+            let t_arrival = workload.peek().map(|v| v.arrival);
             let t_event = self.events.peek_time();
             let t = match (t_arrival, t_event) {
                 (None, None) => break,
@@ -693,12 +709,11 @@ impl<'a, O: Observer> Engine<'a, O> {
             };
             self.now = t;
             // 1. Every arrival at t.
-            // (The request is read where it lies, not moved out first: one copy, into the
-            // VM's slab entry.)
-            while let Some(vm) = next.as_ref().filter(|v| v.arrival == t) {
+            // (The request is read where it lies: one copy, into the VM's slab entry.)
+            while let Some(vm) = workload.peek().filter(|v| v.arrival == t) {
                 self.arrive(vm)?;
-                next = workload.next();
-                if let Some(v) = &next
+                workload.advance();
+                if let Some(v) = workload.peek()
                     && v.arrival < t
                 {
                     return Err(SimError::OutOfOrder {
@@ -708,7 +723,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                     });
                 }
             }
-            self.arrivals_done = next.is_none();
+            self.arrivals_done = workload.peek().is_none();
             // 2. Every event at t.
             while self.events.peek_time() == Some(t) {
                 if let Some((_, ev)) = self.events.pop() {
