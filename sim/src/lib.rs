@@ -1,6 +1,7 @@
 //! `sim`: the discrete-event engine of vmsched.
 //!
-//! VMs arrive from a workload (any iterator of [`VmRequest`] in arrival order), wait in the
+//! VMs arrive from a workload (any iterator of [`VmRequest`] in arrival order, or a
+//! [`VmSource`] that lends them in place, see [`simulate_source`]), wait in the
 //! admission queue until a host of the [`ClusterSpec`] can hold their vCPUs and memory, and
 //! then their vCPUs share the host's pCPUs under a CPU policy. Every finished VM is reported
 //! to an [`Observer`] as a [`VmRecord`]; [`metrics::Metrics`] is the observer that turns those

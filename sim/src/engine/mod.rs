@@ -8,7 +8,7 @@
 //! compete fairly and puts a VM arriving when a quantum expires ahead of the preempted one.
 //!
 //! A vCPU's life: `Ready ⇄ Running → Blocked{io, fault} → Ready … → Done`, plus `Paused`.
-//! All its state changes go through [`Engine::set_state`]. Work is counted in nanoseconds
+//! All its state changes go through `Engine::set_state`. Work is counted in nanoseconds
 //! of reference CPU time; a vCPU runs at a *rate* ≤ 1 (translation overhead, a remote NUMA
 //! node, a busy SMT sibling), so a slice of wall time `d` does `d × rate` of work.
 //!
