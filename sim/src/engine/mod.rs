@@ -849,7 +849,9 @@ impl<'a, O: Observer> Engine<'a, O> {
             preemptions: 0,
             migrations: 0,
         });
-        if let Some(s) = self.lifecycle_slots.get_mut(&id) {
+        if !self.lifecycle_slots.is_empty()
+            && let Some(s) = self.lifecycle_slots.get_mut(&id)
+        {
             *s = slot;
         }
         self.arrived_now.push(QueueEntry { slot, ..entry });
@@ -1146,9 +1148,11 @@ impl<'a, O: Observer> Engine<'a, O> {
         let start = SimTime(now.nanos().saturating_add(cs));
         // (A plain host has one NUMA node: the home node stays 0.)
         self.reserve(slot, h);
-        let vm = self.vms.get(slot);
+        let vm = self.vms.get_mut(slot);
+        vm.first_run = Some(start);
         let (vcpus, id) = (vm.req.vcpus, vm.req.id);
         let end = SimTime(start.nanos().saturating_add(vm.req.demand.nanos()));
+        let mut first = NONE;
         let mut prev = NONE;
         for index in 0..vcpus {
             let host = &mut self.hosts[h as usize];
@@ -1167,7 +1171,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             pc.generation = pc.generation.wrapping_add(1);
             self.next_vcpu_uid += 1;
             if prev == NONE {
-                self.vms.get_mut(slot).plain_pcpu = p;
+                first = p;
             } else {
                 host.pcpus[prev as usize].plain_next = p;
             }
@@ -1178,7 +1182,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             }
             self.decide_alone(h, p, slot, index);
         }
-        self.vms.get_mut(slot).first_run = Some(start);
+        self.vms.get_mut(slot).plain_pcpu = first;
         self.events.schedule(now, end, Event::VmDone { slot })
     }
 
