@@ -35,7 +35,7 @@ pub use model::{
     Placement, SimConfig, VirtualDevice, VmProfile, VmRequest,
 };
 pub use observer::{
-    DeviceSample, HostSample, NullObserver, Observer, SliceEnd, SliceRecord, VmRecord,
+    DeviceSample, HostSample, NullObserver, Observer, SliceEnd, SliceRecord, VmRecord, VmTimes,
 };
 pub use source::VmSource;
 pub use time::SimTime;

@@ -10,7 +10,7 @@ use std::borrow::Cow;
 use hdrhistogram::Histogram;
 
 use crate::engine::RunStats;
-use crate::observer::{Observer, VmRecord};
+use crate::observer::{Observer, VmRecord, VmTimes};
 use crate::stats::jain_index;
 use crate::time::SimTime;
 
@@ -77,7 +77,7 @@ impl Acc {
     }
 
     #[inline]
-    fn add(&mut self, r: &VmRecord) {
+    fn add(&mut self, r: &VmTimes) {
         let wait = r.wait().nanos();
         let turnaround = r.turnaround().nanos();
         self.n += 1;
@@ -338,9 +338,9 @@ impl Metrics {
     }
 }
 
-impl Observer for Metrics {
+impl Metrics {
     #[inline]
-    fn on_vm_finished(&mut self, r: &VmRecord) {
+    fn add(&mut self, r: &VmTimes) {
         self.finished += 1;
         self.total_turnaround += u128::from(r.turnaround().nanos());
         if r.warmup {
@@ -358,6 +358,21 @@ impl Observer for Metrics {
             }
         };
         self.by_class[i].1.add(r);
+    }
+}
+
+/// Summaries read only the VMs' times: a write-behind hands over just those.
+impl Observer for Metrics {
+    #[inline]
+    fn on_vm_finished(&mut self, r: &VmRecord) {
+        self.add(&r.times());
+    }
+    fn wants_times_only(&self) -> bool {
+        true
+    }
+    #[inline]
+    fn on_vm_times(&mut self, t: &VmTimes) {
+        self.add(t);
     }
 }
 
@@ -391,7 +406,11 @@ mod tests {
         for i in 0..1000 {
             let r = record(i);
             every.record(r.wait().nanos()).unwrap();
-            if i < 500 { a.add(&r) } else { b.add(&r) }
+            if i < 500 {
+                a.add(&r.times())
+            } else {
+                b.add(&r.times())
+            }
         }
         a.merge(&b);
         assert_eq!(a.zero_waits, 400);
