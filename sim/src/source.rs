@@ -1,6 +1,6 @@
 //! Where the engine reads VM requests from: [`VmSource`], a stream in arrival order that
 //! lends the next request instead of handing it over, so that the engine copies each
-//! request once, into the VM's own entry.
+//! request once, into the VM's own entry. Any iterator serves, made peekable.
 
 use crate::model::VmRequest;
 
@@ -23,28 +23,14 @@ impl<S: VmSource + ?Sized> VmSource for &mut S {
     }
 }
 
-/// Any iterator of requests as a [`VmSource`]: the next request is taken one step early and
-/// held here.
-pub struct Peeked<I: Iterator<Item = VmRequest>> {
-    iter: I,
-    next: Option<VmRequest>,
-}
-
-impl<I: Iterator<Item = VmRequest>> Peeked<I> {
-    /// Wraps `iter` (taking its first request now).
-    pub fn new(mut iter: I) -> Self {
-        let next = iter.next();
-        Peeked { iter, next }
-    }
-}
-
-impl<I: Iterator<Item = VmRequest>> VmSource for Peeked<I> {
+/// Any iterator of requests, peekable, as a [`VmSource`].
+impl<I: Iterator<Item = VmRequest>> VmSource for std::iter::Peekable<I> {
     #[inline(always)]
     fn peek(&mut self) -> Option<&VmRequest> {
-        self.next.as_ref()
+        std::iter::Peekable::peek(self)
     }
     #[inline(always)]
     fn advance(&mut self) {
-        self.next = self.iter.next();
+        self.next();
     }
 }

@@ -53,14 +53,15 @@ impl Batch {
     /// Makes every call of the batch on `observer`, in order, and leaves the batch empty
     /// (its memory kept, for reuse).
     pub fn replay<O: Observer>(&mut self, observer: &mut O) {
-        let mut times = self.times.iter();
+        // Times replayed so far.
+        let mut done = 0;
         // Read in place (a call is not moved out of the batch first).
         for (i, call) in self.calls.iter().enumerate() {
             if let Some(&before) = self.times_before.get(i) {
-                let done = self.times.len() - times.len();
-                for t in times.by_ref().take(before as usize - done) {
+                for t in &self.times[done..before as usize] {
                     observer.on_vm_times(t);
                 }
+                done = before as usize;
             }
             match call {
                 Call::Finished(r) => observer.on_vm_finished(r),
@@ -70,7 +71,7 @@ impl Batch {
                 Call::Sample(s) => observer.on_sample(s),
             }
         }
-        for t in times {
+        for t in &self.times[done..] {
             observer.on_vm_times(t);
         }
         self.calls.clear();
@@ -246,27 +247,39 @@ mod tests {
     use crate::observer::Collect;
     use crate::{SimConfig, SimTime, VmRequest, simulate};
 
-    /// Observing behind gives the same records, slices and samples, in the same order.
-    #[test]
-    fn same_calls_in_the_same_order() {
-        let vms: Vec<VmRequest> = (0..10_000u64)
+    /// `n` VMs every 70 ms, of 1–3 vCPUs (64 for the ids `too_big` picks, which no host
+    /// holds), in `classes` priority classes.
+    fn vms(n: u64, classes: u64, too_big: impl Fn(u64) -> bool) -> Vec<VmRequest> {
+        (0..n)
             .map(|id| VmRequest {
                 id,
                 arrival: SimTime::from_millis(id * 70),
-                vcpus: 1 + (id % 3) as u32,
+                vcpus: if too_big(id) { 64 } else { 1 + (id % 3) as u32 },
                 memory_mib: 0,
-                priority: (id % 2) as i32,
+                priority: (id % classes) as i32,
                 demand: SimTime::from_millis(500 + (id * 7919) % 1000),
                 estimate: SimTime::from_millis(800),
                 tenant: None,
                 profile: Default::default(),
             })
-            .collect();
+            .collect()
+    }
+
+    /// One 8-pCPU host, vCPU overcommit 2, round robin (100 ms), a sample every 10 s.
+    fn rr_host() -> SimConfig {
         let mut cfg = SimConfig::single_host(8, 0);
         cfg.cpu.policy = "rr".into();
         cfg.cpu.quantum = SimTime::from_millis(100);
         cfg.cluster.hosts[0].overcommit = 2.0;
         cfg.timeline_interval = Some(SimTime::from_secs(10));
+        cfg
+    }
+
+    /// Observing behind gives the same records, slices and samples, in the same order.
+    #[test]
+    fn same_calls_in_the_same_order() {
+        let vms = vms(10_000, 2, |_| false);
+        let cfg = rr_host();
         let mut direct = Collect::default();
         let a = simulate(&cfg, vms.clone(), &mut direct).unwrap();
         let mut behind = Collect::default();
@@ -310,29 +323,9 @@ mod tests {
     /// the same metrics.
     #[test]
     fn times_only_keep_their_order_among_other_calls() {
-        let vms: Vec<VmRequest> = (0..6_000u64)
-            .map(|id| VmRequest {
-                id,
-                arrival: SimTime::from_millis(id * 70),
-                vcpus: if id % 997 == 3 {
-                    64
-                } else {
-                    1 + (id % 3) as u32
-                },
-                memory_mib: 0,
-                priority: (id % 3) as i32,
-                demand: SimTime::from_millis(500 + (id * 7919) % 1000),
-                estimate: SimTime::from_millis(800),
-                tenant: None,
-                profile: Default::default(),
-            })
-            .collect();
-        let mut cfg = SimConfig::single_host(8, 0);
-        cfg.cpu.policy = "rr".into();
-        cfg.cpu.quantum = SimTime::from_millis(100);
-        cfg.cluster.hosts[0].overcommit = 2.0;
+        let vms = vms(6_000, 3, |id| id % 997 == 3);
+        let mut cfg = rr_host();
         cfg.warmup_vms = 100;
-        cfg.timeline_interval = Some(SimTime::from_secs(10));
         let mut direct = TimesLog::default();
         let a = simulate(&cfg, vms.clone(), &mut direct).unwrap();
         let mut behind = TimesLog::default();

@@ -34,7 +34,7 @@ use crate::observer::{
 };
 use crate::policy::{self, AdmissionParams, AdmissionPolicy, CpuPolicy, VcpuView};
 use crate::rng::{SimRng, purpose, stream};
-use crate::source::{Peeked, VmSource};
+use crate::source::VmSource;
 use crate::time::SimTime;
 use admission_queue::AdmissionQueue;
 use device::{Device, Request};
@@ -451,7 +451,7 @@ where
     O: Observer,
 {
     let mut engine = Engine::new(config, observer, fast)?;
-    engine.run(Peeked::new(workload.into_iter()))?;
+    engine.run(workload.into_iter().peekable())?;
     Ok(engine.stats)
 }
 
