@@ -450,9 +450,7 @@ where
     W: IntoIterator<Item = VmRequest>,
     O: Observer,
 {
-    let mut engine = Engine::new(config, observer, fast)?;
-    engine.run(workload.into_iter().peekable())?;
-    Ok(engine.stats)
+    run_from(config, workload.into_iter().peekable(), observer, fast)
 }
 
 /// [`simulate`] reading the workload in place from `source` (a read-ahead buffer, say):
@@ -466,7 +464,17 @@ where
     S: VmSource,
     O: Observer,
 {
-    let mut engine = Engine::new(config, observer, FastPaths::default())?;
+    run_from(config, source, observer, FastPaths::default())
+}
+
+/// One run of the engine on `source`.
+fn run_from<S: VmSource, O: Observer>(
+    config: &SimConfig,
+    source: S,
+    observer: &mut O,
+    fast: FastPaths,
+) -> Result<RunStats, SimError> {
+    let mut engine = Engine::new(config, observer, fast)?;
     engine.run(source)?;
     Ok(engine.stats)
 }
@@ -868,7 +876,10 @@ impl<'a, O: Observer> Engine<'a, O> {
             } => self.slice_end(host, pcpu, generation),
             Event::DeviceDone { request } => match self.io_in_flight.remove(request) {
                 Some(r) => self.device_done(r.host, r.device, r.vcpu, r.uid),
-                None => Ok(()),
+                // Each request is scheduled once and removed here once.
+                None => Err(SimError::InvalidConfig(format!(
+                    "internal: device completion of unknown request {request}"
+                ))),
             },
             Event::VmDone { slot } => self.plain_done(slot),
             Event::Lifecycle { index } => self.lifecycle_event(index),
