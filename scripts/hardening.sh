@@ -7,7 +7,7 @@
 #   scripts/hardening.sh [VMSCHED] > table.md     (default: target/release/vmsched)
 #
 # The cases are the rows of tests/data/hardening-cases.tsv, which tests/hardening.rs runs
-# too (without the limits); docs/hardening.md holds the table this printed. Cases run in a
+# too (without the limits); docs/src/hardening.md holds the table this printed. Cases run in a
 # temporary folder holding tests/data, so the file names in the messages are the short
 # ones of the table. A case whose exit status is not the table's is marked.
 set -u
