@@ -8,7 +8,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
-use super::QueueEntry;
+use super::state::QueueEntry;
 
 #[derive(Debug)]
 pub(crate) enum AdmissionQueue {

@@ -1,9 +1,19 @@
-//! A physical device: a FIFO queue in front of `channels` identical servers.
+//! Devices: a physical device is a FIFO queue in front of `channels` identical servers; a
+//! vCPU that reaches the end of a CPU burst (I/O) or a major fault (swap-in) blocks on a
+//! request, and is ready again when the request completes.
 
 use std::collections::VecDeque;
 
-use crate::model::DeviceSpec;
+use rand_distr::{Distribution, Exp1};
+
+use crate::error::SimError;
+use crate::model::{DeviceSpec, IoBursts};
+use crate::observer::Observer;
+use crate::rng::SimRng;
 use crate::time::SimTime;
+
+use super::rate::ceil_u64;
+use super::state::{Engine, Event, InFlight, NO_LIMIT, VcpuState};
 
 /// A request waiting for or in service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -86,4 +96,135 @@ impl Device {
         let cap = f64::from(self.spec.channels.max(1)) * interval.0 as f64;
         (if cap > 0.0 { area as f64 / cap } else { 0.0 }, done)
     }
+}
+
+impl<'a, O: Observer> Engine<'a, O> {
+    /// The vCPU `v` reached the end of a CPU burst (I/O) or a major fault.
+    pub(super) fn block(&mut self, h: u32, v: u32) -> Result<(), SimError> {
+        let now = self.now;
+        let vcpu = self.vcpus.get(v);
+        let fault = vcpu.burst_left != 0;
+        let vm_slot = vcpu.vm;
+        let uid = vcpu.uid;
+        let host = &mut self.hosts[h as usize];
+        let (device, bytes) = if fault {
+            (host.swap, host.page_bytes as f64)
+        } else {
+            let Some(io) = self.vms.get(vm_slot).req.profile.io else {
+                return Err(SimError::InvalidConfig(
+                    "I/O block without an I/O profile".into(),
+                ));
+            };
+            let d = host
+                .devices
+                .iter()
+                .position(|d| d.spec.kind == io.device)
+                .unwrap_or(host.swap);
+            let x: f64 = Exp1.sample(&mut self.rng_io);
+            (d, io.size_mean_bytes.max(0.0) * x)
+        };
+        let service = host.devices[device].spec.service_time(bytes);
+        host.blocked += 1;
+        let vm = self.vms.get_mut(vm_slot);
+        if fault {
+            vm.major_faults += 1;
+            vm.fault_service = vm.fault_service.saturating_add(service.nanos());
+            self.stats.major_faults += 1;
+            host.swap_ins += 1;
+        } else {
+            vm.io_requests += 1;
+            vm.io_service = vm.io_service.saturating_add(service.nanos());
+            self.stats.io_requests += 1;
+        }
+        let io = vm.req.profile.io;
+        let vm_demand = vm.req.demand.nanos();
+        let vcpu = self.vcpus.get_mut(v);
+        vcpu.blocked_since = now;
+        if fault {
+            vcpu.fault_in = NO_LIMIT;
+        } else if let Some(io) = io {
+            // The next burst, and the VM exits this request costs, paid when it resumes.
+            vcpu.burst_left = match io.bursts {
+                IoBursts::Exponential(mean) => draw_exp(&mut self.rng_io, mean.nanos()),
+                IoBursts::Count(n) => {
+                    vcpu.io_left = vcpu.io_left.saturating_sub(1);
+                    if vcpu.io_left == 0 {
+                        NO_LIMIT
+                    } else {
+                        vcpu.remaining.min(vm_demand / (u64::from(n) + 1))
+                    }
+                }
+            };
+            vcpu.overhead_left = vcpu
+                .overhead_left
+                .saturating_add(io.virtual_device.exits().saturating_mul(host.exit_cost));
+        }
+        self.set_state(v, VcpuState::Blocked { fault });
+        let request = Request {
+            vcpu: v,
+            uid,
+            service,
+        };
+        if let Some(r) = self.hosts[h as usize].devices[device].submit(now, request) {
+            self.start_request(h, device as u32, r)?;
+        }
+        Ok(())
+    }
+
+    fn start_request(&mut self, h: u32, device: u32, r: Request) -> Result<(), SimError> {
+        let at = self.now.saturating_add(r.service);
+        let request = self.io_in_flight.insert(InFlight {
+            host: h,
+            device,
+            vcpu: r.vcpu,
+            uid: r.uid,
+        });
+        self.events
+            .schedule(self.now, at, Event::DeviceDone { request })
+    }
+
+    pub(super) fn device_done(
+        &mut self,
+        h: u32,
+        device: u32,
+        v: u32,
+        uid: u64,
+    ) -> Result<(), SimError> {
+        self.count_event();
+        let now = self.now;
+        if let Some(next) = self.hosts[h as usize].devices[device as usize].complete(now) {
+            self.start_request(h, device, next)?;
+        }
+        let live = self.vcpus.try_get(v).is_some_and(|x| x.uid == uid);
+        if !live {
+            return Ok(()); // the VM was stopped while its request was in flight
+        }
+        let VcpuState::Blocked { fault } = self.vcpus.get(v).state else {
+            return Ok(());
+        };
+        self.hosts[h as usize].blocked -= 1;
+        let vcpu = self.vcpus.get_mut(v);
+        let stalled = now.nanos() - vcpu.blocked_since.nanos();
+        vcpu.ready_since = now;
+        vcpu.preempted = false;
+        let vm = self.vms.get_mut(vcpu.vm);
+        if fault {
+            vm.fault_stall += stalled;
+        } else {
+            vm.io_wait += stalled;
+        }
+        if vm.paused {
+            self.set_state(v, VcpuState::Paused);
+        } else {
+            self.set_state(v, VcpuState::Ready);
+            self.enqueue_ready(h, v);
+        }
+        Ok(())
+    }
+}
+
+/// An exponential draw with mean `mean` ns, at least 1 ns.
+pub(super) fn draw_exp(rng: &mut SimRng, mean: u64) -> u64 {
+    let x: f64 = Exp1.sample(rng);
+    ceil_u64(x * mean as f64).max(1)
 }

@@ -1,0 +1,249 @@
+//! Building an engine from a configuration: hosts and their pCPUs, devices and run queues,
+//! the policies, the random streams, and the scheduled lifecycle events and samples.
+
+use std::collections::BinaryHeap;
+
+use crate::error::SimError;
+use crate::event::EventQueue;
+use crate::model::{Mapping, SimConfig};
+use crate::observer::{HostSample, Observer};
+use crate::policy::{self, AdmissionParams};
+use crate::rng::{purpose, stream};
+use crate::time::SimTime;
+
+use super::admission_queue::AdmissionQueue;
+use super::device::Device;
+use super::slab::Slab;
+use super::state::{Engine, Event, Host, NONE, Pcpu};
+use super::{FastPaths, RunStats};
+
+fn speed(slowdown: f64, what: &str) -> Result<f64, SimError> {
+    if !(0.0..1.0).contains(&slowdown) {
+        return Err(SimError::InvalidConfig(format!(
+            "{what} must be in [0, 1), got {slowdown}"
+        )));
+    }
+    Ok(1.0 - slowdown)
+}
+
+impl<'a, O: Observer> Engine<'a, O> {
+    pub(super) fn new(
+        config: &SimConfig,
+        observer: &'a mut O,
+        fast: FastPaths,
+    ) -> Result<Self, SimError> {
+        let admission_policy = policy::admission_policy(
+            &config.admission.policy,
+            &AdmissionParams {
+                aging_per_s: config.admission.aging_per_s,
+            },
+        )?;
+        let cpu_policy = policy::cpu_policy(&config.cpu.policy)?;
+        if config.cluster.hosts.is_empty() {
+            return Err(SimError::InvalidConfig("the cluster has no hosts".into()));
+        }
+        let quantum = if cpu_policy.time_sliced() {
+            if config.cpu.quantum == SimTime::ZERO {
+                return Err(SimError::InvalidConfig(format!(
+                    "cpu policy `{}` needs a quantum > 0",
+                    config.cpu.policy
+                )));
+            }
+            Some(config.cpu.quantum.nanos())
+        } else {
+            None
+        };
+        if config.cpu.gang {
+            if config.cpu.mapping != Mapping::Floating {
+                return Err(SimError::InvalidConfig(
+                    "gang scheduling needs floating vCPUs (cpu.mapping = \"floating\")".into(),
+                ));
+            }
+            if cpu_policy.preemptive() {
+                return Err(SimError::InvalidConfig(format!(
+                    "gang scheduling works with non-preemptive policies and rr, not `{}`",
+                    config.cpu.policy
+                )));
+            }
+        }
+        let mut total_pcpus = 0u64;
+        let mut hosts = Vec::with_capacity(config.cluster.hosts.len());
+        for (i, h) in config.cluster.hosts.iter().enumerate() {
+            if h.pcpus == 0 {
+                return Err(SimError::InvalidConfig(format!("host {i} has no pCPUs")));
+            }
+            let r = &h.resources;
+            let tpc = r.threads_per_core.max(1);
+            let nodes = r.numa_nodes.clamp(1, h.pcpus);
+            if !(r.translation_overhead >= 0.0 && r.translation_overhead.is_finite()) {
+                return Err(SimError::InvalidConfig(format!(
+                    "host {i}: translation overhead must be ≥ 0, got {}",
+                    r.translation_overhead
+                )));
+            }
+            total_pcpus += u64::from(h.pcpus);
+            let words = h.pcpus.div_ceil(64) as usize;
+            let mut idle = vec![0u64; words];
+            for p in 0..h.pcpus {
+                idle[(p / 64) as usize] |= 1 << (p % 64);
+            }
+            let pcpus = (0..h.pcpus)
+                .map(|p| Pcpu {
+                    running: NONE,
+                    dispatch: SimTime::ZERO,
+                    start: SimTime::ZERO,
+                    seg_start: SimTime::ZERO,
+                    seg_work: 0,
+                    seg_end: SimTime::ZERO,
+                    quantum_end: SimTime::MAX,
+                    rate: 1.0,
+                    last_uid: u64::MAX,
+                    generation: 0,
+                    node: (u64::from(p) * u64::from(nodes) / u64::from(h.pcpus)) as u32,
+                    core: p / tpc,
+                    pinned: 0,
+                    plain_next: NONE,
+                })
+                .collect();
+            let mut devices: Vec<Device> = r
+                .devices
+                .iter()
+                .map(|d| Device::new(d.clone(), d.kind.name()))
+                .collect();
+            let swap = match r.swap_device {
+                Some(s) if s < devices.len() => s,
+                Some(s) => {
+                    return Err(SimError::InvalidConfig(format!(
+                        "host {i}: swap device {s} does not exist"
+                    )));
+                }
+                None => {
+                    devices.push(Device::new(
+                        crate::model::HostResources::default_swap(),
+                        "swap",
+                    ));
+                    devices.len() - 1
+                }
+            };
+            let queues = match config.cpu.mapping {
+                Mapping::Floating => 1,
+                Mapping::Pinned => h.pcpus as usize,
+            };
+            let mem_cap = h.memory_capacity_mib();
+            hosts.push(Host {
+                vcpu_cap: h.vcpu_capacity(),
+                mem_cap,
+                used_vcpus: 0,
+                used_mem: 0,
+                pcpus,
+                idle,
+                idle_count: h.pcpus,
+                ready: (0..queues).map(|_| BinaryHeap::new()).collect(),
+                dirty: false,
+                dedicated: h.vcpu_capacity() <= u64::from(h.pcpus),
+                plain: h.vcpu_capacity() <= u64::from(h.pcpus)
+                    && tpc == 1
+                    && nodes == 1
+                    && r.translation_overhead == 0.0
+                    && config.cpu.mapping == Mapping::Floating
+                    && quantum.is_none(),
+                threads_per_core: tpc,
+                smt_speed: speed(r.smt_slowdown, "smt_slowdown")?,
+                numa_nodes: nodes,
+                node_mem_used: vec![0; nodes as usize],
+                node_mem_cap: mem_cap / u64::from(nodes),
+                remote_speed: speed(r.numa_remote_slowdown, "numa_remote_slowdown")?,
+                translation_speed: 1.0 / (1.0 + r.translation_overhead),
+                page_bytes: r.page_bytes.max(1),
+                first_touch: r.first_touch.nanos(),
+                exit_cost: r.exit_cost.nanos(),
+                devices,
+                swap,
+                resident_limit_mib: r.resident_limit_mib.unwrap_or(h.memory_mib),
+                balloon: r.balloon,
+                working_set_mib: 0,
+                admitted: 0,
+                blocked: 0,
+                busy_count: 0,
+                busy_area: 0,
+                track_busy: config.timeline_interval.is_some(),
+                busy_last: SimTime::ZERO,
+                sampled_busy_area: 0,
+                swap_ins: 0,
+                sampled_swap_ins: 0,
+            });
+        }
+        let mut lifecycle = config.events.clone();
+        lifecycle.sort_by_key(|e| e.at);
+        let mut events = EventQueue::new();
+        for (index, e) in lifecycle.iter().enumerate() {
+            events.schedule(
+                SimTime::ZERO,
+                e.at,
+                Event::Lifecycle {
+                    index: index as u32,
+                },
+            )?;
+        }
+        let lifecycle_slots = lifecycle.iter().map(|e| (e.vm, NONE)).collect();
+        let timeline = match config.timeline_interval {
+            Some(t) if t == SimTime::ZERO => {
+                return Err(SimError::InvalidConfig(
+                    "timeline interval must be > 0".into(),
+                ));
+            }
+            Some(t) => {
+                events.schedule(SimTime::ZERO, t, Event::Sample)?;
+                Some(t)
+            }
+            None => None,
+        };
+        let want_slices = observer.wants_slices();
+        let want_decisions = observer.wants_decisions();
+        let plain_ok = fast.plain && lifecycle.is_empty();
+        let arrival_order = admission_policy.arrival_order();
+        Ok(Engine {
+            now: SimTime::ZERO,
+            events,
+            hosts,
+            placement: config.cluster.placement,
+            head_of_line: config.admission.head_of_line,
+            preemptive: cpu_policy.preemptive(),
+            admission_policy,
+            cpu_policy,
+            quantum,
+            context_switch: config.cpu.context_switch.nanos(),
+            migration: config.cpu.migration.nanos(),
+            mapping: config.cpu.mapping,
+            gang: config.cpu.gang,
+            warmup_vms: config.warmup_vms,
+            queue: AdmissionQueue::new(arrival_order),
+            queue_scratch: Vec::new(),
+            arrived_now: Vec::new(),
+            admission_dirty: false,
+            departed_since_pass: false,
+            dirty_hosts: Vec::new(),
+            vms: Slab::new(),
+            vcpus: Slab::new(),
+            io_in_flight: Slab::new(),
+            next_vcpu_uid: 0,
+            in_system: 0,
+            last_change: SimTime::ZERO,
+            stats: RunStats {
+                total_pcpus,
+                ..RunStats::default()
+            },
+            observer,
+            want_slices,
+            want_decisions,
+            rng_io: stream(config.seed, config.replication, purpose::IO),
+            rng_paging: stream(config.seed, config.replication, purpose::PAGING),
+            lifecycle,
+            lifecycle_slots,
+            timeline,
+            arrivals_done: false,
+            sample: HostSample::default(),
+            plain_ok,
+        })
+    }
+}

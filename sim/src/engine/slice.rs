@@ -1,0 +1,155 @@
+//! Slices: a vCPU starts on a pCPU (context switch, migration), is taken off it (preempted,
+//! quantum expired, paused, stopped), or its slice ends (finished, blocked).
+
+use crate::error::SimError;
+use crate::observer::{Observer, SliceEnd, SliceRecord};
+use crate::time::SimTime;
+
+use super::state::{Engine, NONE, VcpuState};
+
+impl<'a, O: Observer> Engine<'a, O> {
+    pub(super) fn start(&mut self, h: u32, p: u32, v: u32) -> Result<(), SimError> {
+        let now = self.now;
+        // Major faults: with resident fraction f < 1, each touch misses with probability
+        // 1 − f; misses form a Poisson process in CPU work (redrawn at every dispatch,
+        // which the memorylessness of the exponential allows).
+        let vm_slot = self.vcpus.get(v).vm;
+        let fault_in = self.draw_fault_in(h, vm_slot);
+        let rate = self.rate(h, p, v);
+        let (cs, mig) = {
+            let pcpu = &self.hosts[h as usize].pcpus[p as usize];
+            let vcpu = self.vcpus.get(v);
+            let cs = if pcpu.last_uid == vcpu.uid {
+                0
+            } else {
+                self.context_switch
+            };
+            let mig = vcpu.last_pcpu != NONE && vcpu.last_pcpu != p;
+            (cs, mig)
+        };
+        if cs > 0 {
+            self.stats.context_switches += 1;
+        }
+        let mig_cost = if mig {
+            self.stats.migrations += 1;
+            self.vms.get_mut(vm_slot).migrations += 1;
+            self.migration
+        } else {
+            0
+        };
+        let start = SimTime(now.nanos().saturating_add(cs).saturating_add(mig_cost));
+        let quantum_end = match self.quantum {
+            Some(q) => SimTime(start.nanos().saturating_add(q)),
+            None => SimTime::MAX,
+        };
+        let vcpu = self.vcpus.get_mut(v);
+        vcpu.fault_in = fault_in;
+        let waited = now.nanos() - vcpu.ready_since.nanos();
+        vcpu.last_pcpu = p;
+        let uid = vcpu.uid;
+        let vm = self.vms.get_mut(vm_slot);
+        vm.ready_wait += waited;
+        if vm.first_run.is_none() {
+            vm.first_run = Some(start);
+        }
+        let host = &mut self.hosts[h as usize];
+        let pcpu = &mut host.pcpus[p as usize];
+        pcpu.running = v;
+        pcpu.dispatch = now;
+        pcpu.start = start;
+        pcpu.last_uid = uid;
+        pcpu.quantum_end = quantum_end;
+        host.set_idle(p, false, now);
+        self.plan_segment(h, p, start, rate)?;
+        if self.hosts[h as usize].threads_per_core > 1 {
+            self.retime_siblings(h, p)?;
+        }
+        Ok(())
+    }
+
+    /// Takes the vCPU running on `p` off it, accounting its work, and returns its slot.
+    pub(super) fn take_off(&mut self, h: u32, p: u32, reason: SliceEnd) -> Result<u32, SimError> {
+        self.settle_segment(h, p);
+        self.release(h, p, reason)
+    }
+
+    /// [`Engine::take_off`] for a segment already settled up to now.
+    fn release(&mut self, h: u32, p: u32, reason: SliceEnd) -> Result<u32, SimError> {
+        let now = self.now;
+        let host = &mut self.hosts[h as usize];
+        let pcpu = &mut host.pcpus[p as usize];
+        let v = pcpu.running;
+        self.stats.busy_ns += u128::from(now.nanos() - pcpu.dispatch.nanos());
+        let (dispatch, start) = (pcpu.dispatch, pcpu.start.min(now));
+        pcpu.running = NONE;
+        pcpu.generation = pcpu.generation.wrapping_add(1);
+        host.set_idle(p, true, now);
+        if self.want_slices {
+            let vcpu = self.vcpus.get(v);
+            let s = SliceRecord {
+                host: h,
+                pcpu: p,
+                vm: self.vms.get(vcpu.vm).req.id,
+                vcpu: vcpu.index,
+                dispatch,
+                start,
+                end: now,
+                reason,
+            };
+            self.observer.on_slice(&s);
+        }
+        self.mark_dirty(h);
+        if self.hosts[h as usize].threads_per_core > 1 {
+            self.retime_siblings(h, p)?;
+        }
+        Ok(v)
+    }
+
+    /// Takes a running vCPU off before its slice ends and puts it back in its run queue.
+    pub(super) fn preempt(&mut self, h: u32, p: u32, reason: SliceEnd) {
+        // Retiming only fails on scheduling into the past, which cannot happen here.
+        let Ok(v) = self.take_off(h, p, reason) else {
+            return;
+        };
+        self.stats.preemptions += 1;
+        self.requeue(h, v);
+    }
+
+    fn requeue(&mut self, h: u32, v: u32) {
+        let vcpu = self.vcpus.get_mut(v);
+        vcpu.ready_since = self.now;
+        vcpu.preempted = true;
+        let vm = vcpu.vm;
+        self.vms.get_mut(vm).preemptions += 1;
+        self.set_state(v, VcpuState::Ready);
+        self.enqueue_ready(h, v);
+    }
+
+    pub(super) fn slice_end(&mut self, h: u32, p: u32, generation: u32) -> Result<(), SimError> {
+        let pcpu = &self.hosts[h as usize].pcpus[p as usize];
+        if pcpu.generation != generation || pcpu.running == NONE {
+            return Ok(()); // cancelled by a preemption or a retiming
+        }
+        let v = pcpu.running;
+        self.count_event();
+        self.settle_segment(h, p);
+        let vcpu = self.vcpus.get(v);
+        let reason = if vcpu.remaining == 0 && vcpu.overhead_left == 0 {
+            SliceEnd::Finished
+        } else if vcpu.overhead_left == 0 && (vcpu.burst_left == 0 || vcpu.fault_in == 0) {
+            SliceEnd::Blocked
+        } else {
+            SliceEnd::Quantum
+        };
+        let v = self.release(h, p, reason)?;
+        match reason {
+            SliceEnd::Finished => self.vcpu_finished(v),
+            SliceEnd::Blocked => self.block(h, v)?,
+            _ => {
+                self.stats.preemptions += 1;
+                self.requeue(h, v);
+            }
+        }
+        Ok(())
+    }
+}
