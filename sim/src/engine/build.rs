@@ -3,11 +3,11 @@
 
 use std::collections::BinaryHeap;
 
+use crate::config_check::CheckedConfig;
 use crate::error::SimError;
 use crate::event::EventQueue;
-use crate::model::{Mapping, SimConfig};
+use crate::model::Mapping;
 use crate::observer::{HostSample, Observer};
-use crate::policy::{self, AdmissionParams};
 use crate::rng::{purpose, stream};
 use crate::time::SimTime;
 
@@ -17,70 +17,31 @@ use super::slab::Slab;
 use super::state::{Engine, Event, Host, NONE, Pcpu};
 use super::{FastPaths, RunStats};
 
-fn speed(slowdown: f64, what: &str) -> Result<f64, SimError> {
-    if !(0.0..1.0).contains(&slowdown) {
-        return Err(SimError::InvalidConfig(format!(
-            "{what} must be in [0, 1), got {slowdown}"
-        )));
-    }
-    Ok(1.0 - slowdown)
+/// The speed factor `1 − slowdown` of a slowdown checked to lie in [0, 1).
+fn speed(slowdown: f64) -> f64 {
+    1.0 - slowdown
 }
 
 impl<'a, O: Observer> Engine<'a, O> {
+    /// The engine for a checked configuration (see [`crate::SimConfig::check`]): nothing here can
+    /// fail on the configuration's values.
     pub(super) fn new(
-        config: &SimConfig,
+        checked: CheckedConfig<'_>,
         observer: &'a mut O,
         fast: FastPaths,
     ) -> Result<Self, SimError> {
-        let admission_policy = policy::admission_policy(
-            &config.admission.policy,
-            &AdmissionParams {
-                aging_per_s: config.admission.aging_per_s,
-            },
-        )?;
-        let cpu_policy = policy::cpu_policy(&config.cpu.policy)?;
-        if config.cluster.hosts.is_empty() {
-            return Err(SimError::InvalidConfig("the cluster has no hosts".into()));
-        }
+        let (config, admission_policy, cpu_policy) = checked.into_parts();
         let quantum = if cpu_policy.time_sliced() {
-            if config.cpu.quantum == SimTime::ZERO {
-                return Err(SimError::InvalidConfig(format!(
-                    "cpu policy `{}` needs a quantum > 0",
-                    config.cpu.policy
-                )));
-            }
             Some(config.cpu.quantum.nanos())
         } else {
             None
         };
-        if config.cpu.gang {
-            if config.cpu.mapping != Mapping::Floating {
-                return Err(SimError::InvalidConfig(
-                    "gang scheduling needs floating vCPUs (cpu.mapping = \"floating\")".into(),
-                ));
-            }
-            if cpu_policy.preemptive() {
-                return Err(SimError::InvalidConfig(format!(
-                    "gang scheduling works with non-preemptive policies and rr, not `{}`",
-                    config.cpu.policy
-                )));
-            }
-        }
         let mut total_pcpus = 0u64;
         let mut hosts = Vec::with_capacity(config.cluster.hosts.len());
-        for (i, h) in config.cluster.hosts.iter().enumerate() {
-            if h.pcpus == 0 {
-                return Err(SimError::InvalidConfig(format!("host {i} has no pCPUs")));
-            }
+        for h in &config.cluster.hosts {
             let r = &h.resources;
             let tpc = r.threads_per_core.max(1);
             let nodes = r.numa_nodes.clamp(1, h.pcpus);
-            if !(r.translation_overhead >= 0.0 && r.translation_overhead.is_finite()) {
-                return Err(SimError::InvalidConfig(format!(
-                    "host {i}: translation overhead must be ≥ 0, got {}",
-                    r.translation_overhead
-                )));
-            }
             total_pcpus += u64::from(h.pcpus);
             let words = h.pcpus.div_ceil(64) as usize;
             let mut idle = vec![0u64; words];
@@ -111,12 +72,8 @@ impl<'a, O: Observer> Engine<'a, O> {
                 .map(|d| Device::new(d.clone(), d.kind.name()))
                 .collect();
             let swap = match r.swap_device {
-                Some(s) if s < devices.len() => s,
-                Some(s) => {
-                    return Err(SimError::InvalidConfig(format!(
-                        "host {i}: swap device {s} does not exist"
-                    )));
-                }
+                // (Checked to exist.)
+                Some(s) => s,
                 None => {
                     devices.push(Device::new(
                         crate::model::HostResources::default_swap(),
@@ -148,11 +105,11 @@ impl<'a, O: Observer> Engine<'a, O> {
                     && config.cpu.mapping == Mapping::Floating
                     && quantum.is_none(),
                 threads_per_core: tpc,
-                smt_speed: speed(r.smt_slowdown, "smt_slowdown")?,
+                smt_speed: speed(r.smt_slowdown),
                 numa_nodes: nodes,
                 node_mem_used: vec![0; nodes as usize],
                 node_mem_cap: mem_cap / u64::from(nodes),
-                remote_speed: speed(r.numa_remote_slowdown, "numa_remote_slowdown")?,
+                remote_speed: speed(r.numa_remote_slowdown),
                 translation_speed: 1.0 / (1.0 + r.translation_overhead),
                 page_bytes: r.page_bytes.max(1),
                 first_touch: r.first_touch.nanos(),
@@ -187,11 +144,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         }
         let lifecycle_slots = lifecycle.iter().map(|e| (e.vm, NONE)).collect();
         let timeline = match config.timeline_interval {
-            Some(t) if t == SimTime::ZERO => {
-                return Err(SimError::InvalidConfig(
-                    "timeline interval must be > 0".into(),
-                ));
-            }
+            // (Checked to be > 0.)
             Some(t) => {
                 events.schedule(SimTime::ZERO, t, Event::Sample)?;
                 Some(t)

@@ -90,8 +90,9 @@ pub struct RunStats {
 /// Runs `workload` through the cluster of `config`, reporting to `observer`, until every
 /// admitted VM has finished. Returns the run's counters.
 ///
-/// Errors: unknown policy names, a zero quantum for a time-sliced policy, a VM with no
-/// vCPUs, a workload out of arrival order, an I/O request to a device kind its host lacks.
+/// Errors: a configuration that [`SimConfig::validate`] refuses (unknown policy names, a
+/// zero quantum for a time-sliced policy, …), a VM with no vCPUs, a workload out of
+/// arrival order, an I/O request to a device kind its host lacks.
 /// A VM that no host could ever hold (more vCPUs or memory than the largest empty host
 /// admits) is rejected: reported to [`Observer::on_vm_rejected`] and counted, not
 /// simulated.
@@ -158,7 +159,7 @@ fn run_from<S: VmSource, O: Observer>(
     observer: &mut O,
     fast: FastPaths,
 ) -> Result<RunStats, SimError> {
-    let mut engine = Engine::new(config, observer, fast)?;
+    let mut engine = Engine::new(config.check()?, observer, fast)?;
     engine.run(source)?;
     Ok(engine.stats)
 }
