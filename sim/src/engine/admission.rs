@@ -7,8 +7,9 @@ use crate::observer::Observer;
 use crate::time::SimTime;
 
 use super::device::draw_exp;
+use super::ids::{HostId, OptId, PcpuId, VmSlot};
 use super::slab::Slab;
-use super::state::{Engine, Host, NO_LIMIT, NONE, QueueEntry, Vcpu, VcpuState, Vm, tie};
+use super::state::{Engine, Host, NO_LIMIT, QueueEntry, Vcpu, VcpuState, Vm, tie};
 
 impl<'a, O: Observer> Engine<'a, O> {
     pub(super) fn arrive(&mut self, vm: &VmRequest) -> Result<(), SimError> {
@@ -23,8 +24,8 @@ impl<'a, O: Observer> Engine<'a, O> {
         }
         let gang = self.gang;
         let fits_somewhere = self.hosts.iter().any(|h| {
-            u64::from(vm.vcpus) <= h.vcpu_cap
-                && vm.memory_mib <= h.mem_cap
+            u64::from(vm.vcpus) <= h.capacity.vcpu_cap
+                && vm.memory_mib <= h.capacity.mem_cap
                 && (!gang || vm.vcpus as usize <= h.pcpus.len())
         });
         if !fits_somewhere {
@@ -53,20 +54,20 @@ impl<'a, O: Observer> Engine<'a, O> {
         let entry = QueueEntry {
             key: self.admission_policy.queue_key(vm),
             tie: tie(vm),
-            slot: 0,
+            slot: VmSlot(0),
         };
         let (vcpus, id) = (vm.vcpus, vm.id);
         let warmup = index < self.warmup_vms;
         let slot = self.vms.insert_with(|| Vm {
             req: vm.clone(),
             warmup,
-            host: NONE,
+            host: OptId::NONE,
             home_node: 0,
             admission: SimTime::ZERO,
             first_run: None,
             vcpus_left: vcpus,
-            first_vcpu: NONE,
-            plain_pcpu: NONE,
+            first_vcpu: OptId::NONE,
+            plain_pcpu: OptId::NONE,
             paused: false,
             ballooned_mib: 0,
             stopped: false,
@@ -84,7 +85,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         if !self.lifecycle_slots.is_empty()
             && let Some(s) = self.lifecycle_slots.get_mut(&id)
         {
-            *s = slot;
+            *s = OptId::some(slot);
         }
         self.arrived_now.push(QueueEntry { slot, ..entry });
         self.admission_dirty = true;
@@ -93,26 +94,26 @@ impl<'a, O: Observer> Engine<'a, O> {
 
     /// Which host takes a VM of this size now, by the placement policy.
     #[inline(always)]
-    fn place(&self, vcpus: u64, mem: u64) -> Option<u32> {
+    fn place(&self, vcpus: u64, mem: u64) -> Option<HostId> {
         let gang = self.gang;
         let fits = |h: &Host| {
-            h.used_vcpus.saturating_add(vcpus) <= h.vcpu_cap
-                && h.used_mem.saturating_add(mem) <= h.mem_cap
+            h.capacity.used_vcpus.saturating_add(vcpus) <= h.capacity.vcpu_cap
+                && h.capacity.used_mem.saturating_add(mem) <= h.capacity.mem_cap
                 && (!gang || vcpus <= h.pcpus.len() as u64)
         };
         // One host: every placement rule picks it if it fits.
         if let [only] = &self.hosts[..] {
-            return fits(only).then_some(0);
+            return fits(only).then_some(HostId(0));
         }
         let mut best: Option<(u32, u64, u64)> = None;
         for (i, h) in self.hosts.iter().enumerate() {
             if !fits(h) {
                 continue;
             }
-            let free_v = h.vcpu_cap - h.used_vcpus - vcpus;
-            let free_m = h.mem_cap - h.used_mem - mem;
+            let free_v = h.capacity.vcpu_cap - h.capacity.used_vcpus - vcpus;
+            let free_m = h.capacity.mem_cap - h.capacity.used_mem - mem;
             let better = match (self.placement, best) {
-                (Placement::FirstFit, _) => return Some(i as u32),
+                (Placement::FirstFit, _) => return Some(HostId(i as u32)),
                 (_, None) => true,
                 (Placement::BestFit, Some((_, bv, bm))) => (free_v, free_m) < (bv, bm),
                 (Placement::WorstFit, Some((_, bv, bm))) => (free_v, free_m) > (bv, bm),
@@ -121,7 +122,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 best = Some((i as u32, free_v, free_m));
             }
         }
-        best.map(|(i, _, _)| i)
+        best.map(|(i, _, _)| HostId(i))
     }
 
     pub(super) fn admission_pass(&mut self) -> Result<(), SimError> {
@@ -183,7 +184,11 @@ impl<'a, O: Observer> Engine<'a, O> {
                         Some(h) => self.admit(e.slot, h)?,
                         None => scratch.push(e),
                     }
-                    if self.hosts.iter().all(|h| h.used_vcpus >= h.vcpu_cap) {
+                    if self
+                        .hosts
+                        .iter()
+                        .all(|h| h.capacity.used_vcpus >= h.capacity.vcpu_cap)
+                    {
                         break;
                     }
                 }
@@ -195,10 +200,10 @@ impl<'a, O: Observer> Engine<'a, O> {
     }
 
     /// Admits queued VM `slot` to host `h` (which has room for it).
-    fn admit(&mut self, slot: u32, h: u32) -> Result<(), SimError> {
+    fn admit(&mut self, slot: VmSlot, h: HostId) -> Result<(), SimError> {
         let vm = self.vms.get(slot);
         if self.plain_ok
-            && self.hosts[h as usize].plain
+            && self.hosts[h].plain
             && vm.req.profile.io.is_none()
             && vm.req.profile.memory.is_none()
             && !vm.paused
@@ -212,50 +217,55 @@ impl<'a, O: Observer> Engine<'a, O> {
     /// Books VM `slot` onto host `h`: its host and admission time, the host's vCPU slots
     /// and memory.
     #[inline(always)]
-    pub(super) fn reserve(&mut self, slot: u32, h: u32) {
+    pub(super) fn reserve(&mut self, slot: VmSlot, h: HostId) {
         let vm = self.vms.get_mut(slot);
-        vm.host = h;
+        vm.host = OptId::some(h);
         vm.admission = self.now;
         let (vcpus, mem) = (vm.req.vcpus, vm.req.memory_mib);
-        let host = &mut self.hosts[h as usize];
-        host.used_vcpus = host.used_vcpus.saturating_add(u64::from(vcpus));
-        host.used_mem = host.used_mem.saturating_add(mem);
-        host.admitted += 1;
+        let host = &mut self.hosts[h];
+        host.capacity.used_vcpus = host.capacity.used_vcpus.saturating_add(u64::from(vcpus));
+        host.capacity.used_mem = host.capacity.used_mem.saturating_add(mem);
+        host.capacity.admitted += 1;
     }
 
     /// [`Self::admit`] off the plain path: vCPUs, run queues, first touch, I/O bursts.
     #[inline(never)]
-    fn admit_general(&mut self, slot: u32, h: u32) -> Result<(), SimError> {
+    fn admit_general(&mut self, slot: VmSlot, h: HostId) -> Result<(), SimError> {
         let now = self.now;
         let mapping = self.mapping;
         self.reserve(slot, h);
-        let host = &mut self.hosts[h as usize];
+        let host = &mut self.hosts[h];
         let vm = self.vms.get_mut(slot);
         let (vcpus, mem, demand) = (vm.req.vcpus, vm.req.memory_mib, vm.req.demand.nanos());
         // Home NUMA node: the one with the most free memory (lowest number on ties).
         let mut home = 0u32;
-        if host.numa_nodes > 1 {
+        if host.topology.numa_nodes > 1 {
             let mut best_free = 0u64;
-            for n in 0..host.numa_nodes {
+            for n in 0..host.topology.numa_nodes {
                 let free = host
+                    .topology
                     .node_mem_cap
-                    .saturating_sub(host.node_mem_used[n as usize]);
+                    .saturating_sub(host.topology.node_mem_used[n as usize]);
                 if n == 0 || free > best_free {
                     best_free = free;
                     home = n;
                 }
             }
-            host.node_mem_used[home as usize] += mem;
+            host.topology.node_mem_used[home as usize] += mem;
         }
         vm.home_node = home;
         // First touch: the working set is mapped page by page, a cost shared by the vCPUs.
         let (mut touch_per_vcpu, mut touch_extra) = (0u64, 0u64);
         if let Some(m) = vm.req.profile.memory {
-            host.working_set_mib = host.working_set_mib.saturating_add(m.working_set_mib);
-            let pages = (m.working_set_mib.saturating_mul(1 << 20)).div_ceil(host.page_bytes);
+            host.paging.working_set_mib = host
+                .paging
+                .working_set_mib
+                .saturating_add(m.working_set_mib);
+            let pages =
+                (m.working_set_mib.saturating_mul(1 << 20)).div_ceil(host.paging.page_bytes);
             vm.minor_faults = pages;
             self.stats.minor_faults += pages;
-            let cost = pages.saturating_mul(host.first_touch);
+            let cost = pages.saturating_mul(host.paging.first_touch);
             vm.fault_service = vm.fault_service.saturating_add(cost);
             vm.fault_stall = vm.fault_stall.saturating_add(cost);
             touch_per_vcpu = cost / u64::from(vcpus);
@@ -263,13 +273,13 @@ impl<'a, O: Observer> Engine<'a, O> {
         }
         let io_bursts = vm.req.profile.io.map(|io| io.bursts);
         let paused = vm.paused;
-        let mut prev = NONE;
+        let mut prev = OptId::NONE;
         for index in (0..vcpus).rev() {
             let uid = self.next_vcpu_uid;
             self.next_vcpu_uid += 1;
-            let host = &mut self.hosts[h as usize];
+            let host = &mut self.hosts[h];
             let pin = match mapping {
-                Mapping::Floating => NONE,
+                Mapping::Floating => OptId::NONE,
                 Mapping::Pinned => {
                     // Fewest pinned vCPUs on the home node, lowest number on ties.
                     let mut best = 0u32;
@@ -281,8 +291,8 @@ impl<'a, O: Observer> Engine<'a, O> {
                             best = p as u32;
                         }
                     }
-                    host.pcpus[best as usize].pinned += 1;
-                    best
+                    host.pcpus[PcpuId(best)].pinned += 1;
+                    OptId::some(PcpuId(best))
                 }
             };
             let (burst_left, io_left) = match io_bursts {
@@ -311,11 +321,11 @@ impl<'a, O: Observer> Engine<'a, O> {
                 ready_since: now,
                 blocked_since: now,
                 preempted: false,
-                last_pcpu: NONE,
+                last_pcpu: OptId::NONE,
                 pin,
                 epoch: 0,
             });
-            prev = v;
+            prev = OptId::some(v);
         }
         self.vms.get_mut(slot).first_vcpu = prev;
         if self.vms.get(slot).req.profile.memory.is_some() {
@@ -324,15 +334,17 @@ impl<'a, O: Observer> Engine<'a, O> {
         if paused {
             return Ok(());
         }
-        let mut v = prev;
-        while v != NONE {
+        let mut link = prev;
+        while let Some(v) = link.get() {
             let next = self.vcpus.get(v).next;
-            let host = &self.hosts[h as usize];
-            match host.lowest_idle() {
+            let host = &self.hosts[h];
+            match host.busy.lowest_idle() {
                 // No competition for pCPUs on a dedicated host: every admitted vCPU starts
                 // at once on the lowest idle pCPU, in admission order.
                 Some(p)
-                    if host.dedicated && mapping == Mapping::Floating && host.numa_nodes == 1 =>
+                    if host.dedicated
+                        && mapping == Mapping::Floating
+                        && host.topology.numa_nodes == 1 =>
                 {
                     self.vcpus.get_mut(v).state = VcpuState::Running;
                     if self.want_decisions {
@@ -343,14 +355,14 @@ impl<'a, O: Observer> Engine<'a, O> {
                 }
                 _ => self.enqueue_ready(h, v),
             }
-            v = next;
+            link = next;
         }
         Ok(())
     }
 }
 
 /// Whether an admission-queue entry still stands for a waiting VM (not stopped).
-fn queued_live(vms: &Slab<Vm>, e: &QueueEntry) -> bool {
+fn queued_live(vms: &Slab<VmSlot, Vm>, e: &QueueEntry) -> bool {
     vms.try_get(e.slot)
-        .is_some_and(|vm| vm.req.id == e.tie as u64 && vm.host == NONE && !vm.stopped)
+        .is_some_and(|vm| vm.req.id == e.tie as u64 && vm.host.is_none() && !vm.stopped)
 }

@@ -13,8 +13,9 @@ use crate::time::SimTime;
 
 use super::admission_queue::AdmissionQueue;
 use super::device::Device;
+use super::ids::{OptId, Running};
 use super::slab::Slab;
-use super::state::{Engine, Event, Host, NONE, Pcpu};
+use super::state::{Busy, Capacity, Engine, Event, Host, Paging, Pcpu, Topology};
 use super::{FastPaths, RunStats};
 
 /// The speed factor `1 − slowdown` of a slowdown checked to lie in [0, 1).
@@ -50,7 +51,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             }
             let pcpus = (0..h.pcpus)
                 .map(|p| Pcpu {
-                    running: NONE,
+                    running: Running::IDLE,
                     dispatch: SimTime::ZERO,
                     start: SimTime::ZERO,
                     seg_start: SimTime::ZERO,
@@ -63,7 +64,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                     node: (u64::from(p) * u64::from(nodes) / u64::from(h.pcpus)) as u32,
                     core: p / tpc,
                     pinned: 0,
-                    plain_next: NONE,
+                    plain_next: OptId::NONE,
                 })
                 .collect();
             let mut devices: Vec<Device> = r
@@ -88,13 +89,42 @@ impl<'a, O: Observer> Engine<'a, O> {
             };
             let mem_cap = h.memory_capacity_mib();
             hosts.push(Host {
-                vcpu_cap: h.vcpu_capacity(),
-                mem_cap,
-                used_vcpus: 0,
-                used_mem: 0,
+                capacity: Capacity {
+                    vcpu_cap: h.vcpu_capacity(),
+                    mem_cap,
+                    used_vcpus: 0,
+                    used_mem: 0,
+                    admitted: 0,
+                },
+                topology: Topology {
+                    threads_per_core: tpc,
+                    smt_speed: speed(r.smt_slowdown),
+                    numa_nodes: nodes,
+                    node_mem_used: vec![0; nodes as usize],
+                    node_mem_cap: mem_cap / u64::from(nodes),
+                    remote_speed: speed(r.numa_remote_slowdown),
+                    translation_speed: 1.0 / (1.0 + r.translation_overhead),
+                },
+                paging: Paging {
+                    page_bytes: r.page_bytes.max(1),
+                    first_touch: r.first_touch.nanos(),
+                    resident_limit_mib: r.resident_limit_mib.unwrap_or(h.memory_mib),
+                    balloon: r.balloon,
+                    working_set_mib: 0,
+                    swap,
+                    swap_ins: 0,
+                    sampled_swap_ins: 0,
+                },
+                busy: Busy {
+                    idle,
+                    idle_count: h.pcpus,
+                    busy_count: 0,
+                    busy_area: 0,
+                    track_busy: config.timeline_interval.is_some(),
+                    busy_last: SimTime::ZERO,
+                    sampled_busy_area: 0,
+                },
                 pcpus,
-                idle,
-                idle_count: h.pcpus,
                 ready: (0..queues).map(|_| BinaryHeap::new()).collect(),
                 dirty: false,
                 dedicated: h.vcpu_capacity() <= u64::from(h.pcpus),
@@ -104,30 +134,9 @@ impl<'a, O: Observer> Engine<'a, O> {
                     && r.translation_overhead == 0.0
                     && config.cpu.mapping == Mapping::Floating
                     && quantum.is_none(),
-                threads_per_core: tpc,
-                smt_speed: speed(r.smt_slowdown),
-                numa_nodes: nodes,
-                node_mem_used: vec![0; nodes as usize],
-                node_mem_cap: mem_cap / u64::from(nodes),
-                remote_speed: speed(r.numa_remote_slowdown),
-                translation_speed: 1.0 / (1.0 + r.translation_overhead),
-                page_bytes: r.page_bytes.max(1),
-                first_touch: r.first_touch.nanos(),
                 exit_cost: r.exit_cost.nanos(),
                 devices,
-                swap,
-                resident_limit_mib: r.resident_limit_mib.unwrap_or(h.memory_mib),
-                balloon: r.balloon,
-                working_set_mib: 0,
-                admitted: 0,
                 blocked: 0,
-                busy_count: 0,
-                busy_area: 0,
-                track_busy: config.timeline_interval.is_some(),
-                busy_last: SimTime::ZERO,
-                sampled_busy_area: 0,
-                swap_ins: 0,
-                sampled_swap_ins: 0,
             });
         }
         let mut lifecycle = config.events.clone();
@@ -142,7 +151,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 },
             )?;
         }
-        let lifecycle_slots = lifecycle.iter().map(|e| (e.vm, NONE)).collect();
+        let lifecycle_slots = lifecycle.iter().map(|e| (e.vm, OptId::NONE)).collect();
         let timeline = match config.timeline_interval {
             // (Checked to be > 0.)
             Some(t) => {

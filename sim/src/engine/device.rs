@@ -12,21 +12,22 @@ use crate::observer::Observer;
 use crate::rng::SimRng;
 use crate::time::SimTime;
 
+use super::ids::{HostId, VcpuSlot};
 use super::rate::ceil_u64;
 use super::state::{Engine, Event, InFlight, NO_LIMIT, VcpuState};
 
 /// A request waiting for or in service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) struct Request {
+pub(super) struct Request {
     /// vCPU slot and uid (the uid guards against a reused slot).
-    pub vcpu: u32,
+    pub vcpu: VcpuSlot,
     pub uid: u64,
     /// Service time.
     pub service: SimTime,
 }
 
 #[derive(Debug)]
-pub(crate) struct Device {
+pub(super) struct Device {
     pub spec: DeviceSpec,
     pub kind_name: &'static str,
     pub busy: u32,
@@ -41,7 +42,7 @@ pub(crate) struct Device {
 }
 
 impl Device {
-    pub(crate) fn new(spec: DeviceSpec, kind_name: &'static str) -> Device {
+    pub(super) fn new(spec: DeviceSpec, kind_name: &'static str) -> Device {
         Device {
             spec,
             kind_name,
@@ -62,7 +63,7 @@ impl Device {
 
     /// A request arrives. Returns it if a channel is free (the caller schedules its
     /// completion at `now + service`); otherwise it waits in FIFO order.
-    pub(crate) fn submit(&mut self, now: SimTime, r: Request) -> Option<Request> {
+    pub(super) fn submit(&mut self, now: SimTime, r: Request) -> Option<Request> {
         self.account(now);
         if self.busy < self.spec.channels.max(1) {
             self.busy += 1;
@@ -74,7 +75,7 @@ impl Device {
     }
 
     /// A request completes. Returns the next one to start, if any (its channel stays busy).
-    pub(crate) fn complete(&mut self, now: SimTime) -> Option<Request> {
+    pub(super) fn complete(&mut self, now: SimTime) -> Option<Request> {
         self.account(now);
         self.completed += 1;
         match self.queue.pop_front() {
@@ -87,7 +88,7 @@ impl Device {
     }
 
     /// Utilisation and completions since the previous sample, then resets the window.
-    pub(crate) fn sample(&mut self, now: SimTime, interval: SimTime) -> (f64, u64) {
+    pub(super) fn sample(&mut self, now: SimTime, interval: SimTime) -> (f64, u64) {
         self.account(now);
         let area = self.busy_area - self.sampled_area;
         let done = self.completed - self.sampled_completed;
@@ -100,15 +101,15 @@ impl Device {
 
 impl<'a, O: Observer> Engine<'a, O> {
     /// The vCPU `v` reached the end of a CPU burst (I/O) or a major fault.
-    pub(super) fn block(&mut self, h: u32, v: u32) -> Result<(), SimError> {
+    pub(super) fn block(&mut self, h: HostId, v: VcpuSlot) -> Result<(), SimError> {
         let now = self.now;
         let vcpu = self.vcpus.get(v);
         let fault = vcpu.burst_left != 0;
         let vm_slot = vcpu.vm;
         let uid = vcpu.uid;
-        let host = &mut self.hosts[h as usize];
+        let host = &mut self.hosts[h];
         let (device, bytes) = if fault {
-            (host.swap, host.page_bytes as f64)
+            (host.paging.swap, host.paging.page_bytes as f64)
         } else {
             let Some(io) = self.vms.get(vm_slot).req.profile.io else {
                 return Err(SimError::InvalidConfig(
@@ -119,7 +120,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 .devices
                 .iter()
                 .position(|d| d.spec.kind == io.device)
-                .unwrap_or(host.swap);
+                .unwrap_or(host.paging.swap);
             let x: f64 = Exp1.sample(&mut self.rng_io);
             (d, io.size_mean_bytes.max(0.0) * x)
         };
@@ -130,7 +131,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             vm.major_faults += 1;
             vm.fault_service = vm.fault_service.saturating_add(service.nanos());
             self.stats.major_faults += 1;
-            host.swap_ins += 1;
+            host.paging.swap_ins += 1;
         } else {
             vm.io_requests += 1;
             vm.io_service = vm.io_service.saturating_add(service.nanos());
@@ -165,13 +166,13 @@ impl<'a, O: Observer> Engine<'a, O> {
             uid,
             service,
         };
-        if let Some(r) = self.hosts[h as usize].devices[device].submit(now, request) {
+        if let Some(r) = self.hosts[h].devices[device].submit(now, request) {
             self.start_request(h, device as u32, r)?;
         }
         Ok(())
     }
 
-    fn start_request(&mut self, h: u32, device: u32, r: Request) -> Result<(), SimError> {
+    fn start_request(&mut self, h: HostId, device: u32, r: Request) -> Result<(), SimError> {
         let at = self.now.saturating_add(r.service);
         let request = self.io_in_flight.insert(InFlight {
             host: h,
@@ -185,14 +186,14 @@ impl<'a, O: Observer> Engine<'a, O> {
 
     pub(super) fn device_done(
         &mut self,
-        h: u32,
+        h: HostId,
         device: u32,
-        v: u32,
+        v: VcpuSlot,
         uid: u64,
     ) -> Result<(), SimError> {
         self.count_event();
         let now = self.now;
-        if let Some(next) = self.hosts[h as usize].devices[device as usize].complete(now) {
+        if let Some(next) = self.hosts[h].devices[device as usize].complete(now) {
             self.start_request(h, device, next)?;
         }
         let live = self.vcpus.try_get(v).is_some_and(|x| x.uid == uid);
@@ -202,7 +203,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         let VcpuState::Blocked { fault } = self.vcpus.get(v).state else {
             return Ok(());
         };
-        self.hosts[h as usize].blocked -= 1;
+        self.hosts[h].blocked -= 1;
         let vcpu = self.vcpus.get_mut(v);
         let stalled = now.nanos() - vcpu.blocked_since.nanos();
         vcpu.ready_since = now;

@@ -8,8 +8,9 @@ use crate::observer::{Decision, Observer, SliceEnd};
 use crate::policy::VcpuView;
 use crate::time::SimTime;
 
+use super::ids::{HostId, PcpuId, VcpuSlot, VmSlot};
 use super::rate::segment_work;
-use super::state::{Engine, NONE, PLAIN, ReadyEntry, Vcpu, VcpuState, tie};
+use super::state::{Engine, ReadyEntry, Vcpu, VcpuState, tie};
 
 impl<'a, O: Observer> Engine<'a, O> {
     fn view(&self, v: &Vcpu, running_work: u64) -> VcpuView {
@@ -25,7 +26,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         }
     }
 
-    pub(super) fn enqueue_ready(&mut self, h: u32, v: u32) {
+    pub(super) fn enqueue_ready(&mut self, h: HostId, v: VcpuSlot) {
         let vcpu = self.vcpus.get(v);
         let key = self.cpu_policy.ready_key(&self.view(vcpu, 0));
         let vm = &self.vms.get(vcpu.vm).req;
@@ -37,14 +38,14 @@ impl<'a, O: Observer> Engine<'a, O> {
             uid: vcpu.uid,
             epoch: vcpu.epoch,
         };
-        let host = &mut self.hosts[h as usize];
+        let host = &mut self.hosts[h];
         let q = host.queue_of(vcpu.pin);
         host.ready[q].push(Reverse(entry));
         self.mark_dirty(h);
     }
 
-    pub(super) fn mark_dirty(&mut self, h: u32) {
-        let host = &mut self.hosts[h as usize];
+    pub(super) fn mark_dirty(&mut self, h: HostId) {
+        let host = &mut self.hosts[h];
         if !host.dirty {
             host.dirty = true;
             self.dirty_hosts.push(h);
@@ -52,26 +53,24 @@ impl<'a, O: Observer> Engine<'a, O> {
     }
 
     /// The best live entry of run queue `q`, discarding stale ones.
-    fn top_ready(&mut self, h: u32, q: usize) -> Option<ReadyEntry> {
+    fn top_ready(&mut self, h: HostId, q: usize) -> Option<ReadyEntry> {
         loop {
-            let &Reverse(top) = self.hosts[h as usize].ready[q].peek()?;
+            let &Reverse(top) = self.hosts[h].ready[q].peek()?;
             let live = self.vcpus.try_get(top.slot).is_some_and(|v| {
                 v.uid == top.uid && v.epoch == top.epoch && v.state == VcpuState::Ready
             });
             if live {
                 return Some(top);
             }
-            self.hosts[h as usize].ready[q].pop();
+            self.hosts[h].ready[q].pop();
         }
     }
 
     /// The ordering entry of the vCPU running on `p` (its key with the work done so far).
-    fn running_entry(&self, h: u32, p: u32) -> Option<ReadyEntry> {
-        let pc = &self.hosts[h as usize].pcpus[p as usize];
-        if pc.running == NONE || pc.running == PLAIN {
-            return None;
-        }
-        let v = self.vcpus.get(pc.running);
+    fn running_entry(&self, h: HostId, p: PcpuId) -> Option<ReadyEntry> {
+        let pc = &self.hosts[h].pcpus[p];
+        let slot = pc.running.slot()?;
+        let v = self.vcpus.get(slot);
         let key = self
             .cpu_policy
             .ready_key(&self.view(v, guest_part(v, segment_work(pc, self.now))));
@@ -80,42 +79,47 @@ impl<'a, O: Observer> Engine<'a, O> {
             key,
             tie: tie(vm),
             vcpu_index: v.index,
-            slot: pc.running,
+            slot,
             uid: v.uid,
             epoch: v.epoch,
         })
     }
 
-    pub(super) fn dispatch(&mut self, h: u32) -> Result<(), SimError> {
-        let queues = self.hosts[h as usize].ready.len();
+    pub(super) fn dispatch(&mut self, h: HostId) -> Result<(), SimError> {
+        let queues = self.hosts[h].ready.len();
         if queues == 1 {
             self.dispatch_queue(h, 0, None)
         } else {
             for p in 0..queues as u32 {
-                self.dispatch_queue(h, p as usize, Some(p))?;
+                self.dispatch_queue(h, p as usize, Some(PcpuId(p)))?;
             }
             Ok(())
         }
     }
 
     /// Dispatches from run queue `q` onto any pCPU (`only = None`) or onto pCPU `only`.
-    fn dispatch_queue(&mut self, h: u32, q: usize, only: Option<u32>) -> Result<(), SimError> {
+    fn dispatch_queue(
+        &mut self,
+        h: HostId,
+        q: usize,
+        only: Option<PcpuId>,
+    ) -> Result<(), SimError> {
         let mut preempted_vm = None;
         loop {
             let Some(top) = self.top_ready(h, q) else {
                 return Ok(());
             };
-            let host = &self.hosts[h as usize];
+            let host = &self.hosts[h];
             let target = match only {
-                Some(p) => host.is_idle(p).then_some(p),
-                None if host.idle_count > 0 => self.idle_pcpu_for(h, top.slot),
+                Some(p) => host.busy.is_idle(p).then_some(p),
+                None if host.busy.idle_count > 0 => self.idle_pcpu_for(h, top.slot),
                 None => None,
             };
             if let Some(p) = target {
                 let gang = self.gang && self.vms.get(self.vcpus.get(top.slot).vm).req.vcpus > 1;
                 if gang {
                     let ready = self.ready_siblings(top.slot);
-                    if ready > self.hosts[h as usize].idle_count {
+                    if ready > self.hosts[h].busy.idle_count {
                         // The gang waits for enough idle pCPUs; those behind it wait too.
                         return Ok(());
                     }
@@ -123,7 +127,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 if self.want_decisions {
                     self.decide(h, q, p, top, preempted_vm.take());
                 }
-                self.hosts[h as usize].ready[q].pop();
+                self.hosts[h].ready[q].pop();
                 self.set_state(top.slot, VcpuState::Running);
                 self.start(h, p, top.slot)?;
                 if gang {
@@ -136,11 +140,11 @@ impl<'a, O: Observer> Engine<'a, O> {
             }
             // The least urgent running vCPU: largest (key, arrival, id, index).
             let candidates = match only {
-                Some(p) => p..p + 1,
-                None => 0..self.hosts[h as usize].pcpus.len() as u32,
+                Some(p) => p.0..p.0 + 1,
+                None => 0..self.hosts[h].pcpus.len() as u32,
             };
-            let mut worst: Option<(ReadyEntry, u32)> = None;
-            for p in candidates {
+            let mut worst: Option<(ReadyEntry, PcpuId)> = None;
+            for p in candidates.map(PcpuId) {
                 if let Some(e) = self.running_entry(h, p)
                     && worst.is_none_or(|(w, _)| e > w)
                 {
@@ -160,12 +164,12 @@ impl<'a, O: Observer> Engine<'a, O> {
 
     /// Reports (when a decision trace is asked for) a vCPU started at admission on a
     /// dedicated host: nothing competed for the pCPU.
-    pub(super) fn decide_alone(&mut self, h: u32, p: u32, vm_slot: u32, vcpu_index: u32) {
+    pub(super) fn decide_alone(&mut self, h: HostId, p: PcpuId, vm_slot: VmSlot, vcpu_index: u32) {
         if self.want_decisions {
             let d = Decision {
                 time: self.now,
-                host: h,
-                pcpu: p,
+                host: h.0,
+                pcpu: p.0,
                 chosen: self.vms.get(vm_slot).req.id,
                 vcpu: vcpu_index,
                 passed_over: Vec::new(),
@@ -177,29 +181,30 @@ impl<'a, O: Observer> Engine<'a, O> {
 
     /// The idle pCPU of floating host `h` that vCPU `v` would take: the one it last ran on,
     /// else the lowest idle one on its VM's home node, else the lowest idle one.
-    fn idle_pcpu_for(&self, h: u32, v: u32) -> Option<u32> {
-        let host = &self.hosts[h as usize];
+    fn idle_pcpu_for(&self, h: HostId, v: VcpuSlot) -> Option<PcpuId> {
+        let host = &self.hosts[h];
         let vcpu = self.vcpus.get(v);
-        let last = vcpu.last_pcpu;
-        if last != NONE && host.is_idle(last) {
+        if let Some(last) = vcpu.last_pcpu.get()
+            && host.busy.is_idle(last)
+        {
             Some(last)
-        } else if host.numa_nodes > 1 {
+        } else if host.topology.numa_nodes > 1 {
             let home = self.vms.get(vcpu.vm).home_node;
             host.lowest_idle_on_node(home)
-                .or_else(|| host.lowest_idle())
+                .or_else(|| host.busy.lowest_idle())
         } else {
-            host.lowest_idle()
+            host.busy.lowest_idle()
         }
     }
 
     /// Ready vCPUs of the VM of vCPU `v` (itself included when ready).
-    fn ready_siblings(&self, v: u32) -> u32 {
-        let mut w = self.vms.get(self.vcpus.get(v).vm).first_vcpu;
+    fn ready_siblings(&self, v: VcpuSlot) -> u32 {
+        let mut link = self.vms.get(self.vcpus.get(v).vm).first_vcpu;
         let mut n = 0;
-        while w != NONE {
+        while let Some(w) = link.get() {
             let x = self.vcpus.get(w);
             n += u32::from(x.state == VcpuState::Ready);
-            w = x.next;
+            link = x.next;
         }
         n
     }
@@ -207,10 +212,10 @@ impl<'a, O: Observer> Engine<'a, O> {
     /// Gang scheduling: starts every other ready vCPU of the VM of `v` (just started) at
     /// the same instant, each on an idle pCPU (its last one if idle, else the lowest idle
     /// on the VM's home node, else the lowest idle). Their run-queue entries go stale.
-    fn start_siblings(&mut self, h: u32, q: usize, v: u32) -> Result<(), SimError> {
+    fn start_siblings(&mut self, h: HostId, q: usize, v: VcpuSlot) -> Result<(), SimError> {
         let vm_slot = self.vcpus.get(v).vm;
-        let mut w = self.vms.get(vm_slot).first_vcpu;
-        while w != NONE {
+        let mut link = self.vms.get(vm_slot).first_vcpu;
+        while let Some(w) = link.get() {
             let (next, state, index, uid, epoch) = {
                 let x = self.vcpus.get(w);
                 (x.next, x.state, x.index, x.uid, x.epoch)
@@ -237,13 +242,13 @@ impl<'a, O: Observer> Engine<'a, O> {
                 self.set_state(w, VcpuState::Running);
                 self.start(h, p, w)?;
             }
-            w = next;
+            link = next;
         }
         Ok(())
     }
 
-    fn decide(&mut self, h: u32, q: usize, p: u32, top: ReadyEntry, preempted: Option<u64>) {
-        let mut others: Vec<ReadyEntry> = self.hosts[h as usize].ready[q]
+    fn decide(&mut self, h: HostId, q: usize, p: PcpuId, top: ReadyEntry, preempted: Option<u64>) {
+        let mut others: Vec<ReadyEntry> = self.hosts[h].ready[q]
             .iter()
             .map(|r| r.0)
             .filter(|e| {
@@ -256,8 +261,8 @@ impl<'a, O: Observer> Engine<'a, O> {
         others.sort();
         let d = Decision {
             time: self.now,
-            host: h,
-            pcpu: p,
+            host: h.0,
+            pcpu: p.0,
             chosen: top.vm_id(),
             vcpu: top.vcpu_index,
             passed_over: others.iter().map(|e| e.vm_id()).collect(),
@@ -267,7 +272,7 @@ impl<'a, O: Observer> Engine<'a, O> {
     }
 
     /// The one place a vCPU changes state (besides creation and removal).
-    pub(super) fn set_state(&mut self, v: u32, state: VcpuState) {
+    pub(super) fn set_state(&mut self, v: VcpuSlot, state: VcpuState) {
         let vcpu = self.vcpus.get_mut(v);
         if vcpu.state == VcpuState::Ready && state != VcpuState::Ready {
             // Any run-queue entry of the vCPU is stale from now on.

@@ -4,10 +4,11 @@
 use crate::observer::{Observer, VmRecord};
 use crate::time::SimTime;
 
-use super::state::{Engine, NONE, VcpuState};
+use super::ids::{OptId, VcpuSlot, VmSlot};
+use super::state::{Engine, VcpuState};
 
 impl<'a, O: Observer> Engine<'a, O> {
-    pub(super) fn vcpu_finished(&mut self, v: u32) {
+    pub(super) fn vcpu_finished(&mut self, v: VcpuSlot) {
         let Some(vcpu) = self.vcpus.try_get(v) else {
             return;
         };
@@ -18,23 +19,23 @@ impl<'a, O: Observer> Engine<'a, O> {
         self.set_state(v, VcpuState::Done);
         let vm = self.vms.get_mut(vm_slot);
         vm.vcpus_left -= 1;
-        if pin != NONE
-            && let Some(host) = self.hosts.get_mut(vm.host as usize)
+        if let Some(pin) = pin.get()
+            && let Some(h) = vm.host.get()
         {
-            host.pcpus[pin as usize].pinned -= 1;
+            self.hosts[h].pcpus[pin].pinned -= 1;
         }
         if vm.vcpus_left > 0 {
             return;
         }
         // Free the VM's vCPU slots, then the VM.
-        let mut v = vm.first_vcpu;
-        while v != NONE {
-            v = self.vcpus.remove(v).map_or(NONE, |x| x.next);
+        let mut link = vm.first_vcpu;
+        while let Some(v) = link.get() {
+            link = self.vcpus.remove(v).map_or(OptId::NONE, |x| x.next);
         }
         self.finish_vm(vm_slot);
     }
 
-    pub(super) fn finish_vm(&mut self, slot: u32) {
+    pub(super) fn finish_vm(&mut self, slot: VmSlot) {
         let Some(vm) = self.vms.try_get(slot) else {
             return;
         };
@@ -46,16 +47,17 @@ impl<'a, O: Observer> Engine<'a, O> {
             .profile
             .memory
             .map(|m| m.working_set_mib.saturating_sub(vm.ballooned_mib));
-        if let Some(host) = self.hosts.get_mut(h as usize) {
-            host.used_vcpus = host.used_vcpus.saturating_sub(u64::from(vcpus));
-            host.used_mem = host.used_mem.saturating_sub(mem);
-            host.admitted -= 1;
-            if host.numa_nodes > 1 {
-                let n = &mut host.node_mem_used[home as usize];
+        if let Some(h) = h.get() {
+            let host = &mut self.hosts[h];
+            host.capacity.used_vcpus = host.capacity.used_vcpus.saturating_sub(u64::from(vcpus));
+            host.capacity.used_mem = host.capacity.used_mem.saturating_sub(mem);
+            host.capacity.admitted -= 1;
+            if host.topology.numa_nodes > 1 {
+                let n = &mut host.topology.node_mem_used[home as usize];
                 *n = n.saturating_sub(mem);
             }
             if let Some(resident) = resident {
-                host.working_set_mib = host.working_set_mib.saturating_sub(resident);
+                host.paging.working_set_mib = host.paging.working_set_mib.saturating_sub(resident);
                 // Re-planning only fails on scheduling into the past, which cannot happen.
                 let _ = self.repage(h);
             }
@@ -71,10 +73,11 @@ impl<'a, O: Observer> Engine<'a, O> {
         self.observer.on_vm_finished_with(|| {
             let vm = vms.get(slot);
             let r = &vm.req;
-            let admission = if vm.host == NONE { now } else { vm.admission };
+            let admission = if vm.host.is_none() { now } else { vm.admission };
             VmRecord {
                 id: r.id,
-                host: vm.host,
+                // (`u32::MAX` for a VM stopped while queued.)
+                host: vm.host.raw(),
                 vcpus: r.vcpus,
                 memory_mib: r.memory_mib,
                 priority: r.priority,

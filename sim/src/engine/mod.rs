@@ -21,6 +21,7 @@ mod build;
 mod device;
 mod dispatch;
 mod finish;
+mod ids;
 mod lifecycle;
 mod paging;
 mod plain;

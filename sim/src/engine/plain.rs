@@ -5,7 +5,8 @@ use crate::error::SimError;
 use crate::observer::{Observer, SliceEnd, SliceRecord};
 use crate::time::SimTime;
 
-use super::state::{Engine, Event, NONE, PLAIN};
+use super::ids::{HostId, OptId, PcpuId, Running, VmSlot};
+use super::state::{Engine, Event};
 
 impl<'a, O: Observer> Engine<'a, O> {
     /// The plain path: on a [`Host::plain`] host, a VM without I/O or memory profile runs
@@ -15,7 +16,7 @@ impl<'a, O: Observer> Engine<'a, O> {
     /// slices, counters, the pCPUs chosen (lowest idle first, vCPU 0 first), the order of
     /// events — is what the general path gives (a test pins the outputs byte for byte).
     #[inline(always)]
-    pub(super) fn admit_plain(&mut self, slot: u32, h: u32) -> Result<(), SimError> {
+    pub(super) fn admit_plain(&mut self, slot: VmSlot, h: HostId) -> Result<(), SimError> {
         let now = self.now;
         let cs = self.context_switch;
         let start = SimTime(now.nanos().saturating_add(cs));
@@ -25,31 +26,30 @@ impl<'a, O: Observer> Engine<'a, O> {
         vm.first_run = Some(start);
         let (vcpus, id) = (vm.req.vcpus, vm.req.id);
         let end = SimTime(start.nanos().saturating_add(vm.req.demand.nanos()));
-        let mut first = NONE;
-        let mut prev = NONE;
+        let mut first = OptId::NONE;
+        let mut prev: OptId<PcpuId> = OptId::NONE;
         for index in 0..vcpus {
-            let host = &mut self.hosts[h as usize];
+            let host = &mut self.hosts[h];
             // A dedicated host has a pCPU for every vCPU it admitted.
-            let Some(p) = host.lowest_idle() else {
+            let Some(p) = host.busy.lowest_idle() else {
                 return Err(SimError::InvalidConfig(format!(
                     "internal: no idle pCPU on dedicated host {h} for VM {id}"
                 )));
             };
-            let pc = &mut host.pcpus[p as usize];
-            pc.running = PLAIN;
+            let pc = &mut host.pcpus[p];
+            pc.running = Running::PLAIN;
             pc.dispatch = now;
             pc.start = start;
             pc.last_uid = self.next_vcpu_uid;
-            pc.plain_next = NONE;
+            pc.plain_next = OptId::NONE;
             pc.generation = pc.generation.wrapping_add(1);
             self.next_vcpu_uid += 1;
-            if prev == NONE {
-                first = p;
-            } else {
-                host.pcpus[prev as usize].plain_next = p;
+            match prev.get() {
+                None => first = OptId::some(p),
+                Some(q) => host.pcpus[q].plain_next = OptId::some(p),
             }
-            prev = p;
-            host.set_idle(p, false, now);
+            prev = OptId::some(p);
+            host.busy.set_idle(p, false, now);
             if cs > 0 {
                 self.stats.context_switches += 1;
             }
@@ -60,28 +60,28 @@ impl<'a, O: Observer> Engine<'a, O> {
     }
 
     /// The end of a plain-path VM: each vCPU's slice ends (vCPU 0 first), then the VM.
-    pub(super) fn plain_done(&mut self, slot: u32) -> Result<(), SimError> {
+    pub(super) fn plain_done(&mut self, slot: VmSlot) -> Result<(), SimError> {
         let now = self.now;
         let vm = self.vms.get(slot);
-        let (h, id, demand) = (vm.host, vm.req.id, vm.req.demand.nanos());
-        let mut p = vm.plain_pcpu;
+        let (h, id, demand) = (vm.host.known(), vm.req.id, vm.req.demand.nanos());
+        let mut link = vm.plain_pcpu;
         let mut index = 0u32;
-        while p != NONE {
+        while let Some(p) = link.get() {
             self.count_event();
             self.stats.work_ns += u128::from(demand);
-            let host = &mut self.hosts[h as usize];
-            let pc = &mut host.pcpus[p as usize];
+            let host = &mut self.hosts[h];
+            let pc = &mut host.pcpus[p];
             let next = pc.plain_next;
             self.stats.busy_ns += u128::from(now.nanos() - pc.dispatch.nanos());
             let (dispatch, start) = (pc.dispatch, pc.start.min(now));
-            pc.running = NONE;
-            pc.plain_next = NONE;
+            pc.running = Running::IDLE;
+            pc.plain_next = OptId::NONE;
             pc.generation = pc.generation.wrapping_add(1);
-            host.set_idle(p, true, now);
+            host.busy.set_idle(p, true, now);
             if self.want_slices {
                 self.observer.on_slice(&SliceRecord {
-                    host: h,
-                    pcpu: p,
+                    host: h.0,
+                    pcpu: p.0,
                     vm: id,
                     vcpu: index,
                     dispatch,
@@ -91,9 +91,9 @@ impl<'a, O: Observer> Engine<'a, O> {
                 });
             }
             index += 1;
-            p = next;
+            link = next;
         }
-        if !self.hosts[h as usize].ready[0].is_empty() {
+        if !self.hosts[h].ready[0].is_empty() {
             self.mark_dirty(h);
         }
         self.finish_vm(slot);

@@ -5,25 +5,26 @@ use crate::error::SimError;
 use crate::observer::Observer;
 use crate::time::SimTime;
 
-use super::state::{Engine, Event, Host, NO_LIMIT, NONE, Pcpu};
+use super::ids::{HostId, PcpuId, VcpuSlot};
+use super::state::{Engine, Event, Host, NO_LIMIT, Pcpu};
 
 impl<'a, O: Observer> Engine<'a, O> {
     /// The rate at which the vCPU `v` runs on pCPU `p` now.
     #[inline]
-    pub(super) fn rate(&self, h: u32, p: u32, v: u32) -> f64 {
-        let host = &self.hosts[h as usize];
-        let mut rate = host.translation_speed;
-        if host.numa_nodes == 1 && host.threads_per_core == 1 {
+    pub(super) fn rate(&self, h: HostId, p: PcpuId, v: VcpuSlot) -> f64 {
+        let host = &self.hosts[h];
+        let mut rate = host.topology.translation_speed;
+        if host.topology.numa_nodes == 1 && host.topology.threads_per_core == 1 {
             return rate;
         }
-        if host.numa_nodes > 1 {
+        if host.topology.numa_nodes > 1 {
             let home = self.vms.get(self.vcpus.get(v).vm).home_node;
-            if host.pcpus[p as usize].node != home {
-                rate *= host.remote_speed;
+            if host.pcpus[p].node != home {
+                rate *= host.topology.remote_speed;
             }
         }
-        if host.threads_per_core > 1 && sibling_busy(host, p) {
-            rate *= host.smt_speed;
+        if host.topology.threads_per_core > 1 && sibling_busy(host, p) {
+            rate *= host.topology.smt_speed;
         }
         rate
     }
@@ -32,15 +33,15 @@ impl<'a, O: Observer> Engine<'a, O> {
     /// its end.
     pub(super) fn plan_segment(
         &mut self,
-        h: u32,
-        p: u32,
+        h: HostId,
+        p: PcpuId,
         from: SimTime,
         rate: f64,
     ) -> Result<(), SimError> {
         let now = self.now;
-        let host = &mut self.hosts[h as usize];
-        let pcpu = &mut host.pcpus[p as usize];
-        let v = self.vcpus.get(pcpu.running);
+        let host = &mut self.hosts[h];
+        let pcpu = &mut host.pcpus[p];
+        let v = self.vcpus.get(pcpu.running.known_slot());
         let guest = v.remaining.min(v.burst_left).min(v.fault_in);
         let work = v.overhead_left.saturating_add(guest);
         let mut wall = wall_for(work, rate);
@@ -65,13 +66,13 @@ impl<'a, O: Observer> Engine<'a, O> {
     }
 
     /// Applies the work of the current segment of `p` up to now to its vCPU.
-    pub(super) fn settle_segment(&mut self, h: u32, p: u32) {
+    pub(super) fn settle_segment(&mut self, h: HostId, p: PcpuId) {
         let now = self.now;
-        let pcpu = &mut self.hosts[h as usize].pcpus[p as usize];
+        let pcpu = &mut self.hosts[h].pcpus[p];
         let work = segment_work(pcpu, now);
         pcpu.seg_work -= work;
         pcpu.seg_start = now.max(pcpu.seg_start);
-        let v = pcpu.running;
+        let v = pcpu.running.known_slot();
         let vcpu = self.vcpus.get_mut(v);
         let o = work.min(vcpu.overhead_left);
         vcpu.overhead_left -= o;
@@ -90,21 +91,19 @@ impl<'a, O: Observer> Engine<'a, O> {
 
     /// A sibling of `p` changed between busy and idle: re-plan the running siblings at
     /// their new rates.
-    pub(super) fn retime_siblings(&mut self, h: u32, p: u32) -> Result<(), SimError> {
-        let host = &self.hosts[h as usize];
-        let tpc = host.threads_per_core;
-        let core = host.pcpus[p as usize].core;
-        for q in core * tpc..(core * tpc + tpc).min(host.pcpus.len() as u32) {
-            let pc = &self.hosts[h as usize].pcpus[q as usize];
-            if q == p || pc.running == NONE {
+    pub(super) fn retime_siblings(&mut self, h: HostId, p: PcpuId) -> Result<(), SimError> {
+        let host = &self.hosts[h];
+        let tpc = host.topology.threads_per_core;
+        let core = host.pcpus[p].core;
+        for q in (core * tpc..(core * tpc + tpc).min(host.pcpus.len() as u32)).map(PcpuId) {
+            let pc = &self.hosts[h].pcpus[q];
+            if q == p || pc.running.is_idle() {
                 continue;
             }
-            let new_rate = self.rate(h, q, pc.running);
+            let new_rate = self.rate(h, q, pc.running.known_slot());
             if new_rate != pc.rate {
                 self.settle_segment(h, q);
-                let from = self
-                    .now
-                    .max(self.hosts[h as usize].pcpus[q as usize].seg_start);
+                let from = self.now.max(self.hosts[h].pcpus[q].seg_start);
                 self.plan_segment(h, q, from, new_rate)?;
             }
         }
@@ -155,11 +154,11 @@ fn work_for(wall: u64, rate: f64) -> u64 {
     }
 }
 
-fn sibling_busy(host: &Host, p: u32) -> bool {
-    let tpc = host.threads_per_core;
-    let core = host.pcpus[p as usize].core;
+fn sibling_busy(host: &Host, p: PcpuId) -> bool {
+    let tpc = host.topology.threads_per_core;
+    let core = host.pcpus[p].core;
     (core * tpc..(core * tpc + tpc).min(host.pcpus.len() as u32))
-        .any(|q| q != p && !host.is_idle(q))
+        .any(|q| q != p.0 && !host.busy.is_idle(PcpuId(q)))
 }
 
 #[cfg(test)]

@@ -46,7 +46,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 self.admission_pass()?;
             }
             while let Some(h) = self.dirty_hosts.pop() {
-                self.hosts[h as usize].dirty = false;
+                self.hosts[h].dirty = false;
                 self.dispatch(h)?;
             }
         }

@@ -28,24 +28,28 @@ impl<'a, O: Observer> Engine<'a, O> {
                     .count() as u64
             };
             let host = &mut self.hosts[h];
-            host.busy_area += u128::from(host.busy_count) * u128::from(now.0 - host.busy_last.0);
-            host.busy_last = now;
-            let area = host.busy_area - host.sampled_busy_area;
-            host.sampled_busy_area = host.busy_area;
+            host.busy.busy_area +=
+                u128::from(host.busy.busy_count) * u128::from(now.0 - host.busy.busy_last.0);
+            host.busy.busy_last = now;
+            let area = host.busy.busy_area - host.busy.sampled_busy_area;
+            host.busy.sampled_busy_area = host.busy.busy_area;
             let cap = host.pcpus.len() as f64 * interval.0 as f64;
             let mut s = std::mem::take(&mut self.sample);
             s.time = now;
             s.host = h as u32;
-            s.busy_pcpus = host.busy_count;
+            s.busy_pcpus = host.busy.busy_count;
             s.cpu_utilization = area as f64 / cap;
             s.ready_vcpus = ready;
             s.blocked_vcpus = host.blocked;
-            s.admitted_vms = host.admitted;
+            s.admitted_vms = host.capacity.admitted;
             s.queued_vms = queued;
-            s.working_set_mib = host.working_set_mib;
-            s.resident_mib = host.working_set_mib.min(host.resident_limit_mib);
-            s.swap_ins = host.swap_ins - host.sampled_swap_ins;
-            host.sampled_swap_ins = host.swap_ins;
+            s.working_set_mib = host.paging.working_set_mib;
+            s.resident_mib = host
+                .paging
+                .working_set_mib
+                .min(host.paging.resident_limit_mib);
+            s.swap_ins = host.paging.swap_ins - host.paging.sampled_swap_ins;
+            host.paging.sampled_swap_ins = host.paging.swap_ins;
             s.devices.clear();
             for (i, d) in host.devices.iter_mut().enumerate() {
                 let (utilization, completed) = d.sample(now, interval);

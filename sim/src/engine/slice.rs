@@ -5,10 +5,11 @@ use crate::error::SimError;
 use crate::observer::{Observer, SliceEnd, SliceRecord};
 use crate::time::SimTime;
 
-use super::state::{Engine, NONE, VcpuState};
+use super::ids::{HostId, OptId, PcpuId, Running, VcpuSlot};
+use super::state::{Engine, VcpuState};
 
 impl<'a, O: Observer> Engine<'a, O> {
-    pub(super) fn start(&mut self, h: u32, p: u32, v: u32) -> Result<(), SimError> {
+    pub(super) fn start(&mut self, h: HostId, p: PcpuId, v: VcpuSlot) -> Result<(), SimError> {
         let now = self.now;
         // Major faults: with resident fraction f < 1, each touch misses with probability
         // 1 − f; misses form a Poisson process in CPU work (redrawn at every dispatch,
@@ -17,14 +18,14 @@ impl<'a, O: Observer> Engine<'a, O> {
         let fault_in = self.draw_fault_in(h, vm_slot);
         let rate = self.rate(h, p, v);
         let (cs, mig) = {
-            let pcpu = &self.hosts[h as usize].pcpus[p as usize];
+            let pcpu = &self.hosts[h].pcpus[p];
             let vcpu = self.vcpus.get(v);
             let cs = if pcpu.last_uid == vcpu.uid {
                 0
             } else {
                 self.context_switch
             };
-            let mig = vcpu.last_pcpu != NONE && vcpu.last_pcpu != p;
+            let mig = vcpu.last_pcpu.get().is_some_and(|last| last != p);
             (cs, mig)
         };
         if cs > 0 {
@@ -45,50 +46,55 @@ impl<'a, O: Observer> Engine<'a, O> {
         let vcpu = self.vcpus.get_mut(v);
         vcpu.fault_in = fault_in;
         let waited = now.nanos() - vcpu.ready_since.nanos();
-        vcpu.last_pcpu = p;
+        vcpu.last_pcpu = OptId::some(p);
         let uid = vcpu.uid;
         let vm = self.vms.get_mut(vm_slot);
         vm.ready_wait += waited;
         if vm.first_run.is_none() {
             vm.first_run = Some(start);
         }
-        let host = &mut self.hosts[h as usize];
-        let pcpu = &mut host.pcpus[p as usize];
-        pcpu.running = v;
+        let host = &mut self.hosts[h];
+        let pcpu = &mut host.pcpus[p];
+        pcpu.running = Running::vcpu(v);
         pcpu.dispatch = now;
         pcpu.start = start;
         pcpu.last_uid = uid;
         pcpu.quantum_end = quantum_end;
-        host.set_idle(p, false, now);
+        host.busy.set_idle(p, false, now);
         self.plan_segment(h, p, start, rate)?;
-        if self.hosts[h as usize].threads_per_core > 1 {
+        if self.hosts[h].topology.threads_per_core > 1 {
             self.retime_siblings(h, p)?;
         }
         Ok(())
     }
 
     /// Takes the vCPU running on `p` off it, accounting its work, and returns its slot.
-    pub(super) fn take_off(&mut self, h: u32, p: u32, reason: SliceEnd) -> Result<u32, SimError> {
+    pub(super) fn take_off(
+        &mut self,
+        h: HostId,
+        p: PcpuId,
+        reason: SliceEnd,
+    ) -> Result<VcpuSlot, SimError> {
         self.settle_segment(h, p);
         self.release(h, p, reason)
     }
 
     /// [`Engine::take_off`] for a segment already settled up to now.
-    fn release(&mut self, h: u32, p: u32, reason: SliceEnd) -> Result<u32, SimError> {
+    fn release(&mut self, h: HostId, p: PcpuId, reason: SliceEnd) -> Result<VcpuSlot, SimError> {
         let now = self.now;
-        let host = &mut self.hosts[h as usize];
-        let pcpu = &mut host.pcpus[p as usize];
-        let v = pcpu.running;
+        let host = &mut self.hosts[h];
+        let pcpu = &mut host.pcpus[p];
+        let v = pcpu.running.known_slot();
         self.stats.busy_ns += u128::from(now.nanos() - pcpu.dispatch.nanos());
         let (dispatch, start) = (pcpu.dispatch, pcpu.start.min(now));
-        pcpu.running = NONE;
+        pcpu.running = Running::IDLE;
         pcpu.generation = pcpu.generation.wrapping_add(1);
-        host.set_idle(p, true, now);
+        host.busy.set_idle(p, true, now);
         if self.want_slices {
             let vcpu = self.vcpus.get(v);
             let s = SliceRecord {
-                host: h,
-                pcpu: p,
+                host: h.0,
+                pcpu: p.0,
                 vm: self.vms.get(vcpu.vm).req.id,
                 vcpu: vcpu.index,
                 dispatch,
@@ -99,14 +105,14 @@ impl<'a, O: Observer> Engine<'a, O> {
             self.observer.on_slice(&s);
         }
         self.mark_dirty(h);
-        if self.hosts[h as usize].threads_per_core > 1 {
+        if self.hosts[h].topology.threads_per_core > 1 {
             self.retime_siblings(h, p)?;
         }
         Ok(v)
     }
 
     /// Takes a running vCPU off before its slice ends and puts it back in its run queue.
-    pub(super) fn preempt(&mut self, h: u32, p: u32, reason: SliceEnd) {
+    pub(super) fn preempt(&mut self, h: HostId, p: PcpuId, reason: SliceEnd) {
         // Retiming only fails on scheduling into the past, which cannot happen here.
         let Ok(v) = self.take_off(h, p, reason) else {
             return;
@@ -115,7 +121,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         self.requeue(h, v);
     }
 
-    fn requeue(&mut self, h: u32, v: u32) {
+    fn requeue(&mut self, h: HostId, v: VcpuSlot) {
         let vcpu = self.vcpus.get_mut(v);
         vcpu.ready_since = self.now;
         vcpu.preempted = true;
@@ -125,12 +131,17 @@ impl<'a, O: Observer> Engine<'a, O> {
         self.enqueue_ready(h, v);
     }
 
-    pub(super) fn slice_end(&mut self, h: u32, p: u32, generation: u32) -> Result<(), SimError> {
-        let pcpu = &self.hosts[h as usize].pcpus[p as usize];
-        if pcpu.generation != generation || pcpu.running == NONE {
+    pub(super) fn slice_end(
+        &mut self,
+        h: HostId,
+        p: PcpuId,
+        generation: u32,
+    ) -> Result<(), SimError> {
+        let pcpu = &self.hosts[h].pcpus[p];
+        if pcpu.generation != generation || pcpu.running.is_idle() {
             return Ok(()); // cancelled by a preemption or a retiming
         }
-        let v = pcpu.running;
+        let v = pcpu.running.known_slot();
         self.count_event();
         self.settle_segment(h, p);
         let vcpu = self.vcpus.get(v);
