@@ -19,10 +19,11 @@ impl<'a, O: Observer> Engine<'a, O> {
         self.set_state(v, VcpuState::Done);
         let vm = self.vms.get_mut(vm_slot);
         vm.vcpus_left -= 1;
+        // (A host's index out of range is no host: one bounds check for both.)
         if let Some(pin) = pin.get()
-            && let Some(h) = vm.host.get()
+            && let Some(host) = self.hosts.get_mut(vm.host.raw() as usize)
         {
-            self.hosts[h].pcpus[pin].pinned -= 1;
+            host.pcpus[pin].pinned -= 1;
         }
         if vm.vcpus_left > 0 {
             return;
@@ -47,8 +48,8 @@ impl<'a, O: Observer> Engine<'a, O> {
             .profile
             .memory
             .map(|m| m.working_set_mib.saturating_sub(vm.ballooned_mib));
-        if let Some(h) = h.get() {
-            let host = &mut self.hosts[h];
+        // (A host's index out of range is no host: one bounds check for both.)
+        if let Some(host) = self.hosts.get_mut(h.raw() as usize) {
             host.capacity.used_vcpus = host.capacity.used_vcpus.saturating_sub(u64::from(vcpus));
             host.capacity.used_mem = host.capacity.used_mem.saturating_sub(mem);
             host.capacity.admitted -= 1;
@@ -59,7 +60,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             if let Some(resident) = resident {
                 host.paging.working_set_mib = host.paging.working_set_mib.saturating_sub(resident);
                 // Re-planning only fails on scheduling into the past, which cannot happen.
-                let _ = self.repage(h);
+                let _ = self.repage(h.known());
             }
         }
         self.admission_dirty = true;

@@ -14,6 +14,27 @@
 //!
 //! Memory is bounded by what is in flight: VMs and vCPUs live in slabs whose slots are
 //! reused; finished VMs are handed to the observer and forgotten.
+//!
+//! The engine is one `Engine` (in `state`) whose behaviour is split by concern into
+//! `impl Engine` blocks, one file each:
+//!
+//! | file | concern |
+//! |---|---|
+//! | `state` | events, VMs, vCPUs, pCPUs, hosts (capacity, topology, paging, busy accounting), the `Engine` |
+//! | `ids` | typed indices (`HostId`, `PcpuId`, `VmSlot`, `VcpuSlot`) and absent ones (`OptId`) |
+//! | `build` | the engine of a checked configuration ([`crate::SimConfig::check`]) |
+//! | `run` | the main loop and the run-wide counters |
+//! | `admission` | arrivals, the admission queue, placement, admission off the plain path |
+//! | `plain` | the plain fast path: one event per VM |
+//! | `dispatch` | run queues, dispatch, preemption, gang scheduling, the decision trace |
+//! | `slice` | a vCPU starts on a pCPU, is taken off it, or its slice ends |
+//! | `rate` | the rate a vCPU runs at and the constant-rate segments of a slice |
+//! | `paging` | major faults and the balloon |
+//! | `device` | device queues: I/O and swap-in requests |
+//! | `lifecycle` | pause, resume, stop |
+//! | `finish` | a vCPU's or a VM's end |
+//! | `sample` | timeline samples |
+//! | `admission_queue`, `slab` | the admission queue's two orders; slabs of reused slots |
 
 mod admission;
 mod admission_queue;
