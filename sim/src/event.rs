@@ -93,7 +93,7 @@ impl<E: Copy> EventQueue<E> {
     }
 
     /// Removes and returns the next event.
-    #[inline]
+    #[inline(always)]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
         let last = self.heap.pop()?;
         let n = self.heap.len();

@@ -13,6 +13,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+pub mod config_check;
 pub mod engine;
 pub mod error;
 pub mod event;
@@ -27,6 +28,7 @@ pub mod stats;
 pub mod time;
 pub mod write_behind;
 
+pub use config_check::CheckedConfig;
 pub use engine::{FastPaths, RunStats, simulate, simulate_source, simulate_with};
 pub use error::SimError;
 pub use model::{

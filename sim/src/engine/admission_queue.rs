@@ -8,7 +8,7 @@
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 
-use super::QueueEntry;
+use super::state::QueueEntry;
 
 #[derive(Debug)]
 pub(crate) enum AdmissionQueue {
@@ -99,12 +99,13 @@ impl AdmissionQueue {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::engine::ids::VmSlot;
 
     fn e(arrival: u64, id: u64) -> QueueEntry {
         QueueEntry {
             key: 0,
             tie: (u128::from(arrival) << 64) | u128::from(id),
-            slot: id as u32,
+            slot: VmSlot(id as u32),
         }
     }
 
@@ -128,7 +129,7 @@ mod tests {
         heap.put_back(&mut popped);
         let order = |q: &mut AdmissionQueue| {
             std::iter::from_fn(|| q.pop())
-                .map(|x| x.slot)
+                .map(|x| x.slot.0)
                 .collect::<Vec<_>>()
         };
         assert_eq!(order(&mut fifo), vec![1, 2, 3, 0, 4, 9]);

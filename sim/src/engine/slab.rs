@@ -1,66 +1,73 @@
 //! A slab: a vector whose freed slots are reused, so its size is the peak in flight.
+//! Slots are typed indices (`K`: a VM's, a vCPU's or a request's slot).
+
+use std::marker::PhantomData;
+
+use super::ids::Id;
 
 #[derive(Debug)]
-pub(crate) struct Slab<T> {
+pub(super) struct Slab<K, T> {
     items: Vec<Option<T>>,
     free: Vec<u32>,
+    key: PhantomData<K>,
 }
 
-impl<T> Slab<T> {
-    pub(crate) fn new() -> Self {
+impl<K: Id, T> Slab<K, T> {
+    pub(super) fn new() -> Self {
         Slab {
             items: Vec::new(),
             free: Vec::new(),
+            key: PhantomData,
         }
     }
 
     #[inline(always)]
-    pub(crate) fn insert(&mut self, t: T) -> u32 {
+    pub(super) fn insert(&mut self, t: T) -> K {
         self.insert_with(|| t)
     }
 
     /// Inserts the item `make` builds, built in its slot (no copy of a large item).
     #[inline(always)]
-    pub(crate) fn insert_with(&mut self, make: impl FnOnce() -> T) -> u32 {
+    pub(super) fn insert_with(&mut self, make: impl FnOnce() -> T) -> K {
         match self.free.pop() {
             Some(i) => {
                 self.items[i as usize] = Some(make());
-                i
+                K::from_raw(i)
             }
             None => {
                 self.items.push(Some(make()));
-                (self.items.len() - 1) as u32
+                K::from_raw((self.items.len() - 1) as u32)
             }
         }
     }
 
-    pub(crate) fn remove(&mut self, i: u32) -> Option<T> {
-        let t = self.items.get_mut(i as usize)?.take();
+    pub(super) fn remove(&mut self, i: K) -> Option<T> {
+        let t = self.items.get_mut(i.index())?.take();
         if t.is_some() {
-            self.free.push(i);
+            self.free.push(i.raw());
         }
         t
     }
 
     /// Empties slot `i` (if occupied) without moving its item out.
-    pub(crate) fn free(&mut self, i: u32) {
-        if let Some(slot) = self.items.get_mut(i as usize)
+    pub(super) fn free(&mut self, i: K) {
+        if let Some(slot) = self.items.get_mut(i.index())
             && slot.is_some()
         {
             *slot = None;
-            self.free.push(i);
+            self.free.push(i.raw());
         }
     }
 
     /// The items in occupied slots, in slot order.
-    pub(crate) fn iter(&self) -> impl Iterator<Item = &T> {
+    pub(super) fn iter(&self) -> impl Iterator<Item = &T> {
         self.items.iter().flatten()
     }
 
     /// The item in slot `i`, if the slot is occupied.
     #[inline]
-    pub(crate) fn try_get(&self, i: u32) -> Option<&T> {
-        self.items.get(i as usize).and_then(Option::as_ref)
+    pub(super) fn try_get(&self, i: K) -> Option<&T> {
+        self.items.get(i.index()).and_then(Option::as_ref)
     }
 
     /// The item in slot `i`. The engine only holds slots of live items.
@@ -69,8 +76,8 @@ impl<T> Slab<T> {
     // not yet removed (the property tests exercise every path); a broken invariant is a
     // bug to report, not an input error to recover from.
     #[allow(clippy::expect_used)]
-    pub(crate) fn get(&self, i: u32) -> &T {
-        self.items[i as usize]
+    pub(super) fn get(&self, i: K) -> &T {
+        self.items[i.index()]
             .as_ref()
             .expect("engine invariant: slab slot referenced after removal")
     }
@@ -78,8 +85,8 @@ impl<T> Slab<T> {
     #[inline]
     // As for `get`.
     #[allow(clippy::expect_used)]
-    pub(crate) fn get_mut(&mut self, i: u32) -> &mut T {
-        self.items[i as usize]
+    pub(super) fn get_mut(&mut self, i: K) -> &mut T {
+        self.items[i.index()]
             .as_mut()
             .expect("engine invariant: slab slot referenced after removal")
     }

@@ -1,0 +1,236 @@
+//! The checks of a [`SimConfig`], in one place: the engine runs only a configuration that
+//! passed them, and a scenario loader or a replay on real hardware can call
+//! [`SimConfig::validate`] to refuse the same configurations with the same messages.
+//!
+//! The checks are about the configuration alone. A workload is checked as it is read: a VM
+//! with no vCPUs, one out of arrival order, or one that sends I/O to a device kind some
+//! host lacks is an error of the run ([`crate::simulate`]).
+
+use crate::error::SimError;
+use crate::model::{Mapping, SimConfig};
+use crate::policy::{self, AdmissionParams, AdmissionPolicy, CpuPolicy};
+use crate::time::SimTime;
+
+/// A configuration that passed [`SimConfig::check`], with its policies resolved from their
+/// names (once: the engine takes them from here).
+pub struct CheckedConfig<'a> {
+    config: &'a SimConfig,
+    admission_policy: Box<dyn AdmissionPolicy>,
+    cpu_policy: Box<dyn CpuPolicy>,
+}
+
+impl<'a> CheckedConfig<'a> {
+    /// The configuration that was checked.
+    pub fn config(&self) -> &'a SimConfig {
+        self.config
+    }
+
+    /// The admission policy `config.admission` names, with its parameters.
+    pub fn admission_policy(&self) -> &dyn AdmissionPolicy {
+        self.admission_policy.as_ref()
+    }
+
+    /// The CPU policy `config.cpu` names.
+    pub fn cpu_policy(&self) -> &dyn CpuPolicy {
+        self.cpu_policy.as_ref()
+    }
+
+    /// The configuration and its resolved policies (admission, CPU), taken apart.
+    #[allow(clippy::type_complexity)]
+    pub fn into_parts(self) -> (&'a SimConfig, Box<dyn AdmissionPolicy>, Box<dyn CpuPolicy>) {
+        (self.config, self.admission_policy, self.cpu_policy)
+    }
+}
+
+impl std::fmt::Debug for CheckedConfig<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CheckedConfig")
+            .field("config", self.config)
+            .finish_non_exhaustive()
+    }
+}
+
+/// `Ok` if a slowdown named `what` lies in [0, 1).
+fn check_slowdown(slowdown: f64, what: &str) -> Result<(), SimError> {
+    if !(0.0..1.0).contains(&slowdown) {
+        return Err(SimError::InvalidConfig(format!(
+            "{what} must be in [0, 1), got {slowdown}"
+        )));
+    }
+    Ok(())
+}
+
+impl SimConfig {
+    /// Checks every value the engine relies on, in this order, and returns the first
+    /// problem: the policy names (and the priority policy's `aging_per_s`, finite and
+    /// ≥ 0), at least one host, a quantum > 0 for a time-sliced CPU policy, gang
+    /// scheduling only with floating vCPUs and a non-preemptive policy, then per host: at
+    /// least one pCPU, a translation overhead that is finite and ≥ 0, a swap device that
+    /// exists, SMT and NUMA-remote slowdowns in [0, 1); last, a timeline interval > 0.
+    pub fn validate(&self) -> Result<(), SimError> {
+        self.check().map(|_| ())
+    }
+
+    /// [`SimConfig::validate`], keeping the resolved policies for the engine.
+    pub fn check(&self) -> Result<CheckedConfig<'_>, SimError> {
+        let admission_policy = policy::admission_policy(
+            &self.admission.policy,
+            &AdmissionParams {
+                aging_per_s: self.admission.aging_per_s,
+            },
+        )?;
+        let cpu_policy = policy::cpu_policy(&self.cpu.policy)?;
+        if self.cluster.hosts.is_empty() {
+            return Err(SimError::InvalidConfig("the cluster has no hosts".into()));
+        }
+        if cpu_policy.time_sliced() && self.cpu.quantum == SimTime::ZERO {
+            return Err(SimError::InvalidConfig(format!(
+                "cpu policy `{}` needs a quantum > 0",
+                self.cpu.policy
+            )));
+        }
+        if self.cpu.gang {
+            if self.cpu.mapping != Mapping::Floating {
+                return Err(SimError::InvalidConfig(
+                    "gang scheduling needs floating vCPUs (cpu.mapping = \"floating\")".into(),
+                ));
+            }
+            if cpu_policy.preemptive() {
+                return Err(SimError::InvalidConfig(format!(
+                    "gang scheduling works with non-preemptive policies and rr, not `{}`",
+                    self.cpu.policy
+                )));
+            }
+        }
+        for (i, h) in self.cluster.hosts.iter().enumerate() {
+            if h.pcpus == 0 {
+                return Err(SimError::InvalidConfig(format!("host {i} has no pCPUs")));
+            }
+            let r = &h.resources;
+            if !(r.translation_overhead >= 0.0 && r.translation_overhead.is_finite()) {
+                return Err(SimError::InvalidConfig(format!(
+                    "host {i}: translation overhead must be ≥ 0, got {}",
+                    r.translation_overhead
+                )));
+            }
+            if let Some(s) = r.swap_device
+                && s >= r.devices.len()
+            {
+                return Err(SimError::InvalidConfig(format!(
+                    "host {i}: swap device {s} does not exist"
+                )));
+            }
+            check_slowdown(r.smt_slowdown, "smt_slowdown")?;
+            check_slowdown(r.numa_remote_slowdown, "numa_remote_slowdown")?;
+        }
+        if self.timeline_interval == Some(SimTime::ZERO) {
+            return Err(SimError::InvalidConfig(
+                "timeline interval must be > 0".into(),
+            ));
+        }
+        Ok(CheckedConfig {
+            config: self,
+            admission_policy,
+            cpu_policy,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::{DeviceKind, DeviceSpec, Mapping, SimConfig};
+    use crate::time::SimTime;
+
+    fn err(c: &SimConfig) -> String {
+        match c.validate() {
+            Ok(()) => "ok".into(),
+            Err(e) => e.to_string(),
+        }
+    }
+
+    /// Each check refuses its value with a message naming it; the first failing check in
+    /// the documented order wins.
+    #[test]
+    fn each_check_names_its_value() {
+        let base = SimConfig::single_host(2, 1024);
+        assert_eq!(err(&base), "ok");
+
+        let mut c = base.clone();
+        c.cpu.policy = "nope".into();
+        assert!(
+            err(&c).starts_with("unknown cpu policy `nope`"),
+            "{}",
+            err(&c)
+        );
+
+        let mut c = base.clone();
+        c.cluster.hosts.clear();
+        assert_eq!(err(&c), "invalid configuration: the cluster has no hosts");
+
+        let mut c = SimConfig::textbook("rr", SimTime::ZERO);
+        assert_eq!(
+            err(&c),
+            "invalid configuration: cpu policy `rr` needs a quantum > 0"
+        );
+        // A zero quantum is fine for a policy that does not slice time.
+        c.cpu.policy = "fcfs".into();
+        assert_eq!(err(&c), "ok");
+
+        let mut c = base.clone();
+        c.cpu.gang = true;
+        c.cpu.mapping = Mapping::Pinned;
+        assert!(err(&c).contains("gang scheduling needs floating vCPUs"));
+        c.cpu.mapping = Mapping::Floating;
+        c.cpu.policy = "srtf".into();
+        assert!(err(&c).contains("not `srtf`"), "{}", err(&c));
+
+        let mut c = base.clone();
+        c.cluster.hosts[0].pcpus = 0;
+        assert_eq!(err(&c), "invalid configuration: host 0 has no pCPUs");
+
+        let mut c = base.clone();
+        c.cluster.hosts[0].resources.translation_overhead = f64::NAN;
+        assert!(err(&c).contains("host 0: translation overhead must be ≥ 0, got NaN"));
+
+        let mut c = base.clone();
+        c.cluster.hosts[0].resources.swap_device = Some(0);
+        assert_eq!(
+            err(&c),
+            "invalid configuration: host 0: swap device 0 does not exist"
+        );
+        c.cluster.hosts[0].resources.devices.push(DeviceSpec {
+            kind: DeviceKind::Disk,
+            bandwidth_bytes_per_s: 1e9,
+            latency: SimTime::ZERO,
+            channels: 1,
+        });
+        assert_eq!(err(&c), "ok");
+
+        let mut c = base.clone();
+        c.cluster.hosts[0].resources.smt_slowdown = 1.0;
+        assert_eq!(
+            err(&c),
+            "invalid configuration: smt_slowdown must be in [0, 1), got 1"
+        );
+        // Both slowdowns wrong: the SMT one is reported first.
+        c.cluster.hosts[0].resources.numa_remote_slowdown = -0.5;
+        assert!(err(&c).contains("smt_slowdown"));
+        c.cluster.hosts[0].resources.smt_slowdown = 0.0;
+        assert_eq!(
+            err(&c),
+            "invalid configuration: numa_remote_slowdown must be in [0, 1), got -0.5"
+        );
+
+        let mut c = base.clone();
+        c.timeline_interval = Some(SimTime::ZERO);
+        assert_eq!(
+            err(&c),
+            "invalid configuration: timeline interval must be > 0"
+        );
+
+        // An unknown policy comes before every other problem.
+        c.admission.policy = "nope".into();
+        c.cluster.hosts.clear();
+        assert!(err(&c).starts_with("unknown admission policy `nope`"));
+    }
+}

@@ -1,0 +1,368 @@
+//! Admission: a VM arrives, waits in the admission queue, and is placed on a host that has
+//! room for its vCPUs and memory; off the plain path its vCPUs are created there.
+
+use crate::error::SimError;
+use crate::model::{HeadOfLine, IoBursts, Mapping, Placement, VmRequest};
+use crate::observer::Observer;
+use crate::time::SimTime;
+
+use super::device::draw_exp;
+use super::ids::{HostId, OptId, PcpuId, VmSlot};
+use super::slab::Slab;
+use super::state::{Engine, Host, NO_LIMIT, QueueEntry, Vcpu, VcpuState, Vm, tie};
+
+impl<'a, O: Observer> Engine<'a, O> {
+    pub(super) fn arrive(&mut self, vm: &VmRequest) -> Result<(), SimError> {
+        self.count_event();
+        let index = self.stats.arrivals;
+        self.stats.arrivals += 1;
+        if vm.vcpus == 0 {
+            return Err(SimError::InvalidVm {
+                id: vm.id,
+                reason: "has 0 vCPUs".into(),
+            });
+        }
+        let gang = self.gang;
+        let fits_somewhere = self.hosts.iter().any(|h| {
+            u64::from(vm.vcpus) <= h.capacity.vcpu_cap
+                && vm.memory_mib <= h.capacity.mem_cap
+                && (!gang || vm.vcpus as usize <= h.pcpus.len())
+        });
+        if !fits_somewhere {
+            self.stats.rejected += 1;
+            let reason = format!(
+                "needs {} vCPUs and {} MiB, more than any empty host admits",
+                vm.vcpus, vm.memory_mib
+            );
+            self.observer.on_vm_rejected(vm.id, &reason);
+            return Ok(());
+        }
+        if let Some(io) = vm.profile.io {
+            let kind = io.device;
+            if !self
+                .hosts
+                .iter()
+                .all(|h| h.devices.iter().any(|d| d.spec.kind == kind))
+            {
+                return Err(SimError::InvalidVm {
+                    id: vm.id,
+                    reason: format!("sends I/O to a {} but not every host has one", kind.name()),
+                });
+            }
+        }
+        self.count_change(true);
+        let entry = QueueEntry {
+            key: self.admission_policy.queue_key(vm),
+            tie: tie(vm),
+            slot: VmSlot(0),
+        };
+        let (vcpus, id) = (vm.vcpus, vm.id);
+        let warmup = index < self.warmup_vms;
+        let slot = self.vms.insert_with(|| Vm {
+            req: vm.clone(),
+            warmup,
+            host: OptId::NONE,
+            home_node: 0,
+            admission: SimTime::ZERO,
+            first_run: None,
+            vcpus_left: vcpus,
+            first_vcpu: OptId::NONE,
+            plain_pcpu: OptId::NONE,
+            paused: false,
+            ballooned_mib: 0,
+            stopped: false,
+            ready_wait: 0,
+            io_wait: 0,
+            io_service: 0,
+            fault_stall: 0,
+            fault_service: 0,
+            io_requests: 0,
+            minor_faults: 0,
+            major_faults: 0,
+            preemptions: 0,
+            migrations: 0,
+        });
+        if !self.lifecycle_slots.is_empty()
+            && let Some(s) = self.lifecycle_slots.get_mut(&id)
+        {
+            *s = OptId::some(slot);
+        }
+        self.arrived_now.push(QueueEntry { slot, ..entry });
+        self.admission_dirty = true;
+        Ok(())
+    }
+
+    /// Which host takes a VM of this size now, by the placement policy.
+    #[inline(always)]
+    fn place(&self, vcpus: u64, mem: u64) -> Option<HostId> {
+        let gang = self.gang;
+        let fits = |h: &Host| {
+            h.capacity.used_vcpus.saturating_add(vcpus) <= h.capacity.vcpu_cap
+                && h.capacity.used_mem.saturating_add(mem) <= h.capacity.mem_cap
+                && (!gang || vcpus <= h.pcpus.len() as u64)
+        };
+        // One host: every placement rule picks it if it fits.
+        if let [only] = &self.hosts[..] {
+            return fits(only).then_some(HostId(0));
+        }
+        let mut best: Option<(u32, u64, u64)> = None;
+        for (i, h) in self.hosts.iter().enumerate() {
+            if !fits(h) {
+                continue;
+            }
+            let free_v = h.capacity.vcpu_cap - h.capacity.used_vcpus - vcpus;
+            let free_m = h.capacity.mem_cap - h.capacity.used_mem - mem;
+            let better = match (self.placement, best) {
+                (Placement::FirstFit, _) => return Some(HostId(i as u32)),
+                (_, None) => true,
+                (Placement::BestFit, Some((_, bv, bm))) => (free_v, free_m) < (bv, bm),
+                (Placement::WorstFit, Some((_, bv, bm))) => (free_v, free_m) > (bv, bm),
+            };
+            if better {
+                best = Some((i as u32, free_v, free_m));
+            }
+        }
+        best.map(|(i, _, _)| HostId(i))
+    }
+
+    pub(super) fn admission_pass(&mut self) -> Result<(), SimError> {
+        self.admission_dirty = false;
+        // VMs stopped while queued leave their entries behind.
+        if self.stats.stopped > 0 {
+            let vms = &self.vms;
+            self.arrived_now.retain(|e| queued_live(vms, e));
+        }
+        // Fast path: a lone arrival at an empty queue is its head; admit it without the heap.
+        if self.queue.is_empty() && self.arrived_now.len() == 1 {
+            let e = self.arrived_now[0];
+            let vm = &self.vms.get(e.slot).req;
+            if let Some(h) = self.place(u64::from(vm.vcpus), vm.memory_mib) {
+                self.arrived_now.clear();
+                self.admit(e.slot, h)?;
+                return Ok(());
+            }
+        }
+        let departed = std::mem::take(&mut self.departed_since_pass);
+        // Only arrivals since the last pass, which ended at a head that did not fit; in
+        // arrival order they queue behind it, and strict head of line waits for it.
+        let head_still_blocked = !departed
+            && !self.queue.is_empty()
+            && self.queue.arrival_order()
+            && self.head_of_line == HeadOfLine::Strict;
+        self.queue.join(&mut self.arrived_now);
+        self.stats.peak_queue = self.stats.peak_queue.max(self.queue.len() as u64);
+        if head_still_blocked {
+            return Ok(());
+        }
+        match self.head_of_line {
+            HeadOfLine::Strict => {
+                while let Some(head) = self.queue.peek() {
+                    // (Only a stop takes a VM out of the queue before admission.)
+                    if self.stats.stopped > 0 && !queued_live(&self.vms, &head) {
+                        self.queue.pop();
+                        continue;
+                    }
+                    let slot = head.slot;
+                    let vm = &self.vms.get(slot).req;
+                    match self.place(u64::from(vm.vcpus), vm.memory_mib) {
+                        Some(h) => {
+                            self.queue.pop();
+                            self.admit(slot, h)?;
+                        }
+                        None => break,
+                    }
+                }
+            }
+            HeadOfLine::SkipAhead => {
+                let mut scratch = std::mem::take(&mut self.queue_scratch);
+                while let Some(e) = self.queue.pop() {
+                    if self.stats.stopped > 0 && !queued_live(&self.vms, &e) {
+                        continue;
+                    }
+                    let vm = &self.vms.get(e.slot).req;
+                    match self.place(u64::from(vm.vcpus), vm.memory_mib) {
+                        Some(h) => self.admit(e.slot, h)?,
+                        None => scratch.push(e),
+                    }
+                    if self
+                        .hosts
+                        .iter()
+                        .all(|h| h.capacity.used_vcpus >= h.capacity.vcpu_cap)
+                    {
+                        break;
+                    }
+                }
+                self.queue.put_back(&mut scratch);
+                self.queue_scratch = scratch;
+            }
+        }
+        Ok(())
+    }
+
+    /// Admits queued VM `slot` to host `h` (which has room for it).
+    fn admit(&mut self, slot: VmSlot, h: HostId) -> Result<(), SimError> {
+        let vm = self.vms.get(slot);
+        if self.plain_ok
+            && self.hosts[h].plain
+            && vm.req.profile.io.is_none()
+            && vm.req.profile.memory.is_none()
+            && !vm.paused
+        {
+            self.admit_plain(slot, h)
+        } else {
+            self.admit_general(slot, h)
+        }
+    }
+
+    /// Books VM `slot` onto host `h`: its host and admission time, the host's vCPU slots
+    /// and memory.
+    #[inline(always)]
+    pub(super) fn reserve(&mut self, slot: VmSlot, h: HostId) {
+        let vm = self.vms.get_mut(slot);
+        vm.host = OptId::some(h);
+        vm.admission = self.now;
+        let (vcpus, mem) = (vm.req.vcpus, vm.req.memory_mib);
+        let host = &mut self.hosts[h];
+        host.capacity.used_vcpus = host.capacity.used_vcpus.saturating_add(u64::from(vcpus));
+        host.capacity.used_mem = host.capacity.used_mem.saturating_add(mem);
+        host.capacity.admitted += 1;
+    }
+
+    /// [`Self::admit`] off the plain path: vCPUs, run queues, first touch, I/O bursts.
+    #[inline(never)]
+    fn admit_general(&mut self, slot: VmSlot, h: HostId) -> Result<(), SimError> {
+        let now = self.now;
+        let mapping = self.mapping;
+        self.reserve(slot, h);
+        let host = &mut self.hosts[h];
+        let vm = self.vms.get_mut(slot);
+        let (vcpus, mem, demand) = (vm.req.vcpus, vm.req.memory_mib, vm.req.demand.nanos());
+        // Home NUMA node: the one with the most free memory (lowest number on ties).
+        let mut home = 0u32;
+        if host.topology.numa_nodes > 1 {
+            let mut best_free = 0u64;
+            for n in 0..host.topology.numa_nodes {
+                let free = host
+                    .topology
+                    .node_mem_cap
+                    .saturating_sub(host.topology.node_mem_used[n as usize]);
+                if n == 0 || free > best_free {
+                    best_free = free;
+                    home = n;
+                }
+            }
+            host.topology.node_mem_used[home as usize] += mem;
+        }
+        vm.home_node = home;
+        // First touch: the working set is mapped page by page, a cost shared by the vCPUs.
+        let (mut touch_per_vcpu, mut touch_extra) = (0u64, 0u64);
+        if let Some(m) = vm.req.profile.memory {
+            host.paging.working_set_mib = host
+                .paging
+                .working_set_mib
+                .saturating_add(m.working_set_mib);
+            let pages =
+                (m.working_set_mib.saturating_mul(1 << 20)).div_ceil(host.paging.page_bytes);
+            vm.minor_faults = pages;
+            self.stats.minor_faults += pages;
+            let cost = pages.saturating_mul(host.paging.first_touch);
+            vm.fault_service = vm.fault_service.saturating_add(cost);
+            vm.fault_stall = vm.fault_stall.saturating_add(cost);
+            touch_per_vcpu = cost / u64::from(vcpus);
+            touch_extra = cost % u64::from(vcpus);
+        }
+        let io_bursts = vm.req.profile.io.map(|io| io.bursts);
+        let paused = vm.paused;
+        let mut prev = OptId::NONE;
+        for index in (0..vcpus).rev() {
+            let uid = self.next_vcpu_uid;
+            self.next_vcpu_uid += 1;
+            let host = &mut self.hosts[h];
+            let pin = match mapping {
+                Mapping::Floating => OptId::NONE,
+                Mapping::Pinned => {
+                    // Fewest pinned vCPUs on the home node, lowest number on ties.
+                    let mut best = 0u32;
+                    let mut best_key = (true, u32::MAX);
+                    for (p, pc) in host.pcpus.iter().enumerate() {
+                        let key = (pc.node != home, pc.pinned);
+                        if key < best_key {
+                            best_key = key;
+                            best = p as u32;
+                        }
+                    }
+                    host.pcpus[PcpuId(best)].pinned += 1;
+                    OptId::some(PcpuId(best))
+                }
+            };
+            let (burst_left, io_left) = match io_bursts {
+                Some(IoBursts::Exponential(mean)) => {
+                    (draw_exp(&mut self.rng_io, mean.nanos()), u32::MAX)
+                }
+                Some(IoBursts::Count(n)) if n > 0 => (demand / (u64::from(n) + 1), n),
+                _ => (NO_LIMIT, 0),
+            };
+            let v = self.vcpus.insert(Vcpu {
+                vm: slot,
+                index,
+                uid,
+                next: prev,
+                state: if paused {
+                    VcpuState::Paused
+                } else {
+                    VcpuState::Ready
+                },
+                remaining: demand,
+                burst_left,
+                io_left,
+                fault_in: NO_LIMIT,
+                overhead_left: touch_per_vcpu + if index == 0 { touch_extra } else { 0 },
+                attained: 0,
+                ready_since: now,
+                blocked_since: now,
+                preempted: false,
+                last_pcpu: OptId::NONE,
+                pin,
+                epoch: 0,
+            });
+            prev = OptId::some(v);
+        }
+        self.vms.get_mut(slot).first_vcpu = prev;
+        if self.vms.get(slot).req.profile.memory.is_some() {
+            self.repage(h)?;
+        }
+        if paused {
+            return Ok(());
+        }
+        let mut link = prev;
+        while let Some(v) = link.get() {
+            let next = self.vcpus.get(v).next;
+            let host = &self.hosts[h];
+            match host.busy.lowest_idle() {
+                // No competition for pCPUs on a dedicated host: every admitted vCPU starts
+                // at once on the lowest idle pCPU, in admission order.
+                Some(p)
+                    if host.dedicated
+                        && mapping == Mapping::Floating
+                        && host.topology.numa_nodes == 1 =>
+                {
+                    self.vcpus.get_mut(v).state = VcpuState::Running;
+                    if self.want_decisions {
+                        let index = self.vcpus.get(v).index;
+                        self.decide_alone(h, p, slot, index);
+                    }
+                    self.start(h, p, v)?;
+                }
+                _ => self.enqueue_ready(h, v),
+            }
+            link = next;
+        }
+        Ok(())
+    }
+}
+
+/// Whether an admission-queue entry still stands for a waiting VM (not stopped).
+fn queued_live(vms: &Slab<VmSlot, Vm>, e: &QueueEntry) -> bool {
+    vms.try_get(e.slot)
+        .is_some_and(|vm| vm.req.id == e.tie as u64 && vm.host.is_none() && !vm.stopped)
+}

@@ -1,0 +1,211 @@
+//! Building an engine from a configuration: hosts and their pCPUs, devices and run queues,
+//! the policies, the random streams, and the scheduled lifecycle events and samples.
+
+use std::collections::BinaryHeap;
+
+use crate::config_check::CheckedConfig;
+use crate::error::SimError;
+use crate::event::EventQueue;
+use crate::model::Mapping;
+use crate::observer::{HostSample, Observer};
+use crate::rng::{purpose, stream};
+use crate::time::SimTime;
+
+use super::admission_queue::AdmissionQueue;
+use super::device::Device;
+use super::ids::{OptId, Running};
+use super::slab::Slab;
+use super::state::{Busy, Capacity, Engine, Event, Host, Paging, Pcpu, Topology};
+use super::{FastPaths, RunStats};
+
+/// The speed factor `1 − slowdown` of a slowdown checked to lie in [0, 1).
+fn speed(slowdown: f64) -> f64 {
+    1.0 - slowdown
+}
+
+impl<'a, O: Observer> Engine<'a, O> {
+    /// The engine for a checked configuration (see [`crate::SimConfig::check`]): nothing here can
+    /// fail on the configuration's values.
+    pub(super) fn new(
+        checked: CheckedConfig<'_>,
+        observer: &'a mut O,
+        fast: FastPaths,
+    ) -> Result<Self, SimError> {
+        let (config, admission_policy, cpu_policy) = checked.into_parts();
+        let quantum = if cpu_policy.time_sliced() {
+            Some(config.cpu.quantum.nanos())
+        } else {
+            None
+        };
+        let mut total_pcpus = 0u64;
+        let mut hosts = Vec::with_capacity(config.cluster.hosts.len());
+        for h in &config.cluster.hosts {
+            let r = &h.resources;
+            let tpc = r.threads_per_core.max(1);
+            let nodes = r.numa_nodes.clamp(1, h.pcpus);
+            total_pcpus += u64::from(h.pcpus);
+            let words = h.pcpus.div_ceil(64) as usize;
+            let mut idle = vec![0u64; words];
+            for p in 0..h.pcpus {
+                idle[(p / 64) as usize] |= 1 << (p % 64);
+            }
+            let pcpus = (0..h.pcpus)
+                .map(|p| Pcpu {
+                    running: Running::IDLE,
+                    dispatch: SimTime::ZERO,
+                    start: SimTime::ZERO,
+                    seg_start: SimTime::ZERO,
+                    seg_work: 0,
+                    seg_end: SimTime::ZERO,
+                    quantum_end: SimTime::MAX,
+                    rate: 1.0,
+                    last_uid: u64::MAX,
+                    generation: 0,
+                    node: (u64::from(p) * u64::from(nodes) / u64::from(h.pcpus)) as u32,
+                    core: p / tpc,
+                    pinned: 0,
+                    plain_next: OptId::NONE,
+                })
+                .collect();
+            let mut devices: Vec<Device> = r
+                .devices
+                .iter()
+                .map(|d| Device::new(d.clone(), d.kind.name()))
+                .collect();
+            let swap = match r.swap_device {
+                // (Checked to exist.)
+                Some(s) => s,
+                None => {
+                    devices.push(Device::new(
+                        crate::model::HostResources::default_swap(),
+                        "swap",
+                    ));
+                    devices.len() - 1
+                }
+            };
+            let queues = match config.cpu.mapping {
+                Mapping::Floating => 1,
+                Mapping::Pinned => h.pcpus as usize,
+            };
+            let mem_cap = h.memory_capacity_mib();
+            hosts.push(Host {
+                capacity: Capacity {
+                    vcpu_cap: h.vcpu_capacity(),
+                    mem_cap,
+                    used_vcpus: 0,
+                    used_mem: 0,
+                    admitted: 0,
+                },
+                topology: Topology {
+                    threads_per_core: tpc,
+                    smt_speed: speed(r.smt_slowdown),
+                    numa_nodes: nodes,
+                    node_mem_used: vec![0; nodes as usize],
+                    node_mem_cap: mem_cap / u64::from(nodes),
+                    remote_speed: speed(r.numa_remote_slowdown),
+                    translation_speed: 1.0 / (1.0 + r.translation_overhead),
+                },
+                paging: Paging {
+                    page_bytes: r.page_bytes.max(1),
+                    first_touch: r.first_touch.nanos(),
+                    resident_limit_mib: r.resident_limit_mib.unwrap_or(h.memory_mib),
+                    balloon: r.balloon,
+                    working_set_mib: 0,
+                    swap,
+                    swap_ins: 0,
+                    sampled_swap_ins: 0,
+                },
+                busy: Busy {
+                    idle,
+                    idle_count: h.pcpus,
+                    busy_count: 0,
+                    busy_area: 0,
+                    track_busy: config.timeline_interval.is_some(),
+                    busy_last: SimTime::ZERO,
+                    sampled_busy_area: 0,
+                },
+                pcpus,
+                ready: (0..queues).map(|_| BinaryHeap::new()).collect(),
+                dirty: false,
+                dedicated: h.vcpu_capacity() <= u64::from(h.pcpus),
+                plain: h.vcpu_capacity() <= u64::from(h.pcpus)
+                    && tpc == 1
+                    && nodes == 1
+                    && r.translation_overhead == 0.0
+                    && config.cpu.mapping == Mapping::Floating
+                    && quantum.is_none(),
+                exit_cost: r.exit_cost.nanos(),
+                devices,
+                blocked: 0,
+            });
+        }
+        let mut lifecycle = config.events.clone();
+        lifecycle.sort_by_key(|e| e.at);
+        let mut events = EventQueue::new();
+        for (index, e) in lifecycle.iter().enumerate() {
+            events.schedule(
+                SimTime::ZERO,
+                e.at,
+                Event::Lifecycle {
+                    index: index as u32,
+                },
+            )?;
+        }
+        let lifecycle_slots = lifecycle.iter().map(|e| (e.vm, OptId::NONE)).collect();
+        let timeline = match config.timeline_interval {
+            // (Checked to be > 0.)
+            Some(t) => {
+                events.schedule(SimTime::ZERO, t, Event::Sample)?;
+                Some(t)
+            }
+            None => None,
+        };
+        let want_slices = observer.wants_slices();
+        let want_decisions = observer.wants_decisions();
+        let plain_ok = fast.plain && lifecycle.is_empty();
+        let arrival_order = admission_policy.arrival_order();
+        Ok(Engine {
+            now: SimTime::ZERO,
+            events,
+            hosts,
+            placement: config.cluster.placement,
+            head_of_line: config.admission.head_of_line,
+            preemptive: cpu_policy.preemptive(),
+            admission_policy,
+            cpu_policy,
+            quantum,
+            context_switch: config.cpu.context_switch.nanos(),
+            migration: config.cpu.migration.nanos(),
+            mapping: config.cpu.mapping,
+            gang: config.cpu.gang,
+            warmup_vms: config.warmup_vms,
+            queue: AdmissionQueue::new(arrival_order),
+            queue_scratch: Vec::new(),
+            arrived_now: Vec::new(),
+            admission_dirty: false,
+            departed_since_pass: false,
+            dirty_hosts: Vec::new(),
+            vms: Slab::new(),
+            vcpus: Slab::new(),
+            io_in_flight: Slab::new(),
+            next_vcpu_uid: 0,
+            in_system: 0,
+            last_change: SimTime::ZERO,
+            stats: RunStats {
+                total_pcpus,
+                ..RunStats::default()
+            },
+            observer,
+            want_slices,
+            want_decisions,
+            rng_io: stream(config.seed, config.replication, purpose::IO),
+            rng_paging: stream(config.seed, config.replication, purpose::PAGING),
+            lifecycle,
+            lifecycle_slots,
+            timeline,
+            arrivals_done: false,
+            sample: HostSample::default(),
+            plain_ok,
+        })
+    }
+}

@@ -1,0 +1,109 @@
+//! Completion: a vCPU's work is done, and a VM leaves the system (its record goes to the
+//! observer, its host capacity is freed).
+
+use crate::observer::{Observer, VmRecord};
+use crate::time::SimTime;
+
+use super::ids::{OptId, VcpuSlot, VmSlot};
+use super::state::{Engine, VcpuState};
+
+impl<'a, O: Observer> Engine<'a, O> {
+    pub(super) fn vcpu_finished(&mut self, v: VcpuSlot) {
+        let Some(vcpu) = self.vcpus.try_get(v) else {
+            return;
+        };
+        if vcpu.state == VcpuState::Done {
+            return;
+        }
+        let (vm_slot, pin) = (vcpu.vm, vcpu.pin);
+        self.set_state(v, VcpuState::Done);
+        let vm = self.vms.get_mut(vm_slot);
+        vm.vcpus_left -= 1;
+        // (A host's index out of range is no host: one bounds check for both.)
+        if let Some(pin) = pin.get()
+            && let Some(host) = self.hosts.get_mut(vm.host.raw() as usize)
+        {
+            host.pcpus[pin].pinned -= 1;
+        }
+        if vm.vcpus_left > 0 {
+            return;
+        }
+        // Free the VM's vCPU slots, then the VM.
+        let mut link = vm.first_vcpu;
+        while let Some(v) = link.get() {
+            link = self.vcpus.remove(v).map_or(OptId::NONE, |x| x.next);
+        }
+        self.finish_vm(vm_slot);
+    }
+
+    pub(super) fn finish_vm(&mut self, slot: VmSlot) {
+        let Some(vm) = self.vms.try_get(slot) else {
+            return;
+        };
+        let (h, vcpus, mem, home) = (vm.host, vm.req.vcpus, vm.req.memory_mib, vm.home_node);
+        let residence = self.now.nanos() - vm.req.arrival.nanos();
+        // (A ballooned working set was taken off already.)
+        let resident = vm
+            .req
+            .profile
+            .memory
+            .map(|m| m.working_set_mib.saturating_sub(vm.ballooned_mib));
+        // (A host's index out of range is no host: one bounds check for both.)
+        if let Some(host) = self.hosts.get_mut(h.raw() as usize) {
+            host.capacity.used_vcpus = host.capacity.used_vcpus.saturating_sub(u64::from(vcpus));
+            host.capacity.used_mem = host.capacity.used_mem.saturating_sub(mem);
+            host.capacity.admitted -= 1;
+            if host.topology.numa_nodes > 1 {
+                let n = &mut host.topology.node_mem_used[home as usize];
+                *n = n.saturating_sub(mem);
+            }
+            if let Some(resident) = resident {
+                host.paging.working_set_mib = host.paging.working_set_mib.saturating_sub(resident);
+                // Re-planning only fails on scheduling into the past, which cannot happen.
+                let _ = self.repage(h.known());
+            }
+        }
+        self.admission_dirty = true;
+        self.departed_since_pass = true;
+        self.stats.finished += 1;
+        self.count_change(false);
+        self.stats.vm_time_area_ns += u128::from(residence);
+        let now = self.now;
+        // Read in place (the slot is freed below): no copy of the VM on the way out.
+        let vms = &self.vms;
+        self.observer.on_vm_finished_with(|| {
+            let vm = vms.get(slot);
+            let r = &vm.req;
+            let admission = if vm.host.is_none() { now } else { vm.admission };
+            VmRecord {
+                id: r.id,
+                // (`u32::MAX` for a VM stopped while queued.)
+                host: vm.host.raw(),
+                vcpus: r.vcpus,
+                memory_mib: r.memory_mib,
+                priority: r.priority,
+                tenant: r.tenant,
+                arrival: r.arrival,
+                admission,
+                // (A VM stopped during its first context switch never ran: first run = finish.)
+                first_run: vm.first_run.unwrap_or(admission).min(now),
+                finish: now,
+                service: r.demand,
+                estimate: r.estimate,
+                ready_wait: SimTime(vm.ready_wait),
+                preemptions: vm.preemptions,
+                warmup: vm.warmup,
+                io_wait: SimTime(vm.io_wait),
+                io_service: SimTime(vm.io_service),
+                io_requests: vm.io_requests,
+                fault_stall: SimTime(vm.fault_stall),
+                fault_service: SimTime(vm.fault_service),
+                minor_faults: vm.minor_faults,
+                major_faults: vm.major_faults,
+                migrations: vm.migrations,
+                stopped: vm.stopped,
+            }
+        });
+        self.vms.free(slot);
+    }
+}

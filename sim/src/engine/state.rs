@@ -1,0 +1,407 @@
+//! The engine's state: the events, the VMs, vCPUs, pCPUs and hosts, and the `Engine` that
+//! holds them all. The behaviour lives in the sibling files, one concern each.
+
+use std::cmp::Reverse;
+use std::collections::{BTreeMap, BinaryHeap};
+
+use crate::event::EventQueue;
+use crate::model::{HeadOfLine, LifecycleEvent, Mapping, Placement, VmRequest};
+use crate::observer::{HostSample, Observer};
+use crate::policy::{AdmissionPolicy, CpuPolicy};
+use crate::rng::SimRng;
+use crate::time::SimTime;
+
+use super::RunStats;
+use super::admission_queue::AdmissionQueue;
+use super::device::Device;
+use super::ids::{HostId, OptId, PcpuId, RequestSlot, Running, VcpuSlot, VmSlot};
+use super::slab::Slab;
+
+/// Work without a limit: `Vcpu::burst_left` without I/O, `Vcpu::fault_in` with no fault due.
+pub(super) const NO_LIMIT: u64 = u64::MAX;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) enum Event {
+    /// The current segment of the slice on `pcpu` of `host` ends, unless `generation` is
+    /// stale.
+    SliceEnd {
+        host: HostId,
+        pcpu: PcpuId,
+        generation: u32,
+    },
+    /// A device finishes a request (a slot of `Engine::io_in_flight`: kept out of the event
+    /// so that an event, and a heap entry, stays small).
+    DeviceDone { request: RequestSlot },
+    /// A VM on the plain path (see [`Engine::admit_plain`]) finishes: all its vCPUs end
+    /// their only slice at this instant.
+    VmDone { slot: VmSlot },
+    /// A scheduled lifecycle event (index into the sorted list).
+    Lifecycle { index: u32 },
+    /// A timeline sample.
+    Sample,
+}
+
+/// A device request in service: which host's device, for which vCPU (slot and uid).
+#[derive(Clone, Copy, Debug)]
+pub(super) struct InFlight {
+    pub(super) host: HostId,
+    pub(super) device: u32,
+    pub(super) vcpu: VcpuSlot,
+    pub(super) uid: u64,
+}
+
+/// The engine's tie-break after a policy's key: earlier arrival, then lower VM id, packed
+/// into one integer so a heap step is two integer comparisons.
+#[inline]
+pub(super) fn tie(vm: &VmRequest) -> u128 {
+    (u128::from(vm.arrival.nanos()) << 64) | u128::from(vm.id)
+}
+
+/// A runnable vCPU in a run queue, ordered by (policy key, tie, vCPU index). Entries are
+/// removed lazily: one whose `epoch` no longer matches its vCPU's is skipped.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct ReadyEntry {
+    pub(super) key: u128,
+    pub(super) tie: u128,
+    pub(super) vcpu_index: u32,
+    pub(super) slot: VcpuSlot,
+    pub(super) uid: u64,
+    pub(super) epoch: u32,
+}
+
+impl ReadyEntry {
+    pub(super) fn vm_id(&self) -> u64 {
+        self.tie as u64
+    }
+}
+
+/// A waiting VM in the admission queue, ordered by (policy key, tie).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(super) struct QueueEntry {
+    pub(super) key: u128,
+    pub(super) tie: u128,
+    pub(super) slot: VmSlot,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum VcpuState {
+    Ready,
+    Running,
+    Blocked {
+        fault: bool,
+    },
+    Paused,
+    /// Its work is done; the slot is freed when the whole VM finishes.
+    Done,
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct Vm {
+    pub(super) req: VmRequest,
+    pub(super) warmup: bool,
+    /// The host it was admitted to (none while queued).
+    pub(super) host: OptId<HostId>,
+    pub(super) home_node: u32,
+    pub(super) admission: SimTime,
+    pub(super) first_run: Option<SimTime>,
+    pub(super) vcpus_left: u32,
+    /// First vCPU slot (vCPUs of a VM are linked through `Vcpu::next`); none before
+    /// admission and on the plain path.
+    pub(super) first_vcpu: OptId<VcpuSlot>,
+    /// First pCPU held by the VM on the plain path (the rest are linked through
+    /// `Pcpu::plain_next`), none otherwise.
+    pub(super) plain_pcpu: OptId<PcpuId>,
+    pub(super) paused: bool,
+    /// Working set reclaimed by the balloon while paused (MiB).
+    pub(super) ballooned_mib: u64,
+    pub(super) stopped: bool,
+    pub(super) ready_wait: u64,
+    pub(super) io_wait: u64,
+    pub(super) io_service: u64,
+    pub(super) fault_stall: u64,
+    pub(super) fault_service: u64,
+    pub(super) io_requests: u64,
+    pub(super) minor_faults: u64,
+    pub(super) major_faults: u64,
+    pub(super) preemptions: u32,
+    pub(super) migrations: u32,
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct Vcpu {
+    pub(super) vm: VmSlot,
+    /// Its number within the VM.
+    pub(super) index: u32,
+    pub(super) uid: u64,
+    /// The VM's next vCPU.
+    pub(super) next: OptId<VcpuSlot>,
+    pub(super) state: VcpuState,
+    /// Guest work left.
+    pub(super) remaining: u64,
+    /// Guest work until the next I/O request (`NO_LIMIT` without I/O).
+    pub(super) burst_left: u64,
+    /// I/O requests still to issue (`u32::MAX` for exponential bursts).
+    pub(super) io_left: u32,
+    /// Guest work until the next major fault (`NO_LIMIT` when none is due); redrawn at
+    /// every dispatch.
+    pub(super) fault_in: u64,
+    /// Hypervisor work to do before guest work continues (first touch, VM exits).
+    pub(super) overhead_left: u64,
+    pub(super) attained: u64,
+    pub(super) ready_since: SimTime,
+    pub(super) blocked_since: SimTime,
+    pub(super) preempted: bool,
+    /// The pCPU it last ran on (none before its first run).
+    pub(super) last_pcpu: OptId<PcpuId>,
+    /// The pCPU it is pinned to (none with floating vCPUs).
+    pub(super) pin: OptId<PcpuId>,
+    pub(super) epoch: u32,
+}
+
+#[derive(Clone, Debug)]
+pub(super) struct Pcpu {
+    pub(super) running: Running,
+    /// When the pCPU was given to the vCPU (switch costs start here).
+    pub(super) dispatch: SimTime,
+    /// When guest code of this slice started.
+    pub(super) start: SimTime,
+    /// Start of the current constant-rate segment of the slice.
+    pub(super) seg_start: SimTime,
+    /// Work the current segment does if it runs to `seg_end`.
+    pub(super) seg_work: u64,
+    pub(super) seg_end: SimTime,
+    /// When the quantum expires (`SimTime::MAX` without time slicing).
+    pub(super) quantum_end: SimTime,
+    pub(super) rate: f64,
+    pub(super) last_uid: u64,
+    pub(super) generation: u32,
+    pub(super) node: u32,
+    pub(super) core: u32,
+    pub(super) pinned: u32,
+    /// Next pCPU of the same plain-path VM (none at the end of the chain).
+    pub(super) plain_next: OptId<PcpuId>,
+}
+
+/// A host: its pCPUs and run queues, and its state in parts (capacity, topology, paging,
+/// busy accounting).
+#[derive(Debug)]
+pub(super) struct Host {
+    /// What admission books on the host.
+    pub(super) capacity: Capacity,
+    /// SMT, NUMA and translation: the rates vCPUs run at.
+    pub(super) topology: Topology,
+    /// Working sets, the resident limit and the swap device.
+    pub(super) paging: Paging,
+    /// Which pCPUs are idle, and ∫ busy pCPUs dt for the timeline.
+    pub(super) busy: Busy,
+    pub(super) pcpus: Vec<Pcpu>,
+    /// One run queue (floating) or one per pCPU (pinned).
+    pub(super) ready: Vec<BinaryHeap<Reverse<ReadyEntry>>>,
+    pub(super) dirty: bool,
+    pub(super) dedicated: bool,
+    /// Dedicated, one thread per core, one NUMA node, no translation overhead, floating
+    /// vCPUs, no time slicing: a VM without I/O or memory profile runs every vCPU from
+    /// admission to its end without a rate change or an interruption.
+    pub(super) plain: bool,
+    /// CPU cost of one VM exit (ns).
+    pub(super) exit_cost: u64,
+    pub(super) devices: Vec<Device>,
+    /// vCPUs blocked on a device request.
+    pub(super) blocked: u64,
+}
+
+/// What admission books on a host: vCPU slots and memory, and the VMs admitted.
+#[derive(Debug)]
+pub(super) struct Capacity {
+    pub(super) vcpu_cap: u64,
+    pub(super) mem_cap: u64,
+    pub(super) used_vcpus: u64,
+    pub(super) used_mem: u64,
+    pub(super) admitted: u64,
+}
+
+/// A host's SMT and NUMA layout and the speed factors it gives.
+#[derive(Debug)]
+pub(super) struct Topology {
+    pub(super) threads_per_core: u32,
+    pub(super) smt_speed: f64,
+    pub(super) numa_nodes: u32,
+    /// Memory of admitted VMs on each NUMA node (MiB; kept with more than one node).
+    pub(super) node_mem_used: Vec<u64>,
+    pub(super) node_mem_cap: u64,
+    pub(super) remote_speed: f64,
+    /// The rate of two-level address translation, `1 / (1 + overhead)`.
+    pub(super) translation_speed: f64,
+}
+
+/// A host's guest memory: pages, working sets against the resident limit, and swap.
+#[derive(Debug)]
+pub(super) struct Paging {
+    pub(super) page_bytes: u64,
+    /// Cost of mapping one page on first touch (ns).
+    pub(super) first_touch: u64,
+    pub(super) resident_limit_mib: u64,
+    pub(super) balloon: bool,
+    /// Sum of the working sets of the admitted VMs (MiB).
+    pub(super) working_set_mib: u64,
+    /// Index of the swap device in `Host::devices`.
+    pub(super) swap: usize,
+    pub(super) swap_ins: u64,
+    pub(super) sampled_swap_ins: u64,
+}
+
+/// Which pCPUs of a host are idle (a bitmap), how many are busy, and ∫ busy pCPUs dt.
+#[derive(Debug)]
+pub(super) struct Busy {
+    pub(super) idle: Vec<u64>,
+    pub(super) idle_count: u32,
+    pub(super) busy_count: u32,
+    /// ∫ busy pCPUs dt (ns), kept only when a timeline samples it (`track_busy`).
+    pub(super) busy_area: u128,
+    pub(super) track_busy: bool,
+    pub(super) busy_last: SimTime,
+    pub(super) sampled_busy_area: u128,
+}
+
+impl Busy {
+    pub(super) fn set_idle(&mut self, p: PcpuId, idle: bool, now: SimTime) {
+        let p = p.0;
+        let (w, b) = ((p / 64) as usize, p % 64);
+        let was = self.idle[w] >> b & 1 == 1;
+        if was != idle {
+            if self.track_busy {
+                self.busy_area +=
+                    u128::from(self.busy_count) * u128::from(now.0 - self.busy_last.0);
+                self.busy_last = now;
+            }
+            self.idle[w] ^= 1 << b;
+            if idle {
+                self.idle_count += 1;
+                self.busy_count -= 1;
+            } else {
+                self.idle_count -= 1;
+                self.busy_count += 1;
+            }
+        }
+    }
+
+    pub(super) fn is_idle(&self, p: PcpuId) -> bool {
+        let p = p.0;
+        self.idle[(p / 64) as usize] >> (p % 64) & 1 == 1
+    }
+
+    #[inline(always)]
+    pub(super) fn lowest_idle(&self) -> Option<PcpuId> {
+        // (Up to 64 pCPUs: one word.)
+        if let [w] = self.idle[..] {
+            return (w != 0).then(|| PcpuId(w.trailing_zeros()));
+        }
+        self.idle
+            .iter()
+            .enumerate()
+            .find(|(_, w)| **w != 0)
+            .map(|(i, w)| PcpuId(i as u32 * 64 + w.trailing_zeros()))
+    }
+}
+
+impl Paging {
+    /// Fraction of working sets that fits in memory (1 when all fit).
+    pub(super) fn resident_fraction(&self) -> f64 {
+        if self.working_set_mib <= self.resident_limit_mib {
+            1.0
+        } else {
+            self.resident_limit_mib as f64 / self.working_set_mib as f64
+        }
+    }
+}
+
+impl Host {
+    pub(super) fn lowest_idle_on_node(&self, node: u32) -> Option<PcpuId> {
+        (0..self.pcpus.len() as u32)
+            .map(PcpuId)
+            .find(|&p| self.pcpus[p].node == node && self.busy.is_idle(p))
+    }
+
+    pub(super) fn queue_of(&self, pin: OptId<PcpuId>) -> usize {
+        if self.ready.len() == 1 {
+            0
+        } else {
+            pin.raw() as usize
+        }
+    }
+}
+
+pub(super) struct Engine<'a, O: Observer> {
+    pub(super) now: SimTime,
+    pub(super) events: EventQueue<Event>,
+    pub(super) hosts: Vec<Host>,
+    pub(super) placement: Placement,
+    pub(super) head_of_line: HeadOfLine,
+    pub(super) admission_policy: Box<dyn AdmissionPolicy>,
+    pub(super) cpu_policy: Box<dyn CpuPolicy>,
+    pub(super) preemptive: bool,
+    pub(super) quantum: Option<u64>,
+    pub(super) context_switch: u64,
+    pub(super) migration: u64,
+    pub(super) mapping: Mapping,
+    /// Gang scheduling (see [`crate::model::CpuSpec::gang`]).
+    pub(super) gang: bool,
+    pub(super) warmup_vms: u64,
+    pub(super) queue: AdmissionQueue,
+    pub(super) queue_scratch: Vec<QueueEntry>,
+    /// VMs that arrived at the current instant, not yet in `queue`.
+    pub(super) arrived_now: Vec<QueueEntry>,
+    pub(super) admission_dirty: bool,
+    /// A VM left the system (capacity freed, or a queued VM gone) since the last
+    /// admission pass; otherwise only arrivals happened.
+    pub(super) departed_since_pass: bool,
+    pub(super) dirty_hosts: Vec<HostId>,
+    pub(super) vms: Slab<VmSlot, Vm>,
+    pub(super) vcpus: Slab<VcpuSlot, Vcpu>,
+    /// Device requests in service (what a `DeviceDone` event names).
+    pub(super) io_in_flight: Slab<RequestSlot, InFlight>,
+    pub(super) next_vcpu_uid: u64,
+    pub(super) in_system: u64,
+    pub(super) last_change: SimTime,
+    pub(super) stats: RunStats,
+    pub(super) observer: &'a mut O,
+    pub(super) want_slices: bool,
+    pub(super) want_decisions: bool,
+    pub(super) rng_io: SimRng,
+    pub(super) rng_paging: SimRng,
+    pub(super) lifecycle: Vec<LifecycleEvent>,
+    /// VM id → slot, for VMs that lifecycle events name (none before the VM arrives).
+    pub(super) lifecycle_slots: BTreeMap<u64, OptId<VmSlot>>,
+    pub(super) timeline: Option<SimTime>,
+    pub(super) arrivals_done: bool,
+    pub(super) sample: HostSample,
+    /// The plain path may be taken (no lifecycle events).
+    pub(super) plain_ok: bool,
+}
+
+#[cfg(test)]
+mod tests {
+    use std::mem::size_of;
+
+    use super::super::ids::{HostId, OptId, PcpuId, Running, VcpuSlot};
+    use super::*;
+
+    /// Typed indices cost nothing: an index, an absent one and a pCPU's occupant are 4
+    /// bytes, and the structs of the hot path keep the sizes they had with bare `u32`s and
+    /// sentinels (measured before the change: Event 16, Vm 240, Vcpu 96, Pcpu 88,
+    /// ReadyEntry 64, QueueEntry 48, InFlight 24).
+    #[test]
+    fn typed_indices_keep_the_hot_structs_small() {
+        assert_eq!(size_of::<HostId>(), 4);
+        assert_eq!(size_of::<OptId<VcpuSlot>>(), 4);
+        assert_eq!(size_of::<OptId<PcpuId>>(), 4);
+        assert_eq!(size_of::<Running>(), 4);
+        assert_eq!(size_of::<Event>(), 16);
+        assert_eq!(size_of::<Vm>(), 240);
+        assert_eq!(size_of::<Vcpu>(), 96);
+        assert_eq!(size_of::<Pcpu>(), 88);
+        assert_eq!(size_of::<ReadyEntry>(), 64);
+        assert_eq!(size_of::<QueueEntry>(), 48);
+        assert_eq!(size_of::<InFlight>(), 24);
+    }
+}
