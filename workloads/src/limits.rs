@@ -17,7 +17,7 @@
 use std::io::Read;
 use std::path::Path;
 
-use crate::Error;
+use crate::error::Error;
 
 /// Largest time, in seconds, accepted from any input: 5·10⁹ s (158 years).
 pub const MAX_SECONDS: f64 = 5e9;

@@ -29,6 +29,7 @@
 mod config;
 mod cost;
 mod default;
+mod overcommit;
 mod serde_helpers;
 mod spec;
 #[cfg(test)]
@@ -50,9 +51,8 @@ pub use crate::limits::{MAX_DEVICES, MAX_HOSTS};
 pub use crate::units::PageSize;
 pub use crate::workload_spec::{Arrival, Estimate, WorkloadSpec};
 pub use cost::{EventEstimate, check_scenario, estimate_events};
-pub use spec::{
-    AdmissionSettings, ClusterSettings, CpuSettings, HostGroup, Overcommit, RunSettings,
-};
+pub use overcommit::Overcommit;
+pub use spec::{AdmissionSettings, ClusterSettings, CpuSettings, HostGroup, RunSettings};
 
 /// A complete scenario. Fields are public so that a front end can override them (seed,
 /// replications, vms, policies); call [`Scenario::validate`] after changing them (it is

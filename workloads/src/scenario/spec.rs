@@ -4,11 +4,10 @@
 use serde::{Deserialize, Serialize};
 use sim::{HeadOfLine, Mapping, Placement};
 
+use super::overcommit::Overcommit;
 use super::serde_helpers::{
     first_fit, is_default_overcommit, is_floating, is_one_u32, is_page_4k, is_zero, one_u32,
 };
-use crate::check::check_positive;
-use crate::error::Error;
 use crate::resources::DeviceSettings;
 use crate::units::PageSize;
 
@@ -131,38 +130,6 @@ impl HostGroup {
             balloon: false,
             devices: Vec::new(),
             profile: None,
-        }
-    }
-}
-
-/// An overcommit ratio: a positive number, or `"unlimited"`.
-#[derive(Copy, Clone, Debug, PartialEq)]
-pub enum Overcommit {
-    /// Admit up to `ratio × capacity`.
-    Ratio(f64),
-    /// Admit without limit (the textbook setting).
-    Unlimited,
-}
-
-impl Default for Overcommit {
-    fn default() -> Self {
-        Overcommit::Ratio(1.0)
-    }
-}
-
-impl Overcommit {
-    /// The ratio as the engine takes it (`f64::INFINITY` for unlimited).
-    pub fn ratio(self) -> f64 {
-        match self {
-            Overcommit::Ratio(r) => r,
-            Overcommit::Unlimited => f64::INFINITY,
-        }
-    }
-
-    pub(super) fn validate(self, key: &str) -> Result<(), Error> {
-        match self {
-            Overcommit::Ratio(r) => check_positive(key, r),
-            Overcommit::Unlimited => Ok(()),
         }
     }
 }
