@@ -231,13 +231,13 @@ mod imp {
             let Some(h) = scenario.hosts.first_mut() else {
                 anyhow::bail!("the scenario has no host");
             };
-            if h.devices.iter().any(|d| d.kind == "disk") {
+            if h.devices.iter().any(|d| d.kind == sim::DeviceKind::Disk) {
                 anyhow::bail!("--io-per-vm: the scenario's host already has a disk");
             }
             h.devices.insert(
                 0,
                 DeviceSettings {
-                    kind: "disk".into(),
+                    kind: sim::DeviceKind::Disk,
                     // Fast enough to be latency only (requests have size 0 anyway).
                     bandwidth_mbps: 1e6,
                     latency_us: args.io_ms * 1e3,
@@ -249,8 +249,8 @@ mod imp {
                 burst_ms: None,
                 requests: Some(args.io_per_vm),
                 size_kib: 0.0,
-                device: "disk".into(),
-                virtual_device: "virtio".into(),
+                device: sim::DeviceKind::Disk,
+                virtual_device: sim::VirtualDevice::Virtio,
                 fraction: 1.0,
             });
         }

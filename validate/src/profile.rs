@@ -262,7 +262,7 @@ impl Profile {
     /// mapping a page costs in proportion to the memory it clears).
     pub fn apply_overheads_to_group(&self, h: &mut HostGroup) {
         h.exit_cost_us = non_negative(self.exit_round_trip_us.median);
-        let page = page_bytes(&h.page_size).unwrap_or(4096) as f64;
+        let page = h.page_size.bytes() as f64;
         h.first_touch_us = non_negative(self.first_touch_us.median) * page / 4096.0;
     }
 
@@ -352,16 +352,6 @@ pub fn apply_scenario_profile(
         p.apply_to_group(&mut scenario.hosts[*g]);
     }
     Ok(Some(path))
-}
-
-/// Bytes of a scenario page size (`"4k"`, `"2m"`, `"1g"`).
-fn page_bytes(name: &str) -> Option<u64> {
-    match name {
-        "4k" => Some(4096),
-        "2m" => Some(2 << 20),
-        "1g" => Some(1 << 30),
-        _ => None,
-    }
 }
 
 #[cfg(test)]
@@ -519,7 +509,7 @@ io = { requests = 1, size_kib = 0 }
         // A guest at 0.8 of native speed: translation overhead 1 / 0.8 − 1 = 0.25, so the
         // 100 ms of work take 125 ms; with 2 MiB pages one first touch costs 512 × 5 µs.
         let mut s = plain.clone();
-        s.hosts[0].page_size = "2m".into();
+        s.hosts[0].page_size = workloads::scenario::PageSize::Mib2;
         profile(0.0, 0.0, 0.0, 5.0, 0.8).apply_to_scenario(&mut s);
         assert!((s.hosts[0].translation_overhead - 0.25).abs() < 1e-12);
         assert_eq!(s.hosts[0].first_touch_us, 2560.0);

@@ -7,9 +7,12 @@ use rand_distr::{Distribution, Exp, LogNormal};
 use sim::rng::{SimRng, purpose, stream};
 use sim::{SimTime, VmRequest};
 
-use crate::dist::{Picker, ServiceSampler, check_non_negative, check_positive};
+use crate::check::{check_non_negative, check_positive};
+use crate::dist::{Picker, ServiceSampler};
 use crate::error::Error;
-use crate::scenario::{Arrival, Estimate, WorkloadSpec, gib_to_mib};
+use crate::resources::{io_profile, memory_profile};
+use crate::units::{gib_to_mib, secs_to_time};
+use crate::workload_spec::{Arrival, Estimate, WorkloadSpec};
 
 /// Streams the VM requests of one replication, in arrival order, ids `0, 1, 2, …`.
 ///
@@ -279,24 +282,15 @@ impl Generator {
             rng_priority: stream(seed, replication, purpose::PRIORITY),
             rng_estimate: stream(seed, replication, purpose::ESTIMATE),
             io: match &spec.io {
-                Some(io) => Some((crate::resources::io_profile(io)?, io.fraction)),
+                Some(io) => Some((io_profile(io)?, io.fraction)),
                 None => None,
             },
             memory: match &spec.memory {
-                Some(m) => Some(crate::resources::memory_profile(m)?),
+                Some(m) => Some(memory_profile(m)?),
                 None => None,
             },
             rng_io_class: stream(seed, replication, "io-class"),
         })
-    }
-}
-
-/// Seconds to [`SimTime`], rounded to the nanosecond and clamped instead of failing.
-pub(crate) fn secs_to_time(s: f64) -> SimTime {
-    match SimTime::from_secs_f64(s) {
-        Some(t) => t,
-        None if s > 0.0 => SimTime::MAX,
-        None => SimTime::ZERO,
     }
 }
 

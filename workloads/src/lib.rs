@@ -32,18 +32,22 @@
 // No panics on input: unwrap/expect only in tests, or with a local allow and a reason.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
+mod check;
 pub mod dist;
 mod error;
 pub mod fit;
 pub mod generator;
 pub mod limits;
+mod names;
 pub mod read_ahead;
 pub mod resources;
 pub mod scenario;
 mod spans;
 pub mod textbook;
 pub mod trace;
+mod units;
 pub mod workload;
+mod workload_spec;
 
 pub use error::Error;
 pub use generator::Generator;

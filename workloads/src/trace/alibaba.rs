@@ -20,10 +20,11 @@
 //! are counted as `running at the end (censored)`). A missing column is an error at
 //! line 1; a cell that is not a number is an error naming the line and the column.
 
-use std::path::Path;
-
-use super::{Input, Next, RawVm, RecordSource, SourceContext, bad, csv_reader, whole_vcpus};
+use super::csv::{cell, column, csv_error, csv_headers, csv_reader, num_cell, optional_column};
+use super::input::{Input, bad};
+use super::source::{Next, RawVm, RecordSource, SourceContext};
 use crate::error::Error;
+use crate::units::whole_vcpus;
 
 /// The default priority of a QoS class (lower = more urgent).
 pub fn qos_priority(qos: &str) -> i32 {
@@ -55,82 +56,6 @@ pub(crate) struct PodSource {
     cpu_only: bool,
     censored: u64,
     path: std::path::PathBuf,
-}
-
-/// Index of column `name` in `headers`, or an error at line 1.
-pub(crate) fn column(headers: &csv::ByteRecord, name: &str, file: &str) -> Result<usize, Error> {
-    optional_column(headers, name).ok_or_else(|| {
-        bad(
-            file,
-            1,
-            name,
-            format!("missing column `{name}` in the header"),
-        )
-    })
-}
-
-/// Index of column `name` in `headers`, if present.
-pub(crate) fn optional_column(headers: &csv::ByteRecord, name: &str) -> Option<usize> {
-    headers.iter().position(|h| h == name.as_bytes())
-}
-
-/// The header of a CSV file, or an error naming it.
-pub(crate) fn csv_headers(
-    reader: &mut csv::Reader<Box<dyn std::io::Read + Send>>,
-    path: &Path,
-    file: &str,
-) -> Result<csv::ByteRecord, Error> {
-    reader
-        .byte_headers()
-        .cloned()
-        .map_err(|e| csv_error(e, path, file))
-}
-
-/// A csv error as an [`Error`] (I/O errors stay I/O errors).
-pub(crate) fn csv_error(e: csv::Error, path: &Path, file: &str) -> Error {
-    let line = e.position().map(|p| p.line()).unwrap_or(0);
-    if e.is_io_error() {
-        if let csv::ErrorKind::Io(io) = e.into_kind() {
-            return Error::Io {
-                path: path.to_path_buf(),
-                source: io,
-            };
-        }
-        return bad(file, line, "line", "I/O error");
-    }
-    bad(file, line, "line", e.to_string())
-}
-
-/// Cell `i` of `record` as text (empty if absent).
-pub(crate) fn cell(record: &csv::ByteRecord, i: usize) -> &[u8] {
-    record.get(i).unwrap_or(b"")
-}
-
-/// Parses cell `i` as a number; `Ok(None)` when empty.
-pub(crate) fn num_cell(
-    record: &csv::ByteRecord,
-    i: usize,
-    name: &str,
-    file: &str,
-    line: u64,
-) -> Result<Option<f64>, Error> {
-    let raw = cell(record, i);
-    if raw.is_empty() {
-        return Ok(None);
-    }
-    std::str::from_utf8(raw)
-        .ok()
-        .and_then(|s| s.parse::<f64>().ok())
-        .filter(|v| v.is_finite())
-        .map(Some)
-        .ok_or_else(|| {
-            bad(
-                file,
-                line,
-                name,
-                format!("not a number: `{}`", String::from_utf8_lossy(raw)),
-            )
-        })
 }
 
 impl PodSource {

@@ -34,7 +34,8 @@ use std::path::{Path, PathBuf};
 use rand::Rng;
 use sim::rng::{SimRng, purpose, stream};
 
-use super::{Input, LineReader, Next, RawVm, RecordSource, SourceContext, bad};
+use super::input::{Input, LineReader, bad};
+use super::source::{Next, RawVm, RecordSource, SourceContext};
 use crate::error::Error;
 
 /// Width of an arrival bin and step of the duration map, in seconds.

@@ -14,12 +14,13 @@ use std::path::Path;
 
 use sim::HostSpec;
 
-use super::alibaba::{column, csv_error, csv_headers, num_cell, optional_column};
+use super::csv::{column, csv_error, csv_headers, csv_reader, num_cell, optional_column};
+use super::input::{Input, bad};
 use crate::error::Error;
-use crate::trace::{Input, bad};
+use crate::limits::MAX_HOSTS;
 
 /// The most hosts a node list may give (the same guard as `scenario::MAX_HOSTS`).
-const MAX_NODES: u64 = crate::scenario::MAX_HOSTS;
+const MAX_NODES: u64 = MAX_HOSTS;
 
 /// Reads the hosts of a node list. `label` names the file in messages; every host gets
 /// the given overcommit ratios.
@@ -60,7 +61,7 @@ fn read_nodes(
 ) -> Result<Vec<HostSpec>, Error> {
     let path = input.path().to_path_buf();
     let path = path.as_path();
-    let mut reader = super::csv_reader(input)?;
+    let mut reader = csv_reader(input)?;
     let h = csv_headers(&mut reader, path, label)?;
     let alibaba = optional_column(&h, "cpu_milli");
     let (cpu_col, count_col) = match alibaba {

@@ -25,8 +25,10 @@
 
 use std::path::PathBuf;
 
-use super::alibaba::{column, csv_error, csv_headers, num_cell, optional_column};
-use super::{Input, Next, RawVm, RecordSource, SourceContext, TraceEstimate, bad};
+use super::csv::{column, csv_error, csv_headers, csv_reader, num_cell, optional_column};
+use super::format::TraceEstimate;
+use super::input::{Input, bad};
+use super::source::{Next, RawVm, RecordSource, SourceContext};
 use crate::error::Error;
 
 /// The column names, in the documented order.
@@ -57,7 +59,7 @@ pub(crate) struct CsvSource {
 impl CsvSource {
     pub(crate) fn open(input: Input, ctx: SourceContext) -> Result<CsvSource, Error> {
         let path = input.path().to_path_buf();
-        let mut reader = super::csv_reader(input)?;
+        let mut reader = csv_reader(input)?;
         let file = ctx.label.as_str();
         let h = csv_headers(&mut reader, &path, file)?;
         Ok(CsvSource {

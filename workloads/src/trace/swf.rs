@@ -22,7 +22,9 @@
 //! numbers, and lines with fewer than 18 fields, are malformed. Numbers may have a
 //! fraction (`358.00`); processor counts may not.
 
-use super::{Input, LineReader, Next, RawVm, RecordSource, SourceContext, TraceEstimate, bad};
+use super::format::TraceEstimate;
+use super::input::{Input, LineReader, bad};
+use super::source::{Next, RawVm, RecordSource, SourceContext};
 use crate::error::Error;
 
 /// SWF field names, 1-based (index 0 unused), for messages.

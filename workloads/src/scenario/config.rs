@@ -1,0 +1,102 @@
+//! Conversion of a checked scenario to the engine's configuration ([`SimConfig`]).
+
+use sim::{AdmissionSpec, ClusterSpec, CpuSpec, HostResources, HostSpec, SimConfig, SimTime};
+
+use super::Scenario;
+use crate::error::Error;
+use crate::limits::MAX_HOSTS;
+use crate::resources;
+use crate::trace::nodes::read_node_list;
+use crate::trace::resolve;
+use crate::units::{gib_to_mib, scaled_time, us};
+
+impl Scenario {
+    /// The engine's configuration: hosts expanded by `count`, GiB → MiB (× 1024, rounded),
+    /// quantum and context-switch cost as [`SimTime`].
+    pub fn sim_config(&self) -> Result<SimConfig, Error> {
+        self.sim_config_for(0)
+    }
+
+    /// [`Scenario::sim_config`] for replication `replication`: the engine's own random
+    /// streams (I/O bursts and sizes, page faults) differ between replications.
+    pub fn sim_config_for(&self, replication: u64) -> Result<SimConfig, Error> {
+        self.validate()?;
+        if let Some(g) = self.hosts.iter().position(|h| h.profile.is_some()) {
+            return Err(Error::invalid(
+                format!("hosts.{g}.profile"),
+                "a calibration profile is applied by `vmsched run`, `compare` and `validate` \
+                 only; set the overheads it calibrates in the file instead",
+            ));
+        }
+        let mut hosts = Vec::new();
+        for h in &self.hosts {
+            let g = hosts.len();
+            let (devices, swap_device) = resources::devices(g, &h.devices)?;
+            let spec = HostSpec {
+                pcpus: h.pcpus,
+                memory_mib: gib_to_mib(h.memory_gib).unwrap_or(u64::MAX),
+                overcommit: h.overcommit.ratio(),
+                memory_overcommit: h.memory_overcommit.ratio(),
+                resources: HostResources {
+                    devices,
+                    swap_device,
+                    threads_per_core: h.threads_per_core,
+                    smt_slowdown: h.smt_slowdown,
+                    numa_nodes: h.numa_nodes,
+                    numa_remote_slowdown: h.numa_remote_slowdown,
+                    page_bytes: h.page_size.bytes(),
+                    translation_overhead: h.translation_overhead,
+                    first_touch: us(h.first_touch_us),
+                    exit_cost: us(h.exit_cost_us),
+                    resident_limit_mib: h.resident_gib.and_then(gib_to_mib),
+                    balloon: h.balloon,
+                },
+            };
+            hosts.extend(std::iter::repeat_n(spec, h.count as usize));
+        }
+        if let Some(list) = &self.cluster.node_list {
+            let path = resolve(self.base_dir(), list);
+            hosts.extend(read_node_list(
+                &path,
+                list,
+                self.cluster.node_overcommit.ratio(),
+                self.cluster.node_memory_overcommit.ratio(),
+            )?);
+            if hosts.len() as u64 > MAX_HOSTS {
+                return Err(Error::invalid(
+                    "cluster.node_list",
+                    format!("more than {MAX_HOSTS} hosts in all"),
+                ));
+            }
+        }
+        Ok(SimConfig {
+            cluster: ClusterSpec {
+                hosts,
+                placement: self.cluster.placement,
+            },
+            admission: AdmissionSpec {
+                policy: self.admission.policy.clone(),
+                aging_per_s: self.admission.aging_per_s,
+                head_of_line: self.admission.head_of_line,
+            },
+            cpu: CpuSpec {
+                policy: self.cpu.policy.clone(),
+                quantum: scaled_time(self.cpu.quantum_ms, 1e6).unwrap_or(SimTime::MAX),
+                context_switch: scaled_time(self.cpu.context_switch_us, 1e3)
+                    .unwrap_or(SimTime::MAX),
+                mapping: self.cpu.mapping,
+                migration: us(self.cpu.migration_us),
+                gang: self.cpu.gang,
+            },
+            warmup_vms: self.run.warmup_vms,
+            seed: self.run.seed,
+            replication,
+            events: resources::lifecycle_events(&self.events)?,
+            timeline_interval: self
+                .run
+                .timeline_s
+                .and_then(SimTime::from_secs_f64)
+                .filter(|t| *t > SimTime::ZERO),
+        })
+    }
+}
