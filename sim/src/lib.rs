@@ -25,7 +25,6 @@ pub mod rng;
 pub mod source;
 pub mod stats;
 pub mod time;
-pub mod write_behind;
 
 pub use engine::{FastPaths, RunStats, simulate, simulate_source, simulate_with};
 pub use error::SimError;

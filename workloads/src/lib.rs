@@ -37,7 +37,6 @@ mod error;
 pub mod fit;
 pub mod generator;
 pub mod limits;
-pub mod read_ahead;
 pub mod resources;
 pub mod scenario;
 mod spans;

@@ -30,10 +30,7 @@ pub type ColouredLine = (BandLine, RGBColor);
 /// The chart type every panel of this module draws on.
 type BandChart<'a, DB> = ChartContext<'a, DB, Cartesian2d<KeyedAxis, RangedCoordf64>>;
 
-/// File name of a sweep's summary.
-pub const SWEEP_CSV: &str = "sweep.csv";
-/// File name of a capacity search's answers.
-pub const CAPACITY_CSV: &str = "capacity.csv";
+pub use crate::schema::{CAPACITY_CSV, SWEEP_CSV};
 
 /// The columns of `sweep.csv` drawn, each with its y axis description and title.
 pub const SWEEP_METRICS: [(&str, &str, &str); 4] = [
@@ -383,18 +380,21 @@ fn number_cell(t: &CsvTable, path: &Path, row: usize, col: usize) -> Result<f64,
 }
 
 /// Reads `sweep.csv` (see `vmsched sweep`): the axis columns, `policy`, `replications`
-/// and, for each metric of [`SWEEP_METRICS`], the column and its `_ci95`. A missing
-/// column or a cell that is not a number is an error naming the file, line and column.
+/// and, for each metric of [`SWEEP_METRICS`], the column and its `ci95_<metric>` (or
+/// `<metric>_ci95`, as files written before that rule name it; see
+/// [`crate::schema::find_ci95_column`]). A missing column or a cell that is not a number
+/// is an error naming the file, line and column.
 pub fn read_sweep(path: &Path) -> Result<SweepData, ReportError> {
     let t = read_table(path)?;
     let cp = column(&t, path, "policy")?;
     let cr = column(&t, path, "replications")?;
     let mut cols = Vec::new();
     for (m, _, _) in SWEEP_METRICS {
-        cols.push((
-            column(&t, path, m)?,
-            column(&t, path, &format!("{m}_ci95"))?,
-        ));
+        let ci = crate::schema::find_ci95_column(&t.header, m).ok_or_else(|| {
+            let name = crate::schema::ci95_column(m);
+            ReportError::input(path, Some(1), format!("missing column `{name}`"))
+        })?;
+        cols.push((column(&t, path, m)?, ci));
     }
     let mut rows = Vec::new();
     let mut replications = 0u64;
@@ -924,7 +924,7 @@ mod tests {
         assert!(t.iter().any(|x| x == label), "{label:?} not in {t:?}");
     }
 
-    const METRIC_HEADER: &str = "vms,mean_wait_s,mean_wait_s_ci95,p95_wait_s,p95_wait_s_ci95,mean_turnaround_s,mean_turnaround_s_ci95,cpu_utilization,cpu_utilization_ci95";
+    const METRIC_HEADER: &str = "vms,mean_wait_s,ci95_mean_wait_s,p95_wait_s,ci95_p95_wait_s,mean_turnaround_s,ci95_mean_turnaround_s,cpu_utilization,ci95_cpu_utilization";
 
     /// A 1-D sweep over hosts.count (2, 4, 8) × fcfs, sjf, 3 replications.
     fn one_axis() -> String {
