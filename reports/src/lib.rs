@@ -13,6 +13,7 @@
 //!   time, mean wait with confidence intervals, Gantt charts), with a bundled font.
 //! - [`html`]: the self-contained `report.html` of a results folder.
 //! - [`trace`]: scheduling decisions told in plain words, for teaching.
+//! - [`numbers`]: numbers without trailing zeros, for tables and axes.
 //!
 //! All errors are [`ReportError`], whose messages name the file concerned.
 #![forbid(unsafe_code)]
@@ -25,6 +26,7 @@ pub mod error;
 pub mod folder;
 pub mod gantt;
 pub mod html;
+pub mod numbers;
 pub mod plots;
 pub mod schema;
 pub mod table;

@@ -24,6 +24,7 @@
 pub mod charts;
 pub mod data;
 pub mod params;
+mod style;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
