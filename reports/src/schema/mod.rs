@@ -239,7 +239,7 @@ mod tests {
     fn fields_are_quoted_when_needed() {
         assert_eq!(csv_field("fcfs"), "fcfs");
         assert_eq!(csv_field("a,b"), "\"a,b\"");
-        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
         assert_eq!(fixed6(f64::NAN), "");
         assert_eq!(fixed6(1.0 / 3.0), "0.333333");
     }

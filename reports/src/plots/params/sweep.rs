@@ -60,11 +60,12 @@ pub fn read_sweep(path: &Path) -> Result<SweepData, ReportError> {
     let cr = column(&t, path, "replications")?;
     let mut cols = Vec::new();
     for (m, _, _) in SWEEP_METRICS {
+        let mean = column(&t, path, m)?;
         let ci = crate::schema::find_ci95_column(&t.header, m).ok_or_else(|| {
             let name = crate::schema::ci95_column(m);
             ReportError::input(path, Some(1), format!("missing column `{name}`"))
         })?;
-        cols.push((column(&t, path, m)?, ci));
+        cols.push((mean, ci));
     }
     let mut rows = Vec::new();
     let mut replications = 0u64;
