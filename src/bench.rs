@@ -1,12 +1,9 @@
 //! `vmsched bench`: events per second of the engine on the M/M/c model, with the mean wait
 //! next to Erlang C and the peak memory of the process.
 
-use std::time::Instant;
-
 use anyhow::{Result, bail};
 use clap::Args;
-use sim::metrics::Metrics;
-use workloads::scenario::Scenario;
+use experiments::bench::{self, Bench};
 
 /// `vmsched bench`.
 #[derive(Args, Debug)]
@@ -30,7 +27,7 @@ pub struct BenchArgs {
     /// more thread does both, overlapping with the engine).
     #[arg(long)]
     one_thread: bool,
-    /// `mmc`: plain M/M/c FCFS. `full`: the resource model at work (see `FULL_MODEL`).
+    /// `mmc`: plain M/M/c FCFS. `full`: the resource model at work (see `experiments::bench::FULL_MODEL`).
     #[arg(long, value_enum, default_value_t = Model::Mmc)]
     model: Model,
 }
@@ -44,72 +41,23 @@ pub enum Model {
     Full,
 }
 
-/// The `--model full` scenario: 16 pCPUs as 8 SMT cores (20 % slowdown when both threads
-/// run), vCPU overcommit 1.5 under round robin (50 ms), half the VMs doing virtio disk I/O
-/// every 20 ms of CPU (64 KiB, a 4-channel disk), every VM (4 GiB) touching a 3.5 GiB
-/// working set (1 touch/ms) on a host whose 48 GiB of memory is overcommitted 1.25× (so
-/// working sets exceed memory when the host is full, and page to the disk), translation
-/// overhead 3 %, first touch 1 µs per 2 MiB page, VM exits 5 µs. Poisson arrivals at
-/// λ = ρ · 12 per second (mean service 1 s): SMT and overheads leave about 12 pCPUs' worth
-/// of capacity.
-const FULL_MODEL: &str = r#"
-[[hosts]]
-pcpus = 16
-memory_gib = 48
-overcommit = 1.5
-memory_overcommit = 1.25
-threads_per_core = 2
-smt_slowdown = 0.2
-page_size = "2m"
-translation_overhead = 0.03
-first_touch_us = 1
-exit_cost_us = 5
-[[hosts.devices]]
-kind = "disk"
-bandwidth_mbps = 2000
-latency_us = 100
-channels = 4
-swap = true
-[cpu]
-policy = "rr"
-quantum_ms = 50
-[workload]
-service = { dist = "exponential", mean_s = 1.0 }
-memory_gib = 4
-memory = { working_set_gib = 3.5, touches_per_ms = 1 }
-io = { burst_ms = 20, size_kib = 64, device = "disk", virtual = "virtio", fraction = 0.5 }
-"#;
-
 pub fn bench(a: BenchArgs) -> Result<()> {
-    if a.runs == 0 || a.vms == 0 || a.pcpus == 0 {
+    if a.runs == 0 {
         bail!("--runs, --vms and --pcpus must be at least 1");
     }
-    if !(a.rho > 0.0 && a.rho < 1.0) {
-        bail!("--rho must be in (0, 1), got {}", a.rho);
-    }
-    let lambda = a.rho * f64::from(a.pcpus);
-    let text = match a.model {
-        Model::Mmc => format!(
-            "[run]\nseed = {}\nvms = {}\n[[hosts]]\npcpus = {}\nmemory_gib = 1.0\n\
-             [workload]\narrival = {{ process = \"poisson\", rate_per_s = {lambda} }}\n\
-             service = {{ dist = \"exponential\", mean_s = 1.0 }}\nmemory_gib = 0.0\n",
-            a.seed, a.vms, a.pcpus
-        ),
-        Model::Full => {
-            if a.pcpus != 16 {
-                bail!("--model full has its own host (16 pCPUs); leave --pcpus out");
-            }
-            let lambda = a.rho * 12.0;
-            format!(
-                "[run]\nseed = {}\nvms = {}\n{}\narrival = {{ process = \"poisson\", rate_per_s = {lambda} }}\n",
-                a.seed,
-                a.vms,
-                FULL_MODEL.trim_end()
-            )
-        }
+    let spec = Bench {
+        model: match a.model {
+            Model::Mmc => bench::Model::Mmc,
+            Model::Full => bench::Model::Full,
+        },
+        vms: a.vms,
+        pcpus: a.pcpus,
+        rho: a.rho,
+        seed: a.seed,
     };
-    let scenario = Scenario::from_toml_str(&text, "bench")?;
+    let scenario = spec.scenario()?;
     let config = scenario.sim_config()?;
+    let lambda = spec.lambda();
     match a.model {
         Model::Mmc => println!(
             "M/M/{} FCFS, λ = {lambda} /s, E[S] = 1 s (ρ = {}), {} VMs, per-VM output off{}",
@@ -123,8 +71,7 @@ pub fn bench(a: BenchArgs) -> Result<()> {
             }
         ),
         Model::Full => println!(
-            "full model (SMT host, RR, disk I/O, paging), λ = {} /s, {} VMs, per-VM output off",
-            a.rho * 12.0,
+            "full model (SMT host, RR, disk I/O, paging), λ = {lambda} /s, {} VMs, per-VM output off",
             a.vms
         ),
     }
@@ -132,30 +79,18 @@ pub fn bench(a: BenchArgs) -> Result<()> {
     let mut rates = Vec::new();
     let mut mean_wait = f64::NAN;
     for run in 0..a.runs {
-        let mut workload = scenario.workload(0)?;
-        let mut metrics = Metrics::new();
-        let t0 = Instant::now();
-        let stats = if a.one_thread {
-            sim::simulate(&config, &mut workload, &mut metrics)?
-        } else {
-            workloads::read_ahead::read_ahead_write_behind(
-                &mut workload,
-                &mut metrics,
-                |vms, obs| sim::simulate_source(&config, vms, obs),
-            )?
-        };
-        let secs = t0.elapsed().as_secs_f64();
-        let rate = stats.events as f64 / secs;
-        mean_wait = metrics.summary(&stats).all().mean_wait_s;
+        let r = bench::run_once(&scenario, &config, a.one_thread)?;
+        let rate = r.stats.events as f64 / r.secs;
+        mean_wait = r.mean_wait_s;
         println!(
             "run {}: {} events in {:.3} s = {:.2} M events/s",
             run + 1,
-            stats.events,
-            secs,
+            r.stats.events,
+            r.secs,
             rate / 1e6
         );
         rates.push(rate);
-        last_stats = Some(stats);
+        last_stats = Some(r.stats);
     }
     rates.sort_by(f64::total_cmp);
     let median = rates[rates.len() / 2];
@@ -183,17 +118,9 @@ pub fn bench(a: BenchArgs) -> Result<()> {
         }
         (Model::Full, None) => {}
     }
-    match peak_rss_mib() {
+    match bench::peak_rss_mib() {
         Some(m) => println!("peak memory (VmHWM): {m:.1} MiB"),
         None => println!("peak memory: not available on this platform"),
     }
     Ok(())
-}
-
-/// Peak resident set of this process, from /proc/self/status (Linux).
-fn peak_rss_mib() -> Option<f64> {
-    let s = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = s.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib / 1024.0)
 }

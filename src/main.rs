@@ -1,12 +1,13 @@
 //! `vmsched`: the command-line front end. Argument parsing, wiring, progress and exit
-//! codes only; the model lives in the `sim`, `workloads` and `reports` crates.
+//! codes only; the model lives in the `sim` and `workloads` crates, the experiments in
+//! `experiments`, the outputs in `reports`.
 #![forbid(unsafe_code)]
 
 mod bench;
 mod capacity;
 mod compare;
 mod exercise;
-mod grid;
+mod progress;
 mod report;
 mod sweep;
 mod textbook;
@@ -113,19 +114,6 @@ fn policies_text() -> String {
          priority/priority-preemptive, rr → fcfs/rr). ADMISSION/CPU sets them separately.\n",
     );
     s
-}
-
-/// The most worker threads `--threads` accepts.
-pub(crate) const MAX_THREADS: usize = 1024;
-
-/// The `--threads` value for rayon: 0 (one per core) when not given; an error outside
-/// 1..=[`MAX_THREADS`] (each thread is a real OS thread with its own stack).
-pub(crate) fn worker_threads(threads: Option<usize>) -> anyhow::Result<usize> {
-    match threads {
-        None => Ok(0),
-        Some(n) if (1..=MAX_THREADS).contains(&n) => Ok(n),
-        Some(n) => anyhow::bail!("--threads must be between 1 and {MAX_THREADS}, got {n}"),
-    }
 }
 
 /// The folder results go to when `--out` is not given.

@@ -156,6 +156,5 @@ fn units(x: f64, flag: &str) -> Result<SimTime> {
 }
 
 fn trim(x: f64) -> String {
-    let s = format!("{x:.4}");
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
+    reports::numbers::decimals_trimmed(x, 4)
 }

@@ -76,7 +76,7 @@ fn sweep_csv_is_the_same_for_1_or_2_threads_and_4_merged_shards() {
     let lines: Vec<&str> = text.lines().collect();
     assert_eq!(lines.len(), 1 + 12);
     assert!(lines[0].starts_with(
-        "hosts.count,workload.arrival.rate_per_s,policy,seed,replications,vms,vms_ci95,mean_wait_s,mean_wait_s_ci95,"
+        "hosts.count,workload.arrival.rate_per_s,policy,seed,replications,vms,ci95_vms,mean_wait_s,ci95_mean_wait_s,"
     ));
     assert!(lines[1].starts_with("1,0.5,fcfs,"), "{}", lines[1]);
     assert!(lines[12].starts_with("3,1.0,sjf,"), "{}", lines[12]);
@@ -117,6 +117,61 @@ fn sweep_csv_is_the_same_for_1_or_2_threads_and_4_merged_shards() {
     m.extend(["--out", s(&partial)]);
     let err = fails(&m);
     assert!(err.contains("9 of 36 runs are missing"), "{err}");
+}
+
+/// A folder written before `sweep.csv` named its confidence intervals `ci95_<metric>`
+/// (it had `<metric>_ci95`) is still merged and resumed: both rebuild `sweep.csv` from the
+/// run files, with today's names and the same numbers.
+#[test]
+fn folders_with_old_ci95_column_names_merge_and_resume() {
+    let dir = tempfile::tempdir().unwrap();
+    let sc = scenario(dir.path(), SMALL);
+    let fresh = dir.path().join("fresh");
+    let args = |out: &Path| -> Vec<String> {
+        [
+            "sweep",
+            s(&sc),
+            "--set",
+            "hosts.count=1,2",
+            "--replications",
+            "2",
+            "--policies",
+            "fcfs",
+            "--threads",
+            "1",
+            "--out",
+            s(out),
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let a = args(&fresh);
+    ok(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    let reference = String::from_utf8(read(&fresh.join("sweep.csv"))).unwrap();
+    let (header, body) = reference.split_once('\n').unwrap();
+    assert!(
+        header.contains(",mean_wait_s,ci95_mean_wait_s,"),
+        "{header}"
+    );
+    // The same folder as the older version wrote it.
+    let old_header: Vec<String> = header
+        .split(',')
+        .map(|c| match c.strip_prefix("ci95_") {
+            Some(m) => format!("{m}_ci95"),
+            None => c.to_string(),
+        })
+        .collect();
+    std::fs::write(
+        fresh.join("sweep.csv"),
+        format!("{}\n{body}", old_header.join(",")),
+    )
+    .unwrap();
+    let merged = dir.path().join("merged");
+    ok(&["merge", s(&fresh), "--out", s(&merged)]);
+    assert_eq!(read(&merged.join("sweep.csv")), reference.as_bytes());
+    // Resuming into the old folder: nothing to run, sweep.csv rewritten with new names.
+    ok(&a.iter().map(String::as_str).collect::<Vec<_>>());
+    assert_eq!(read(&fresh.join("sweep.csv")), reference.as_bytes());
 }
 
 #[test]

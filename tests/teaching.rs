@@ -2,10 +2,7 @@
 //! `exercise --answer` agrees with an independent scheduler on 1,000 seeds per policy,
 //! `--svg` draws pictures, and `report` builds report.html from a `compare` folder.
 
-#[allow(dead_code)]
-#[path = "../src/exercise.rs"]
-mod exercise;
-
+use experiments::exercise;
 use std::process::Command;
 
 fn vmsched(args: &[&str]) -> (bool, String, String) {

@@ -8,7 +8,7 @@
 //!    then the files a previous run may have left there (so the finished folder never
 //!    mixes old and new files), then temporary files of killed runs;
 //! 3. writes each file under a temporary name and renames it ([`crate::atomic`]);
-//! 4. writes `run.toml` last ([`crate::csv_out::write_run_toml`]).
+//! 4. writes `run.toml` last ([`crate::schema::write_run_toml`]).
 //!
 //! Whenever the command is killed, the folder holds either the previous complete results
 //! (killed before step 2), the new complete results (after step 4), or no `run.toml` at
@@ -17,8 +17,8 @@
 
 use std::path::{Path, PathBuf};
 
-use crate::csv_out::{RUN_TOML, RunInfo, read_run_toml};
 use crate::error::ReportError;
+use crate::schema::{RUN_TOML, RunInfo, read_run_toml};
 
 /// Stems of the plots [`crate::plots::plot_results_dir`] may draw (each as `.svg` and
 /// `.png`).

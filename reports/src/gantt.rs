@@ -21,6 +21,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sim::{SimTime, SliceRecord, VmRecord};
 
+use crate::schema::csv_field;
+
 /// Default width of the chart's time axis, in columns (leaves room for the row labels
 /// in an 80-column terminal).
 pub const DEFAULT_GANTT_WIDTH: usize = 56;
@@ -32,15 +34,13 @@ pub(crate) fn short_secs(t: SimTime) -> String {
     if frac == 0 {
         whole.to_string()
     } else {
-        let s = format!("{whole}.{frac:03}");
-        s.trim_end_matches('0').to_string()
+        crate::numbers::trim_fraction(&format!("{whole}.{frac:03}")).to_string()
     }
 }
 
 /// Seconds, exact: nine decimals with trailing zeros (and a trailing dot) removed.
 fn exact_secs(t: SimTime) -> String {
-    let s = t.to_string();
-    s.trim_end_matches('0').trim_end_matches('.').to_string()
+    crate::numbers::trim_fraction(&t.to_string()).to_string()
 }
 
 struct Segment {
@@ -297,15 +297,6 @@ pub fn process_table(records: &[VmRecord], names: &dyn Fn(u64) -> String) -> Str
         out.push_str(&format!("average response time:   {}\n", short_secs(r)));
     }
     out
-}
-
-/// A CSV field, quoted when it holds a comma, quote or line break.
-fn csv_field(s: &str) -> String {
-    if s.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", s.replace('"', "\"\""))
-    } else {
-        s.to_string()
-    }
 }
 
 /// The per-process table as CSV (header

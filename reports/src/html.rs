@@ -12,10 +12,10 @@ use std::path::{Path, PathBuf};
 
 use base64::Engine as _;
 
-use crate::csv_out::RunInfo;
 use crate::error::ReportError;
 use crate::plots::PlotFile;
 use crate::plots::data::{CsvTable, read_table};
+use crate::schema::RunInfo;
 
 /// File name of the report in a results folder.
 pub const REPORT_HTML: &str = "report.html";
@@ -330,7 +330,7 @@ pub fn write_report(dir: &Path) -> Result<PathBuf, ReportError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::csv_out::write_run_toml;
+    use crate::schema::write_run_toml;
 
     #[test]
     fn report_is_self_contained_and_complete() {

@@ -1,7 +1,7 @@
 //! Terminal tables comparing policies (what `vmsched compare` prints).
 //!
 //! Both tables show, for each policy (and class), its `mean` row from
-//! [`summary_rows`](crate::csv_out::summary_rows), or its first replication row when it has
+//! [`summary_rows`](crate::schema::summary_rows), or its first replication row when it has
 //! no `mean` row. Policies appear in the order of their first row.
 //!
 //! Times are in seconds, all with the same number of decimals within a table: 3, or more
@@ -10,7 +10,7 @@
 
 use sim::metrics::Class;
 
-use crate::csv_out::{Replication, SummaryRow};
+use crate::schema::{Replication, SummaryRow};
 
 /// For each (policy, class) that `keep` accepts, in order of first appearance: the `mean`
 /// row if there is one, else the first replication row.
@@ -64,13 +64,13 @@ fn time(x: f64, d: usize) -> String {
     }
 }
 
+/// VMs per replication: a `mean` row's average rounded to a whole VM (half away from
+/// zero).
 fn vms(x: f64) -> String {
     if x.is_nan() {
         "-".to_string()
-    } else if x.fract() == 0.0 {
-        format!("{x:.0}")
     } else {
-        format!("{x:.1}")
+        format!("{:.0}", x.round())
     }
 }
 
@@ -149,14 +149,16 @@ fn footer(rows: &[&SummaryRow]) -> &'static str {
         .iter()
         .any(|r| r.ci95_mean_wait_s.is_some_and(|x| !x.is_nan()))
     {
-        "times in seconds; ± is the half-width of the 95% confidence interval over replications\n"
+        "VMs per replication (mean, rounded); times in seconds; ± is the half-width of the \
+         95% confidence interval over replications\n"
     } else {
-        "times in seconds\n"
+        "VMs per replication (mean, rounded); times in seconds\n"
     }
 }
 
 /// The policy comparison: one line per policy (class `all`) with VMs, mean wait ± 95 % CI,
-/// p95 and p99 wait, mean turnaround and CPU utilisation %, then a line giving the units.
+/// p95 and p99 wait, mean turnaround and CPU utilisation %, then a line saying what the
+/// VMs column counts (VMs per replication) and the units.
 /// Empty string when `rows` has no `all` row.
 pub fn comparison_table(rows: &[SummaryRow]) -> String {
     let sel = headline(rows, |c| c == Class::All);
@@ -204,7 +206,8 @@ pub fn comparison_table(rows: &[SummaryRow]) -> String {
 
 /// Per-class detail: one line per policy × class (`all`, then each priority) with VMs,
 /// mean wait ± 95 % CI, p95 wait, mean turnaround, mean slowdown and Jain's fairness
-/// index, then a line giving the units. Empty string when `rows` is empty.
+/// index, then a line saying what the VMs column counts and the units. Empty string when
+/// `rows` is empty.
 pub fn per_class_table(rows: &[SummaryRow]) -> String {
     let sel = headline(rows, |_| true);
     if sel.is_empty() {
@@ -309,7 +312,7 @@ mod tests {
         r.mean_turnaround_s = 13.0;
         r.cpu_utilization = 0.95;
         rows.push(r);
-        // rr: fractional VMs, an undefined p95.
+        // rr: fractional VMs (a mean over replications: 2.5 rounds to 3), an undefined p95.
         let mut r = row("rr,q=4", Replication::Mean, Class::All);
         r.vms = 2.5;
         r.mean_wait_s = 17.0 / 3.0;
@@ -334,8 +337,8 @@ mod tests {
             "----------------------------------------------------------------------------\n",
             "fcfs      3      17.000 ± 2.500    27.000    27.000           27.000   100.0\n",
             "sjf       3       3.000             6.000     6.000           13.000    95.0\n",
-            "rr,q=4  2.5       5.667 ± 0.250         -    10.000           15.667    98.8\n",
-            "times in seconds; ± is the half-width of the 95% confidence interval over replications\n",
+            "rr,q=4    3       5.667 ± 0.250         -    10.000           15.667    98.8\n",
+            "VMs per replication (mean, rounded); times in seconds; ± is the half-width of the 95% confidence interval over replications\n",
         );
         assert_eq!(comparison_table(&input()), expected);
     }
@@ -352,8 +355,8 @@ mod tests {
             "fcfs      all    3      17.000 ± 2.500    27.000           27.000     1.000  1.000\n",
             "fcfs        1    3      16.000             1.000            1.000     2.250  0.800\n",
             "sjf       all    3       3.000             6.000           13.000     1.000  1.000\n",
-            "rr,q=4    all  2.5       5.667 ± 0.250         -           15.667     1.000  1.000\n",
-            "times in seconds; ± is the half-width of the 95% confidence interval over replications\n",
+            "rr,q=4    all    3       5.667 ± 0.250         -           15.667     1.000  1.000\n",
+            "VMs per replication (mean, rounded); times in seconds; ± is the half-width of the 95% confidence interval over replications\n",
         );
         assert_eq!(per_class_table(&input()), expected);
     }

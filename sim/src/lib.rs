@@ -26,7 +26,6 @@ pub mod rng;
 pub mod source;
 pub mod stats;
 pub mod time;
-pub mod write_behind;
 
 pub use config_check::CheckedConfig;
 pub use engine::{FastPaths, RunStats, simulate, simulate_source, simulate_with};

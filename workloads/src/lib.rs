@@ -39,7 +39,6 @@ pub mod fit;
 pub mod generator;
 pub mod limits;
 mod names;
-pub mod read_ahead;
 pub mod resources;
 pub mod scenario;
 mod spans;

@@ -24,6 +24,7 @@
 pub mod charts;
 pub mod data;
 pub mod params;
+mod style;
 
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
@@ -136,7 +137,7 @@ pub fn write_chart<C: Chart>(
 /// Total pCPUs of the scenario recorded in `dir/run.toml` (`Σ count × pcpus` over
 /// `[[scenario.hosts]]`), when there is one.
 pub fn total_pcpus(dir: &Path) -> Option<u64> {
-    let info = crate::csv_out::read_run_toml(dir).ok()?;
+    let info = crate::schema::read_run_toml(dir).ok()?;
     scenario_pcpus(&info.scenario_toml)
 }
 
@@ -307,7 +308,7 @@ pub fn write_gantt_picture(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::csv_out::{RunInfo, write_run_toml};
+    use crate::schema::{RunInfo, write_run_toml};
 
     /// Two policies, priorities 1 and 2, one replication; waits fcfs 0, 2, 4 and sjf 1.
     const VMS: &str = "policy,replication,id,host,vcpus,memory_mib,priority,tenant,arrival_s,admission_s,first_run_s,finish_s,service_s,estimate_s,queue_wait_s,ready_wait_s,response_s,turnaround_s,wait_s,slowdown,preemptions,warmup

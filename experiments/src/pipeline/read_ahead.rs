@@ -9,7 +9,7 @@
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use sim::write_behind::{Batch, BatchSink, WriteBehind};
+use super::write_behind::{Batch, BatchSink, WriteBehind};
 use sim::{Observer, VmRequest};
 
 /// VMs per batch.
@@ -161,7 +161,7 @@ impl BatchSink for HelperSink {
     }
 }
 
-/// [`read_ahead`] and [`sim::write_behind::write_behind`] with one helper thread for both:
+/// [`read_ahead`] and [`write_behind`](super::write_behind::write_behind) with one helper thread for both:
 /// it draws the workload ahead of the engine and replays the engine's calls on `observer`,
 /// in order. Results are those of iterating `source` and observing directly; all calls
 /// have reached `observer` when this returns, and `source` is left where the stream

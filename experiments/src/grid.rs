@@ -1,4 +1,4 @@
-//! Parameter grids over a scenario, shared by `vmsched sweep` and `vmsched capacity`:
+//! Parameter grids over a scenario, shared by sweeps and capacity searches:
 //! setting a dotted key of the scenario's TOML, parsing `--set KEY=V1,V2,…`, the cells of a
 //! cartesian product, their seeds, and one simulation run reduced to its metrics.
 //!
@@ -24,14 +24,14 @@
 //! the thread that runs the cell nor its position in the grid, nor on the order of the
 //! `--set` options. Every policy of a cell sees the same VMs (common random numbers).
 
-use anyhow::{Context, Result, anyhow, bail};
+use crate::error::{Result, bail, invalid};
 use sim::metrics::Metrics;
 use sim::policy::{policy_label, split_policy_name};
 use workloads::scenario::Scenario;
 
 /// One axis of a grid: a key and its values (canonical TOML text, in the given order).
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-pub(crate) struct Axis {
+pub struct Axis {
     /// The dotted key.
     pub key: String,
     /// The values, as canonical TOML text (`4`, `0.5`, `"best-fit"`).
@@ -39,10 +39,10 @@ pub(crate) struct Axis {
 }
 
 /// Parses one `--set KEY=V1,V2,…` option.
-pub(crate) fn parse_axis(spec: &str) -> Result<Axis> {
+pub fn parse_axis(spec: &str) -> Result<Axis> {
     let (key, values) = spec
         .split_once('=')
-        .ok_or_else(|| anyhow!("--set {spec}: expected KEY=V1,V2,…"))?;
+        .ok_or_else(|| invalid!("--set {spec}: expected KEY=V1,V2,…"))?;
     let key = key.trim();
     if key.is_empty() || key.split('.').any(str::is_empty) {
         bail!("--set {spec}: `{key}` is not a dotted key such as workload.arrival.rate_per_s");
@@ -71,7 +71,7 @@ pub(crate) fn parse_axis(spec: &str) -> Result<Axis> {
 }
 
 /// Splits `a,b,[c,d],"e,f"` at the commas that are outside brackets, braces and quotes.
-pub(crate) fn split_values(s: &str) -> Vec<&str> {
+pub fn split_values(s: &str) -> Vec<&str> {
     let mut parts = Vec::new();
     let (mut depth, mut quote, mut start) = (0i32, None::<char>, 0usize);
     let mut escaped = false;
@@ -102,7 +102,7 @@ pub(crate) fn split_values(s: &str) -> Vec<&str> {
 }
 
 /// A value as TOML, or as a string when it is not valid TOML (`best-fit`).
-pub(crate) fn parse_value(raw: &str) -> toml::Value {
+pub fn parse_value(raw: &str) -> toml::Value {
     match toml::from_str::<toml::Table>(&format!("v = {raw}")) {
         Ok(mut t) => t
             .remove("v")
@@ -112,12 +112,12 @@ pub(crate) fn parse_value(raw: &str) -> toml::Value {
 }
 
 /// The canonical TOML text of a value (`0.5`, `"best-fit"`, `[1, 2]`).
-pub(crate) fn canonical(v: &toml::Value) -> String {
+pub fn canonical(v: &toml::Value) -> String {
     v.to_string()
 }
 
 /// A value's text for a CSV cell or a table: strings without their quotes.
-pub(crate) fn display_value(canonical_text: &str) -> String {
+pub fn display_value(canonical_text: &str) -> String {
     match parse_value(canonical_text) {
         toml::Value::String(s) => s,
         other => other.to_string(),
@@ -125,7 +125,7 @@ pub(crate) fn display_value(canonical_text: &str) -> String {
 }
 
 /// Sets `key` (dotted, see the module documentation) to `value` in `table`.
-pub(crate) fn set_path(table: &mut toml::Table, key: &str, value: &toml::Value) -> Result<()> {
+pub fn set_path(table: &mut toml::Table, key: &str, value: &toml::Value) -> Result<()> {
     let parts: Vec<&str> = key.split('.').collect();
     set_in_table(table, &parts, value, key, 0)
 }
@@ -178,7 +178,7 @@ fn set_in_value(
                 let len = items.len();
                 let item = items
                     .get_mut(i)
-                    .ok_or_else(|| anyhow!("{key}: index {i} is out of range ({len} entries)"))?;
+                    .ok_or_else(|| invalid!("{key}: index {i} is out of range ({len} entries)"))?;
                 if rest.is_empty() {
                     *item = value.clone();
                     return Ok(());
@@ -206,7 +206,7 @@ fn set_in_value(
 /// A copy of `base` with each `(key, canonical value)` applied, checked like a scenario
 /// file. Relative paths keep resolving from the base scenario's folder. An error names
 /// the key that caused it.
-pub(crate) fn apply(base: &Scenario, settings: &[(&str, &str)]) -> Result<Scenario> {
+pub fn apply(base: &Scenario, settings: &[(&str, &str)]) -> Result<Scenario> {
     match apply_all(base, settings) {
         Ok(s) => Ok(s),
         Err(e) if settings.len() > 1 => {
@@ -226,8 +226,8 @@ fn apply_all(base: &Scenario, settings: &[(&str, &str)]) -> Result<Scenario> {
     let mut plain = base.clone();
     plain.run.seed = 0;
     let text = plain.to_toml_string();
-    let mut table: toml::Table =
-        toml::from_str(&text).context("the scenario cannot be read back as TOML")?;
+    let mut table: toml::Table = toml::from_str(&text)
+        .map_err(|e| invalid!("the scenario cannot be read back as TOML: {e}"))?;
     for (key, value) in settings {
         set_path(&mut table, key, &parse_value(value))?;
     }
@@ -238,7 +238,7 @@ fn apply_all(base: &Scenario, settings: &[(&str, &str)]) -> Result<Scenario> {
         .join(", ");
     let mut s: Scenario = toml::Value::Table(table)
         .try_into()
-        .map_err(|e: toml::de::Error| anyhow!("{keys}: {}", e.message().trim_end()))?;
+        .map_err(|e: toml::de::Error| invalid!("{keys}: {}", e.message().trim_end()))?;
     if !settings.iter().any(|(k, _)| *k == "run.seed") {
         s.run.seed = base.run.seed;
     }
@@ -248,14 +248,14 @@ fn apply_all(base: &Scenario, settings: &[(&str, &str)]) -> Result<Scenario> {
 }
 
 /// The text a cell's seed is hashed from: `key=value` pairs sorted by key, joined by `; `.
-pub(crate) fn seed_text(settings: &[(&str, &str)]) -> String {
+pub fn seed_text(settings: &[(&str, &str)]) -> String {
     let mut pairs: Vec<String> = settings.iter().map(|(k, v)| format!("{k}={v}")).collect();
     pairs.sort();
     pairs.join("; ")
 }
 
 /// 64-bit FNV-1a of `s` (stable across platforms and versions).
-pub(crate) fn fnv1a(s: &str) -> u64 {
+pub fn fnv1a(s: &str) -> u64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in s.bytes() {
         h ^= u64::from(b);
@@ -265,13 +265,13 @@ pub(crate) fn fnv1a(s: &str) -> u64 {
 }
 
 /// The workload seed of a cell: from the master seed and the cell's parameters only.
-pub(crate) fn cell_seed(master: u64, settings: &[(&str, &str)]) -> u64 {
+pub fn cell_seed(master: u64, settings: &[(&str, &str)]) -> u64 {
     sim::rng::derive_seed(master, &[fnv1a(&seed_text(settings))])
 }
 
-/// One policy of a grid: its label and its two levels.
+/// One policy to run: its label and its two levels.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub(crate) struct Policy {
+pub struct Policy {
     /// `fcfs`, or `ADMISSION/CPU` when the levels differ.
     pub label: String,
     /// Admission level.
@@ -280,16 +280,35 @@ pub(crate) struct Policy {
     pub cpu: String,
 }
 
-/// Parses `--policies` names (a CPU policy name sets both levels, or `ADMISSION/CPU`).
-pub(crate) fn parse_policies(names: &[String]) -> Result<Vec<Policy>> {
-    let mut out: Vec<Policy> = Vec::new();
-    for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+impl Policy {
+    /// A policy from its name: a CPU policy name (sets both levels, the admission level
+    /// taking its non-preemptive counterpart) or `ADMISSION/CPU`.
+    pub fn parse(name: &str) -> Result<Policy> {
         let (admission, cpu) = split_policy_name(name)?;
-        let p = Policy {
+        Ok(Policy::of_levels(admission, cpu))
+    }
+
+    /// The policy of these two levels.
+    pub fn of_levels(admission: String, cpu: String) -> Policy {
+        Policy {
             label: policy_label(&admission, &cpu),
             admission,
             cpu,
-        };
+        }
+    }
+
+    /// The policy a scenario sets itself.
+    pub fn of_scenario(s: &Scenario) -> Policy {
+        Policy::of_levels(s.admission.policy.clone(), s.cpu.policy.clone())
+    }
+}
+
+/// Parses `--policies` names (a CPU policy name sets both levels, or `ADMISSION/CPU`);
+/// blank names are skipped, a policy given twice is an error.
+pub fn parse_policies(names: &[String]) -> Result<Vec<Policy>> {
+    let mut out: Vec<Policy> = Vec::new();
+    for name in names.iter().map(|n| n.trim()).filter(|n| !n.is_empty()) {
+        let p = Policy::parse(name)?;
         if out.iter().any(|q| q.label == p.label) {
             bail!("--policies: {} is given twice", p.label);
         }
@@ -301,42 +320,28 @@ pub(crate) fn parse_policies(names: &[String]) -> Result<Vec<Policy>> {
     Ok(out)
 }
 
-/// The policy a scenario sets itself.
-pub(crate) fn own_policy(s: &Scenario) -> Policy {
-    Policy {
-        label: policy_label(&s.admission.policy, &s.cpu.policy),
-        admission: s.admission.policy.clone(),
-        cpu: s.cpu.policy.clone(),
-    }
-}
-
 /// The metrics of a run, in output order (see [`sim::metrics::RUN_METRICS`]).
-pub(crate) use sim::metrics::RUN_METRICS as METRICS;
+pub use sim::metrics::RUN_METRICS as METRICS;
 
 /// Simulates replication `replication` of `scenario` (whose seed is already the cell's)
 /// under `policy`, and returns its [`METRICS`].
-pub(crate) fn run_metrics(
-    scenario: &Scenario,
-    policy: &Policy,
-    replication: u64,
-) -> Result<Vec<f64>> {
+pub fn run_metrics(scenario: &Scenario, policy: &Policy, replication: u64) -> Result<Vec<f64>> {
     let mut sc = scenario.clone();
     sc.set_policy(&policy.admission, &policy.cpu);
     let config = sc.sim_config_for(replication)?;
     let mut workload = sc.workload(replication)?;
     let mut metrics = Metrics::new();
     // Metrics are light: one helper thread draws the workload and keeps them.
-    let stats =
-        workloads::read_ahead::read_ahead_write_behind(&mut workload, &mut metrics, |vms, o| {
-            sim::simulate_source(&config, vms, o)
-        })?;
+    let stats = crate::pipeline::read_ahead_write_behind(&mut workload, &mut metrics, |vms, o| {
+        sim::simulate_source(&config, vms, o)
+    })?;
     // A trace that failed part-way ended the stream early: report it, not a short run.
     workload.finish()?;
     Ok(metrics.summary(&stats).metric_values().to_vec())
 }
 
 /// Mean and 95 % CI half-width of the defined (not NaN) values; NaN when undefined.
-pub(crate) fn mean_ci(xs: &[f64]) -> (f64, f64) {
+pub fn mean_ci(xs: &[f64]) -> (f64, f64) {
     let defined: Vec<f64> = xs.iter().copied().filter(|x| !x.is_nan()).collect();
     let c = sim::stats::mean_ci95(&defined);
     (c.mean, c.half_width)

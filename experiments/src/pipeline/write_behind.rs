@@ -9,7 +9,7 @@
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use crate::observer::{Decision, HostSample, Observer, SliceRecord, VmRecord, VmTimes};
+use sim::observer::{Decision, HostSample, Observer, SliceRecord, VmRecord, VmTimes};
 
 /// Calls per batch.
 const BATCH: usize = 2048;
@@ -244,8 +244,8 @@ where
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observer::Collect;
-    use crate::{SimConfig, SimTime, VmRequest, simulate};
+    use sim::observer::Collect;
+    use sim::{SimConfig, SimTime, VmRequest, simulate};
 
     /// `n` VMs every 70 ms, of 1–3 vCPUs (64 for the ids `too_big` picks, which no host
     /// holds), in `classes` priority classes.
@@ -342,9 +342,9 @@ mod tests {
         assert!(direct.0.iter().filter(|l| l.starts_with("sample")).count() > 30);
         assert_eq!(direct.0, behind.0);
 
-        let mut m_direct = crate::metrics::Metrics::new();
+        let mut m_direct = sim::metrics::Metrics::new();
         simulate(&cfg, vms.clone(), &mut m_direct).unwrap();
-        let mut m_behind = crate::metrics::Metrics::new();
+        let mut m_behind = sim::metrics::Metrics::new();
         write_behind(&mut m_behind, |o| simulate(&cfg, vms, o)).unwrap();
         assert_eq!(
             format!("{:?}", m_direct.summary(&a)),

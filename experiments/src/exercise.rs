@@ -1,0 +1,178 @@
+//! Scheduling exercises for students: a process table generated from a seed (same seed,
+//! same exercise), and its answer computed by the simulator.
+//!
+//! The table: `N` processes `P1…PN` in arrival order; P1 arrives at 0, the others at whole
+//! times drawn uniformly from 0 to 2N; bursts from 1 to 10; priorities from 1 to 5 (lower =
+//! more urgent). The draws come from the named random stream `exercise` of the seed
+//! (`sim::rng::stream(seed, 0, "exercise")`), so they never change with the version of
+//! the other generators.
+
+use rand::Rng;
+use sim::observer::{Collect, Decision};
+use sim::{SimConfig, SimTime, SliceRecord, VmRecord};
+use workloads::textbook::Process;
+
+use crate::error::{Result, bail};
+
+/// Largest number of processes in an exercise.
+pub const MAX_PROCESSES: usize = 26;
+
+/// The exercise's process table for `processes` processes and `seed` (see the module
+/// documentation).
+pub fn generate(processes: usize, seed: u64) -> Vec<Process> {
+    let mut rng = sim::rng::stream(seed, 0, "exercise");
+    let n = processes as u64;
+    let mut rows: Vec<(u64, u64, i32)> = (0..processes)
+        .map(|i| {
+            let arrival = if i == 0 {
+                0
+            } else {
+                rng.random_range(0..=2 * n)
+            };
+            let burst = rng.random_range(1..=10u64);
+            let priority = rng.random_range(1..=5i32);
+            (arrival, burst, priority)
+        })
+        .collect();
+    // Stable: processes arriving together keep the order they were drawn in.
+    rows.sort_by_key(|r| r.0);
+    rows.into_iter()
+        .enumerate()
+        .map(|(i, (arrival, burst, priority))| Process {
+            name: format!("P{}", i + 1),
+            arrival: SimTime::from_secs(arrival),
+            burst: SimTime::from_secs(burst),
+            priority,
+        })
+        .collect()
+}
+
+/// The simulator's answer to an exercise.
+#[derive(Clone, Debug)]
+pub struct Solution {
+    /// One record per process, in table order (VM id = row).
+    pub records: Vec<VmRecord>,
+    /// The CPU slices.
+    pub slices: Vec<SliceRecord>,
+    /// The dispatch decisions.
+    pub decisions: Vec<Decision>,
+}
+
+/// Runs `table` under CPU policy `policy` in the textbook setting (one CPU, no context
+/// switch cost) with `quantum` time units for `rr`.
+pub fn solve(policy: &str, quantum: u64, table: &[Process]) -> Result<Solution> {
+    sim::policy::cpu_policy(policy)?;
+    let config = SimConfig::textbook(policy, SimTime::from_secs(quantum));
+    let mut c = Collect {
+        keep_decisions: true,
+        ..Collect::default()
+    };
+    sim::simulate(&config, Process::to_vm_requests(table), &mut c)?;
+    let mut records = c.vms;
+    records.sort_by_key(|r| r.id);
+    Ok(Solution {
+        records,
+        slices: c.slices,
+        decisions: c.decisions,
+    })
+}
+
+fn describe(policy: &str) -> &'static str {
+    match policy {
+        "fcfs" => "first come, first served",
+        "sjf" => "non-preemptive shortest job first",
+        "srtf" => "shortest remaining time first (preemptive)",
+        "priority" => "non-preemptive priority, lower number first",
+        "priority-preemptive" => "preemptive priority, lower number first",
+        "rr" => "round robin",
+        _ => "the given policy",
+    }
+}
+
+/// The exercise as text (the question, and the answer when `answer` is set).
+pub fn exercise_text(
+    policy: &str,
+    processes: usize,
+    seed: u64,
+    quantum: u64,
+    answer: Option<&Solution>,
+) -> Result<String> {
+    let table = generate(processes, seed);
+    let q = if policy == "rr" {
+        format!(", quantum {quantum}")
+    } else {
+        String::new()
+    };
+    let mut s = format!(
+        "Exercise (seed {seed}): schedule these {processes} processes on one CPU with {policy} \
+         ({}{q}).\nDraw the Gantt chart and give each process's waiting time \
+         (finish − arrival − burst) and the average waiting time. Ties go to the earlier \
+         arrival, then the lower number.\n\n",
+        describe(policy)
+    );
+    s.push_str("name  arrival  burst  priority\n");
+    for p in &table {
+        s.push_str(&format!(
+            "{:<4}  {:>7}  {:>5}  {:>8}\n",
+            p.name,
+            p.arrival.nanos() / 1_000_000_000,
+            p.burst.nanos() / 1_000_000_000,
+            p.priority
+        ));
+    }
+    match answer {
+        None => s.push_str(&format!(
+            "\nAnswer: vmsched exercise --policy {policy} --processes {processes} --seed {seed}{} --answer\n",
+            if policy == "rr" {
+                format!(" --quantum {quantum}")
+            } else {
+                String::new()
+            }
+        )),
+        Some(sol) => {
+            let names = |id: u64| process_name(&table, id);
+            let trace: Vec<reports::trace::TraceProcess> = table
+                .iter()
+                .map(|p| reports::trace::TraceProcess {
+                    name: p.name.clone(),
+                    arrival: p.arrival,
+                    burst: p.burst,
+                    priority: p.priority,
+                })
+                .collect();
+            s.push_str("\nAnswer\n\nStep by step:\n");
+            s.push_str(&reports::trace::trace_text(
+                policy,
+                &trace,
+                &sol.slices,
+                &sol.decisions,
+            ));
+            s.push_str("\nGantt chart:\n");
+            s.push_str(&reports::ascii_gantt(&sol.slices, &names));
+            s.push('\n');
+            s.push_str(&reports::process_table(&sol.records, &names));
+        }
+    }
+    Ok(s)
+}
+
+/// Checks the sizes of an exercise: 1 to [`MAX_PROCESSES`] processes, and a quantum of at
+/// least 1 for `rr` (the policy name itself is checked by [`solve`], or by
+/// `sim::policy::cpu_policy`).
+pub fn check(policy: &str, processes: usize, quantum: u64) -> Result<()> {
+    if processes == 0 || processes > MAX_PROCESSES {
+        bail!("--processes must be between 1 and {MAX_PROCESSES}, got {processes}");
+    }
+    if policy == "rr" && quantum == 0 {
+        bail!("--quantum must be at least 1");
+    }
+    Ok(())
+}
+
+/// The name of process `id` (a VM id is its row in `table`): `P3`, or `VM<id>` beyond
+/// the table.
+pub fn process_name(table: &[Process], id: u64) -> String {
+    table
+        .get(id as usize)
+        .map_or_else(|| format!("VM{id}"), |p| p.name.clone())
+}

@@ -1,0 +1,246 @@
+//! Every file vmsched writes into a results folder, in one place: the file names, the
+//! column names of each CSV file, and their writers. Every file is written through
+//! [`AtomicFile`](crate::AtomicFile), so an interrupted run leaves no half file.
+//!
+//! # Number formats (stable: notebooks parse them)
+//! - Times (`*_s` columns of `vms.csv` and `slices.csv`): seconds with exactly nine
+//!   decimals, the exact nanosecond value ([`sim::SimTime`]'s `Display`).
+//! - Other floats: fixed six decimals ([`fixed6`]), so equal inputs give byte-identical
+//!   files. An undefined value (no VMs in a class, a confidence interval from one
+//!   replication) is an empty cell, never `NaN`; an infinite one is `inf`.
+//! - Counts: integers; in `summary.csv` `mean` rows, a count averaged over replications
+//!   that is not whole has six decimals.
+//!
+//! # Files and columns
+//! - `vms.csv` ([`VMS_HEADER`]): the run label (`policy`, `replication`), the VM's
+//!   [`VmRecord`](sim::VmRecord) fields, then the derived metrics of DESIGN §3:
+//!   `queue_wait_s` = admission − arrival, `response_s` = first run − arrival,
+//!   `turnaround_s` = finish − arrival, `wait_s` = turnaround − service, `slowdown` =
+//!   turnaround / service. Written by [`VmsCsv`].
+//! - `slices.csv` ([`SLICES_HEADER`]): one [`SliceRecord`](sim::SliceRecord) per row
+//!   ([`SlicesCsv`]).
+//! - `timeline.csv` and `devices.csv` ([`TIMELINE_HEADER`], [`DEVICES_HEADER`]): host and
+//!   device samples ([`TimelineCsv`]).
+//! - `summary.csv` ([`SUMMARY_HEADER`]): see [`SummaryRow`] and [`summary_rows`].
+//! - `sweep.csv` ([`sweep_header`]): see [`write_sweep_csv`].
+//! - `capacity.csv` ([`CAPACITY_HEADER`]): see [`write_capacity_csv`].
+//! - `run.toml`: see [`write_run_toml`].
+//!
+//! # Confidence intervals
+//! The half-width of a Student-t 95 % confidence interval of a metric's mean is the column
+//! `ci95_<metric>` ([`ci95_column`]), in every file. `sweep.csv` files written before this
+//! rule named it `<metric>_ci95`; readers accept both ([`find_ci95_column`]).
+
+mod capacity;
+mod records;
+mod run_toml;
+mod summary;
+mod sweep;
+
+pub use capacity::{CapacityRow, write_capacity_csv};
+pub use records::{SlicesCsv, TimelineCsv, VmsCsv};
+pub use run_toml::{RunInfo, read_run_toml, write_run_toml};
+pub use summary::{Replication, SummaryRow, summary_rows, write_summary_csv};
+pub use sweep::{SweepRow, sweep_header, write_sweep_csv};
+
+/// File name of the per-VM rows.
+pub const VMS_CSV: &str = "vms.csv";
+/// File name of the per-slice rows.
+pub const SLICES_CSV: &str = "slices.csv";
+/// File name of the host samples.
+pub const TIMELINE_CSV: &str = "timeline.csv";
+/// File name of the device samples.
+pub const DEVICES_CSV: &str = "devices.csv";
+/// File name of the per-policy summary.
+pub const SUMMARY_CSV: &str = "summary.csv";
+/// File name of a sweep's summary.
+pub const SWEEP_CSV: &str = "sweep.csv";
+/// File name of a capacity search's answers.
+pub const CAPACITY_CSV: &str = "capacity.csv";
+
+/// Column names of `vms.csv`, in order.
+pub const VMS_HEADER: [&str; 30] = [
+    "policy",
+    "replication",
+    "id",
+    "host",
+    "vcpus",
+    "memory_mib",
+    "priority",
+    "tenant",
+    "arrival_s",
+    "admission_s",
+    "first_run_s",
+    "finish_s",
+    "service_s",
+    "estimate_s",
+    "queue_wait_s",
+    "ready_wait_s",
+    "response_s",
+    "turnaround_s",
+    "wait_s",
+    "slowdown",
+    "preemptions",
+    "warmup",
+    "io_wait_s",
+    "io_service_s",
+    "io_requests",
+    "fault_stall_s",
+    "minor_faults",
+    "major_faults",
+    "migrations",
+    "stopped",
+];
+
+/// Column names of `slices.csv`, in order.
+pub const SLICES_HEADER: [&str; 10] = [
+    "policy",
+    "replication",
+    "host",
+    "pcpu",
+    "vm",
+    "vcpu",
+    "dispatch_s",
+    "start_s",
+    "end_s",
+    "reason",
+];
+
+/// Column names of `timeline.csv`, in order.
+pub const TIMELINE_HEADER: [&str; 13] = [
+    "policy",
+    "replication",
+    "time_s",
+    "host",
+    "busy_pcpus",
+    "cpu_utilization",
+    "ready_vcpus",
+    "blocked_vcpus",
+    "admitted_vms",
+    "queued_vms",
+    "working_set_mib",
+    "resident_mib",
+    "swap_ins",
+];
+
+/// Column names of `devices.csv`, in order.
+pub const DEVICES_HEADER: [&str; 10] = [
+    "policy",
+    "replication",
+    "time_s",
+    "host",
+    "device",
+    "kind",
+    "utilization",
+    "busy_channels",
+    "queue_length",
+    "completed",
+];
+
+/// Column names of `summary.csv`, in order.
+pub const SUMMARY_HEADER: [&str; 22] = [
+    "policy",
+    "replication",
+    "class",
+    "vms",
+    "mean_wait_s",
+    "ci95_mean_wait_s",
+    "p50_wait_s",
+    "p95_wait_s",
+    "p99_wait_s",
+    "max_wait_s",
+    "mean_queue_wait_s",
+    "mean_ready_wait_s",
+    "mean_response_s",
+    "mean_turnaround_s",
+    "p95_turnaround_s",
+    "mean_slowdown",
+    "jain_fairness",
+    "cpu_utilization",
+    "throughput_per_s",
+    "mean_in_system",
+    "events",
+    "rejected",
+];
+
+/// File name of the run description in an output folder.
+pub const RUN_TOML: &str = "run.toml";
+
+/// Column names of `capacity.csv`, in order (see [`write_capacity_csv`]).
+pub const CAPACITY_HEADER: [&str; 13] = [
+    "policy",
+    "load_scale",
+    "key",
+    "needed",
+    "slo",
+    "value_at_needed",
+    "ci95_at_needed",
+    "value_below",
+    "ci95_below",
+    "replications",
+    "status",
+    "monotone",
+    "runs",
+];
+
+/// The prefix of a confidence-interval column: `ci95_<metric>` is the half-width of the
+/// Student-t 95 % confidence interval of `<metric>`'s mean.
+pub const CI95_PREFIX: &str = "ci95_";
+
+/// The suffix of a confidence-interval column in `sweep.csv` files written before the
+/// `ci95_<metric>` rule (`<metric>_ci95`). Still read; no longer written.
+pub const LEGACY_CI95_SUFFIX: &str = "_ci95";
+
+/// The name of the confidence-interval column of `metric`: `ci95_<metric>`.
+pub fn ci95_column(metric: &str) -> String {
+    format!("{CI95_PREFIX}{metric}")
+}
+
+/// The index of `metric`'s confidence-interval column in `header`: `ci95_<metric>`, or
+/// the older `<metric>_ci95`.
+pub fn find_ci95_column<S: AsRef<str>>(header: &[S], metric: &str) -> Option<usize> {
+    let find = |name: &str| header.iter().position(|h| h.as_ref() == name);
+    find(&ci95_column(metric)).or_else(|| find(&format!("{metric}{LEGACY_CI95_SUFFIX}")))
+}
+
+/// A float with six decimals; empty for NaN (an undefined value).
+pub fn fixed6(x: f64) -> String {
+    if x.is_nan() {
+        String::new()
+    } else {
+        format!("{x:.6}")
+    }
+}
+
+/// A CSV field, quoted when it holds a comma, a quote or a line break.
+pub fn csv_field(f: &str) -> String {
+    if f.contains([',', '"', '\n', '\r']) {
+        format!("\"{}\"", f.replace('"', "\"\""))
+    } else {
+        f.to_string()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ci95_columns_new_and_old() {
+        assert_eq!(ci95_column("mean_wait_s"), "ci95_mean_wait_s");
+        let new = ["policy", "mean_wait_s", "ci95_mean_wait_s"];
+        let old = ["policy", "mean_wait_s", "mean_wait_s_ci95"];
+        assert_eq!(find_ci95_column(&new, "mean_wait_s"), Some(2));
+        assert_eq!(find_ci95_column(&old, "mean_wait_s"), Some(2));
+        assert_eq!(find_ci95_column(&old, "p95_wait_s"), None);
+    }
+
+    #[test]
+    fn fields_are_quoted_when_needed() {
+        assert_eq!(csv_field("fcfs"), "fcfs");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(fixed6(f64::NAN), "");
+        assert_eq!(fixed6(1.0 / 3.0), "0.333333");
+    }
+}

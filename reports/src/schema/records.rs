@@ -1,0 +1,441 @@
+//! The streaming writers of per-VM, per-slice and timeline rows: [`sim::Observer`]s that
+//! write as the engine runs.
+
+use std::fmt::Display;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sim::{Observer, SliceRecord, VmRecord};
+
+use super::{DEVICES_HEADER, SLICES_HEADER, TIMELINE_HEADER, VMS_HEADER};
+use crate::atomic::AtomicFile;
+use crate::error::ReportError;
+
+/// A CSV file being streamed, labelled with the current run. Shared by the observers.
+#[derive(Debug)]
+struct Sink {
+    path: PathBuf,
+    wtr: csv::Writer<AtomicFile>,
+    /// The first error met by an observer hook (which cannot return one).
+    error: Option<ReportError>,
+    /// Scratch buffer for formatting numbers, reused for every field.
+    scratch: Vec<u8>,
+    policy: String,
+    replication: String,
+    rows: u64,
+}
+
+impl Sink {
+    fn create(path: &Path, header: &[&str]) -> Result<Sink, ReportError> {
+        let file = AtomicFile::create(path)?;
+        let mut wtr = csv::WriterBuilder::new()
+            .buffer_capacity(64 * 1024)
+            .from_writer(file);
+        wtr.write_record(header)
+            .map_err(|e| ReportError::csv(path, e))?;
+        Ok(Sink {
+            path: path.to_path_buf(),
+            wtr,
+            error: None,
+            scratch: Vec::with_capacity(32),
+            policy: String::new(),
+            replication: String::from("0"),
+            rows: 0,
+        })
+    }
+
+    fn set_run(&mut self, policy: &str, replication: u64) {
+        self.policy.clear();
+        self.policy.push_str(policy);
+        self.replication.clear();
+        // Writing to a String cannot fail.
+        let _ = std::fmt::Write::write_fmt(&mut self.replication, format_args!("{replication}"));
+    }
+
+    /// Writes the run label fields.
+    fn label(&mut self) -> csv::Result<()> {
+        self.wtr.write_field(self.policy.as_bytes())?;
+        self.wtr.write_field(self.replication.as_bytes())
+    }
+
+    /// Writes one field formatted with `Display`, through the scratch buffer.
+    #[inline]
+    fn num(&mut self, v: impl Display) -> csv::Result<()> {
+        self.scratch.clear();
+        write!(self.scratch, "{v}")?;
+        self.wtr.write_field(&self.scratch)
+    }
+
+    /// Ends the record.
+    fn end(&mut self) -> csv::Result<()> {
+        self.wtr.write_record(None::<&[u8]>)?;
+        self.rows += 1;
+        Ok(())
+    }
+
+    /// Remembers the first error of an observer hook.
+    fn keep(&mut self, r: csv::Result<()>) {
+        if let Err(e) = r
+            && self.error.is_none()
+        {
+            self.error = Some(ReportError::csv(&self.path, e));
+        }
+    }
+
+    fn finish(self) -> Result<u64, ReportError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
+        let file = self
+            .wtr
+            .into_inner()
+            .map_err(|e| ReportError::io(&self.path, "cannot write", e.into_error()))?;
+        file.commit()?;
+        Ok(self.rows)
+    }
+}
+
+/// Streams `vms.csv`: one row per finished VM (warm-up VMs included, flagged by `warmup`).
+///
+/// An [`Observer`]: pass `&mut VmsCsv` (or a tuple with other observers) to
+/// [`sim::simulate`]. Several runs can go to one file: call [`VmsCsv::set_run`] before each
+/// run to label its rows. The file is written under a temporary name and only appears at
+/// [`VmsCsv::finish`]; dropping the writer without finishing leaves no file.
+///
+/// Observer hooks cannot return errors: the first write error is kept, later records are
+/// ignored, and [`VmsCsv::finish`] returns that error.
+///
+/// Columns: see [`VMS_HEADER`]. `tenant` is empty when the workload gave none; `warmup` is
+/// `0` or `1`; `slowdown` has six decimals (`inf` for a zero-length VM that waited).
+#[derive(Debug)]
+pub struct VmsCsv {
+    sink: Sink,
+}
+
+impl VmsCsv {
+    /// Starts `path` (its folder must exist) and writes the header. Rows are labelled
+    /// policy `""`, replication `0` until [`VmsCsv::set_run`] is called.
+    pub fn create(path: impl AsRef<Path>) -> Result<VmsCsv, ReportError> {
+        Ok(VmsCsv {
+            sink: Sink::create(path.as_ref(), &VMS_HEADER)?,
+        })
+    }
+
+    /// Labels the rows that follow with `policy` and `replication`. Number replications
+    /// from 0 in the order their [`sim::metrics::RunSummary`]s are given to
+    /// [`summary_rows`], so that `vms.csv` and `summary.csv` agree.
+    pub fn set_run(&mut self, policy: &str, replication: u64) {
+        self.sink.set_run(policy, replication);
+    }
+
+    /// Writes one row now, returning any error (the [`Observer`] hook calls this and keeps
+    /// the error for [`VmsCsv::finish`]).
+    pub fn write_record(&mut self, r: &VmRecord) -> Result<(), ReportError> {
+        let res = self.write_row(r);
+        res.map_err(|e| ReportError::csv(&self.sink.path, e))
+    }
+
+    fn write_row(&mut self, r: &VmRecord) -> csv::Result<()> {
+        let s = &mut self.sink;
+        s.label()?;
+        s.num(r.id)?;
+        s.num(r.host)?;
+        s.num(r.vcpus)?;
+        s.num(r.memory_mib)?;
+        s.num(r.priority)?;
+        match r.tenant {
+            Some(t) => s.num(t)?,
+            None => s.wtr.write_field(b"")?,
+        }
+        s.num(r.arrival)?;
+        s.num(r.admission)?;
+        s.num(r.first_run)?;
+        s.num(r.finish)?;
+        s.num(r.service)?;
+        s.num(r.estimate)?;
+        s.num(r.queue_wait())?;
+        s.num(r.ready_wait)?;
+        s.num(r.response())?;
+        s.num(r.turnaround())?;
+        s.num(r.wait())?;
+        s.num(format_args!("{:.6}", r.slowdown()))?;
+        s.num(r.preemptions)?;
+        s.num(u8::from(r.warmup))?;
+        s.num(r.io_wait)?;
+        s.num(r.io_service)?;
+        s.num(r.io_requests)?;
+        s.num(r.fault_stall)?;
+        s.num(r.minor_faults)?;
+        s.num(r.major_faults)?;
+        s.num(r.migrations)?;
+        s.num(u8::from(r.stopped))?;
+        s.end()
+    }
+
+    /// Data rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.sink.rows
+    }
+
+    /// Flushes, syncs and renames the file into place. Returns the number of data rows,
+    /// or the first error met while writing.
+    pub fn finish(self) -> Result<u64, ReportError> {
+        self.sink.finish()
+    }
+}
+
+impl Observer for VmsCsv {
+    fn on_vm_finished(&mut self, r: &VmRecord) {
+        if self.sink.error.is_none() {
+            let res = self.write_row(r);
+            self.sink.keep(res);
+        }
+    }
+}
+
+/// Streams `slices.csv`: one row per slice of CPU time (a Gantt bar). `reason` is
+/// `finished`, `quantum` or `preempted`. Asks the engine for slices
+/// ([`Observer::wants_slices`]); otherwise behaves like [`VmsCsv`] (labels, errors,
+/// [`SlicesCsv::finish`]).
+#[derive(Debug)]
+pub struct SlicesCsv {
+    sink: Sink,
+}
+
+impl SlicesCsv {
+    /// Starts `path` (its folder must exist) and writes the header.
+    pub fn create(path: impl AsRef<Path>) -> Result<SlicesCsv, ReportError> {
+        Ok(SlicesCsv {
+            sink: Sink::create(path.as_ref(), &SLICES_HEADER)?,
+        })
+    }
+
+    /// Labels the rows that follow with `policy` and `replication`.
+    pub fn set_run(&mut self, policy: &str, replication: u64) {
+        self.sink.set_run(policy, replication);
+    }
+
+    /// Writes one row now, returning any error.
+    pub fn write_record(&mut self, s: &SliceRecord) -> Result<(), ReportError> {
+        let res = self.write_row(s);
+        res.map_err(|e| ReportError::csv(&self.sink.path, e))
+    }
+
+    fn write_row(&mut self, r: &SliceRecord) -> csv::Result<()> {
+        let s = &mut self.sink;
+        s.label()?;
+        s.num(r.host)?;
+        s.num(r.pcpu)?;
+        s.num(r.vm)?;
+        s.num(r.vcpu)?;
+        s.num(r.dispatch)?;
+        s.num(r.start)?;
+        s.num(r.end)?;
+        s.wtr.write_field(r.reason.name())?;
+        s.end()
+    }
+
+    /// Data rows written so far.
+    pub fn rows(&self) -> u64 {
+        self.sink.rows
+    }
+
+    /// Flushes, syncs and renames the file into place. Returns the number of data rows,
+    /// or the first error met while writing.
+    pub fn finish(self) -> Result<u64, ReportError> {
+        self.sink.finish()
+    }
+}
+
+impl Observer for SlicesCsv {
+    fn wants_slices(&self) -> bool {
+        true
+    }
+    fn on_slice(&mut self, r: &SliceRecord) {
+        if self.sink.error.is_none() {
+            let res = self.write_row(r);
+            self.sink.keep(res);
+        }
+    }
+}
+
+/// Streams the timeline samples of a run (`[run] timeline_s`): `timeline.csv`, one row per
+/// host and sample (CPU, run queue, admission queue, memory, swap-ins since the previous
+/// sample), and `devices.csv`, one row per device, host and sample (utilisation and
+/// completions since the previous sample, channels busy and queue length at the sample).
+/// Utilisations are over the interval that ends at the sample.
+#[derive(Debug)]
+pub struct TimelineCsv {
+    hosts: Sink,
+    devices: Sink,
+}
+
+impl TimelineCsv {
+    /// Starts both files (their folder must exist).
+    pub fn create(
+        timeline: impl AsRef<Path>,
+        devices: impl AsRef<Path>,
+    ) -> Result<TimelineCsv, ReportError> {
+        Ok(TimelineCsv {
+            hosts: Sink::create(timeline.as_ref(), &TIMELINE_HEADER)?,
+            devices: Sink::create(devices.as_ref(), &DEVICES_HEADER)?,
+        })
+    }
+
+    /// Labels the rows that follow.
+    pub fn set_run(&mut self, policy: &str, replication: u64) {
+        self.hosts.set_run(policy, replication);
+        self.devices.set_run(policy, replication);
+    }
+
+    fn write_rows(&mut self, r: &sim::HostSample) -> csv::Result<()> {
+        let s = &mut self.hosts;
+        s.label()?;
+        s.num(r.time)?;
+        s.num(r.host)?;
+        s.num(r.busy_pcpus)?;
+        s.num(format_args!("{:.6}", r.cpu_utilization))?;
+        s.num(r.ready_vcpus)?;
+        s.num(r.blocked_vcpus)?;
+        s.num(r.admitted_vms)?;
+        s.num(r.queued_vms)?;
+        s.num(r.working_set_mib)?;
+        s.num(r.resident_mib)?;
+        s.num(r.swap_ins)?;
+        s.end()?;
+        let d = &mut self.devices;
+        for dev in &r.devices {
+            d.label()?;
+            d.num(r.time)?;
+            d.num(r.host)?;
+            d.num(dev.device)?;
+            d.wtr.write_field(dev.kind)?;
+            d.num(format_args!("{:.6}", dev.utilization))?;
+            d.num(dev.busy_channels)?;
+            d.num(dev.queue_length)?;
+            d.num(dev.completed)?;
+            d.end()?;
+        }
+        Ok(())
+    }
+
+    /// Commits both files; returns the number of timeline rows.
+    pub fn finish(self) -> Result<u64, ReportError> {
+        self.devices.finish()?;
+        self.hosts.finish()
+    }
+}
+
+impl Observer for TimelineCsv {
+    fn on_sample(&mut self, r: &sim::HostSample) {
+        if self.hosts.error.is_none() {
+            let res = self.write_rows(r);
+            self.hosts.keep(res);
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim::{SimTime, SliceEnd};
+
+    fn s(secs: u64) -> SimTime {
+        SimTime::from_secs(secs)
+    }
+
+    fn vm(id: u64, arrival: u64, first_run: u64, finish: u64, service: u64) -> VmRecord {
+        VmRecord {
+            id,
+            host: 0,
+            vcpus: 1,
+            memory_mib: 512,
+            priority: 0,
+            tenant: None,
+            arrival: s(arrival),
+            admission: s(arrival),
+            first_run: s(first_run),
+            finish: s(finish),
+            service: s(service),
+            estimate: s(service),
+            ready_wait: s(first_run - arrival),
+            preemptions: 0,
+            warmup: false,
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn vms_csv_rows_and_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vms.csv");
+        let mut w = VmsCsv::create(&path).unwrap();
+        w.set_run("fcfs", 0);
+        // P2 of the FCFS 24/3/3 case: arrival 0, runs 24..27, service 3.
+        // queue_wait 0, ready_wait 24, response 24, turnaround 27, wait 27 − 3 = 24,
+        // slowdown 27 / 3 = 9.
+        w.on_vm_finished(&vm(2, 0, 24, 27, 3));
+        w.set_run("rr,q=4", 1);
+        let mut r = vm(7, 1, 1, 1, 0);
+        // A zero-length VM admitted half a second after it arrived.
+        r.tenant = Some(3);
+        r.warmup = true;
+        r.admission = SimTime(1_500_000_000);
+        r.first_run = SimTime(1_500_000_000);
+        r.finish = SimTime(1_500_000_000);
+        r.service = SimTime::ZERO;
+        r.estimate = SimTime(250);
+        r.ready_wait = SimTime::ZERO;
+        r.preemptions = 2;
+        // queue_wait = response = turnaround = 0.5 s, wait 0.5 − 0 = 0.5 s,
+        // slowdown 0.5 / 0 = inf (see VmRecord::slowdown).
+        w.on_vm_finished(&r);
+        assert_eq!(w.rows(), 2);
+        // Not there until finish.
+        assert!(!path.exists());
+        assert_eq!(w.finish().unwrap(), 2);
+        let text = std::fs::read_to_string(&path).unwrap();
+        let expected = "\
+policy,replication,id,host,vcpus,memory_mib,priority,tenant,arrival_s,admission_s,first_run_s,finish_s,service_s,estimate_s,queue_wait_s,ready_wait_s,response_s,turnaround_s,wait_s,slowdown,preemptions,warmup,io_wait_s,io_service_s,io_requests,fault_stall_s,minor_faults,major_faults,migrations,stopped
+fcfs,0,2,0,1,512,0,,0.000000000,0.000000000,24.000000000,27.000000000,3.000000000,3.000000000,0.000000000,24.000000000,24.000000000,27.000000000,24.000000000,9.000000,0,0,0.000000000,0.000000000,0,0.000000000,0,0,0,0
+\"rr,q=4\",1,7,0,1,512,0,3,1.000000000,1.500000000,1.500000000,1.500000000,0.000000000,0.000000250,0.500000000,0.000000000,0.500000000,0.500000000,0.500000000,inf,2,1,0.000000000,0.000000000,0,0.000000000,0,0,0,0
+";
+        assert_eq!(text, expected);
+    }
+
+    #[test]
+    fn vms_csv_dropped_leaves_no_file() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vms.csv");
+        let mut w = VmsCsv::create(&path).unwrap();
+        w.on_vm_finished(&vm(1, 0, 0, 24, 24));
+        drop(w);
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[test]
+    fn slices_csv_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("slices.csv");
+        let mut w = SlicesCsv::create(&path).unwrap();
+        assert!(w.wants_slices());
+        w.set_run("rr", 2);
+        w.on_slice(&SliceRecord {
+            host: 1,
+            pcpu: 3,
+            vm: 9,
+            vcpu: 0,
+            dispatch: s(4),
+            start: SimTime(4_000_001_000),
+            end: s(8),
+            reason: SliceEnd::Quantum,
+        });
+        assert_eq!(w.finish().unwrap(), 1);
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(
+            text,
+            "policy,replication,host,pcpu,vm,vcpu,dispatch_s,start_s,end_s,reason\n\
+             rr,2,1,3,9,0,4.000000000,4.000001000,8.000000000,quantum\n"
+        );
+    }
+}
