@@ -126,6 +126,8 @@ pub struct ReplayResult {
     pub switch_time: Duration,
     /// Number of slices.
     pub dispatches: u64,
+    /// CPU time, faults and context switches of the executor threads (summed).
+    pub executor_usage: crate::interference::Usage,
 }
 
 /// Why a slice ended, as the executor saw it.
@@ -442,7 +444,16 @@ fn executor(kvm: &Kvm, sched: &Mutex<Sched<'_>>, sig: &Signals, p: usize) {
             s.stop_all(sig);
         }
     }
-    lock(sched).executors[p] = None;
+    let used = super::host_load::thread_usage();
+    let mut s = lock(sched);
+    s.executors[p] = None;
+    let u = &mut s.out.executor_usage;
+    u.cpu_s += used.cpu_s;
+    u.minor_faults += used.minor_faults;
+    u.major_faults += used.major_faults;
+    u.voluntary_switches += used.voluntary_switches;
+    u.involuntary_switches += used.involuntary_switches;
+    drop(s);
     set_kick_target(std::ptr::null_mut());
 }
 
