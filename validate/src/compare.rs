@@ -294,6 +294,9 @@ pub fn validation_csv(rows: &[VmRow]) -> String {
 /// Sums of the [`Attribution`] parts over `rows`, with the mean |turnaround error| in s:
 /// which part of the model the error comes from.
 pub fn attribution_text(rows: &[VmRow]) -> String {
+    if rows.is_empty() {
+        return "error per VM by part of the model: no replay kept\n".into();
+    }
     let n = rows.len().max(1) as f64;
     let sum = |f: fn(&Attribution) -> f64| rows.iter().map(|r| f(&r.attribution)).sum::<f64>() / n;
     let abs =

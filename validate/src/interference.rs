@@ -125,6 +125,8 @@ pub struct Interference {
     pub vmm: Usage,
     /// Involuntary context switches of the executor threads (the vCPUs' threads).
     pub executor_involuntary_switches: u64,
+    /// CPU time of the executor threads (s).
+    pub executor_cpu_s: f64,
     /// Native loop rate after / before − 1, percent.
     pub loop_drift_pct: f64,
 }
@@ -192,6 +194,7 @@ impl Interference {
             others_machine_cores: machine_others / wall,
             vmm,
             executor_involuntary_switches: executors.involuntary_switches,
+            executor_cpu_s: executors.cpu_s,
             loop_drift_pct: if rates.0 > 0.0 {
                 100.0 * (rates.1 - rates.0) / rates.0
             } else {
@@ -235,8 +238,10 @@ impl Interference {
         let mut s = String::new();
         let _ = write!(
             s,
-            "steal {:.2} %, others on pCPU core {:.2} % (machine {:.2} cores), loop drift {:+.2} %, \
+            "window {:.2} s, executors' CPU {:.2} s, steal {:.2} %, others on pCPU core {:.2} % (machine {:.2} cores), loop drift {:+.2} %, \
              VMM faults {} minor / {} major, switches {} vol / {} invol (executors {})",
+            self.wall_s,
+            self.executor_cpu_s,
             self.steal_pct,
             self.others_on_pcpus_pct,
             self.others_machine_cores,

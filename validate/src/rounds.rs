@@ -347,7 +347,7 @@ pub fn summary_text(policies: &[String], results: &[RoundResult]) -> String {
     };
     for a in aggregate(policies, results) {
         let m = |name: &str| &a.metrics[col(name)];
-        let flips = if a.policy == "all" {
+        let flips = if a.policy == "all" || a.kept == 0 {
             "".to_string()
         } else {
             format!(
@@ -356,7 +356,7 @@ pub fn summary_text(policies: &[String], results: &[RoundResult]) -> String {
                 m("near_tie_flips").median
             )
         };
-        let p95 = if a.policy == "all" {
+        let p95 = if a.policy == "all" || a.kept == 0 {
             "".to_string()
         } else {
             format!(

@@ -57,6 +57,7 @@ pub fn config(policy: &str) -> ReplayConfig {
     let (adm, cpu) = sim::policy::split_policy_name(policy).expect("known policy");
     ReplayConfig {
         admission: adm,
+        aging_per_s: 0.0,
         cpu,
         head_of_line: HeadOfLine::Strict,
         quantum: Duration::from_millis(10),
