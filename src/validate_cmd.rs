@@ -92,7 +92,10 @@ pub struct ValidateArgs {
     timeout_s: f64,
     /// Measure the vCPU switch and first-touch costs (at the workload's working-set size)
     /// right before each policy's replay and simulate with those instead of the profile's
-    /// (needs a profile for the other costs).
+    /// (needs a profile for the other costs). With `--costs replay` (the default) the
+    /// switch cost is the replay's own anyway; only the first-touch measurement then
+    /// matters, and only when the host's first-touch cost drifts between calibration and
+    /// validation.
     #[arg(long)]
     window_calibration: bool,
     /// Replays of each policy, interleaved (fcfs, sjf, priority, fcfs, …); every error is

@@ -7,8 +7,8 @@
 //! round number), one `all` row per round (the errors over every VM of the round's
 //! undisturbed replays), then, per policy and for `all`, three rows whose `round` column is
 //! `median`, `min` and `max`: each number is that statistic over the rounds kept (neither
-//! flagged nor failed). `kept` says how many rounds that was; `excluded` on a round's row
-//! says why that round was left out.
+//! flagged nor failed). On a round's row `kept` is 1 or 0 and `excluded` says why the
+//! replay was left out; on the aggregate rows they count the rounds kept and left out.
 
 use std::fmt::Write as _;
 
@@ -89,8 +89,13 @@ impl RoundResult {
     }
 }
 
-/// Numeric columns of a round's row, in CSV order.
-const METRICS: [&str; 24] = [
+/// Numeric columns of `validation-summary.csv` after `round,policy,kept,excluded`, in
+/// order: the VMs compared; measured and predicted mean and p95 of wait and turnaround
+/// (s) and the mean wait error (%); the median and p90 of |turnaround error| (%); the
+/// Kolmogorov–Smirnov distance of the turnarounds; the order flips and how many were near
+/// ties; the median |turnaround error| without the VMs of near-tie flips (%); then the
+/// host's interference during the replay ([`Interference`]).
+pub const METRICS: [&str; 24] = [
     "vms",
     "measured_mean_wait_s",
     "predicted_mean_wait_s",
@@ -175,7 +180,7 @@ pub struct Aggregate {
     pub kept: usize,
     /// Rounds left out.
     pub excluded: usize,
-    /// Spread of each metric (in [`SUMMARY_HEADER`] order).
+    /// Spread of each metric (in [`METRICS`] order).
     pub metrics: Vec<Spread>,
 }
 
@@ -243,9 +248,6 @@ pub fn aggregate(policies: &[String], results: &[RoundResult]) -> Vec<Aggregate>
 pub fn summary_header() -> String {
     format!("round,policy,kept,excluded,{}", METRICS.join(","))
 }
-
-/// The header as a constant-like string (for documentation and tests).
-pub const SUMMARY_HEADER: &str = "round,policy,kept,excluded,vms,...";
 
 fn num(x: f64) -> String {
     if x.is_nan() {

@@ -453,3 +453,47 @@ pub fn ends_only_the_round(e: &Error) -> bool {
         Error::Guest(_) | Error::Timeout { .. } | Error::Kvm { .. }
     )
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim::SimTime;
+
+    #[test]
+    fn costs_from_the_replay() {
+        // Two slices with 10 µs of `start − dispatch` in all: 5 µs per switch. Two I/O
+        // requests served in 42 ms in all against a nominal 20 ms each: 1 ms of oversleep
+        // per request, so the sleep the simulator adds to the device latency is 1,000 µs.
+        let vm = |io_ms: u64| VmRecord {
+            io_requests: 1,
+            io_service: SimTime::from_millis(io_ms),
+            ..VmRecord::default()
+        };
+        let measured = ReplayResult {
+            vms: vec![vm(20), vm(22)],
+            switch_time: Duration::from_micros(10),
+            dispatches: 2,
+            ..ReplayResult::default()
+        };
+        let profile = Profile {
+            device_nominal_us: 500.0,
+            ..Profile::default()
+        };
+        let p = replay_costs(
+            &profile,
+            &measured,
+            &DeviceMode::Sleep,
+            Duration::from_millis(20),
+        );
+        assert!((p.switch_cost_us("fcfs") - 5.0).abs() < 1e-9);
+        assert!((p.switch_cost_us("rr") - 5.0).abs() < 1e-9);
+        assert!((p.sleep_overshoot_us() - 1000.0).abs() < 1e-6);
+        // Served by file writes: the measured 21 ms per request is the device's time.
+        let file = DeviceMode::File {
+            dir: std::env::temp_dir(),
+            bytes: 4096,
+        };
+        let p = replay_costs(&profile, &measured, &file, Duration::from_millis(20));
+        assert!((p.device_file_us.median - 21_000.0).abs() < 1e-6);
+    }
+}
