@@ -92,9 +92,36 @@ pub struct ValidateArgs {
     timeout_s: f64,
     /// Measure the vCPU switch and first-touch costs (at the workload's working-set size)
     /// right before each policy's replay and simulate with those instead of the profile's
-    /// (needs a profile for the other costs).
+    /// (needs a profile for the other costs). With `--costs replay` (the default) the
+    /// switch cost is the replay's own anyway; only the first-touch measurement then
+    /// matters, and only when the host's first-touch cost drifts between calibration and
+    /// validation.
     #[arg(long)]
     window_calibration: bool,
+    /// Replays of each policy, interleaved (fcfs, sjf, priority, fcfs, …); every error is
+    /// reported as the median over the rounds not disturbed by the host, with its min–max.
+    #[arg(long, default_value_t = 1)]
+    rounds: usize,
+    /// Replay a policy's round again, up to this many times, when host interference
+    /// flagged it (the flagged replays stay in the results, excluded).
+    #[arg(long, default_value_t = 0)]
+    retry_flagged: usize,
+    /// Which switch and device costs the simulator charges: `replay` = the ones the replay
+    /// itself paid (mean `start − dispatch` over its slices, mean service per I/O request;
+    /// needs a profile for the other costs), `profile` = the calibration profile's.
+    #[arg(long, value_parser = ["replay", "profile"], default_value = "replay")]
+    costs: String,
+    /// A replay is flagged as disturbed when the steal time of its pCPU cores exceeds
+    /// this share of its wall time, percent.
+    #[arg(long, default_value_t = 2.0)]
+    max_steal_pct: f64,
+    /// … or when other processes got more than this share of its pCPU cores, percent.
+    #[arg(long, default_value_t = 2.0)]
+    max_others_pct: f64,
+    /// … or when the native loop rate changed by more than this from before to after the
+    /// replay, percent.
+    #[arg(long, default_value_t = 5.0)]
+    max_drift_pct: f64,
 }
 
 /// Prints a KVM-unavailable error and exits with status 2.
@@ -117,6 +144,9 @@ pub fn calibrate(args: CalibrateArgs) -> Result<()> {
 }
 
 pub fn validate(args: ValidateArgs) -> Result<()> {
+    if args.rounds == 0 {
+        anyhow::bail!("--rounds must be at least 1 (each policy is replayed that many times)");
+    }
     validate::kvm_available().map_err(check)?;
     imp::validate(args)
 }
@@ -130,10 +160,14 @@ mod imp {
 
     use reports::{SlicesCsv, VmsCsv, write_atomic};
     use validate::compare;
+    use validate::interference::Thresholds;
     use validate::kvm::calibrate::CalibrateOptions;
     use validate::kvm::replay::DeviceMode;
-    use validate::kvm::validation::{ValidateOptions, run_policy};
+    use validate::kvm::validation::{
+        PolicyRun, ValidateOptions, ends_only_the_round, round_result, run_policy,
+    };
     use validate::profile::Profile;
+    use validate::rounds::RoundResult;
     use workloads::Scenario;
 
     fn split_cores(cores: Vec<usize>, n: usize) -> Result<(Vec<usize>, Vec<usize>)> {
@@ -303,6 +337,7 @@ mod imp {
             ),
         };
         let requests = validate::plan::scale(&requests, factor);
+        let profile_given = profile_path.is_some();
         let profile = match &profile_path {
             Some(p) => Some(Profile::load(p)?),
             None => None,
@@ -324,6 +359,7 @@ mod imp {
             },
             timeout: Duration::from_secs_f64(args.timeout_s.max(0.001)),
             window_calibration: args.window_calibration,
+            costs_from_replay: args.costs == "replay" && profile_given,
         };
         // Old run.toml and files first, run.toml last (see `reports::folder`).
         reports::folder::begin(
@@ -339,19 +375,13 @@ mod imp {
             ]
             .map(String::from),
         )?;
-        let mut mvms = VmsCsv::create(args.out.join("measured-vms.csv"))?;
-        let mut mslices = SlicesCsv::create(args.out.join("measured-slices.csv"))?;
-        let mut pvms = VmsCsv::create(args.out.join("predicted-vms.csv"))?;
-        let mut pslices = SlicesCsv::create(args.out.join("predicted-slices.csv"))?;
-        let mut rows = Vec::new();
-        let mut labels = Vec::new();
-        let mut notes = String::new();
-        eprintln!(
-            "{} VMs, time scale {factor:.4}, pCPU core(s) {cores:?}, work {}{}",
-            requests.len(),
-            args.work,
-            if args.boost { ", nice −20" } else { "" }
-        );
+        let mut csvs = Csvs {
+            mvms: VmsCsv::create(args.out.join("measured-vms.csv"))?,
+            mslices: SlicesCsv::create(args.out.join("measured-slices.csv"))?,
+            pvms: VmsCsv::create(args.out.join("predicted-vms.csv"))?,
+            pslices: SlicesCsv::create(args.out.join("predicted-slices.csv"))?,
+        };
+        let mut policies = Vec::new();
         for name in &args.policies {
             let name = name.trim();
             if name.is_empty() {
@@ -359,75 +389,129 @@ mod imp {
             }
             let (adm, cpu) = sim::policy::split_policy_name(name)?;
             let label = sim::policy::policy_label(&adm, &cpu);
-            eprintln!("replaying {label} on KVM …");
-            let run = run_policy(&kvm, &scenario, &requests, &label, &adm, &cpu, &opts)
-                .with_context(|| format!("policy {label}"))?;
-            let m = &run.measured;
-            let _ = writeln!(
-                notes,
-                "{label}: native loop rate {:.0} M/s before, {:.0} M/s after ({:+.1} %); {} slices, {} kicks, {} exits, replay {:.2} s; \
-                 mean switch {:.1} µs",
-                run.rate_before / 1e6,
-                run.rate_after / 1e6,
-                100.0 * (run.rate_after - run.rate_before) / run.rate_before,
-                m.dispatches,
-                m.kicks,
-                m.exits,
-                m.wall.as_secs_f64(),
-                m.switch_time.as_secs_f64() * 1e6 / m.dispatches.max(1) as f64
-            );
-            if let Some(p) = &run.profile {
-                let _ = writeln!(
-                    notes,
-                    "{label}: simulated with switch {:.1} µs (median {:.1}, p90 {:.1}, p99 {:.1}), first touch {:.2} µs/page, exit {:.1} µs, VM first run {:.1} µs",
-                    p.switch_cost_us(&cpu),
-                    p.switch_stat(&cpu).median,
-                    p.switch_stat(&cpu).p90,
-                    p.switch_stat(&cpu).p99,
-                    p.first_touch_us.median,
-                    p.exit_round_trip_us.median,
-                    p.per_vm_overhead().as_secs_f64() * 1e6
-                );
-            }
-            for (csv, recs) in [(&mut mvms, &run.measured.vms), (&mut pvms, &run.predicted)] {
-                csv.set_run(&label, 0);
-                for r in recs {
-                    csv.write_record(r)?;
-                }
-            }
-            for (csv, recs) in [
-                (&mut mslices, &run.measured.slices),
-                (&mut pslices, &run.predicted_slices),
-            ] {
-                csv.set_run(&label, 0);
-                for s in recs {
-                    csv.write_record(s)?;
-                }
-            }
-            rows.extend(compare::per_vm(&label, &run.measured.vms, &run.predicted));
-            labels.push(label);
+            policies.push((adm, cpu, label));
         }
-        let summary = compare::summarize(&labels, &rows);
-        mvms.finish()?;
-        mslices.finish()?;
-        pvms.finish()?;
-        pslices.finish()?;
+        let labels: Vec<String> = policies.iter().map(|p| p.2.clone()).collect();
+        let thresholds = Thresholds {
+            steal_pct: args.max_steal_pct,
+            others_on_pcpus_pct: args.max_others_pct,
+            loop_drift_pct: args.max_drift_pct,
+            major_faults: 0,
+        };
+        let mut results: Vec<RoundResult> = Vec::new();
+        let mut notes = String::new();
+        let mut failures = Vec::new();
+        let mut warned = false;
+        eprintln!(
+            "{} VMs, time scale {factor:.4}, pCPU core(s) {cores:?}, work {}{}, {} round(s), costs from the {}",
+            requests.len(),
+            args.work,
+            if args.boost { ", nice −20" } else { "" },
+            args.rounds,
+            if opts.costs_from_replay {
+                "replay"
+            } else {
+                "profile"
+            }
+        );
+        for (round, pi) in validate::rounds::schedule(policies.len(), args.rounds) {
+            let (adm, cpu, label) = &policies[pi];
+            for attempt in 0..=args.retry_flagged {
+                eprintln!("round {round}/{}: replaying {label} on KVM …", args.rounds);
+                let run = match run_policy(&kvm, &scenario, &requests, label, adm, cpu, &opts) {
+                    Ok(run) => run,
+                    Err(e) if ends_only_the_round(&e) => {
+                        eprintln!("round {round} {label}: {e}");
+                        failures.push(format!("round {round} {label}: {e}"));
+                        results.push(RoundResult {
+                            round,
+                            policy: label.clone(),
+                            vms: Vec::new(),
+                            row: None,
+                            dist: Default::default(),
+                            flips: (0, 0),
+                            median_abs_error_without_near_ties_pct: f64::NAN,
+                            interference: None,
+                            excluded: vec![format!("failed: {e}")],
+                        });
+                        break;
+                    }
+                    Err(e) => return Err(check(e)).with_context(|| format!("policy {label}")),
+                };
+                if !warned && let Some(p) = &opts.profile {
+                    warned = true;
+                    let ratio = run.rate_before / p.native_loop_rate.median;
+                    if p.native_loop_rate.median > 0.0 && !(0.5..=2.0).contains(&ratio) {
+                        let w = format!(
+                            "warning: the profile's native loop rate ({:.0} M/s) differs from this host's ({:.0} M/s) by more than 2×: was it measured on another machine, or is this one loaded?",
+                            p.native_loop_rate.median / 1e6,
+                            run.rate_before / 1e6
+                        );
+                        eprintln!("{w}");
+                        let _ = writeln!(notes, "{w}");
+                    }
+                }
+                write_run(&mut csvs, &run, round)?;
+                let _ = writeln!(notes, "{}", run_notes(&run, round, cpu));
+                let mut r = round_result(&run, round, &requests, cpu, &thresholds)?;
+                let rerun = !r.kept() && attempt < args.retry_flagged;
+                if rerun {
+                    r.excluded.push("replayed again".into());
+                }
+                if !r.kept() {
+                    eprintln!("round {round} {label}: left out: {}", r.excluded.join("; "));
+                }
+                results.push(r);
+                if !rerun {
+                    break;
+                }
+            }
+        }
+        csvs.finish()?;
+        let rows: Vec<compare::VmRow> =
+            results.iter().flat_map(|r| r.vms.iter().cloned()).collect();
         write_atomic(
             args.out.join("validation.csv"),
             compare::validation_csv(&rows).as_bytes(),
         )?;
         write_atomic(
             args.out.join("validation-summary.csv"),
-            compare::summary_csv(&summary).as_bytes(),
+            validate::rounds::summary_csv(&labels, &results).as_bytes(),
         )?;
-        let text = format!("{}\n{notes}", compare::summary_text(&summary));
+        let kept_rows: Vec<compare::VmRow> = results
+            .iter()
+            .filter(|r| r.kept())
+            .flat_map(|r| r.vms.iter().cloned())
+            .collect();
+        let mut text = validate::rounds::summary_text(&labels, &results);
+        text.push_str(&compare::attribution_text(&kept_rows));
+        text.push('\n');
+        for round in 1..=args.rounds {
+            let rows: Vec<compare::VmRow> = results
+                .iter()
+                .filter(|r| r.round == round && r.row.is_some())
+                .flat_map(|r| r.vms.iter().cloned())
+                .collect();
+            let present: Vec<String> = labels
+                .iter()
+                .filter(|l| rows.iter().any(|r| &r.policy == *l))
+                .cloned()
+                .collect();
+            if present.is_empty() {
+                continue;
+            }
+            let _ = writeln!(text, "round {round}:");
+            text.push_str(&compare::summary_text(&compare::summarize(&present, &rows)));
+        }
+        text.push('\n');
+        text.push_str(&notes);
         write_atomic(args.out.join("validation.txt"), text.as_bytes())?;
         reports::write_run_toml(
             &args.out,
             &reports::RunInfo {
                 scenario_toml: scenario.to_toml_string(),
                 seed: scenario.run.seed,
-                replications: 1,
+                replications: args.rounds as u64,
                 policies: labels.clone(),
                 version: env!("CARGO_PKG_VERSION").to_string(),
                 git_revision: option_env!("VMSCHED_GIT_REVISION").map(str::to_string),
@@ -436,7 +520,97 @@ mod imp {
         )?;
         print!("{text}");
         eprintln!("results in {}", args.out.display());
+        if !failures.is_empty() {
+            anyhow::bail!(
+                "{} replay(s) failed (the others are reported): {}",
+                failures.len(),
+                failures.join("; ")
+            );
+        }
         Ok(())
+    }
+
+    /// The four CSV files of measured and predicted VMs and slices.
+    struct Csvs {
+        mvms: VmsCsv,
+        mslices: SlicesCsv,
+        pvms: VmsCsv,
+        pslices: SlicesCsv,
+    }
+
+    impl Csvs {
+        fn finish(self) -> Result<()> {
+            self.mvms.finish()?;
+            self.mslices.finish()?;
+            self.pvms.finish()?;
+            self.pslices.finish()?;
+            Ok(())
+        }
+    }
+
+    /// Writes one run's records, the round as the replication column.
+    fn write_run(csvs: &mut Csvs, run: &PolicyRun, round: usize) -> Result<()> {
+        let rep = round as u64;
+        for (csv, recs) in [
+            (&mut csvs.mvms, &run.measured.vms),
+            (&mut csvs.pvms, &run.predicted),
+        ] {
+            csv.set_run(&run.label, rep);
+            for r in recs {
+                csv.write_record(r)?;
+            }
+        }
+        for (csv, recs) in [
+            (&mut csvs.mslices, &run.measured.slices),
+            (&mut csvs.pslices, &run.predicted_slices),
+        ] {
+            csv.set_run(&run.label, rep);
+            for s in recs {
+                csv.write_record(s)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// The notes of one run: loop rates, slices, switches, the costs simulated, and the
+    /// host's interference.
+    fn run_notes(run: &PolicyRun, round: usize, cpu: &str) -> String {
+        let m = &run.measured;
+        let label = &run.label;
+        let mut notes = String::new();
+        let _ = writeln!(
+            notes,
+            "round {round} {label}: native loop rate {:.0} M/s before, {:.0} M/s after ({:+.1} %); {} slices, {} kicks, {} exits, replay {:.2} s; \
+             mean switch {:.1} µs",
+            run.rate_before / 1e6,
+            run.rate_after / 1e6,
+            100.0 * (run.rate_after - run.rate_before) / run.rate_before,
+            m.dispatches,
+            m.kicks,
+            m.exits,
+            m.wall.as_secs_f64(),
+            m.switch_time.as_secs_f64() * 1e6 / m.dispatches.max(1) as f64
+        );
+        if let Some(p) = &run.profile {
+            let _ = writeln!(
+                notes,
+                "round {round} {label}: simulated with switch {:.1} µs (median {:.1}, p90 {:.1}, p99 {:.1}), device oversleep {:.1} µs, first touch {:.2} µs/page, exit {:.1} µs, VM first run {:.1} µs",
+                p.switch_cost_us(cpu),
+                p.switch_stat(cpu).median,
+                p.switch_stat(cpu).p90,
+                p.switch_stat(cpu).p99,
+                p.sleep_overshoot_us(),
+                p.first_touch_us.median,
+                p.exit_round_trip_us.median,
+                p.per_vm_overhead().as_secs_f64() * 1e6
+            );
+        }
+        let _ = write!(
+            notes,
+            "round {round} {label}: host: {}",
+            run.interference.line()
+        );
+        notes
     }
 }
 

@@ -1,14 +1,24 @@
-//! `vmsched validate` end to end: a small replay where KVM is available, exit status 2 and
-//! a one-line reason where it is not.
+//! `vmsched validate` end to end: a small replay in two rounds where KVM is available, exit
+//! status 2 and a one-line reason where it is not (a failure instead when
+//! `VMSCHED_REQUIRE_KVM=1`, which CI sets where `/dev/kvm` opens).
 
 use std::process::Command;
 
+fn vmsched(args: &[&str], out: &std::path::Path) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_vmsched"))
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .output()
+        .expect("run vmsched")
+}
+
 #[test]
-fn validate_small_scenario_or_exit_2() {
+fn validate_small_scenario_in_rounds_or_exit_2() {
     let dir = tempfile::tempdir().expect("tempdir");
     let out = dir.path().join("v");
-    let o = Command::new(env!("CARGO_BIN_EXE_vmsched"))
-        .args([
+    let o = vmsched(
+        &[
             "validate",
             "--vms",
             "4",
@@ -16,25 +26,47 @@ fn validate_small_scenario_or_exit_2() {
             "0.5",
             "--policies",
             "fcfs,sjf",
-            "--out",
-        ])
-        .arg(&out)
-        .output()
-        .expect("run vmsched");
+            "--rounds",
+            "2",
+        ],
+        &out,
+    );
     let stderr = String::from_utf8_lossy(&o.stderr);
     if o.status.code() == Some(2) {
-        eprintln!("skipping: KVM not available here: {stderr}");
+        assert!(
+            std::env::var("VMSCHED_REQUIRE_KVM").map_or(true, |v| v != "1"),
+            "VMSCHED_REQUIRE_KVM=1 but KVM is not available: {stderr}"
+        );
+        eprintln!("SKIPPED: validate_small_scenario_in_rounds_or_exit_2: {stderr}");
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(stderr.starts_with("error: "), "{stderr}");
         return;
     }
     assert!(o.status.success(), "{stderr}");
     let csv = std::fs::read_to_string(out.join("validation.csv")).expect("validation.csv");
-    // Header + 4 VMs × 2 policies.
-    assert_eq!(csv.lines().count(), 9, "{csv}");
+    // Header + 4 VMs × 2 policies × 2 rounds.
+    assert_eq!(csv.lines().count(), 17, "{csv}");
+    assert!(csv.starts_with("round,policy,id,"), "{csv}");
+    let summary = std::fs::read_to_string(out.join("validation-summary.csv")).expect("summary csv");
+    // One row per round and policy, then median, min and max per policy and for `all`
+    // (a round's `all` row is left out when the host disturbed both of its replays).
+    for prefix in [
+        "round,policy,kept,excluded,",
+        "1,fcfs,",
+        "1,sjf,",
+        "2,fcfs,",
+        "2,sjf,",
+        "median,fcfs,",
+        "min,sjf,",
+        "max,all,",
+    ] {
+        assert!(
+            summary.lines().any(|l| l.starts_with(prefix)),
+            "{prefix}: {summary}"
+        );
+    }
     for f in [
         "run.toml",
-        "validation-summary.csv",
         "measured-vms.csv",
         "predicted-vms.csv",
         "measured-slices.csv",
@@ -42,5 +74,19 @@ fn validate_small_scenario_or_exit_2() {
         assert!(out.join(f).exists(), "{f}");
     }
     let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        stdout.contains("medians over the kept rounds of 2"),
+        "{stdout}"
+    );
     assert!(stdout.contains("policy order by mean wait"), "{stdout}");
+    assert!(stdout.contains("host: window"), "{stdout}");
+}
+
+#[test]
+fn zero_rounds_is_an_error() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let o = vmsched(&["validate", "--rounds", "0"], &dir.path().join("v"));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("--rounds must be at least 1"), "{stderr}");
 }

@@ -7,7 +7,7 @@
 
 use std::fmt::Write as _;
 
-use sim::VmRecord;
+use sim::{SliceRecord, VmRecord};
 
 use crate::profile::quantile;
 
@@ -16,6 +16,8 @@ use crate::profile::quantile;
 pub struct VmRow {
     /// Policy label.
     pub policy: String,
+    /// Round (from 1).
+    pub round: usize,
     /// VM id.
     pub id: u64,
     /// Priority class.
@@ -36,6 +38,53 @@ pub struct VmRow {
     pub wait_error_s: f64,
     /// (predicted − measured) / measured turnaround, percent.
     pub turnaround_error_pct: f64,
+    /// Whether the VM started in another order than predicted against a VM whose policy
+    /// key was nearly equal ([`crate::distribution::Flip::near_tie`]).
+    pub near_tie: bool,
+    /// Where the turnaround error comes from.
+    pub attribution: Attribution,
+}
+
+/// The turnaround error of one VM (predicted − measured, s), split by the part of the
+/// model it comes from. The parts add up to the error.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Attribution {
+    /// CPU work, first touch included: predicted service + first-touch service −
+    /// measured CPU time (the replay's CPU time contains its first touches).
+    pub cpu_s: f64,
+    /// Device service of its I/O requests.
+    pub io_service_s: f64,
+    /// vCPU switches: the sum over its slices of `start − dispatch`.
+    pub switch_s: f64,
+    /// The rest: time spent waiting for admission, for a pCPU and in the device queue,
+    /// which is where a different order of the VMs shows.
+    pub waiting_s: f64,
+}
+
+impl Attribution {
+    /// Splits `p.turnaround − m.turnaround`; `switch` = (measured, predicted) switch time.
+    pub fn of(m: &VmRecord, p: &VmRecord, switch: (f64, f64)) -> Attribution {
+        let total = secs(p.turnaround()) - secs(m.turnaround());
+        let cpu_s =
+            secs(p.service) + secs(p.fault_service) - secs(m.service) - secs(m.fault_service);
+        let io_service_s = secs(p.io_service) - secs(m.io_service);
+        let switch_s = switch.1 - switch.0;
+        Attribution {
+            cpu_s,
+            io_service_s,
+            switch_s,
+            waiting_s: total - cpu_s - io_service_s - switch_s,
+        }
+    }
+}
+
+/// Sum of `start − dispatch` over the slices of VM `id`, s.
+pub fn switch_time_s(slices: &[SliceRecord], id: u64) -> f64 {
+    slices
+        .iter()
+        .filter(|s| s.vm == id)
+        .map(|s| secs(s.start.saturating_sub(s.dispatch)))
+        .sum()
 }
 
 /// One policy.
@@ -96,8 +145,17 @@ fn pct(pred: f64, meas: f64) -> f64 {
 }
 
 /// Joins measured and predicted records by VM id (VMs missing on either side are left
-/// out), in id order.
-pub fn per_vm(policy: &str, measured: &[VmRecord], predicted: &[VmRecord]) -> Vec<VmRow> {
+/// out), in id order. The slices give the switch part of the [`Attribution`];
+/// `near_tie` lists the VMs of near-tie order flips.
+pub fn per_vm(
+    policy: &str,
+    round: usize,
+    measured: (&[VmRecord], &[SliceRecord]),
+    predicted: (&[VmRecord], &[SliceRecord]),
+    near_tie: &[u64],
+) -> Vec<VmRow> {
+    let (measured, measured_slices) = measured;
+    let (predicted, predicted_slices) = predicted;
     let mut m: Vec<&VmRecord> = measured.iter().collect();
     m.sort_by_key(|r| r.id);
     let mut rows = Vec::with_capacity(m.len());
@@ -109,8 +167,13 @@ pub fn per_vm(policy: &str, measured: &[VmRecord], predicted: &[VmRecord]) -> Ve
         let pw = secs(p.wait());
         let mt = secs(r.turnaround());
         let pt = secs(p.turnaround());
+        let switch = (
+            switch_time_s(measured_slices, r.id),
+            switch_time_s(predicted_slices, r.id),
+        );
         rows.push(VmRow {
             policy: policy.to_string(),
+            round,
             id: r.id,
             priority: r.priority,
             predicted_service_s: secs(p.service),
@@ -121,6 +184,8 @@ pub fn per_vm(policy: &str, measured: &[VmRecord], predicted: &[VmRecord]) -> Ve
             predicted_turnaround_s: pt,
             wait_error_s: pw - mw,
             turnaround_error_pct: pct(pt, mt),
+            near_tie: near_tie.contains(&r.id),
+            attribution: Attribution::of(r, p, switch),
         });
     }
     rows
@@ -188,19 +253,23 @@ pub fn summarize(policies: &[String], rows: &[VmRow]) -> Summary {
 }
 
 /// Column names of `validation.csv`.
-pub const VALIDATION_HEADER: &str = "policy,id,priority,predicted_service_s,measured_service_s,\
+pub const VALIDATION_HEADER: &str = "round,policy,id,priority,predicted_service_s,measured_service_s,\
 measured_wait_s,predicted_wait_s,wait_error_s,measured_turnaround_s,predicted_turnaround_s,\
-turnaround_error_pct";
+turnaround_error_pct,near_tie_flip,error_cpu_s,error_io_service_s,error_switch_s,error_waiting_s";
 
-/// `validation.csv`: one row per VM and policy (times in seconds with nine decimals,
-/// percentages with four).
+/// `validation.csv`: one row per round, policy and VM (times in seconds with nine
+/// decimals, percentages with four). `near_tie_flip` is 1 for a VM that started in another
+/// order than predicted against a VM with a nearly equal key; the `error_*` columns split
+/// `predicted − measured` turnaround ([`Attribution`]).
 pub fn validation_csv(rows: &[VmRow]) -> String {
     let mut s = String::from(VALIDATION_HEADER);
     s.push('\n');
     for r in rows {
+        let a = &r.attribution;
         let _ = writeln!(
             s,
-            "{},{},{},{:.9},{:.9},{:.9},{:.9},{:.9},{:.9},{:.9},{:.4}",
+            "{},{},{},{},{:.9},{:.9},{:.9},{:.9},{:.9},{:.9},{:.9},{:.4},{},{:.9},{:.9},{:.9},{:.9}",
+            r.round,
             r.policy,
             r.id,
             r.priority,
@@ -211,43 +280,39 @@ pub fn validation_csv(rows: &[VmRow]) -> String {
             r.wait_error_s,
             r.measured_turnaround_s,
             r.predicted_turnaround_s,
-            r.turnaround_error_pct
+            r.turnaround_error_pct,
+            u8::from(r.near_tie),
+            a.cpu_s,
+            a.io_service_s,
+            a.switch_s,
+            a.waiting_s
         );
     }
     s
 }
 
-/// Column names of `validation-summary.csv`.
-pub const SUMMARY_HEADER: &str = "policy,vms,measured_mean_wait_s,predicted_mean_wait_s,\
-mean_wait_error_pct,measured_mean_turnaround_s,predicted_mean_turnaround_s,\
-median_abs_turnaround_error_pct,p90_abs_turnaround_error_pct";
-
-/// `validation-summary.csv`: one row per policy, then an `all` row.
-pub fn summary_csv(s: &Summary) -> String {
-    let mut out = String::from(SUMMARY_HEADER);
-    out.push('\n');
-    for p in &s.policies {
-        let _ = writeln!(
-            out,
-            "{},{},{:.6},{:.6},{:.4},{:.6},{:.6},{:.4},{:.4}",
-            p.policy,
-            p.vms,
-            p.measured_mean_wait_s,
-            p.predicted_mean_wait_s,
-            p.mean_wait_error_pct,
-            p.measured_mean_turnaround_s,
-            p.predicted_mean_turnaround_s,
-            p.median_abs_turnaround_error_pct,
-            p.p90_abs_turnaround_error_pct
-        );
+/// Sums of the [`Attribution`] parts over `rows`, with the mean |turnaround error| in s:
+/// which part of the model the error comes from.
+pub fn attribution_text(rows: &[VmRow]) -> String {
+    if rows.is_empty() {
+        return "error per VM by part of the model: no replay kept\n".into();
     }
-    let n: usize = s.policies.iter().map(|p| p.vms).sum();
-    let _ = writeln!(
-        out,
-        "all,{n},,,,,,{:.4},{:.4}",
-        s.median_abs_turnaround_error_pct, s.p90_abs_turnaround_error_pct
-    );
-    out
+    let n = rows.len().max(1) as f64;
+    let sum = |f: fn(&Attribution) -> f64| rows.iter().map(|r| f(&r.attribution)).sum::<f64>() / n;
+    let abs =
+        |f: fn(&Attribution) -> f64| rows.iter().map(|r| f(&r.attribution).abs()).sum::<f64>() / n;
+    format!(
+        "error per VM by part of the model, mean (mean of |part|), ms: CPU + first touch {:+.2} ({:.2}), \
+         I/O service {:+.2} ({:.2}), switches {:+.2} ({:.2}), waiting/order {:+.2} ({:.2})\n",
+        1e3 * sum(|a| a.cpu_s),
+        1e3 * abs(|a| a.cpu_s),
+        1e3 * sum(|a| a.io_service_s),
+        1e3 * abs(|a| a.io_service_s),
+        1e3 * sum(|a| a.switch_s),
+        1e3 * abs(|a| a.switch_s),
+        1e3 * sum(|a| a.waiting_s),
+        1e3 * abs(|a| a.waiting_s),
+    )
 }
 
 /// The summary as a short text table.
@@ -320,7 +385,7 @@ mod tests {
         // (service 100, wait 100). Predicted: 110 and 190 → errors +10 % and −5 %.
         let measured = [rec(1, 0, 200, 100), rec(0, 0, 100, 100)];
         let predicted = [rec(0, 0, 110, 100), rec(1, 0, 190, 100)];
-        let rows = per_vm("fcfs", &measured, &predicted);
+        let rows = per_vm("fcfs", 1, (&measured, &[]), (&predicted, &[]), &[1]);
         assert_eq!(rows.len(), 2);
         assert_eq!(rows[0].id, 0);
         assert!((rows[0].turnaround_error_pct - 10.0).abs() < 1e-9);
@@ -329,7 +394,7 @@ mod tests {
         assert!((rows[1].wait_error_s + 0.01).abs() < 1e-9);
 
         // A second policy, better in both worlds.
-        let mut rows2 = per_vm("sjf", &measured[1..], &predicted[..1]);
+        let mut rows2 = per_vm("sjf", 1, (&measured[1..], &[]), (&predicted[..1], &[]), &[]);
         rows2.extend(rows.clone());
         let s = summarize(&["fcfs".into(), "sjf".into()], &rows2);
         // fcfs mean waits: measured 0.05, predicted 0.05 → 0 %.
@@ -346,14 +411,14 @@ mod tests {
             csv.lines()
                 .nth(1)
                 .unwrap()
-                .starts_with("fcfs,0,0,0.100000000,")
+                .starts_with("1,fcfs,0,0,0.100000000,")
         );
+        // VM 1 is in a near tie; its error (−10 ms) is all waiting (same service).
+        let l2 = csv.lines().nth(2).unwrap();
         assert!(
-            summary_csv(&s)
-                .lines()
-                .last()
-                .unwrap()
-                .starts_with("all,3,")
+            l2.ends_with(",1,0.000000000,0.000000000,0.000000000,-0.010000000"),
+            "{l2}"
         );
+        assert!(!rows[0].near_tie && rows[1].near_tie);
     }
 }

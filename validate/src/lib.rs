@@ -19,11 +19,15 @@
 
 pub mod codegen;
 pub mod compare;
+pub mod distribution;
 pub mod error;
 pub mod exits;
+pub mod interference;
+pub mod keys;
 pub mod layout;
 pub mod plan;
 pub mod profile;
+pub mod rounds;
 
 #[cfg(all(feature = "kvm", target_os = "linux"))]
 pub mod kvm;

@@ -299,9 +299,10 @@ impl Profile {
     }
 }
 
-/// Whether CPU policy `cpu` switches vCPUs mostly by kicking them out.
+/// Whether CPU policy `cpu` switches vCPUs mostly by kicking them out: it is preemptive
+/// or time-sliced in `sim`'s registry (an unknown name: no).
 pub fn is_preemptive(cpu: &str) -> bool {
-    matches!(cpu, "rr" | "srtf" | "priority-preemptive")
+    sim::policy::cpu_policy(cpu).is_ok_and(|p| p.preemptive() || p.time_sliced())
 }
 
 /// `x` if finite and ≥ 0, else 0.

@@ -8,12 +8,28 @@ use validate::kvm::replay::{DeviceMode, ReplayConfig};
 use validate::plan::{PlanOptions, VmPlan, Work};
 use workloads::textbook::Process;
 
-/// `/dev/kvm`, or `None` after printing why the test is skipped.
+/// Whether the environment demands that the KVM tests run (`VMSCHED_REQUIRE_KVM=1`, set
+/// by CI where `/dev/kvm` opens): then a missing KVM fails the test instead of skipping it.
+pub fn kvm_required() -> bool {
+    std::env::var("VMSCHED_REQUIRE_KVM").is_ok_and(|v| v == "1")
+}
+
+/// Skips `test` with a printed reason, or fails it when KVM is required.
+pub fn skip(test: &str, reason: &str) {
+    assert!(
+        !kvm_required(),
+        "{test}: VMSCHED_REQUIRE_KVM=1 but {reason}"
+    );
+    eprintln!("SKIPPED: {test}: {reason}");
+}
+
+/// `/dev/kvm`, or `None` after printing why the test is skipped (a failure instead when
+/// `VMSCHED_REQUIRE_KVM=1`).
 pub fn kvm_or_skip(test: &str) -> Option<kvm_ioctls::Kvm> {
     match validate::kvm::open() {
         Ok(k) => Some(k),
         Err(e) => {
-            eprintln!("skipping {test}: {e}");
+            skip(test, &e.to_string());
             None
         }
     }
@@ -57,6 +73,7 @@ pub fn config(policy: &str) -> ReplayConfig {
     let (adm, cpu) = sim::policy::split_policy_name(policy).expect("known policy");
     ReplayConfig {
         admission: adm,
+        aging_per_s: 0.0,
         cpu,
         head_of_line: HeadOfLine::Strict,
         quantum: Duration::from_millis(10),

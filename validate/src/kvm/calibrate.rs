@@ -427,6 +427,7 @@ fn switch_gaps_us(
     quantum: Duration,
 ) -> Result<Vec<f64>, Error> {
     let cfg = ReplayConfig {
+        aging_per_s: 0.0,
         admission: "fcfs".into(),
         cpu: cpu.into(),
         head_of_line: HeadOfLine::Strict,

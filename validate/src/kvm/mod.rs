@@ -1,6 +1,7 @@
 //! Everything that touches `/dev/kvm` (cargo feature `kvm`, Linux only).
 
 pub mod calibrate;
+pub mod host_load;
 pub mod replay;
 pub mod validation;
 pub mod vm;

@@ -35,12 +35,16 @@
 //! vCPU changing threads.
 //!
 //! # Policies
-//! Admission: `fcfs` (arrival), `sjf` (estimate), `priority` (lower first), with strict
-//! head of line or skip-ahead, into `floor(pcpus × overcommit)` vCPU slots. CPU: `fcfs`
-//! (in order of readiness), `sjf`, `priority` run to completion (or I/O); `srtf` and `priority-preemptive` preempt
-//! the least urgent running vCPU when a strictly more urgent one is ready; `rr` gives FIFO
-//! slices of `quantum`. Ties: earlier arrival, then lower id, then lower vCPU index (as in
-//! the simulator).
+//! The queues are ordered by `sim`'s own policies ([`crate::keys`]): the admission queue
+//! by the admission policy's `queue_key` (aging included), with strict head of line or
+//! skip-ahead, into `floor(pcpus × overcommit)` vCPU slots; the run queue by the CPU
+//! policy's `ready_key`, on a view of each vCPU filled from the replay's state (CPU time
+//! had, when it became ready, whether it was kicked out). A policy that says it is
+//! `preemptive` kicks the least urgent running vCPU out when a ready one has a strictly
+//! smaller key; a `time_sliced` one kicks a vCPU whose quantum expired when another one is
+//! ready. Ties: earlier arrival, then lower id, then lower vCPU index (as in the simulator).
+//! A vCPU's readiness is the instant it became ready on the replay's clock (a slice's end,
+//! an I/O completion, an admission).
 
 use std::collections::VecDeque;
 use std::fs::File;
@@ -51,12 +55,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use kvm_ioctls::Kvm;
+use sim::policy::{AdmissionPolicy, CpuPolicy};
 use sim::{HeadOfLine, SimTime, SliceEnd, SliceRecord, VmRecord};
 
 use super::vm::{GuestVm, Vcpu};
 use super::{Kicker, pin_current_thread, set_kick_target};
 use crate::error::Error;
 use crate::exits::{Action, classify};
+use crate::keys::{self, Key, VcpuState};
 use crate::plan::VmPlan;
 
 /// How the device serves an I/O request.
@@ -77,9 +83,11 @@ pub enum DeviceMode {
 /// Settings of one replay.
 #[derive(Clone, Debug)]
 pub struct ReplayConfig {
-    /// Admission policy: `fcfs`, `sjf` or `priority`.
+    /// Admission policy (a name of `sim`'s registry).
     pub admission: String,
-    /// CPU policy: `fcfs`, `sjf`, `priority`, `srtf`, `priority-preemptive` or `rr`.
+    /// Priority levels gained per second of waiting, for the admission policy.
+    pub aging_per_s: f64,
+    /// CPU policy (a name of `sim`'s registry).
     pub cpu: String,
     /// Head-of-line rule of the admission queue.
     pub head_of_line: HeadOfLine,
@@ -126,6 +134,8 @@ pub struct ReplayResult {
     pub switch_time: Duration,
     /// Number of slices.
     pub dispatches: u64,
+    /// CPU time, faults and context switches of the executor threads (summed).
+    pub executor_usage: crate::interference::Usage,
 }
 
 /// Why a slice ended, as the executor saw it.
@@ -169,9 +179,10 @@ struct VcpuSt {
     vcpu: Option<Vcpu>,
     flags: Arc<Flags>,
     status: Status,
-    /// FIFO order for rr (and for ties on becoming ready).
-    ready_seq: u64,
+    /// When it became ready (or blocked, while blocked).
     ready_since: Instant,
+    /// It became ready because it was kicked out (quantum end or preemption).
+    preempted: bool,
     /// pCPU while running.
     pcpu: usize,
     dispatch: Instant,
@@ -197,9 +208,6 @@ struct VmSt {
     io_requests: u64,
 }
 
-/// Ordering key of a policy: smaller first.
-type Key = (i128, u64, u64, u32);
-
 /// What every thread of a replay shares besides the scheduler's state.
 struct Signals {
     /// pCPU → (vCPU + 1) the scheduler gave its executor (0: nothing new).
@@ -217,7 +225,7 @@ const IDLE_POLL: Duration = Duration::from_micros(20);
 /// Replays `plans` (in arrival order) under `cfg`, returning what was measured. On a
 /// guest fault or timeout every thread is stopped and joined before the error returns.
 pub fn replay(kvm: &Kvm, plans: &[VmPlan], cfg: &ReplayConfig) -> Result<ReplayResult, Error> {
-    check_policies(cfg)?;
+    let policies = build_policies(cfg)?;
     super::install_kick_handler()?;
     if !cfg.housekeeping.is_empty() {
         pin_to_set(&cfg.housekeeping);
@@ -239,7 +247,7 @@ pub fn replay(kvm: &Kvm, plans: &[VmPlan], cfg: &ReplayConfig) -> Result<ReplayR
         assigned: cfg.cores.iter().map(|_| AtomicUsize::new(0)).collect(),
         stop: AtomicBool::new(false),
     };
-    let sched = Mutex::new(Sched::new(plans, cfg, dev_tx, wake_tx, reap_tx));
+    let sched = Mutex::new(Sched::new(plans, cfg, policies, dev_tx, wake_tx, reap_tx));
     let res = std::thread::scope(|scope| -> Result<(), Error> {
         let (sig, sched) = (&sig, &sched);
         let mut threads = Vec::new();
@@ -442,7 +450,16 @@ fn executor(kvm: &Kvm, sched: &Mutex<Sched<'_>>, sig: &Signals, p: usize) {
             s.stop_all(sig);
         }
     }
-    lock(sched).executors[p] = None;
+    let used = super::host_load::thread_usage();
+    let mut s = lock(sched);
+    s.executors[p] = None;
+    let u = &mut s.out.executor_usage;
+    u.cpu_s += used.cpu_s;
+    u.minor_faults += used.minor_faults;
+    u.major_faults += used.major_faults;
+    u.voluntary_switches += used.voluntary_switches;
+    u.involuntary_switches += used.involuntary_switches;
+    drop(s);
     set_kick_target(std::ptr::null_mut());
 }
 
@@ -483,37 +500,30 @@ fn run_slice(vcpu: &mut Vcpu, flags: &Flags, sig: &Signals) -> (Instant, SliceSt
     }
 }
 
-fn check_policies(cfg: &ReplayConfig) -> Result<(), Error> {
-    const ADM: [&str; 3] = ["fcfs", "sjf", "priority"];
-    const CPU: [&str; 6] = [
-        "fcfs",
-        "sjf",
-        "priority",
-        "srtf",
-        "priority-preemptive",
-        "rr",
-    ];
-    if !ADM.contains(&cfg.admission.as_str()) {
-        return Err(Error::Host(format!(
-            "the KVM replay has no admission policy `{}`; it knows: {}",
-            cfg.admission,
-            ADM.join(", ")
-        )));
-    }
-    if !CPU.contains(&cfg.cpu.as_str()) {
-        return Err(Error::Host(format!(
-            "the KVM replay has no CPU policy `{}`; it knows: {}",
-            cfg.cpu,
-            CPU.join(", ")
-        )));
-    }
+/// The replay's policies, from `sim`'s registry.
+fn build_policies(cfg: &ReplayConfig) -> Result<Policies, Error> {
+    let admission = sim::policy::admission_policy(
+        &cfg.admission,
+        &sim::policy::AdmissionParams {
+            aging_per_s: cfg.aging_per_s,
+        },
+    )
+    .map_err(|e| Error::Host(format!("the KVM replay: {e}")))?;
+    let cpu = sim::policy::cpu_policy(&cfg.cpu)
+        .map_err(|e| Error::Host(format!("the KVM replay: {e}")))?;
     if cfg.cores.is_empty() {
         return Err(Error::Host("the replay needs at least one pCPU".into()));
     }
-    if cfg.cpu == "rr" && cfg.quantum.is_zero() {
-        return Err(Error::Host("rr needs a quantum > 0".into()));
+    if cpu.time_sliced() && cfg.quantum.is_zero() {
+        return Err(Error::Host(format!("{} needs a quantum > 0", cfg.cpu)));
     }
-    Ok(())
+    Ok(Policies { admission, cpu })
+}
+
+/// The admission and CPU policies of a replay.
+struct Policies {
+    admission: Box<dyn AdmissionPolicy>,
+    cpu: Box<dyn CpuPolicy>,
 }
 
 /// Pins the calling thread to any CPU of `set` (best effort).
@@ -534,6 +544,7 @@ fn pin_to_set(set: &[usize]) {
 struct Sched<'a> {
     plans: &'a [VmPlan],
     cfg: &'a ReplayConfig,
+    policies: Policies,
     /// The replay has started (`t0` set): arrivals count from now on.
     started: bool,
     t0: Instant,
@@ -547,7 +558,6 @@ struct Sched<'a> {
     pcpus: Vec<Option<usize>>,
     /// pCPU → how to kick its executor, and the executor's thread (while it runs).
     executors: Vec<Option<(Kicker, std::thread::Thread)>>,
-    seq: u64,
     dev_tx: Sender<IoReq>,
     /// Tells the coordinator that the replay finished or failed.
     wake: Sender<()>,
@@ -567,6 +577,7 @@ impl<'a> Sched<'a> {
     fn new(
         plans: &'a [VmPlan],
         cfg: &'a ReplayConfig,
+        policies: Policies,
         dev_tx: Sender<IoReq>,
         wake: Sender<()>,
         reap: Sender<GuestVm>,
@@ -575,6 +586,7 @@ impl<'a> Sched<'a> {
         Sched {
             plans,
             cfg,
+            policies,
             started: false,
             t0: now,
             vms: plans
@@ -599,7 +611,6 @@ impl<'a> Sched<'a> {
             used_slots: 0,
             pcpus: vec![None; cfg.cores.len()],
             executors: vec![None; cfg.cores.len()],
-            seq: 0,
             dev_tx,
             wake,
             reap,
@@ -672,37 +683,25 @@ impl<'a> Sched<'a> {
     }
 
     fn admission_key(&self, vm: usize) -> Key {
-        let r = &self.plans[vm].request;
-        let primary = match self.cfg.admission.as_str() {
-            "sjf" => i128::from(r.estimate.nanos()),
-            "priority" => i128::from(r.priority),
-            _ => 0,
-        };
-        (primary, r.arrival.nanos(), r.id, 0)
+        keys::admission_key(&*self.policies.admission, &self.plans[vm].request)
     }
 
+    /// The run-queue key of vCPU `v` at `now` (a running vCPU's CPU time includes its
+    /// current slice, and its readiness is its dispatch).
     fn cpu_key(&self, v: usize, now: Instant) -> Key {
         let st = &self.vcpus[v];
-        let r = &self.plans[st.vm].request;
-        let primary = match self.cfg.cpu.as_str() {
-            "sjf" | "srtf" => {
-                let mut used = st.cpu_time;
-                if st.status == Status::Running {
-                    used += now.saturating_duration_since(st.dispatch);
-                }
-                i128::from(r.estimate.nanos()) - used.as_nanos() as i128
-            }
-            "priority" | "priority-preemptive" => i128::from(r.priority),
-            "rr" => i128::from(st.ready_seq),
-            // In order of readiness, as the simulator's `fcfs`: a vCPU back from I/O queues
-            // behind the ones that were ready before it (not by its VM's arrival).
-            _ => st.ready_since.saturating_duration_since(self.t0).as_nanos() as i128,
-        };
-        if self.cfg.cpu == "rr" {
-            (primary, 0, 0, 0)
-        } else {
-            (primary, r.arrival.nanos(), r.id, st.index)
+        let running = st.status == Status::Running;
+        let mut attained = st.cpu_time;
+        if running {
+            attained += now.saturating_duration_since(st.dispatch);
         }
+        let state = VcpuState {
+            index: st.index,
+            attained: SimTime::from_nanos(attained.as_nanos() as u64),
+            ready_since: self.sim_time(if running { st.dispatch } else { st.ready_since }),
+            preempted: st.preempted,
+        };
+        keys::cpu_key(&*self.policies.cpu, &self.plans[st.vm].request, &state)
     }
 
     fn admit(&mut self, kvm: &Kvm) -> Result<(), Error> {
@@ -746,7 +745,7 @@ impl<'a> Sched<'a> {
         }
         for i in self.vms[vm].vcpu_ids.clone() {
             if self.vcpus[i].status == Status::Idle {
-                self.make_ready(i, now);
+                self.make_ready(i, now, false);
             }
         }
         Ok(())
@@ -767,8 +766,8 @@ impl<'a> Sched<'a> {
                 vcpu: Some(vcpu),
                 flags: Arc::new(Flags::default()),
                 status: Status::Idle,
-                ready_seq: 0,
                 ready_since: now,
+                preempted: false,
                 pcpu: 0,
                 dispatch: now,
                 quantum_end: None,
@@ -781,12 +780,11 @@ impl<'a> Sched<'a> {
         Ok(())
     }
 
-    fn make_ready(&mut self, v: usize, at: Instant) {
-        self.seq += 1;
+    fn make_ready(&mut self, v: usize, at: Instant, preempted: bool) {
         let st = &mut self.vcpus[v];
         st.status = Status::Ready;
-        st.ready_seq = self.seq;
         st.ready_since = at;
+        st.preempted = preempted;
     }
 
     fn dispatch(&mut self, sig: &Signals) {
@@ -813,14 +811,14 @@ impl<'a> Sched<'a> {
     }
 
     fn run_on(&mut self, v: usize, pcpu: usize, now: Instant, sig: &Signals) {
-        let rr = self.cfg.cpu == "rr";
+        let sliced = self.policies.cpu.time_sliced();
         let quantum = self.cfg.quantum;
         let st = &mut self.vcpus[v];
         let waited = now.saturating_duration_since(st.ready_since);
         st.status = Status::Running;
         st.pcpu = pcpu;
         st.dispatch = now;
-        st.quantum_end = rr.then(|| now + quantum);
+        st.quantum_end = sliced.then(|| now + quantum);
         st.kick_reason = None;
         // A kick meant for an earlier slice must not end this one.
         st.flags.preempt.store(false, Ordering::SeqCst);
@@ -847,44 +845,45 @@ impl<'a> Sched<'a> {
         }
     }
 
+    /// Kicks out a vCPU whose quantum expired while another one is ready (time-sliced
+    /// policies), or the least urgent running vCPU when a ready one has a strictly smaller
+    /// key (preemptive policies).
     fn maybe_preempt(&mut self, now: Instant) {
-        match self.cfg.cpu.as_str() {
-            "rr" => {
-                let ready = self.vcpus.iter().any(|v| v.status == Status::Ready);
-                for p in 0..self.pcpus.len() {
-                    let Some(v) = self.pcpus[p] else { continue };
-                    let Some(q) = self.vcpus[v].quantum_end else {
-                        continue;
-                    };
-                    if q <= now {
-                        if ready {
-                            self.kick(v, SliceEnd::Quantum);
-                        } else {
-                            // Nobody waits: a new quantum without a switch.
-                            self.vcpus[v].quantum_end = Some(q + self.cfg.quantum);
-                        }
+        if self.policies.cpu.time_sliced() {
+            let ready = self.vcpus.iter().any(|v| v.status == Status::Ready);
+            for p in 0..self.pcpus.len() {
+                let Some(v) = self.pcpus[p] else { continue };
+                let Some(q) = self.vcpus[v].quantum_end else {
+                    continue;
+                };
+                if q <= now {
+                    if ready {
+                        self.kick(v, SliceEnd::Quantum);
+                    } else {
+                        // Nobody waits: a new quantum without a switch.
+                        self.vcpus[v].quantum_end = Some(q + self.cfg.quantum);
                     }
                 }
             }
-            "srtf" | "priority-preemptive" => {
-                let Some(best) = self.best_ready(now) else {
-                    return;
-                };
-                let best_key = self.cpu_key(best, now).0;
-                let worst = self
-                    .pcpus
-                    .iter()
-                    .flatten()
-                    .copied()
-                    .filter(|&v| self.vcpus[v].kick_reason.is_none())
-                    .max_by_key(|&v| self.cpu_key(v, now));
-                if let Some(w) = worst
-                    && best_key < self.cpu_key(w, now).0
-                {
-                    self.kick(w, SliceEnd::Preempted);
-                }
-            }
-            _ => {}
+        }
+        if !self.policies.cpu.preemptive() {
+            return;
+        }
+        let Some(best) = self.best_ready(now) else {
+            return;
+        };
+        let best_key = self.cpu_key(best, now).0;
+        let worst = self
+            .pcpus
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|&v| self.vcpus[v].kick_reason.is_none())
+            .max_by_key(|&v| self.cpu_key(v, now));
+        if let Some(w) = worst
+            && best_key < self.cpu_key(w, now).0
+        {
+            self.kick(w, SliceEnd::Preempted);
         }
     }
 
@@ -895,7 +894,7 @@ impl<'a> Sched<'a> {
         vm.io_service += service;
         vm.io_wait += blocked;
         vm.io_requests += 1;
-        self.make_ready(vcpu, at);
+        self.make_ready(vcpu, at, false);
     }
 
     /// A slice of `vcpu` ended: records it and gives the vCPU back (or drops it when its
@@ -966,7 +965,7 @@ impl<'a> Sched<'a> {
             }
             SliceStop::Kicked => {
                 self.vms[vm].preemptions += 1;
-                self.make_ready(vcpu, end);
+                self.make_ready(vcpu, end, true);
             }
             SliceStop::Failed(m) => {
                 self.vcpus[vcpu].status = Status::Done;

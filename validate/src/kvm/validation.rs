@@ -12,8 +12,10 @@ use super::calibrate::{
     CalibrateOptions, same_window_first_touch, same_window_io_switch, same_window_rate,
     same_window_switch,
 };
+use super::host_load;
 use super::replay::{DeviceMode, ReplayConfig, ReplayResult, replay};
 use crate::error::Error;
+use crate::interference::Interference;
 use crate::plan::{self, PlanOptions, Work};
 use crate::profile::Profile;
 
@@ -46,6 +48,12 @@ pub struct ValidateOptions {
     /// working-set size) right before each replay, and give the simulator those instead of
     /// the profile's (which must be given).
     pub window_calibration: bool,
+    /// Simulate with the vCPU switch cost and the device service the replay itself paid
+    /// (its mean `start − dispatch` over slices, its mean service per I/O request) instead
+    /// of the profile's, so that the comparison tests the scheduling model rather than two
+    /// measurements of the same cost taken at different times. Needs a profile for the
+    /// other costs.
+    pub costs_from_replay: bool,
 }
 
 /// What one policy gave.
@@ -66,8 +74,11 @@ pub struct PolicyRun {
     /// Guest loops per second of demand used for the plan.
     pub loops_per_s: f64,
     /// The profile the simulator used (with the costs measured in the replay's window
-    /// when [`ValidateOptions::window_calibration`] is set).
+    /// when [`ValidateOptions::window_calibration`] is set, or the replay's own with
+    /// [`ValidateOptions::costs_from_replay`]).
     pub profile: Option<Profile>,
+    /// What the host did during the replay.
+    pub interference: Interference,
 }
 
 /// Replays `requests` under `admission`/`cpu` on KVM and simulates them with the profile.
@@ -102,55 +113,13 @@ pub fn run_policy(
         }
         (None, false) => None,
     };
-    let mut sc = scenario.clone();
-    sc.set_policy(admission, cpu);
-    if let Some(p) = &profile {
-        // Not the guest/native speed: the demand is guest running time already (TSC work,
-        // or loops sized at the guest's speed).
-        p.apply_overheads(&mut sc);
-    }
-    for h in &mut sc.hosts {
-        for d in &mut h.devices {
-            d.latency_us =
-                simulated_device_latency_us(d.latency_us, profile.as_ref(), &opts.device);
-        }
-    }
-    let config = sc.sim_config()?;
-    if config.cluster.hosts.len() != 1 {
-        return Err(Error::Host(format!(
-            "the KVM replay models one host; the scenario has {}",
-            config.cluster.hosts.len()
-        )));
-    }
+    let (config, first) = simulate(scenario, requests, admission, cpu, profile.as_ref(), opts)?;
     let host = &config.cluster.hosts[0];
     if host.pcpus as usize != opts.cores.len() {
         return Err(Error::Host(format!(
             "the scenario's host has {} pCPUs but the replay was given {} core(s)",
             host.pcpus,
             opts.cores.len()
-        )));
-    }
-
-    // The simulator's side.
-    let over = profile
-        .as_ref()
-        .map(Profile::per_vm_overhead)
-        .unwrap_or_default();
-    let sim_requests: Vec<VmRequest> = requests
-        .iter()
-        .map(|r| {
-            let mut r = r.clone();
-            r.demand = r.demand.saturating_add(over);
-            r
-        })
-        .collect();
-    let mut collect = Collect::default();
-    sim::simulate(&config, sim_requests, &mut collect)?;
-    if let Some(r) = collect.vms.iter().find(|r| r.major_faults > 0) {
-        return Err(Error::Host(format!(
-            "VM {} pages to swap in the simulator ({} major faults), which the replay does \
-             not reproduce: give the host enough memory for the admitted working sets",
-            r.id, r.major_faults
         )));
     }
 
@@ -166,7 +135,7 @@ pub fn run_policy(
             ticks_per_s: hz,
             // Under a policy that never kicks a vCPU out, every stall of the core is the
             // VM's own time on its pCPU (the host stealing it, interrupts): count it all.
-            gap_ticks: if matches!(cpu, "fcfs" | "sjf" | "priority") {
+            gap_ticks: if !cpu_kicks_out(cpu)? {
                 i32::MAX as u32
             } else {
                 (hz * opts.tsc_gap.as_secs_f64()).clamp(1.0, f64::from(i32::MAX)) as u32
@@ -185,6 +154,7 @@ pub fn run_policy(
         },
     );
     let cfg = ReplayConfig {
+        aging_per_s: config.admission.aging_per_s,
         admission: admission.to_string(),
         cpu: cpu.to_string(),
         head_of_line: config.admission.head_of_line,
@@ -197,18 +167,130 @@ pub fn run_policy(
         precreate: true,
         boost: opts.boost,
     };
+    let before = host_load::snapshot();
     let measured = replay(kvm, &plans, &cfg)?;
+    let after = host_load::snapshot();
     let rate_after = same_window_rate(core, opts.boost, window)?;
+    let interference = host_load::interference(
+        &before,
+        &after,
+        &opts.cores,
+        measured.executor_usage,
+        opts.housekeeping.is_empty(),
+        (rate_before, rate_after),
+    );
+    let (predicted, profile) = match (&profile, opts.costs_from_replay) {
+        (Some(p), true) => {
+            let p = replay_costs(p, &measured, &opts.device, io_service);
+            let (_, c) = simulate(scenario, requests, admission, cpu, Some(&p), opts)?;
+            (c, Some(p))
+        }
+        (None, true) => {
+            return Err(Error::Profile(
+                "the replay's own costs replace the profile's switch and device costs: give a \
+                 profile for the other costs"
+                    .into(),
+            ));
+        }
+        _ => (first, profile),
+    };
     Ok(PolicyRun {
         label: label.to_string(),
         measured,
-        predicted: collect.vms,
-        predicted_slices: collect.slices,
+        predicted: predicted.vms,
+        predicted_slices: predicted.slices,
         rate_before,
         rate_after,
         loops_per_s,
         profile,
+        interference,
     })
+}
+
+/// Runs the simulator's side: the scenario under `admission`/`cpu` with the profile's
+/// overheads, the device as the replay serves it and each VM's demand plus the per-VM
+/// overhead. Fails when a VM would page to swap (the replay does not reproduce it).
+fn simulate(
+    scenario: &Scenario,
+    requests: &[VmRequest],
+    admission: &str,
+    cpu: &str,
+    profile: Option<&Profile>,
+    opts: &ValidateOptions,
+) -> Result<(sim::SimConfig, Collect), Error> {
+    let mut sc = scenario.clone();
+    sc.set_policy(admission, cpu);
+    if let Some(p) = profile {
+        // Not the guest/native speed: the demand is guest running time already (TSC work,
+        // or loops sized at the guest's speed).
+        p.apply_overheads(&mut sc);
+    }
+    for h in &mut sc.hosts {
+        for d in &mut h.devices {
+            d.latency_us = simulated_device_latency_us(d.latency_us, profile, &opts.device);
+        }
+    }
+    let config = sc.sim_config()?;
+    if config.cluster.hosts.len() != 1 {
+        return Err(Error::Host(format!(
+            "the KVM replay models one host; the scenario has {}",
+            config.cluster.hosts.len()
+        )));
+    }
+    let over = profile.map(Profile::per_vm_overhead).unwrap_or_default();
+    let sim_requests: Vec<VmRequest> = requests
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r.demand = r.demand.saturating_add(over);
+            r
+        })
+        .collect();
+    let mut collect = Collect::default();
+    sim::simulate(&config, sim_requests, &mut collect)?;
+    if let Some(r) = collect.vms.iter().find(|r| r.major_faults > 0) {
+        return Err(Error::Host(format!(
+            "VM {} pages to swap in the simulator ({} major faults), which the replay does \
+             not reproduce: give the host enough memory for the admitted working sets",
+            r.id, r.major_faults
+        )));
+    }
+    Ok((config, collect))
+}
+
+/// `profile` with the vCPU switch cost and the device service the replay paid: its mean
+/// `start − dispatch` over every slice, and its mean device service per I/O request (as
+/// the sleep's oversleep over the nominal `nominal` service, or as the file write time).
+pub fn replay_costs(
+    profile: &Profile,
+    measured: &ReplayResult,
+    device: &DeviceMode,
+    nominal: Duration,
+) -> Profile {
+    let mut p = profile.clone();
+    if measured.dispatches > 0 {
+        let sw = measured.switch_time.as_secs_f64() * 1e6 / measured.dispatches as f64;
+        p.vcpu_switch_us = crate::profile::Stat::of(&[sw]);
+        p.vcpu_switch_io_us = crate::profile::Stat::of(&[sw]);
+    }
+    let requests: u64 = measured.vms.iter().map(|r| r.io_requests).sum();
+    if requests > 0 {
+        let per = measured
+            .vms
+            .iter()
+            .map(|r| r.io_service.as_secs_f64())
+            .sum::<f64>()
+            * 1e6
+            / requests as f64;
+        match device {
+            DeviceMode::Sleep => {
+                let over = (per - nominal.as_secs_f64() * 1e6).max(0.0);
+                p.device_sleep_us = crate::profile::Stat::of(&[p.device_nominal_us + over]);
+            }
+            DeviceMode::File { .. } => p.device_file_us = crate::profile::Stat::of(&[per]),
+        }
+    }
+    p
 }
 
 /// VMs of the first-touch measurement before each replay (its median is used; the cost per
@@ -299,4 +381,119 @@ fn replay_io_service(config: &sim::SimConfig, requests: &[VmRequest]) -> Result<
         )));
     }
     Ok(Duration::from_nanos(d.service_time(0.0).nanos()))
+}
+
+/// Whether the CPU policy `cpu` ever kicks a running vCPU out (preemptive or time-sliced,
+/// as `sim`'s registry says).
+fn cpu_kicks_out(cpu: &str) -> Result<bool, Error> {
+    let p = sim::policy::cpu_policy(cpu)?;
+    Ok(p.preemptive() || p.time_sliced())
+}
+
+/// Compares one policy's run as round `round`: per-VM errors and their attribution,
+/// distributions, order flips (closeness by the CPU policy's key at arrival) and the
+/// interference verdict under `thresholds` (a flagged run is excluded from the medians).
+pub fn round_result(
+    run: &PolicyRun,
+    round: usize,
+    requests: &[VmRequest],
+    cpu: &str,
+    thresholds: &crate::interference::Thresholds,
+) -> Result<crate::rounds::RoundResult, Error> {
+    use crate::distribution::{distribution, near_tie_vms, order_flips, quantile_of};
+    let policy = sim::policy::cpu_policy(cpu)?;
+    let key = |id: u64| {
+        requests
+            .iter()
+            .find(|r| r.id == id)
+            .map(|r| crate::keys::key_at_arrival(&*policy, r))
+    };
+    let m = &run.measured;
+    let flips = order_flips(&m.vms, &run.predicted, key);
+    let near = near_tie_vms(&flips);
+    let vms = crate::compare::per_vm(
+        &run.label,
+        round,
+        (&m.vms, &m.slices),
+        (&run.predicted, &run.predicted_slices),
+        &near,
+    );
+    let row = crate::compare::summarize(std::slice::from_ref(&run.label), &vms)
+        .policies
+        .pop();
+    let without: Vec<f64> = vms
+        .iter()
+        .filter(|v| !v.near_tie)
+        .map(|v| v.turnaround_error_pct.abs())
+        .collect();
+    let excluded = run
+        .interference
+        .reasons(thresholds)
+        .into_iter()
+        .map(|r| format!("host interference: {r}"))
+        .collect();
+    Ok(crate::rounds::RoundResult {
+        round,
+        policy: run.label.clone(),
+        row,
+        dist: distribution(&m.vms, &run.predicted),
+        flips: (flips.len(), flips.iter().filter(|f| f.near_tie).count()),
+        median_abs_error_without_near_ties_pct: quantile_of(&without, 0.5),
+        vms,
+        interference: Some(run.interference.clone()),
+        excluded,
+    })
+}
+
+/// Whether a replay error ends only its own round (a guest fault, a timeout, a failed
+/// ioctl): the other rounds are kept and reported.
+pub fn ends_only_the_round(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Guest(_) | Error::Timeout { .. } | Error::Kvm { .. }
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use sim::SimTime;
+
+    #[test]
+    fn costs_from_the_replay() {
+        // Two slices with 10 µs of `start − dispatch` in all: 5 µs per switch. Two I/O
+        // requests served in 42 ms in all against a nominal 20 ms each: 1 ms of oversleep
+        // per request, so the sleep the simulator adds to the device latency is 1,000 µs.
+        let vm = |io_ms: u64| VmRecord {
+            io_requests: 1,
+            io_service: SimTime::from_millis(io_ms),
+            ..VmRecord::default()
+        };
+        let measured = ReplayResult {
+            vms: vec![vm(20), vm(22)],
+            switch_time: Duration::from_micros(10),
+            dispatches: 2,
+            ..ReplayResult::default()
+        };
+        let profile = Profile {
+            device_nominal_us: 500.0,
+            ..Profile::default()
+        };
+        let p = replay_costs(
+            &profile,
+            &measured,
+            &DeviceMode::Sleep,
+            Duration::from_millis(20),
+        );
+        assert!((p.switch_cost_us("fcfs") - 5.0).abs() < 1e-9);
+        assert!((p.switch_cost_us("rr") - 5.0).abs() < 1e-9);
+        assert!((p.sleep_overshoot_us() - 1000.0).abs() < 1e-6);
+        // Served by file writes: the measured 21 ms per request is the device's time.
+        let file = DeviceMode::File {
+            dir: std::env::temp_dir(),
+            bytes: 4096,
+        };
+        let p = replay_costs(&profile, &measured, &file, Duration::from_millis(20));
+        assert!((p.device_file_us.median - 21_000.0).abs() < 1e-6);
+    }
 }
