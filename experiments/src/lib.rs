@@ -9,7 +9,7 @@
 //!   `sweep.csv`, and the merge of its shards;
 //! - [`capacity`]: the smallest value of an integer key meeting an SLO, by bisection;
 //! - [`exercise`]: scheduling exercises generated from a seed, and their answers;
-//! - [`bench`]: the reference models the engine's speed is measured on;
+//! - [`bench`](mod@bench): the reference models the engine's speed is measured on;
 //! - [`pipeline`]: the workload read ahead and the observer written behind on helper
 //!   threads while the engine simulates.
 //!

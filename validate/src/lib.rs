@@ -6,7 +6,12 @@
 //! * [`exits`] — what a vCPU exit means to the VMM;
 //! * [`plan`] — a workload turned into guest programs and a replay schedule;
 //! * [`profile`] — `profile.toml`, and how the simulator side uses it;
-//! * [`compare`] — measured vs predicted, per VM and per policy;
+//! * [`compare`] — measured vs predicted, per VM and per policy, with the error split by
+//!   part of the model;
+//! * [`distribution`] — means, p95s, the Kolmogorov–Smirnov distance and order flips;
+//! * [`rounds`] — repeated rounds, medians with their min–max, `validation-summary.csv`;
+//! * [`interference`] — what the host did during a replay, and when that disturbs it;
+//! * [`keys`] — the replay's queue order, from `sim`'s policy registry;
 //! * `kvm` (feature `kvm`, Linux) — the VMs, the executor threads that run their vCPUs, the
 //!   user-space scheduler, the device thread and the calibration benchmarks.
 //!

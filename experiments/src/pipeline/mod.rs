@@ -1,5 +1,5 @@
 //! The workload and the observer on helper threads while the engine simulates: reading
-//! ahead ([`read_ahead`]), writing behind ([`write_behind`]), or both on one helper
+//! ahead ([`read_ahead()`]), writing behind ([`write_behind()`]), or both on one helper
 //! ([`read_ahead_write_behind`]). The results are those of running directly; only the
 //! wall time changes.
 

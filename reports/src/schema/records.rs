@@ -123,7 +123,7 @@ impl VmsCsv {
 
     /// Labels the rows that follow with `policy` and `replication`. Number replications
     /// from 0 in the order their [`sim::metrics::RunSummary`]s are given to
-    /// [`summary_rows`], so that `vms.csv` and `summary.csv` agree.
+    /// [`summary_rows`](super::summary_rows), so that `vms.csv` and `summary.csv` agree.
     pub fn set_run(&mut self, policy: &str, replication: u64) {
         self.sink.set_run(policy, replication);
     }
