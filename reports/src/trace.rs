@@ -147,10 +147,13 @@ pub fn trace_text_by_id(
         match s.reason {
             SliceEnd::Finished => e.finished.push(s.vm),
             SliceEnd::Quantum => e.expired.push(s.vm),
-            // Blocking, pausing and stopping do not occur in textbook process tables.
-            SliceEnd::Preempted | SliceEnd::Blocked | SliceEnd::Paused | SliceEnd::Stopped => {
-                e.preempted.push(s.vm)
-            }
+            // Blocking, pausing, stopping and host failures do not occur in textbook
+            // process tables.
+            SliceEnd::Preempted
+            | SliceEnd::Blocked
+            | SliceEnd::Paused
+            | SliceEnd::Stopped
+            | SliceEnd::HostFailed => e.preempted.push(s.vm),
         }
         e.freed.push((s.host, s.pcpu));
     }

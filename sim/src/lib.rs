@@ -14,6 +14,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod config_check;
+pub mod datacenter;
 pub mod engine;
 pub mod error;
 pub mod event;
@@ -28,6 +29,10 @@ pub mod stats;
 pub mod time;
 
 pub use config_check::CheckedConfig;
+pub use datacenter::{
+    DatacenterSpec, DatacenterStats, FailureSpec, HostOpsStats, HostPower, OnFailure, PowerCurve,
+    RecordedFailure, UptimeDist,
+};
 pub use engine::{FastPaths, RunStats, simulate, simulate_source, simulate_with};
 pub use error::SimError;
 pub use model::{

@@ -193,6 +193,11 @@ pub struct HostResources {
     /// the host's resident memory, so the other VMs' resident fraction rises); at resume
     /// the guest maps it again, page by page, at the first-touch cost.
     pub balloon: bool,
+    /// Power model (`None`: the host's energy is not tracked).
+    pub power: Option<crate::datacenter::HostPower>,
+    /// Time a switched-off host takes to boot before it takes VMs (drawing its idle
+    /// power meanwhile).
+    pub boot: SimTime,
 }
 
 impl Default for HostResources {
@@ -210,6 +215,8 @@ impl Default for HostResources {
             exit_cost: SimTime::ZERO,
             resident_limit_mib: None,
             balloon: false,
+            power: None,
+            boot: SimTime::ZERO,
         }
     }
 }
@@ -457,6 +464,8 @@ pub struct SimConfig {
     pub events: Vec<LifecycleEvent>,
     /// Interval of timeline samples ([`crate::Observer::on_sample`]); `None` = no samples.
     pub timeline_interval: Option<SimTime>,
+    /// Power, hosts switched off and on, host failures (default: all off).
+    pub datacenter: crate::datacenter::DatacenterSpec,
 }
 
 impl SimConfig {
@@ -485,6 +494,7 @@ impl SimConfig {
             replication: 0,
             events: Vec::new(),
             timeline_interval: None,
+            datacenter: Default::default(),
         }
     }
 

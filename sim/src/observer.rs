@@ -174,6 +174,8 @@ pub enum SliceEnd {
     Paused,
     /// Its VM was stopped.
     Stopped,
+    /// Its host failed.
+    HostFailed,
 }
 
 impl SliceEnd {
@@ -186,6 +188,7 @@ impl SliceEnd {
             SliceEnd::Blocked => "blocked",
             SliceEnd::Paused => "paused",
             SliceEnd::Stopped => "stopped",
+            SliceEnd::HostFailed => "host-failed",
         }
     }
 }
@@ -255,6 +258,10 @@ pub struct HostSample {
     pub swap_ins: u64,
     /// Devices, in order.
     pub devices: Vec<DeviceSample>,
+    /// Mean power drawn since the previous sample, W (0 without a power model).
+    pub power_w: f64,
+    /// The host's state at the sample: `on`, `off`, `booting` or `failed`.
+    pub state: &'static str,
 }
 
 /// A step-by-step account of one scheduling decision (for teaching traces).

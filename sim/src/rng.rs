@@ -27,6 +27,8 @@ pub mod purpose {
     pub const PAGING: &str = "paging";
     /// I/O.
     pub const IO: &str = "io";
+    /// Host failures and repairs (one stream per host, see [`super::stream_indexed`]).
+    pub const FAILURES: &str = "failures";
 }
 
 fn splitmix64(mut z: u64) -> u64 {
@@ -58,6 +60,16 @@ pub fn derive_seed(master: u64, words: &[u64]) -> u64 {
 /// The stream for `purpose` in replication `replication` of a run seeded with `master`.
 pub fn stream(master: u64, replication: u64, purpose: &str) -> SimRng {
     let seed = derive_seed(master, &[replication, fnv1a(purpose)]);
+    let lo = splitmix64(seed);
+    let hi = splitmix64(lo);
+    SimRng::from_seed(((u128::from(hi) << 64) | u128::from(lo)).to_le_bytes())
+}
+
+/// The stream for `purpose` of item `index` (a host, say) in replication `replication`:
+/// each item has its own, so adding items leaves the others' draws alone. Existing streams
+/// ([`stream`]) are unchanged by it.
+pub fn stream_indexed(master: u64, replication: u64, purpose: &str, index: usize) -> SimRng {
+    let seed = derive_seed(master, &[replication, fnv1a(purpose), index as u64]);
     let lo = splitmix64(seed);
     let hi = splitmix64(lo);
     SimRng::from_seed(((u128::from(hi) << 64) | u128::from(lo)).to_le_bytes())

@@ -33,6 +33,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 mod check;
+pub mod datacenter;
 pub mod dist;
 mod error;
 pub mod fit;

@@ -97,7 +97,8 @@ impl<'a, O: Observer> Engine<'a, O> {
     fn place(&self, vcpus: u64, mem: u64) -> Option<HostId> {
         let gang = self.gang;
         let fits = |h: &Host| {
-            h.capacity.used_vcpus.saturating_add(vcpus) <= h.capacity.vcpu_cap
+            h.available
+                && h.capacity.used_vcpus.saturating_add(vcpus) <= h.capacity.vcpu_cap
                 && h.capacity.used_mem.saturating_add(mem) <= h.capacity.mem_cap
                 && (!gang || vcpus <= h.pcpus.len() as u64)
         };
@@ -169,7 +170,12 @@ impl<'a, O: Observer> Engine<'a, O> {
                             self.queue.pop();
                             self.admit(slot, h)?;
                         }
-                        None => break,
+                        None => {
+                            if self.dc.power_off.is_some() {
+                                self.wake_for(u64::from(vm.vcpus), vm.memory_mib)?;
+                            }
+                            break;
+                        }
                     }
                 }
             }
@@ -182,7 +188,13 @@ impl<'a, O: Observer> Engine<'a, O> {
                     let vm = &self.vms.get(e.slot).req;
                     match self.place(u64::from(vm.vcpus), vm.memory_mib) {
                         Some(h) => self.admit(e.slot, h)?,
-                        None => scratch.push(e),
+                        None => {
+                            // (Only the first VM that fits nowhere wakes a host.)
+                            if scratch.is_empty() && self.dc.power_off.is_some() {
+                                self.wake_for(u64::from(vm.vcpus), vm.memory_mib)?;
+                            }
+                            scratch.push(e)
+                        }
                     }
                     if self
                         .hosts

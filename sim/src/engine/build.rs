@@ -14,8 +14,11 @@ use crate::time::SimTime;
 use super::admission_queue::AdmissionQueue;
 use super::device::Device;
 use super::ids::{OptId, Running};
+use super::power::Ops;
 use super::slab::Slab;
-use super::state::{Busy, Capacity, Engine, Event, Host, Paging, Pcpu, Topology};
+use super::state::{
+    Busy, Capacity, Engine, Event, Host, HostOps, Paging, Pcpu, PowerState, Topology,
+};
 use super::{FastPaths, RunStats};
 
 /// The speed factor `1 − slowdown` of a slowdown checked to lie in [0, 1).
@@ -31,6 +34,8 @@ impl<'a, O: Observer> Engine<'a, O> {
         observer: &'a mut O,
         fast: FastPaths,
     ) -> Result<Self, SimError> {
+        let mut events = EventQueue::new();
+        let dc = Ops::new(&checked, &mut events)?;
         let (config, admission_policy, cpu_policy) = checked.into_parts();
         let quantum = if cpu_policy.time_sliced() {
             Some(config.cpu.quantum.nanos())
@@ -120,9 +125,19 @@ impl<'a, O: Observer> Engine<'a, O> {
                     idle_count: h.pcpus,
                     busy_count: 0,
                     busy_area: 0,
-                    track_busy: config.timeline_interval.is_some(),
+                    track_busy: config.timeline_interval.is_some() || r.power.is_some(),
                     busy_last: SimTime::ZERO,
                     sampled_busy_area: 0,
+                    // Watts with k of the pCPUs busy, k = 0 ..= pCPUs.
+                    watts: r.power.as_ref().map_or_else(Vec::new, |p| {
+                        (0..=h.pcpus)
+                            .map(|k| p.curve.watts(f64::from(k) / f64::from(h.pcpus)))
+                            .collect()
+                    }),
+                    off: false,
+                    off_w: r.power.as_ref().map_or(0.0, |p| p.off_w),
+                    energy: 0.0,
+                    sampled_energy: 0.0,
                 },
                 pcpus,
                 ready: (0..queues).map(|_| BinaryHeap::new()).collect(),
@@ -137,11 +152,20 @@ impl<'a, O: Observer> Engine<'a, O> {
                 exit_cost: r.exit_cost.nanos(),
                 devices,
                 blocked: 0,
+                available: true,
+                ops: HostOps {
+                    state: PowerState::On,
+                    idle_since: SimTime::ZERO,
+                    boot_until: SimTime::ZERO,
+                    boot: r.boot,
+                    on_since: SimTime::ZERO,
+                    down_since: SimTime::ZERO,
+                    stats: Default::default(),
+                },
             });
         }
         let mut lifecycle = config.events.clone();
         lifecycle.sort_by_key(|e| e.at);
-        let mut events = EventQueue::new();
         for (index, e) in lifecycle.iter().enumerate() {
             events.schedule(
                 SimTime::ZERO,
@@ -162,7 +186,8 @@ impl<'a, O: Observer> Engine<'a, O> {
         };
         let want_slices = observer.wants_slices();
         let want_decisions = observer.wants_decisions();
-        let plain_ok = fast.plain && lifecycle.is_empty();
+        // (A failure takes VMs off their host, which the plain path cannot undo.)
+        let plain_ok = fast.plain && lifecycle.is_empty() && config.datacenter.failures.is_none();
         let arrival_order = admission_policy.arrival_order();
         Ok(Engine {
             now: SimTime::ZERO,
@@ -206,6 +231,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             arrivals_done: false,
             sample: HostSample::default(),
             plain_ok,
+            dc,
         })
     }
 }

@@ -36,12 +36,12 @@ impl<'a, O: Observer> Engine<'a, O> {
         self.finish_vm(vm_slot);
     }
 
-    pub(super) fn finish_vm(&mut self, slot: VmSlot) {
-        let Some(vm) = self.vms.try_get(slot) else {
-            return;
-        };
+    /// Gives the vCPU slots, memory and working set of VM `slot` back to its host (none
+    /// while queued).
+    #[inline(always)]
+    pub(super) fn release_capacity(&mut self, slot: VmSlot) {
+        let vm = self.vms.get(slot);
         let (h, vcpus, mem, home) = (vm.host, vm.req.vcpus, vm.req.memory_mib, vm.home_node);
-        let residence = self.now.nanos() - vm.req.arrival.nanos();
         // (A ballooned working set was taken off already.)
         let resident = vm
             .req
@@ -57,12 +57,25 @@ impl<'a, O: Observer> Engine<'a, O> {
                 let n = &mut host.topology.node_mem_used[home as usize];
                 *n = n.saturating_sub(mem);
             }
+            let emptied = host.capacity.admitted == 0;
             if let Some(resident) = resident {
                 host.paging.working_set_mib = host.paging.working_set_mib.saturating_sub(resident);
                 // Re-planning only fails on scheduling into the past, which cannot happen.
                 let _ = self.repage(h.known());
             }
+            if emptied && self.dc.power_off.is_some() {
+                // (Scheduling at now + idle is never in the past.)
+                let _ = self.host_emptied(h.known());
+            }
         }
+    }
+
+    pub(super) fn finish_vm(&mut self, slot: VmSlot) {
+        let Some(vm) = self.vms.try_get(slot) else {
+            return;
+        };
+        let residence = self.now.nanos() - vm.req.arrival.nanos();
+        self.release_capacity(slot);
         self.admission_dirty = true;
         self.departed_since_pass = true;
         self.stats.finished += 1;

@@ -97,7 +97,12 @@ impl<'a, O: Observer> Engine<'a, O> {
     }
 
     /// Takes the running vCPU `v` off whichever pCPU of host `h` it runs on.
-    fn evict(&mut self, h: HostId, v: VcpuSlot, reason: SliceEnd) -> Result<(), SimError> {
+    pub(super) fn evict(
+        &mut self,
+        h: HostId,
+        v: VcpuSlot,
+        reason: SliceEnd,
+    ) -> Result<(), SimError> {
         let p = PcpuId(
             self.hosts[h]
                 .pcpus

@@ -32,6 +32,8 @@
 //! | `paging` | major faults and the balloon |
 //! | `device` | device queues: I/O and swap-in requests |
 //! | `lifecycle` | pause, resume, stop |
+//! | `power` | energy, hosts switched off and on, the one switch of placement candidates |
+//! | `failure` | host failures and repairs; a host's VMs, and taking a VM off its host |
 //! | `finish` | a vCPU's or a VM's end |
 //! | `sample` | timeline samples |
 //! | `admission_queue`, `slab` | the admission queue's two orders; slabs of reused slots |
@@ -41,11 +43,13 @@ mod admission_queue;
 mod build;
 mod device;
 mod dispatch;
+mod failure;
 mod finish;
 mod ids;
 mod lifecycle;
 mod paging;
 mod plain;
+mod power;
 mod rate;
 mod run;
 mod sample;
@@ -107,6 +111,8 @@ pub struct RunStats {
     pub peak_in_system: u64,
     /// Largest admission-queue length.
     pub peak_queue: u64,
+    /// Energy, hosts switched on and off, failures (empty when none is configured).
+    pub datacenter: crate::datacenter::DatacenterStats,
 }
 
 /// Runs `workload` through the cluster of `config`, reporting to `observer`, until every

@@ -51,6 +51,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             }
         }
         self.close_vm_time_area();
+        self.close_datacenter();
         Ok(())
     }
 
@@ -71,6 +72,10 @@ impl<'a, O: Observer> Engine<'a, O> {
             Event::VmDone { slot } => self.plain_done(slot),
             Event::Lifecycle { index } => self.lifecycle_event(index),
             Event::Sample => self.take_sample(),
+            Event::PowerOff { host } => self.power_off_event(host),
+            Event::BootDone { host } => self.boot_done(host),
+            Event::HostFail { host } => self.host_fail(host),
+            Event::HostRepair { host } => self.host_repair(host),
         }
     }
 

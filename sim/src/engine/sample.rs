@@ -28,9 +28,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                     .count() as u64
             };
             let host = &mut self.hosts[h];
-            host.busy.busy_area +=
-                u128::from(host.busy.busy_count) * u128::from(now.0 - host.busy.busy_last.0);
-            host.busy.busy_last = now;
+            host.busy.advance(now);
             let area = host.busy.busy_area - host.busy.sampled_busy_area;
             host.busy.sampled_busy_area = host.busy.busy_area;
             let cap = host.pcpus.len() as f64 * interval.0 as f64;
@@ -49,6 +47,9 @@ impl<'a, O: Observer> Engine<'a, O> {
                 .working_set_mib
                 .min(host.paging.resident_limit_mib);
             s.swap_ins = host.paging.swap_ins - host.paging.sampled_swap_ins;
+            s.power_w = (host.busy.energy - host.busy.sampled_energy) / interval.0 as f64;
+            host.busy.sampled_energy = host.busy.energy;
+            s.state = host.ops.state.name();
             host.paging.sampled_swap_ins = host.paging.swap_ins;
             s.devices.clear();
             for (i, d) in host.devices.iter_mut().enumerate() {

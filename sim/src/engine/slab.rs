@@ -64,6 +64,14 @@ impl<K: Id, T> Slab<K, T> {
         self.items.iter().flatten()
     }
 
+    /// The occupied slots with their items, in slot order.
+    pub(super) fn iter_slots(&self) -> impl Iterator<Item = (K, &T)> {
+        self.items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, t)| t.as_ref().map(|t| (K::from_raw(i as u32), t)))
+    }
+
     /// The item in slot `i`, if the slot is occupied.
     #[inline]
     pub(super) fn try_get(&self, i: K) -> Option<&T> {

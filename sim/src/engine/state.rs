@@ -39,6 +39,14 @@ pub(super) enum Event {
     Lifecycle { index: u32 },
     /// A timeline sample.
     Sample,
+    /// Host `host` switches off if it has been idle since `[cluster] power_off_idle_s`.
+    PowerOff { host: HostId },
+    /// Host `host` finishes booting.
+    BootDone { host: HostId },
+    /// Host `host` fails.
+    HostFail { host: HostId },
+    /// Host `host` is repaired.
+    HostRepair { host: HostId },
 }
 
 /// A device request in service: which host's device, for which vCPU (slot and uid).
@@ -208,6 +216,51 @@ pub(super) struct Host {
     pub(super) devices: Vec<Device>,
     /// vCPUs blocked on a device request.
     pub(super) blocked: u64,
+    /// Whether placement may choose the host (see `Engine::set_host_available`).
+    pub(super) available: bool,
+    /// Power state, boots and failures.
+    pub(super) ops: HostOps,
+}
+
+/// A host's power state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum PowerState {
+    On,
+    Off,
+    Booting,
+    Failed,
+}
+
+impl PowerState {
+    /// Name in outputs.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            PowerState::On => "on",
+            PowerState::Off => "off",
+            PowerState::Booting => "booting",
+            PowerState::Failed => "failed",
+        }
+    }
+    /// Switched on (booting counts).
+    pub(super) fn is_on(self) -> bool {
+        matches!(self, PowerState::On | PowerState::Booting)
+    }
+}
+
+/// A host's datacenter state: power state and the instants its pending events are for.
+#[derive(Debug)]
+pub(super) struct HostOps {
+    pub(super) state: PowerState,
+    /// Since when it has held no VM (valid while `capacity.admitted == 0`).
+    pub(super) idle_since: SimTime,
+    /// When a boot under way ends.
+    pub(super) boot_until: SimTime,
+    /// How long a boot takes.
+    pub(super) boot: SimTime,
+    /// Since when it is on / failed.
+    pub(super) on_since: SimTime,
+    pub(super) down_since: SimTime,
+    pub(super) stats: crate::datacenter::HostOpsStats,
 }
 
 /// What admission books on a host: vCPU slots and memory, and the VMs admitted.
@@ -261,6 +314,14 @@ pub(super) struct Busy {
     pub(super) track_busy: bool,
     pub(super) busy_last: SimTime,
     pub(super) sampled_busy_area: u128,
+    /// Watts drawn with `k` pCPUs busy, at index `k` (empty without a power model).
+    pub(super) watts: Vec<f64>,
+    /// The host is off or failed: it draws `off_w`.
+    pub(super) off: bool,
+    pub(super) off_w: f64,
+    /// ∫ power dt (W·ns), kept with a power model (which sets `track_busy`).
+    pub(super) energy: f64,
+    pub(super) sampled_energy: f64,
 }
 
 impl Busy {
@@ -270,9 +331,7 @@ impl Busy {
         let was = self.idle[w] >> b & 1 == 1;
         if was != idle {
             if self.track_busy {
-                self.busy_area +=
-                    u128::from(self.busy_count) * u128::from(now.0 - self.busy_last.0);
-                self.busy_last = now;
+                self.advance(now);
             }
             self.idle[w] ^= 1 << b;
             if idle {
@@ -282,6 +341,29 @@ impl Busy {
                 self.idle_count -= 1;
                 self.busy_count += 1;
             }
+        }
+    }
+
+    /// Integrates busy pCPUs (and, with a power model, watts) up to `now`.
+    #[inline]
+    pub(super) fn advance(&mut self, now: SimTime) {
+        let dt = now.0.saturating_sub(self.busy_last.0);
+        self.busy_area += u128::from(self.busy_count) * u128::from(dt);
+        if !self.watts.is_empty() {
+            self.energy += self.draw() * dt as f64;
+        }
+        self.busy_last = self.busy_last.max(now);
+    }
+
+    /// Watts drawn now (0 without a power model).
+    pub(super) fn draw(&self) -> f64 {
+        if self.off {
+            self.off_w
+        } else {
+            self.watts
+                .get(self.busy_count as usize)
+                .copied()
+                .unwrap_or(0.0)
         }
     }
 
@@ -375,8 +457,10 @@ pub(super) struct Engine<'a, O: Observer> {
     pub(super) timeline: Option<SimTime>,
     pub(super) arrivals_done: bool,
     pub(super) sample: HostSample,
-    /// The plain path may be taken (no lifecycle events).
+    /// The plain path may be taken (no lifecycle events, no failures).
     pub(super) plain_ok: bool,
+    /// Datacenter operations (power, power-off, failures).
+    pub(super) dc: super::power::Ops,
 }
 
 #[cfg(test)]

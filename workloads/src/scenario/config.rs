@@ -3,9 +3,11 @@
 use sim::{AdmissionSpec, ClusterSpec, CpuSpec, HostResources, HostSpec, SimConfig, SimTime};
 
 use super::Scenario;
+use crate::datacenter;
 use crate::error::Error;
 use crate::limits::MAX_HOSTS;
 use crate::resources;
+use crate::trace::failures::read_failures;
 use crate::trace::nodes::read_node_list;
 use crate::trace::resolve;
 use crate::units::{gib_to_mib, scaled_time, us};
@@ -29,7 +31,7 @@ impl Scenario {
             ));
         }
         let mut hosts = Vec::new();
-        for h in &self.hosts {
+        for (group, h) in self.hosts.iter().enumerate() {
             let g = hosts.len();
             let (devices, swap_device) = resources::devices(g, &h.devices)?;
             let spec = HostSpec {
@@ -50,6 +52,11 @@ impl Scenario {
                     exit_cost: us(h.exit_cost_us),
                     resident_limit_mib: h.resident_gib.and_then(gib_to_mib),
                     balloon: h.balloon,
+                    power: match &h.power {
+                        Some(p) => Some(datacenter::host_power(group, p)?),
+                        None => None,
+                    },
+                    boot: datacenter::boot_time(group, h.boot_s)?,
                 },
             };
             hosts.extend(std::iter::repeat_n(spec, h.count as usize));
@@ -69,6 +76,23 @@ impl Scenario {
                 ));
             }
         }
+        let failures = match &self.cluster.failures {
+            None => None,
+            Some(f) => match (datacenter::random_failures(f)?, &f.path) {
+                (Some(random), _) => Some(random),
+                (None, Some(path)) => Some(sim::FailureSpec::Recorded(read_failures(
+                    &resolve(self.base_dir(), path),
+                    path,
+                    hosts.len(),
+                )?)),
+                (None, None) => None,
+            },
+        };
+        let datacenter = sim::DatacenterSpec {
+            power_off_idle: datacenter::power_off_idle(self.cluster.power_off_idle_s)?,
+            failures,
+            on_failure: self.cluster.on_failure.to_sim(),
+        };
         Ok(SimConfig {
             cluster: ClusterSpec {
                 hosts,
@@ -97,6 +121,7 @@ impl Scenario {
                 .timeline_s
                 .and_then(SimTime::from_secs_f64)
                 .filter(|t| *t > SimTime::ZERO),
+            datacenter,
         })
     }
 }

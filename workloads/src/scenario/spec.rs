@@ -8,6 +8,7 @@ use super::overcommit::Overcommit;
 use super::serde_helpers::{
     first_fit, is_default_overcommit, is_floating, is_one_u32, is_page_4k, is_zero, one_u32,
 };
+use crate::datacenter::OnFailureSetting;
 use crate::resources::DeviceSettings;
 use crate::units::PageSize;
 
@@ -107,6 +108,13 @@ pub struct HostGroup {
     /// group's overheads from it and then clear the key; other commands refuse it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub profile: Option<String>,
+    /// Power model (default none: energy not tracked); see
+    /// [`PowerSettings`](crate::datacenter::PowerSettings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power: Option<crate::datacenter::PowerSettings>,
+    /// Seconds a switched-off host takes to boot (default 0).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub boot_s: f64,
 }
 
 impl HostGroup {
@@ -130,6 +138,8 @@ impl HostGroup {
             balloon: false,
             devices: Vec::new(),
             profile: None,
+            power: None,
+            boot_s: 0.0,
         }
     }
 }
@@ -151,6 +161,16 @@ pub struct ClusterSettings {
     /// Memory overcommit of the node-list hosts (default 1.0).
     #[serde(default, skip_serializing_if = "is_default_overcommit")]
     pub node_memory_overcommit: Overcommit,
+    /// A host with no VM for this many seconds switches off (default: never).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub power_off_idle_s: Option<f64>,
+    /// Host failures (default none); see
+    /// [`FailureSettings`](crate::datacenter::FailureSettings).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failures: Option<crate::datacenter::FailureSettings>,
+    /// What happens to the VMs of a failed host: `"restart"` (default) or `"lose"`.
+    #[serde(default, skip_serializing_if = "OnFailureSetting::is_default")]
+    pub on_failure: OnFailureSetting,
 }
 
 impl Default for ClusterSettings {
@@ -160,6 +180,9 @@ impl Default for ClusterSettings {
             node_list: None,
             node_overcommit: Overcommit::default(),
             node_memory_overcommit: Overcommit::default(),
+            power_off_idle_s: None,
+            failures: None,
+            on_failure: OnFailureSetting::Restart,
         }
     }
 }

@@ -4,6 +4,7 @@ use sim::policy::{self, AdmissionParams};
 
 use super::Scenario;
 use crate::check::{check_non_negative, check_positive};
+use crate::datacenter;
 use crate::error::Error;
 use crate::generator::Generator;
 use crate::limits::{MAX_DEVICES, MAX_HOSTS};
@@ -43,6 +44,16 @@ impl Scenario {
                     format!("must be ≥ 0, got {r}"),
                 ));
             }
+        }
+        for (g, h) in self.hosts.iter().enumerate() {
+            if let Some(p) = &h.power {
+                datacenter::host_power(g, p)?;
+            }
+            datacenter::boot_time(g, h.boot_s)?;
+        }
+        datacenter::power_off_idle(self.cluster.power_off_idle_s)?;
+        if let Some(f) = &self.cluster.failures {
+            datacenter::random_failures(f)?;
         }
         if !(self.cpu.migration_us.is_finite() && self.cpu.migration_us >= 0.0) {
             return Err(Error::invalid(

@@ -36,6 +36,7 @@
 pub mod alibaba;
 pub mod azure;
 mod csv;
+pub mod failures;
 mod format;
 mod input;
 pub mod nodes;
