@@ -12,8 +12,8 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use reports::schema::{
-    DEVICES_CSV, RunInfo, SLICES_CSV, SUMMARY_CSV, SummaryRow, TIMELINE_CSV, VMS_CSV, summary_rows,
-    write_run_toml, write_summary_csv,
+    DEVICES_CSV, ENERGY_CSV, POWER_CSV, RunInfo, SLICES_CSV, SUMMARY_CSV, SummaryRow, TIMELINE_CSV,
+    VMS_CSV, energy_rows, summary_rows, write_energy_csv, write_run_toml, write_summary_csv,
 };
 use reports::{AtomicFile, SlicesCsv, TimelineCsv, VmsCsv};
 use sim::metrics::{Metrics, RunSummary};
@@ -147,6 +147,23 @@ pub fn compare(
     if scenario.run.timeline_s.is_some() {
         merge_parts(parts.path(), "timeline", &jobs, &out.join(TIMELINE_CSV))?;
         merge_parts(parts.path(), "devices", &jobs, &out.join(DEVICES_CSV))?;
+        if wants_power_csv(&scenario.sim_config_for(0)?) {
+            merge_parts(parts.path(), "power", &jobs, &out.join(POWER_CSV))?;
+        }
+    }
+    // Only a scenario with datacenter operations gets `energy.csv` (the files of every
+    // other scenario stay as they were).
+    if by_policy
+        .iter()
+        .flatten()
+        .any(|r| r.stats.datacenter.tracked())
+    {
+        let mut energy = Vec::new();
+        for ((p, r), _) in jobs.iter().zip(0..) {
+            let run = &by_policy[*p][*r as usize];
+            energy.extend(energy_rows(&policies[*p].label, *r, run));
+        }
+        write_energy_csv(out.join(ENERGY_CSV), &energy)?;
     }
     let scenario_toml = scenario.to_toml_string();
     let plots = if options.plots {
@@ -240,6 +257,17 @@ pub fn trace_decisions(scenario: &Scenario, policy: &Policy) -> Result<String> {
     ))
 }
 
+/// Whether a run of `config` writes `power.csv` beside its timeline: with a power model
+/// or any datacenter operation.
+fn wants_power_csv(config: &sim::SimConfig) -> bool {
+    config.datacenter.any()
+        || config
+            .cluster
+            .hosts
+            .iter()
+            .any(|h| h.resources.power.is_some())
+}
+
 fn job_id(p: usize, r: u64) -> String {
     format!("{p:04}-{r:06}")
 }
@@ -277,6 +305,9 @@ fn run_one(
             parts.join(format!("timeline-{id}.csv")),
             parts.join(format!("devices-{id}.csv")),
         )?;
+        if wants_power_csv(&config) {
+            w = w.with_power(parts.join(format!("power-{id}.csv")))?;
+        }
         w.set_run(&policy.label, replication);
         Some(w)
     } else {

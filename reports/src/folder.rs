@@ -41,6 +41,8 @@ pub fn results_files() -> Vec<String> {
         "slices.csv",
         "timeline.csv",
         "devices.csv",
+        "energy.csv",
+        "power.csv",
         crate::html::REPORT_HTML,
     ]
     .map(String::from)

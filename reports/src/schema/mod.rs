@@ -24,6 +24,11 @@
 //! - `summary.csv` ([`SUMMARY_HEADER`]): see [`SummaryRow`] and [`summary_rows`].
 //! - `sweep.csv` ([`sweep_header`]): see [`write_sweep_csv`].
 //! - `capacity.csv` ([`CAPACITY_HEADER`]): see [`write_capacity_csv`].
+//! - `energy.csv` ([`ENERGY_HEADER`]): see [`energy_rows`]; only when power, power-off or
+//!   failures are configured.
+//! - `power.csv` ([`POWER_HEADER`]): per host and timeline sample, its state and mean
+//!   power since the previous sample ([`TimelineCsv::with_power`]); only with a timeline
+//!   and a power model or failures.
 //! - `run.toml`: see [`write_run_toml`].
 //!
 //! # Confidence intervals
@@ -32,12 +37,14 @@
 //! rule named it `<metric>_ci95`; readers accept both ([`find_ci95_column`]).
 
 mod capacity;
+mod energy;
 mod records;
 mod run_toml;
 mod summary;
 mod sweep;
 
 pub use capacity::{CapacityRow, write_capacity_csv};
+pub use energy::{ENERGY_HEADER, energy_rows, write_energy_csv};
 pub use records::{SlicesCsv, TimelineCsv, VmsCsv};
 pub use run_toml::{RunInfo, read_run_toml, write_run_toml};
 pub use summary::{Replication, SummaryRow, summary_rows, write_summary_csv};
@@ -55,6 +62,10 @@ pub const DEVICES_CSV: &str = "devices.csv";
 pub const SUMMARY_CSV: &str = "summary.csv";
 /// File name of a sweep's summary.
 pub const SWEEP_CSV: &str = "sweep.csv";
+/// File name of the datacenter figures (power, power-off or failures configured).
+pub const ENERGY_CSV: &str = "energy.csv";
+/// File name of the per-host power samples (a timeline with a power model).
+pub const POWER_CSV: &str = "power.csv";
 /// File name of a capacity search's answers.
 pub const CAPACITY_CSV: &str = "capacity.csv";
 
@@ -121,6 +132,16 @@ pub const TIMELINE_HEADER: [&str; 13] = [
     "working_set_mib",
     "resident_mib",
     "swap_ins",
+];
+
+/// Column names of `power.csv`, in order.
+pub const POWER_HEADER: [&str; 6] = [
+    "policy",
+    "replication",
+    "time_s",
+    "host",
+    "state",
+    "power_w",
 ];
 
 /// Column names of `devices.csv`, in order.

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use sim::{Observer, SliceRecord, VmRecord};
 
-use super::{DEVICES_HEADER, SLICES_HEADER, TIMELINE_HEADER, VMS_HEADER};
+use super::{DEVICES_HEADER, POWER_HEADER, SLICES_HEADER, TIMELINE_HEADER, VMS_HEADER};
 use crate::atomic::AtomicFile;
 use crate::error::ReportError;
 
@@ -268,6 +268,7 @@ impl Observer for SlicesCsv {
 pub struct TimelineCsv {
     hosts: Sink,
     devices: Sink,
+    power: Option<Sink>,
 }
 
 impl TimelineCsv {
@@ -279,13 +280,24 @@ impl TimelineCsv {
         Ok(TimelineCsv {
             hosts: Sink::create(timeline.as_ref(), &TIMELINE_HEADER)?,
             devices: Sink::create(devices.as_ref(), &DEVICES_HEADER)?,
+            power: None,
         })
+    }
+
+    /// Also writes `power.csv` at `path`: per host and sample, its state (`on`, `off`,
+    /// `booting`, `failed`) and its mean power since the previous sample.
+    pub fn with_power(mut self, path: impl AsRef<Path>) -> Result<TimelineCsv, ReportError> {
+        self.power = Some(Sink::create(path.as_ref(), &POWER_HEADER)?);
+        Ok(self)
     }
 
     /// Labels the rows that follow.
     pub fn set_run(&mut self, policy: &str, replication: u64) {
         self.hosts.set_run(policy, replication);
         self.devices.set_run(policy, replication);
+        if let Some(p) = &mut self.power {
+            p.set_run(policy, replication);
+        }
     }
 
     fn write_rows(&mut self, r: &sim::HostSample) -> csv::Result<()> {
@@ -316,12 +328,23 @@ impl TimelineCsv {
             d.num(dev.completed)?;
             d.end()?;
         }
+        if let Some(p) = &mut self.power {
+            p.label()?;
+            p.num(r.time)?;
+            p.num(r.host)?;
+            p.wtr.write_field(r.state)?;
+            p.num(format_args!("{:.6}", r.power_w))?;
+            p.end()?;
+        }
         Ok(())
     }
 
     /// Commits both files; returns the number of timeline rows.
     pub fn finish(self) -> Result<u64, ReportError> {
         self.devices.finish()?;
+        if let Some(p) = self.power {
+            p.finish()?;
+        }
         self.hosts.finish()
     }
 }
