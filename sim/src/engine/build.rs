@@ -17,7 +17,7 @@ use super::ids::{OptId, Running};
 use super::power::Ops;
 use super::slab::Slab;
 use super::state::{
-    Busy, Capacity, Engine, Event, Host, HostOps, Paging, Pcpu, PowerState, Topology,
+    Busy, BusyPower, Capacity, Engine, Event, Host, HostOps, Paging, Pcpu, PowerState, Topology,
 };
 use super::{FastPaths, RunStats};
 
@@ -129,15 +129,17 @@ impl<'a, O: Observer> Engine<'a, O> {
                     busy_last: SimTime::ZERO,
                     sampled_busy_area: 0,
                     // Watts with k of the pCPUs busy, k = 0 ..= pCPUs.
-                    watts: r.power.as_ref().map_or_else(Vec::new, |p| {
-                        (0..=h.pcpus)
-                            .map(|k| p.curve.watts(f64::from(k) / f64::from(h.pcpus)))
-                            .collect()
+                    power: Box::new(BusyPower {
+                        watts: r.power.as_ref().map_or_else(Vec::new, |p| {
+                            (0..=h.pcpus)
+                                .map(|k| p.curve.watts(f64::from(k) / f64::from(h.pcpus)))
+                                .collect()
+                        }),
+                        off: false,
+                        off_w: r.power.as_ref().map_or(0.0, |p| p.off_w),
+                        energy: 0.0,
+                        sampled_energy: 0.0,
                     }),
-                    off: false,
-                    off_w: r.power.as_ref().map_or(0.0, |p| p.off_w),
-                    energy: 0.0,
-                    sampled_energy: 0.0,
                 },
                 pcpus,
                 ready: (0..queues).map(|_| BinaryHeap::new()).collect(),
@@ -153,7 +155,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 devices,
                 blocked: 0,
                 available: true,
-                ops: HostOps {
+                ops: Box::new(HostOps {
                     state: PowerState::On,
                     idle_since: SimTime::ZERO,
                     boot_until: SimTime::ZERO,
@@ -161,7 +163,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                     on_since: SimTime::ZERO,
                     down_since: SimTime::ZERO,
                     stats: Default::default(),
-                },
+                }),
             });
         }
         let mut lifecycle = config.events.clone();

@@ -76,6 +76,8 @@ impl<'a, O: Observer> Engine<'a, O> {
     }
 
     /// Host `h` fails (unless the run is over or it is down already).
+    #[cold]
+    #[inline(never)]
     pub(super) fn host_fail(&mut self, h: HostId) -> Result<(), SimError> {
         if self.run_over() || self.hosts[h].ops.state == PowerState::Failed {
             return Ok(());
@@ -121,6 +123,8 @@ impl<'a, O: Observer> Engine<'a, O> {
     }
 
     /// Host `h` is repaired: on, empty and available again.
+    #[cold]
+    #[inline(never)]
     pub(super) fn host_repair(&mut self, h: HostId) -> Result<(), SimError> {
         if self.run_over() || self.hosts[h].ops.state != PowerState::Failed {
             return Ok(());

@@ -160,7 +160,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             host.ops.stats.down_ns += u128::from(now.nanos() - host.ops.down_since.nanos());
         }
         host.ops.state = state;
-        host.busy.off = !state.is_on();
+        host.busy.power.off = !state.is_on();
         match (was_on, state.is_on()) {
             (false, true) => host.ops.on_since = now,
             (true, false) => {
@@ -184,6 +184,8 @@ impl<'a, O: Observer> Engine<'a, O> {
 
     /// A `PowerOff` check: host `h` switches off if it is on and has been idle since the
     /// instant the check was scheduled for.
+    #[cold]
+    #[inline(never)]
     pub(super) fn power_off_event(&mut self, h: HostId) -> Result<(), SimError> {
         let Some(idle) = self.dc.power_off else {
             return Ok(());
@@ -241,6 +243,8 @@ impl<'a, O: Observer> Engine<'a, O> {
     }
 
     /// Host `h` finishes booting (unless it failed meanwhile) and takes VMs.
+    #[cold]
+    #[inline(never)]
     pub(super) fn boot_done(&mut self, h: HostId) -> Result<(), SimError> {
         let host = &self.hosts[h];
         if host.ops.state != PowerState::Booting || host.ops.boot_until != self.now {
@@ -277,8 +281,8 @@ impl<'a, O: Observer> Engine<'a, O> {
             // what a later sample integrated past it.
             let past = host.busy.busy_last.nanos().saturating_sub(end.nanos());
             let mut s = host.ops.stats.clone();
-            if !host.busy.watts.is_empty() {
-                s.energy_j = (host.busy.energy - host.busy.draw() * past as f64) / 1e9;
+            if !host.busy.power.watts.is_empty() {
+                s.energy_j = (host.busy.power.energy - host.busy.draw() * past as f64) / 1e9;
             }
             if host.ops.state.is_on() {
                 s.on_ns += u128::from(end.nanos().saturating_sub(host.ops.on_since.nanos()));

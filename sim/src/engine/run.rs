@@ -55,6 +55,9 @@ impl<'a, O: Observer> Engine<'a, O> {
         Ok(())
     }
 
+    // Inlined into the loop as before the datacenter arms were added (their handlers are
+    // out of line and cold).
+    #[inline(always)]
     fn handle(&mut self, ev: Event) -> Result<(), SimError> {
         match ev {
             Event::SliceEnd {

@@ -47,8 +47,9 @@ impl<'a, O: Observer> Engine<'a, O> {
                 .working_set_mib
                 .min(host.paging.resident_limit_mib);
             s.swap_ins = host.paging.swap_ins - host.paging.sampled_swap_ins;
-            s.power_w = (host.busy.energy - host.busy.sampled_energy) / interval.0 as f64;
-            host.busy.sampled_energy = host.busy.energy;
+            s.power_w =
+                (host.busy.power.energy - host.busy.power.sampled_energy) / interval.0 as f64;
+            host.busy.power.sampled_energy = host.busy.power.energy;
             s.state = host.ops.state.name();
             host.paging.sampled_swap_ins = host.paging.swap_ins;
             s.devices.clear();

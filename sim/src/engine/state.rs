@@ -218,8 +218,8 @@ pub(super) struct Host {
     pub(super) blocked: u64,
     /// Whether placement may choose the host (see `Engine::set_host_available`).
     pub(super) available: bool,
-    /// Power state, boots and failures.
-    pub(super) ops: HostOps,
+    /// Power state, boots and failures (boxed: cold, kept off the hot part of the host).
+    pub(super) ops: Box<HostOps>,
 }
 
 /// A host's power state.
@@ -314,6 +314,13 @@ pub(super) struct Busy {
     pub(super) track_busy: bool,
     pub(super) busy_last: SimTime,
     pub(super) sampled_busy_area: u128,
+    /// The power model and the energy (boxed: kept off the hot part of the host).
+    pub(super) power: Box<BusyPower>,
+}
+
+/// A host's power model and energy account.
+#[derive(Debug, Default)]
+pub(super) struct BusyPower {
     /// Watts drawn with `k` pCPUs busy, at index `k` (empty without a power model).
     pub(super) watts: Vec<f64>,
     /// The host is off or failed: it draws `off_w`.
@@ -349,18 +356,20 @@ impl Busy {
     pub(super) fn advance(&mut self, now: SimTime) {
         let dt = now.0.saturating_sub(self.busy_last.0);
         self.busy_area += u128::from(self.busy_count) * u128::from(dt);
-        if !self.watts.is_empty() {
-            self.energy += self.draw() * dt as f64;
+        if !self.power.watts.is_empty() {
+            let w = self.draw();
+            self.power.energy += w * dt as f64;
         }
         self.busy_last = self.busy_last.max(now);
     }
 
     /// Watts drawn now (0 without a power model).
     pub(super) fn draw(&self) -> f64 {
-        if self.off {
-            self.off_w
+        let p = &self.power;
+        if p.off {
+            p.off_w
         } else {
-            self.watts
+            p.watts
                 .get(self.busy_count as usize)
                 .copied()
                 .unwrap_or(0.0)
