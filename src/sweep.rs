@@ -18,7 +18,7 @@ pub struct SweepArgs {
     scenario: Option<PathBuf>,
     /// An axis of the grid: a dotted key of the scenario and its values, e.g.
     /// `--set hosts.count=2,4,8` or `--set cluster.placement=first-fit,best-fit`.
-    /// `hosts.KEY` sets every [[hosts]] group, `hosts.0.KEY` only the first. Repeat for
+    /// `hosts.KEY` sets every `[[hosts]]` group, `hosts.0.KEY` only the first. Repeat for
     /// more axes; the grid is their cartesian product (the first axis varies slowest).
     #[arg(long = "set", value_name = "KEY=V1,V2,…")]
     set: Vec<String>,

@@ -123,15 +123,7 @@ pub(crate) fn trace(
     slices: &[sim::SliceRecord],
     decisions: &[sim::observer::Decision],
 ) -> String {
-    let t: Vec<reports::trace::TraceProcess> = table
-        .iter()
-        .map(|p| reports::trace::TraceProcess {
-            name: p.name.clone(),
-            arrival: p.arrival,
-            burst: p.burst,
-            priority: p.priority,
-        })
-        .collect();
+    let t = experiments::exercise::trace_processes(table);
     reports::trace::trace_text(policy, &t, slices, decisions)
 }
 

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 use clap::{Args, Subcommand, ValueEnum};
+use reports::schema::csv_field;
 use workloads::fit::{ArrivalModel, FitOptions, dist_inline, fit_trace, scenario_toml};
 use workloads::trace::stats::{DEFAULT_RESERVOIR, TraceStats};
 use workloads::trace::{TraceFormat, TraceReport, TraceSpec};
@@ -76,7 +77,7 @@ struct Input {
     /// alibaba: skip pods that request GPUs.
     #[arg(long)]
     cpu_only: bool,
-    /// azure: the duration twin (default: the only <stem>.c<horizon>.txt beside FILE).
+    /// azure: the duration twin (default: the only `<stem>.c<horizon>.txt` beside FILE).
     #[arg(long)]
     durations: Option<PathBuf>,
     /// azure: the flavour map (default: flav_map.txt beside FILE).
@@ -455,15 +456,6 @@ fn stats_csv(st: &TraceStats, r: &TraceReport, utc: bool) -> String {
         let _ = writeln!(out, "{},{},{}", csv_field(&s), csv_field(&n), csv_field(&v));
     }
     out
-}
-
-/// A CSV field, quoted when it holds a comma, a quote or a line break.
-fn csv_field(f: &str) -> String {
-    if f.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", f.replace('"', "\"\""))
-    } else {
-        f.to_string()
-    }
 }
 
 /// Writes `text` to `path` through a temporary file in the same folder, renamed at the end.

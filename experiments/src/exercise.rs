@@ -131,15 +131,7 @@ pub fn exercise_text(
         )),
         Some(sol) => {
             let names = |id: u64| process_name(&table, id);
-            let trace: Vec<reports::trace::TraceProcess> = table
-                .iter()
-                .map(|p| reports::trace::TraceProcess {
-                    name: p.name.clone(),
-                    arrival: p.arrival,
-                    burst: p.burst,
-                    priority: p.priority,
-                })
-                .collect();
+            let trace = trace_processes(&table);
             s.push_str("\nAnswer\n\nStep by step:\n");
             s.push_str(&reports::trace::trace_text(
                 policy,
@@ -175,4 +167,17 @@ pub fn process_name(table: &[Process], id: u64) -> String {
     table
         .get(id as usize)
         .map_or_else(|| format!("VM{id}"), |p| p.name.clone())
+}
+
+/// The processes of a textbook table, as the step-by-step trace names and describes them.
+pub fn trace_processes(table: &[Process]) -> Vec<reports::trace::TraceProcess> {
+    table
+        .iter()
+        .map(|p| reports::trace::TraceProcess {
+            name: p.name.clone(),
+            arrival: p.arrival,
+            burst: p.burst,
+            priority: p.priority,
+        })
+        .collect()
 }

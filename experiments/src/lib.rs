@@ -31,7 +31,6 @@
 //! # Ok::<(), experiments::Error>(())
 //! ```
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod bench;

@@ -17,7 +17,6 @@
 //!
 //! All errors are [`ReportError`], whose messages name the file concerned.
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
 // No panics on input: unwrap/expect only in tests, or with a local allow and a reason.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 

@@ -10,7 +10,6 @@
 //! The crate does no file I/O and no unsafe; time is an integer count of nanoseconds
 //! ([`SimTime`]); a run is a pure function of its configuration and workload.
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod config_check;
@@ -20,6 +19,7 @@ pub mod error;
 pub mod event;
 pub mod metrics;
 pub mod model;
+pub mod numbers;
 pub mod observer;
 pub mod policy;
 pub mod queueing;

@@ -18,7 +18,6 @@
 //! Without the feature, [`kvm_available`] and the entry points return
 //! [`Error::FeatureDisabled`].
 #![deny(unsafe_op_in_unsafe_fn)]
-#![warn(missing_docs)]
 // No panics on input: unwrap/expect only in tests, or with a local allow and a reason.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 

@@ -249,6 +249,7 @@ pub fn summary_header() -> String {
     format!("round,policy,kept,excluded,{}", METRICS.join(","))
 }
 
+/// A CSV number: six decimals without trailing zeros (`-0` as `0`), empty for NaN.
 fn num(x: f64) -> String {
     if x.is_nan() {
         String::new()
@@ -256,7 +257,7 @@ fn num(x: f64) -> String {
         if x > 0.0 { "inf".into() } else { "-inf".into() }
     } else {
         let s = format!("{x:.6}");
-        let s = s.trim_end_matches('0').trim_end_matches('.');
+        let s = sim::numbers::trim_fraction(&s);
         if s == "-0" { "0".into() } else { s.to_string() }
     }
 }

@@ -28,7 +28,6 @@
 //! # Ok::<(), workloads::Error>(())
 //! ```
 #![forbid(unsafe_code)]
-#![warn(missing_docs)]
 // No panics on input: unwrap/expect only in tests, or with a local allow and a reason.
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 

@@ -192,7 +192,7 @@ impl Vcpu {
     }
 
     /// The address of this vCPU's `kvm_run.immediate_exit` byte, for a kick from a signal
-    /// handler (see [`super::kick`]). Valid while `self` lives.
+    /// handler (see [`super::Kicker::kick`] and [`super::set_kick_target`]). Valid while `self` lives.
     pub fn immediate_exit_ptr(&mut self) -> *mut u8 {
         &mut self.fd.get_kvm_run().immediate_exit
     }

@@ -20,7 +20,7 @@
 //! are counted as `running at the end (censored)`). A missing column is an error at
 //! line 1; a cell that is not a number is an error naming the line and the column.
 
-use super::csv::{cell, column, csv_error, csv_headers, csv_reader, num_cell, optional_column};
+use super::csv::{cell, column, csv_headers, csv_reader, next_record, num_cell, optional_column};
 use super::input::{Input, bad};
 use super::source::{Next, RawVm, RecordSource, SourceContext};
 use crate::error::Error;
@@ -93,10 +93,8 @@ impl PodSource {
 impl RecordSource for PodSource {
     fn next_record(&mut self) -> Result<Next, Error> {
         let file = self.ctx.label.as_str();
-        match self.reader.read_byte_record(&mut self.record) {
-            Ok(true) => {}
-            Ok(false) => return Ok(Next::End),
-            Err(e) => return Err(csv_error(e, &self.path, file)),
+        if !next_record(&mut self.reader, &mut self.record, &self.path, file)? {
+            return Ok(Next::End);
         }
         let r = &self.record;
         let line = r.position().map(|p| p.line()).unwrap_or(0);

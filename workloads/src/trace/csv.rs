@@ -61,6 +61,19 @@ pub(crate) fn csv_error(e: csv::Error, path: &Path, file: &str) -> Error {
     bad(file, line, "line", e.to_string())
 }
 
+/// Reads the next record of `reader` into `record`: `Ok(false)` at the end of the file, a
+/// `file:line:` error for a malformed record.
+pub(crate) fn next_record<R: Read>(
+    reader: &mut csv::Reader<R>,
+    record: &mut csv::ByteRecord,
+    path: &Path,
+    file: &str,
+) -> Result<bool, Error> {
+    reader
+        .read_byte_record(record)
+        .map_err(|e| csv_error(e, path, file))
+}
+
 /// Cell `i` of `record` as text (empty if absent).
 pub(crate) fn cell(record: &csv::ByteRecord, i: usize) -> &[u8] {
     record.get(i).unwrap_or(b"")

@@ -25,7 +25,7 @@
 
 use std::path::PathBuf;
 
-use super::csv::{column, csv_error, csv_headers, csv_reader, num_cell, optional_column};
+use super::csv::{column, csv_headers, csv_reader, next_record, num_cell, optional_column};
 use super::format::TraceEstimate;
 use super::input::{Input, bad};
 use super::source::{Next, RawVm, RecordSource, SourceContext};
@@ -94,10 +94,8 @@ fn whole(v: f64, min: f64, max: f64, name: &str, file: &str, line: u64) -> Resul
 impl RecordSource for CsvSource {
     fn next_record(&mut self) -> Result<Next, Error> {
         let file = self.ctx.label.as_str();
-        match self.reader.read_byte_record(&mut self.record) {
-            Ok(true) => {}
-            Ok(false) => return Ok(Next::End),
-            Err(e) => return Err(csv_error(e, &self.path, file)),
+        if !next_record(&mut self.reader, &mut self.record, &self.path, file)? {
+            return Ok(Next::End);
         }
         let r = &self.record;
         let line = r.position().map(|p| p.line()).unwrap_or(0);

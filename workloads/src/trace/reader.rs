@@ -114,7 +114,7 @@ impl Ord for Pending {
     }
 }
 
-/// Streams the VM requests of a trace in arrival order (see the [module](self) rules).
+/// Streams the VM requests of a trace in arrival order (see the [module](crate::trace) rules).
 ///
 /// An iterator of `Result<VmRequest, Error>`: after an error it returns `None`. The
 /// [`TraceReport`] ([`TraceReader::report`]) counts what was read and skipped.

@@ -1,0 +1,447 @@
+//! The scheduling decisions of a replay, as methods of `Sched`: arrivals and admission
+//! (the admission policy's keys), dispatch to idle pCPUs and preemption (the CPU policy's
+//! keys), I/O completion, the end of a slice and of a vCPU, and the time limit.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::{Duration, Instant};
+
+use kvm_ioctls::Kvm;
+use sim::{HeadOfLine, SimTime, SliceEnd, SliceRecord, VmRecord};
+
+use super::super::vm::Vcpu;
+use super::state::{Sched, Status};
+use super::{Flags, GRAVEYARD_BYTES, IoReq, Signals, SliceStop};
+use crate::error::Error;
+use crate::keys::{self, Key, VcpuState};
+
+impl Sched<'_> {
+    /// Admits the VMs that have arrived by `now`, dispatches ready vCPUs to idle pCPUs,
+    /// preempts where the policy says so, and checks the time limit.
+    pub(super) fn tick(&mut self, kvm: &Kvm, sig: &Signals, now: Instant) -> Result<(), Error> {
+        if !self.started || sig.stop.load(Ordering::SeqCst) {
+            return Ok(());
+        }
+        let n = self.plans.len();
+        while self.next_arrival < n && self.at(self.plans[self.next_arrival].request.arrival) <= now
+        {
+            self.queue.push(self.next_arrival);
+            self.next_arrival += 1;
+        }
+        self.admit(kvm)?;
+        self.dispatch(sig);
+        self.check_timeouts(now)
+    }
+
+    pub(super) fn next_deadline(&self, now: Instant) -> Instant {
+        let mut d = now + Duration::from_millis(100); // timeout checks
+        if let Some(p) = self.plans.get(self.next_arrival) {
+            d = d.min(self.at(p.request.arrival));
+        }
+        for v in &self.vcpus {
+            if v.status == Status::Running
+                && let Some(q) = v.quantum_end
+            {
+                d = d.min(q);
+            }
+        }
+        d
+    }
+
+    /// The vCPU `v`, for the executor it was dispatched to.
+    pub(super) fn take_vcpu(&mut self, v: usize) -> Option<(Vcpu, Arc<Flags>)> {
+        let st = self.vcpus.get_mut(v)?;
+        if st.status != Status::Running {
+            return None;
+        }
+        Some((st.vcpu.take()?, st.flags.clone()))
+    }
+
+    pub(super) fn admission_key(&self, vm: usize) -> Key {
+        keys::admission_key(&*self.policies.admission, &self.plans[vm].request)
+    }
+
+    /// The run-queue key of vCPU `v` at `now` (a running vCPU's CPU time includes its
+    /// current slice, and its readiness is its dispatch).
+    pub(super) fn cpu_key(&self, v: usize, now: Instant) -> Key {
+        let st = &self.vcpus[v];
+        let running = st.status == Status::Running;
+        let mut attained = st.cpu_time;
+        if running {
+            attained += now.saturating_duration_since(st.dispatch);
+        }
+        let state = VcpuState {
+            index: st.index,
+            attained: SimTime::from_nanos(attained.as_nanos() as u64),
+            ready_since: self.sim_time(if running { st.dispatch } else { st.ready_since }),
+            preempted: st.preempted,
+        };
+        keys::cpu_key(&*self.policies.cpu, &self.plans[st.vm].request, &state)
+    }
+
+    pub(super) fn admit(&mut self, kvm: &Kvm) -> Result<(), Error> {
+        loop {
+            if self.queue.is_empty() {
+                return Ok(());
+            }
+            let mut order: Vec<usize> = self.queue.clone();
+            order.sort_by_key(|&vm| self.admission_key(vm));
+            let mut admitted = None;
+            for &vm in &order {
+                let need = self.plans[vm].vcpus.len() as u64;
+                let cap = self.cfg.capacity;
+                if need > cap {
+                    return Err(Error::Host(format!(
+                        "VM {} needs {need} vCPUs but the host admits {cap}",
+                        self.plans[vm].request.id
+                    )));
+                }
+                if self.used_slots + need <= cap {
+                    admitted = Some(vm);
+                    break;
+                }
+                if self.cfg.head_of_line == HeadOfLine::Strict {
+                    break;
+                }
+            }
+            let Some(vm) = admitted else { return Ok(()) };
+            self.queue.retain(|&q| q != vm);
+            self.used_slots += self.plans[vm].vcpus.len() as u64;
+            self.start_vm(kvm, vm)?;
+        }
+    }
+
+    /// Admits `vm`: creates it unless it was created in advance, and makes its vCPUs ready.
+    pub(super) fn start_vm(&mut self, kvm: &Kvm, vm: usize) -> Result<(), Error> {
+        let now = Instant::now();
+        self.vms[vm].admitted = Some(now);
+        if self.vms[vm].guest.is_none() {
+            self.create_vm(kvm, vm)?;
+        }
+        for i in self.vms[vm].vcpu_ids.clone() {
+            if self.vcpus[i].status == Status::Idle {
+                self.make_ready(i, now, false);
+            }
+        }
+        Ok(())
+    }
+
+    pub(super) fn make_ready(&mut self, v: usize, at: Instant, preempted: bool) {
+        let st = &mut self.vcpus[v];
+        st.status = Status::Ready;
+        st.ready_since = at;
+        st.preempted = preempted;
+    }
+
+    pub(super) fn dispatch(&mut self, sig: &Signals) {
+        let now = Instant::now();
+        while let Some(idle) = self.pcpus.iter().position(Option::is_none) {
+            let Some(v) = self.best_ready(now) else { break };
+            // The pCPU it ran on last if that one is idle too (its executor entered it
+            // last: no thread change for KVM, warm caches).
+            let last = self.vcpus[v].pcpu;
+            let pcpu = if self.pcpus[last].is_none() {
+                last
+            } else {
+                idle
+            };
+            self.run_on(v, pcpu, now, sig);
+        }
+        self.maybe_preempt(now);
+    }
+
+    pub(super) fn best_ready(&self, now: Instant) -> Option<usize> {
+        (0..self.vcpus.len())
+            .filter(|&v| self.vcpus[v].status == Status::Ready)
+            .min_by_key(|&v| self.cpu_key(v, now))
+    }
+
+    pub(super) fn run_on(&mut self, v: usize, pcpu: usize, now: Instant, sig: &Signals) {
+        let sliced = self.policies.cpu.time_sliced();
+        let quantum = self.cfg.quantum;
+        let st = &mut self.vcpus[v];
+        let waited = now.saturating_duration_since(st.ready_since);
+        st.status = Status::Running;
+        st.pcpu = pcpu;
+        st.dispatch = now;
+        st.quantum_end = sliced.then(|| now + quantum);
+        st.kick_reason = None;
+        // A kick meant for an earlier slice must not end this one.
+        st.flags.preempt.store(false, Ordering::SeqCst);
+        self.vms[st.vm].ready_wait += waited;
+        self.pcpus[pcpu] = Some(v);
+        sig.assigned[pcpu].store(v + 1, Ordering::SeqCst);
+        if self.cfg.housekeeping.is_empty()
+            && let Some((_, t)) = &self.executors[pcpu]
+        {
+            t.unpark();
+        }
+    }
+
+    pub(super) fn kick(&mut self, v: usize, why: SliceEnd) {
+        let st = &mut self.vcpus[v];
+        if st.kick_reason.is_some() {
+            return;
+        }
+        st.kick_reason = Some(why);
+        st.flags.preempt.store(true, Ordering::SeqCst);
+        if let Some((k, _)) = &self.executors[st.pcpu] {
+            k.kick();
+            self.out.kicks += 1;
+        }
+    }
+
+    /// Kicks out a vCPU whose quantum expired while another one is ready (time-sliced
+    /// policies), or the least urgent running vCPU when a ready one has a strictly smaller
+    /// key (preemptive policies).
+    pub(super) fn maybe_preempt(&mut self, now: Instant) {
+        if self.policies.cpu.time_sliced() {
+            let ready = self.vcpus.iter().any(|v| v.status == Status::Ready);
+            for p in 0..self.pcpus.len() {
+                let Some(v) = self.pcpus[p] else { continue };
+                let Some(q) = self.vcpus[v].quantum_end else {
+                    continue;
+                };
+                if q <= now {
+                    if ready {
+                        self.kick(v, SliceEnd::Quantum);
+                    } else {
+                        // Nobody waits: a new quantum without a switch.
+                        self.vcpus[v].quantum_end = Some(q + self.cfg.quantum);
+                    }
+                }
+            }
+        }
+        if !self.policies.cpu.preemptive() {
+            return;
+        }
+        let Some(best) = self.best_ready(now) else {
+            return;
+        };
+        let best_key = self.cpu_key(best, now).0;
+        let worst = self
+            .pcpus
+            .iter()
+            .flatten()
+            .copied()
+            .filter(|&v| self.vcpus[v].kick_reason.is_none())
+            .max_by_key(|&v| self.cpu_key(v, now));
+        if let Some(w) = worst
+            && best_key < self.cpu_key(w, now).0
+        {
+            self.kick(w, SliceEnd::Preempted);
+        }
+    }
+
+    /// The device finished an I/O request of `vcpu` at `at` after serving it for `service`.
+    pub(super) fn io_done(&mut self, vcpu: usize, at: Instant, service: Duration) {
+        let blocked = at.saturating_duration_since(self.vcpus[vcpu].ready_since);
+        let vm = &mut self.vms[self.vcpus[vcpu].vm];
+        vm.io_service += service;
+        vm.io_wait += blocked;
+        vm.io_requests += 1;
+        self.make_ready(vcpu, at, false);
+    }
+
+    /// A slice of `vcpu` ended: records it and gives the vCPU back (or drops it when its
+    /// guest is done).
+    pub(super) fn slice_ended(
+        &mut self,
+        vcpu: usize,
+        object: Vcpu,
+        start: Instant,
+        end: Instant,
+        stop: SliceStop,
+        exits: u64,
+    ) -> Result<(), Error> {
+        self.out.exits += exits;
+        let (vm, pcpu, dispatch, kick_reason) = {
+            let st = &self.vcpus[vcpu];
+            (st.vm, st.pcpu, st.dispatch, st.kick_reason)
+        };
+        if matches!(stop, SliceStop::Done | SliceStop::Failed(_)) {
+            drop(object);
+        } else {
+            self.vcpus[vcpu].vcpu = Some(object);
+        }
+        if matches!(stop, SliceStop::Stopped) {
+            return Ok(());
+        }
+        self.pcpus[pcpu] = None;
+        let start = start.max(dispatch);
+        self.vcpus[vcpu].cpu_time += end.saturating_duration_since(start);
+        self.out.switch_time += start.saturating_duration_since(dispatch);
+        self.out.dispatches += 1;
+        let vst = &mut self.vms[vm];
+        if vst.first_run.is_none() {
+            vst.first_run = Some(start);
+        }
+        let reason = match &stop {
+            SliceStop::Done | SliceStop::Failed(_) | SliceStop::Stopped => SliceEnd::Finished,
+            SliceStop::Io(_) => io_slice_end(),
+            SliceStop::Kicked => kick_reason.unwrap_or(SliceEnd::Preempted),
+        };
+        let slice = SliceRecord {
+            host: 0,
+            pcpu: pcpu as u32,
+            vm: self.plans[vm].request.id,
+            vcpu: self.vcpus[vcpu].index,
+            dispatch: self.sim_time(dispatch),
+            start: self.sim_time(start),
+            end: self.sim_time(end),
+            reason,
+        };
+        self.out.slices.push(slice);
+        match stop {
+            SliceStop::Done => self.vcpu_done(vcpu, end),
+            SliceStop::Io(i) => {
+                let service = self.vcpus[vcpu].io_queue.pop_front().ok_or_else(|| {
+                    Error::Guest(format!(
+                        "VM {}: guest made I/O request {i} beyond its plan",
+                        self.plans[vm].request.id
+                    ))
+                })?;
+                self.vcpus[vcpu].status = Status::Blocked;
+                // Blocked from the end of the slice (`ready_since` is reused as the time
+                // the vCPU blocked).
+                self.vcpus[vcpu].ready_since = end;
+                self.dev_tx
+                    .send(IoReq { vcpu, service })
+                    .map_err(|_| Error::Host("the device thread stopped".into()))?;
+            }
+            SliceStop::Kicked => {
+                self.vms[vm].preemptions += 1;
+                self.make_ready(vcpu, end, true);
+            }
+            SliceStop::Failed(m) => {
+                self.vcpus[vcpu].status = Status::Done;
+                return Err(Error::Guest(format!(
+                    "VM {} vCPU {}: {m}",
+                    self.plans[vm].request.id, self.vcpus[vcpu].index
+                )));
+            }
+            SliceStop::Stopped => {}
+        }
+        Ok(())
+    }
+
+    pub(super) fn vcpu_done(&mut self, v: usize, end: Instant) {
+        self.vcpus[v].status = Status::Done;
+        self.vcpus[v].vcpu = None;
+        let vm = self.vcpus[v].vm;
+        let vst = &mut self.vms[vm];
+        vst.vcpus_left -= 1;
+        if vst.vcpus_left > 0 {
+            return;
+        }
+        vst.finish = Some(end);
+        // Every vCPU of the VM has been dropped: its memory can go. Not here: unmapping a
+        // working set of 64 MiB takes milliseconds that the executor would spend before
+        // entering the next vCPU, and, on another core, slows down the first touches of
+        // the running VMs. Kept until the replay ends, up to `GRAVEYARD_BYTES`; beyond, the
+        // oldest are destroyed by the reaper thread. (A failed send hands the VM back,
+        // and it is dropped here.)
+        if let Some(g) = vst.guest.take() {
+            self.graveyard_bytes += crate::layout::memory_size(g.ws_pages);
+            self.graveyard.push_back(g);
+            while self.graveyard_bytes > GRAVEYARD_BYTES {
+                let Some(old) = self.graveyard.pop_front() else {
+                    break;
+                };
+                self.graveyard_bytes -= crate::layout::memory_size(old.ws_pages);
+                let _ = self.reap.send(old);
+            }
+        }
+        self.used_slots -= self.plans[vm].vcpus.len() as u64;
+        self.finished += 1;
+        let service = self.vms[vm]
+            .vcpu_ids
+            .iter()
+            .map(|&i| self.vcpus[i].cpu_time)
+            .max()
+            .unwrap_or_default();
+        let record = self.record(vm, service);
+        self.out.vms.push(record);
+        if self.finished >= self.plans.len() {
+            // The coordinator ends the replay.
+            let _ = self.wake.send(());
+        }
+    }
+
+    pub(super) fn record(&self, vm: usize, service: Duration) -> VmRecord {
+        let r = &self.plans[vm].request;
+        let st = &self.vms[vm];
+        let t = |i: Option<Instant>| i.map(|i| self.sim_time(i)).unwrap_or_default();
+        let ns = |d: Duration| SimTime::from_nanos(d.as_nanos() as u64);
+        let mut rec = measured_record(
+            r,
+            t(st.admitted),
+            t(st.first_run),
+            t(st.finish),
+            ns(service),
+            ns(st.ready_wait),
+            st.preemptions,
+        );
+        rec.io_service = ns(st.io_service);
+        rec.io_wait = ns(st.io_wait);
+        rec.io_requests = st.io_requests;
+        rec.minor_faults = self.plans[vm].ws_pages;
+        rec
+    }
+
+    pub(super) fn check_timeouts(&mut self, now: Instant) -> Result<(), Error> {
+        for st in &self.vcpus {
+            if st.status != Status::Running {
+                continue;
+            }
+            let used = st.cpu_time + now.saturating_duration_since(st.dispatch);
+            if used > self.cfg.timeout {
+                return Err(Error::Timeout {
+                    vm: self.plans[st.vm].request.id,
+                    seconds: self.cfg.timeout.as_secs_f64(),
+                    detail: format!(
+                        "vCPU {} ran {:.1} s of guest time without finishing (its plan: {:.3} s)",
+                        st.index,
+                        used.as_secs_f64(),
+                        self.plans[st.vm].request.demand.as_secs_f64()
+                    ),
+                });
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The slice end reported for a vCPU that stopped to wait for I/O.
+fn io_slice_end() -> SliceEnd {
+    SliceEnd::Blocked
+}
+
+/// A measured VM in the simulator's record format.
+fn measured_record(
+    r: &sim::VmRequest,
+    admission: SimTime,
+    first_run: SimTime,
+    finish: SimTime,
+    service: SimTime,
+    ready_wait: SimTime,
+    preemptions: u32,
+) -> VmRecord {
+    VmRecord {
+        id: r.id,
+        host: 0,
+        vcpus: r.vcpus,
+        memory_mib: r.memory_mib,
+        priority: r.priority,
+        tenant: r.tenant,
+        arrival: r.arrival,
+        admission,
+        first_run,
+        finish,
+        service,
+        estimate: r.estimate,
+        ready_wait,
+        preemptions,
+        ..VmRecord::default()
+    }
+}
