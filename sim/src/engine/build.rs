@@ -12,6 +12,7 @@ use crate::rng::{purpose, stream};
 use crate::time::SimTime;
 
 use super::admission_queue::AdmissionQueue;
+use super::capacity::{ClusterFacts, new_index};
 use super::device::Device;
 use super::ids::{OptId, Running};
 use super::slab::Slab;
@@ -164,11 +165,14 @@ impl<'a, O: Observer> Engine<'a, O> {
         let want_decisions = observer.wants_decisions();
         let plain_ok = fast.plain && lifecycle.is_empty();
         let arrival_order = admission_policy.arrival_order();
+        let placement_index = new_index(config.cluster.placement, &hosts, config.cpu.gang);
+        let cluster_facts = ClusterFacts::new(&hosts, config.cpu.gang);
         Ok(Engine {
             now: SimTime::ZERO,
             events,
             hosts,
-            placement: config.cluster.placement,
+            placement_index,
+            cluster_facts,
             head_of_line: config.admission.head_of_line,
             preemptive: cpu_policy.preemptive(),
             admission_policy,
@@ -181,6 +185,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             warmup_vms: config.warmup_vms,
             queue: AdmissionQueue::new(arrival_order),
             queue_scratch: Vec::new(),
+            failed_sizes: Vec::new(),
             arrived_now: Vec::new(),
             admission_dirty: false,
             departed_since_pass: false,

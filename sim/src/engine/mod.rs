@@ -25,6 +25,8 @@
 //! | `build` | the engine of a checked configuration ([`crate::SimConfig::check`]) |
 //! | `run` | the main loop and the run-wide counters |
 //! | `admission` | arrivals, the admission queue, placement, admission off the plain path |
+//! | `capacity` | booking capacity on hosts (the only writer of used vCPUs and memory), candidates, the cluster's static facts |
+//! | `placement_index` | which host takes a VM (first-, best-, worst-fit) without scanning the hosts; `Engine::capacity_changed` |
 //! | `plain` | the plain fast path: one event per VM |
 //! | `dispatch` | run queues, dispatch, preemption, gang scheduling, the decision trace |
 //! | `slice` | a vCPU starts on a pCPU, is taken off it, or its slice ends |
@@ -39,12 +41,14 @@
 mod admission;
 mod admission_queue;
 mod build;
+mod capacity;
 mod device;
 mod dispatch;
 mod finish;
 mod ids;
 mod lifecycle;
 mod paging;
+pub mod placement_index;
 mod plain;
 mod rate;
 mod run;
