@@ -128,3 +128,32 @@ impl<'a, O: Observer> Engine<'a, O> {
         self.placement_index.set_candidate(h.0 as usize, candidate);
     }
 }
+
+/// About how many bytes of engine state the hosts of `config` take before any VM arrives:
+/// each host's own state, its pCPUs, run queues, devices and NUMA nodes, and its share of
+/// the placement index (the sizes of the engine's own types, plus allocation headers).
+/// VMs in flight come on top (a few hundred bytes each).
+pub fn estimated_host_bytes(config: &crate::model::SimConfig) -> u64 {
+    use std::mem::size_of;
+    // A heap allocation's header and rounding, roughly.
+    const ALLOC: u64 = 16;
+    let pinned = config.cpu.mapping == crate::model::Mapping::Pinned;
+    let mut total = 0u64;
+    for h in &config.cluster.hosts {
+        let pcpus = u64::from(h.pcpus);
+        let devices = h.resources.devices.len() as u64 + 1;
+        let queues = if pinned { pcpus } else { 1 };
+        let nodes = u64::from(h.resources.numa_nodes.clamp(1, h.pcpus.max(1)));
+        total = total.saturating_add(
+            size_of::<Host>() as u64
+                + pcpus * size_of::<super::state::Pcpu>() as u64
+                + devices * size_of::<super::device::Device>() as u64
+                + queues * size_of::<std::collections::BinaryHeap<u8>>() as u64
+                + pcpus.div_ceil(64) * 8
+                + nodes * 8
+                + 5 * ALLOC
+                + PlacementIndex::BYTES_PER_HOST,
+        );
+    }
+    total
+}

@@ -62,6 +62,7 @@ use crate::model::{SimConfig, VmRequest};
 use crate::observer::Observer;
 use crate::source::VmSource;
 use crate::time::SimTime;
+pub use capacity::estimated_host_bytes;
 use state::Engine;
 
 /// Counters of one run.

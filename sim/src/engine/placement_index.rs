@@ -88,6 +88,11 @@ pub struct PlacementIndex {
 }
 
 impl PlacementIndex {
+    /// About how many bytes the index takes per host: its free quantities and flag, up to
+    /// four tree nodes (the tree is rounded up to a power of two) and, for best-fit and
+    /// worst-fit, an ordered-set entry and its share of a B-tree node.
+    pub const BYTES_PER_HOST: u64 = 24 + 1 + 4 + 4 * 20 + 48;
+
     /// An index over `hosts` (numbered from 0 in this order), all of them candidates.
     pub fn new(rule: Placement, hosts: impl IntoIterator<Item = HostFree>) -> Self {
         let hosts: Vec<HostFree> = hosts.into_iter().collect();
