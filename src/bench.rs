@@ -40,6 +40,8 @@ pub struct BenchArgs {
 }
 
 /// Placement rules on the command line.
+// (The names are the scenario's: first-fit, best-fit, worst-fit.)
+#[allow(clippy::enum_variant_names)]
 #[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
 pub enum PlacementArg {
     /// The lowest-numbered host that fits.
