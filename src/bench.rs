@@ -28,8 +28,28 @@ pub struct BenchArgs {
     #[arg(long)]
     one_thread: bool,
     /// `mmc`: plain M/M/c FCFS. `full`: the resource model at work (see `experiments::bench::FULL_MODEL`).
+    /// `cluster`: a datacenter of `--hosts` hosts of 16 pCPUs (see `experiments::bench::CLUSTER_MODEL`).
     #[arg(long, value_enum, default_value_t = Model::Mmc)]
     model: Model,
+    /// Hosts (`--model cluster`).
+    #[arg(long, default_value_t = 1)]
+    hosts: u32,
+    /// Placement rule (`--model cluster`).
+    #[arg(long, value_enum, default_value_t = PlacementArg::FirstFit)]
+    placement: PlacementArg,
+}
+
+/// Placement rules on the command line.
+// (The names are the scenario's: first-fit, best-fit, worst-fit.)
+#[allow(clippy::enum_variant_names)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum PlacementArg {
+    /// The lowest-numbered host that fits.
+    FirstFit,
+    /// The host left with the fewest free vCPU slots, then least memory.
+    BestFit,
+    /// The host left with the most free vCPU slots, then most memory.
+    WorstFit,
 }
 
 /// Which model `bench` runs.
@@ -39,6 +59,8 @@ pub enum Model {
     Mmc,
     /// Mixed CPU / I/O / memory workload on an SMT host.
     Full,
+    /// A datacenter of `--hosts` hosts.
+    Cluster,
 }
 
 pub fn bench(a: BenchArgs) -> Result<()> {
@@ -49,14 +71,22 @@ pub fn bench(a: BenchArgs) -> Result<()> {
         model: match a.model {
             Model::Mmc => bench::Model::Mmc,
             Model::Full => bench::Model::Full,
+            Model::Cluster => bench::Model::Cluster,
         },
         vms: a.vms,
         pcpus: a.pcpus,
         rho: a.rho,
         seed: a.seed,
+        hosts: a.hosts,
+        placement: match a.placement {
+            PlacementArg::FirstFit => sim::Placement::FirstFit,
+            PlacementArg::BestFit => sim::Placement::BestFit,
+            PlacementArg::WorstFit => sim::Placement::WorstFit,
+        },
     };
     let scenario = spec.scenario()?;
     let config = scenario.sim_config()?;
+    experiments::memory::check_fits_in_memory(&config)?;
     let lambda = spec.lambda();
     match a.model {
         Model::Mmc => println!(
@@ -74,22 +104,32 @@ pub fn bench(a: BenchArgs) -> Result<()> {
             "full model (SMT host, RR, disk I/O, paging), λ = {lambda} /s, {} VMs, per-VM output off",
             a.vms
         ),
+        Model::Cluster => println!(
+            "cluster: {} hosts of 16 pCPUs / 128 GiB, {}, λ = {lambda:.3} /s (ρ = {}), {} VMs of 1–8 vCPUs, per-VM output off",
+            a.hosts,
+            spec.placement.name(),
+            a.rho,
+            a.vms
+        ),
     }
     let mut last_stats = None;
     let mut rates = Vec::new();
+    let mut vm_rates = Vec::new();
     let mut mean_wait = f64::NAN;
     for run in 0..a.runs {
         let r = bench::run_once(&scenario, &config, a.one_thread)?;
         let rate = r.stats.events as f64 / r.secs;
         mean_wait = r.mean_wait_s;
         println!(
-            "run {}: {} events in {:.3} s = {:.2} M events/s",
+            "run {}: {} events in {:.3} s = {:.2} M events/s, {:.0} VMs/s",
             run + 1,
             r.stats.events,
             r.secs,
-            rate / 1e6
+            rate / 1e6,
+            r.stats.arrivals as f64 / r.secs
         );
         rates.push(rate);
+        vm_rates.push(r.stats.arrivals as f64 / r.secs);
         last_stats = Some(r.stats);
     }
     rates.sort_by(f64::total_cmp);
@@ -117,6 +157,14 @@ pub fn bench(a: BenchArgs) -> Result<()> {
             );
         }
         (Model::Full, None) => {}
+        (Model::Cluster, _) => {
+            vm_rates.sort_by(f64::total_cmp);
+            println!(
+                "median: {:.2} M events/s, {:.0} VMs/s; mean wait {mean_wait:.4} s",
+                median / 1e6,
+                vm_rates[vm_rates.len() / 2]
+            );
+        }
     }
     match bench::peak_rss_mib() {
         Some(m) => println!("peak memory (VmHWM): {m:.1} MiB"),

@@ -17,6 +17,9 @@ pub enum Model {
     Mmc,
     /// Mixed CPU / I/O / memory workload on an SMT host (see [`FULL_MODEL`]).
     Full,
+    /// A datacenter: `hosts` hosts of 16 pCPUs and 128 GiB, VMs of 1, 2, 4 or 8 vCPUs and
+    /// 2–16 GiB (see [`CLUSTER_MODEL`]).
+    Cluster,
 }
 
 /// A benchmark: the model and its size.
@@ -32,6 +35,10 @@ pub struct Bench {
     pub rho: f64,
     /// Seed.
     pub seed: u64,
+    /// Hosts (the cluster model; the others have one).
+    pub hosts: u32,
+    /// Placement rule (the cluster model).
+    pub placement: sim::Placement,
 }
 
 /// One timed run.
@@ -47,11 +54,13 @@ pub struct BenchRun {
 
 impl Bench {
     /// The arrival rate λ per second: ρ · c for M/M/c, ρ · 12 for the full model (SMT and
-    /// overheads leave about 12 pCPUs' worth of capacity).
+    /// overheads leave about 12 pCPUs' worth of capacity), ρ · 16 · hosts / (E[vCPUs] ·
+    /// E[service]) = ρ · 16 · hosts / (3.75 · 300 s) for the cluster model.
     pub fn lambda(&self) -> f64 {
         match self.model {
             Model::Mmc => self.rho * f64::from(self.pcpus),
             Model::Full => self.rho * 12.0,
+            Model::Cluster => self.rho * 16.0 * f64::from(self.hosts) / (3.75 * 300.0),
         }
     }
 
@@ -59,6 +68,12 @@ impl Bench {
     pub fn scenario(&self) -> Result<Scenario> {
         if self.vms == 0 || self.pcpus == 0 {
             bail!("--runs, --vms and --pcpus must be at least 1");
+        }
+        if self.model != Model::Cluster && self.hosts != 1 {
+            bail!("--hosts is for --model cluster (the other models have one host)");
+        }
+        if self.hosts == 0 {
+            bail!("--hosts must be at least 1");
         }
         if !(self.rho > 0.0 && self.rho < 1.0) {
             bail!("--rho must be in (0, 1), got {}", self.rho);
@@ -80,6 +95,21 @@ impl Bench {
                     self.seed,
                     self.vms,
                     FULL_MODEL.trim_end()
+                )
+            }
+            Model::Cluster => {
+                if self.pcpus != 16 {
+                    bail!("--model cluster has its own hosts (16 pCPUs); leave --pcpus out");
+                }
+                format!(
+                    "[run]\nseed = {}\nvms = {}\nwarmup_vms = 0\nreplications = 1\n\
+                     [cluster]\nplacement = \"{}\"\n[[hosts]]\ncount = {}\n{}\n\
+                     arrival = {{ process = \"poisson\", rate_per_s = {lambda} }}\n",
+                    self.seed,
+                    self.vms,
+                    self.placement.name(),
+                    self.hosts,
+                    CLUSTER_MODEL.trim(),
                 )
             }
         };
@@ -118,6 +148,19 @@ pub fn peak_rss_mib() -> Option<f64> {
     let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
     Some(kib / 1024.0)
 }
+
+/// The `--model cluster` scenario (after `[[hosts]] count = N`, and followed by Poisson
+/// arrivals at λ = ρ · 16 · N / (3.75 · 300 s)): hosts of 16
+/// pCPUs and 128 GiB without overcommit; VMs of 1, 2, 4 or 8 vCPUs (E = 3.75) and 2, 4, 8
+/// or 16 GiB, equally likely; log-normal service, mean 300 s, cv 1; FCFS at both levels.
+pub const CLUSTER_MODEL: &str = r#"
+pcpus = 16
+memory_gib = 128
+[workload]
+vcpus = { values = [1, 2, 4, 8], weights = [1, 1, 1, 1] }
+memory_gib = { values = [2, 4, 8, 16], weights = [1, 1, 1, 1] }
+service = { dist = "lognormal", mean_s = 300, cv = 1.0 }
+"#;
 
 /// The `--model full` scenario: 16 pCPUs as 8 SMT cores (20 % slowdown when both threads
 /// run), vCPU overcommit 1.5 under round robin (50 ms), half the VMs doing virtio disk I/O

@@ -86,6 +86,7 @@ pub fn compare(
     if policies.is_empty() {
         bail!("--policies is empty");
     }
+    crate::memory::check_fits_in_memory(&scenario.sim_config_for(0)?)?;
     let out = &options.out;
     fs::create_dir_all(out).with_context(|| format!("cannot create {}", out.display()))?;
     // Parts are written in a private folder and merged in a fixed order, so the output does

@@ -39,6 +39,7 @@ pub mod compare;
 pub mod error;
 pub mod exercise;
 pub mod grid;
+pub mod memory;
 pub mod observers;
 pub mod pipeline;
 pub mod progress;

@@ -2,14 +2,14 @@
 //! room for its vCPUs and memory; off the plain path its vCPUs are created there.
 
 use crate::error::SimError;
-use crate::model::{HeadOfLine, IoBursts, Mapping, Placement, VmRequest};
+use crate::model::{HeadOfLine, IoBursts, Mapping, VmRequest};
 use crate::observer::Observer;
 use crate::time::SimTime;
 
 use super::device::draw_exp;
 use super::ids::{HostId, OptId, PcpuId, VmSlot};
 use super::slab::Slab;
-use super::state::{Engine, Host, NO_LIMIT, QueueEntry, Vcpu, VcpuState, Vm, tie};
+use super::state::{Engine, NO_LIMIT, QueueEntry, Vcpu, VcpuState, Vm, tie};
 
 impl<'a, O: Observer> Engine<'a, O> {
     pub(super) fn arrive(&mut self, vm: &VmRequest) -> Result<(), SimError> {
@@ -22,13 +22,10 @@ impl<'a, O: Observer> Engine<'a, O> {
                 reason: "has 0 vCPUs".into(),
             });
         }
-        let gang = self.gang;
-        let fits_somewhere = self.hosts.iter().any(|h| {
-            u64::from(vm.vcpus) <= h.capacity.vcpu_cap
-                && vm.memory_mib <= h.capacity.mem_cap
-                && (!gang || vm.vcpus as usize <= h.pcpus.len())
-        });
-        if !fits_somewhere {
+        if !self
+            .cluster_facts
+            .fits_somewhere(u64::from(vm.vcpus), vm.memory_mib)
+        {
             self.stats.rejected += 1;
             let reason = format!(
                 "needs {} vCPUs and {} MiB, more than any empty host admits",
@@ -39,11 +36,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         }
         if let Some(io) = vm.profile.io {
             let kind = io.device;
-            if !self
-                .hosts
-                .iter()
-                .all(|h| h.devices.iter().any(|d| d.spec.kind == kind))
-            {
+            if !self.cluster_facts.everywhere(kind) {
                 return Err(SimError::InvalidVm {
                     id: vm.id,
                     reason: format!("sends I/O to a {} but not every host has one", kind.name()),
@@ -92,38 +85,13 @@ impl<'a, O: Observer> Engine<'a, O> {
         Ok(())
     }
 
-    /// Which host takes a VM of this size now, by the placement policy.
+    /// Which host takes a VM of this size now, by the placement policy (see
+    /// `placement_index` for the rules, ties included).
     #[inline(always)]
     fn place(&self, vcpus: u64, mem: u64) -> Option<HostId> {
-        let gang = self.gang;
-        let fits = |h: &Host| {
-            h.available
-                && h.capacity.used_vcpus.saturating_add(vcpus) <= h.capacity.vcpu_cap
-                && h.capacity.used_mem.saturating_add(mem) <= h.capacity.mem_cap
-                && (!gang || vcpus <= h.pcpus.len() as u64)
-        };
-        // One host: every placement rule picks it if it fits.
-        if let [only] = &self.hosts[..] {
-            return fits(only).then_some(HostId(0));
-        }
-        let mut best: Option<(u32, u64, u64)> = None;
-        for (i, h) in self.hosts.iter().enumerate() {
-            if !fits(h) {
-                continue;
-            }
-            let free_v = h.capacity.vcpu_cap - h.capacity.used_vcpus - vcpus;
-            let free_m = h.capacity.mem_cap - h.capacity.used_mem - mem;
-            let better = match (self.placement, best) {
-                (Placement::FirstFit, _) => return Some(HostId(i as u32)),
-                (_, None) => true,
-                (Placement::BestFit, Some((_, bv, bm))) => (free_v, free_m) < (bv, bm),
-                (Placement::WorstFit, Some((_, bv, bm))) => (free_v, free_m) > (bv, bm),
-            };
-            if better {
-                best = Some((i as u32, free_v, free_m));
-            }
-        }
-        best.map(|(i, _, _)| HostId(i))
+        self.placement_index
+            .choose(vcpus, mem)
+            .map(|h| HostId(h as u32))
     }
 
     pub(super) fn admission_pass(&mut self) -> Result<(), SimError> {
@@ -179,35 +147,63 @@ impl<'a, O: Observer> Engine<'a, O> {
                     }
                 }
             }
-            HeadOfLine::SkipAhead => {
-                let mut scratch = std::mem::take(&mut self.queue_scratch);
-                while let Some(e) = self.queue.pop() {
-                    if self.stats.stopped > 0 && !queued_live(&self.vms, &e) {
-                        continue;
+            HeadOfLine::SkipAhead => self.skip_ahead_pass()?,
+        }
+        Ok(())
+    }
+
+    /// One pass of skip-ahead admission: every waiting VM that fits is admitted, in queue
+    /// order. Capacity only shrinks during a pass, so a VM at least as large in both
+    /// dimensions as one that already failed in this pass fails too and is passed over
+    /// without a placement query, as is one larger than the most free vCPU slots or
+    /// memory of any host; the pass stops when no host has a free vCPU slot (with hosts
+    /// switched off, once the first VM that fits nowhere has woken one). The order and
+    /// the choices are those of trying every VM.
+    fn skip_ahead_pass(&mut self) -> Result<(), SimError> {
+        let mut scratch = std::mem::take(&mut self.queue_scratch);
+        let mut failed = std::mem::take(&mut self.failed_sizes);
+        failed.clear();
+        while let Some(e) = self.queue.pop() {
+            if self.stats.stopped > 0 && !queued_live(&self.vms, &e) {
+                continue;
+            }
+            let vm = &self.vms.get(e.slot).req;
+            let (v, m) = (u64::from(vm.vcpus), vm.memory_mib);
+            let (top_v, top_m) = self.placement_index.max_free();
+            let place =
+                if v > top_v || m > top_m || failed.iter().any(|&(fv, fm)| v >= fv && m >= fm) {
+                    None
+                } else {
+                    self.place(v, m)
+                };
+            match place {
+                Some(h) => self.admit(e.slot, h)?,
+                None => {
+                    // (Only the first VM that fits nowhere wakes a host.)
+                    if scratch.is_empty() && self.dc.power_off.is_some() {
+                        self.wake_for(v, m)?;
                     }
-                    let vm = &self.vms.get(e.slot).req;
-                    match self.place(u64::from(vm.vcpus), vm.memory_mib) {
-                        Some(h) => self.admit(e.slot, h)?,
-                        None => {
-                            // (Only the first VM that fits nowhere wakes a host.)
-                            if scratch.is_empty() && self.dc.power_off.is_some() {
-                                self.wake_for(u64::from(vm.vcpus), vm.memory_mib)?;
-                            }
-                            scratch.push(e)
-                        }
-                    }
-                    if self
-                        .hosts
-                        .iter()
-                        .all(|h| h.capacity.used_vcpus >= h.capacity.vcpu_cap)
+                    scratch.push(e);
+                    // Keep the smallest failed sizes (a few: VM sizes repeat).
+                    if failed.len() < MAX_FAILED_SIZES
+                        && !failed.iter().any(|&(fv, fm)| v >= fv && m >= fm)
                     {
-                        break;
+                        failed.retain(|&(fv, fm)| !(fv >= v && fm >= m));
+                        failed.push((v, m));
                     }
                 }
-                self.queue.put_back(&mut scratch);
-                self.queue_scratch = scratch;
+            }
+            // Nothing fits without a free vCPU slot (every VM has at least one vCPU); with
+            // hosts switched off, not before the first VM that fits nowhere has woken one.
+            if self.placement_index.max_free().0 == 0
+                && (self.dc.power_off.is_none() || !scratch.is_empty())
+            {
+                break;
             }
         }
+        self.queue.put_back(&mut scratch);
+        self.queue_scratch = scratch;
+        self.failed_sizes = failed;
         Ok(())
     }
 
@@ -234,10 +230,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         vm.host = OptId::some(h);
         vm.admission = self.now;
         let (vcpus, mem) = (vm.req.vcpus, vm.req.memory_mib);
-        let host = &mut self.hosts[h];
-        host.capacity.used_vcpus = host.capacity.used_vcpus.saturating_add(u64::from(vcpus));
-        host.capacity.used_mem = host.capacity.used_mem.saturating_add(mem);
-        host.capacity.admitted += 1;
+        self.reserve_capacity(h, u64::from(vcpus), mem);
     }
 
     /// [`Self::admit`] off the plain path: vCPUs, run queues, first touch, I/O bursts.
@@ -372,6 +365,9 @@ impl<'a, O: Observer> Engine<'a, O> {
         Ok(())
     }
 }
+
+/// The most distinct failed sizes a skip-ahead pass remembers (more only costs speed).
+const MAX_FAILED_SIZES: usize = 16;
 
 /// Whether an admission-queue entry still stands for a waiting VM (not stopped).
 fn queued_live(vms: &Slab<VmSlot, Vm>, e: &QueueEntry) -> bool {

@@ -12,6 +12,7 @@ use crate::rng::{purpose, stream};
 use crate::time::SimTime;
 
 use super::admission_queue::AdmissionQueue;
+use super::capacity::{ClusterFacts, new_index};
 use super::device::Device;
 use super::ids::{OptId, Running};
 use super::power::Ops;
@@ -154,7 +155,6 @@ impl<'a, O: Observer> Engine<'a, O> {
                 exit_cost: r.exit_cost.nanos(),
                 devices,
                 blocked: 0,
-                available: true,
                 ops: Box::new(HostOps {
                     state: PowerState::On,
                     idle_since: SimTime::ZERO,
@@ -191,11 +191,14 @@ impl<'a, O: Observer> Engine<'a, O> {
         // (A failure takes VMs off their host, which the plain path cannot undo.)
         let plain_ok = fast.plain && lifecycle.is_empty() && config.datacenter.failures.is_none();
         let arrival_order = admission_policy.arrival_order();
+        let placement_index = new_index(config.cluster.placement, &hosts, config.cpu.gang);
+        let cluster_facts = ClusterFacts::new(&hosts, config.cpu.gang);
         Ok(Engine {
             now: SimTime::ZERO,
             events,
             hosts,
-            placement: config.cluster.placement,
+            placement_index,
+            cluster_facts,
             head_of_line: config.admission.head_of_line,
             preemptive: cpu_policy.preemptive(),
             admission_policy,
@@ -208,6 +211,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             warmup_vms: config.warmup_vms,
             queue: AdmissionQueue::new(arrival_order),
             queue_scratch: Vec::new(),
+            failed_sizes: Vec::new(),
             arrived_now: Vec::new(),
             admission_dirty: false,
             departed_since_pass: false,

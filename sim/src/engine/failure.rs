@@ -65,7 +65,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         while let Some(v) = link.get() {
             link = self.vcpus.remove(v).map_or(OptId::NONE, |x| x.next);
         }
-        self.release_capacity(slot);
+        self.release_vm(slot);
         let vm = self.vms.get_mut(slot);
         vm.host = OptId::NONE;
         vm.first_vcpu = OptId::NONE;

@@ -39,7 +39,7 @@ impl<'a, O: Observer> Engine<'a, O> {
     /// Gives the vCPU slots, memory and working set of VM `slot` back to its host (none
     /// while queued).
     #[inline(always)]
-    pub(super) fn release_capacity(&mut self, slot: VmSlot) {
+    pub(super) fn release_vm(&mut self, slot: VmSlot) {
         let vm = self.vms.get(slot);
         let (h, vcpus, mem, home) = (vm.host, vm.req.vcpus, vm.req.memory_mib, vm.home_node);
         // (A ballooned working set was taken off already.)
@@ -48,11 +48,9 @@ impl<'a, O: Observer> Engine<'a, O> {
             .profile
             .memory
             .map(|m| m.working_set_mib.saturating_sub(vm.ballooned_mib));
-        // (A host's index out of range is no host: one bounds check for both.)
-        if let Some(host) = self.hosts.get_mut(h.raw() as usize) {
-            host.capacity.used_vcpus = host.capacity.used_vcpus.saturating_sub(u64::from(vcpus));
-            host.capacity.used_mem = host.capacity.used_mem.saturating_sub(mem);
-            host.capacity.admitted -= 1;
+        if let Some(hid) = h.get() {
+            self.release_capacity(hid, u64::from(vcpus), mem);
+            let host = &mut self.hosts[hid];
             if host.topology.numa_nodes > 1 {
                 let n = &mut host.topology.node_mem_used[home as usize];
                 *n = n.saturating_sub(mem);
@@ -75,7 +73,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             return;
         };
         let residence = self.now.nanos() - vm.req.arrival.nanos();
-        self.release_capacity(slot);
+        self.release_vm(slot);
         self.admission_dirty = true;
         self.departed_since_pass = true;
         self.stats.finished += 1;

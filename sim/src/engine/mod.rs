@@ -25,6 +25,8 @@
 //! | `build` | the engine of a checked configuration ([`crate::SimConfig::check`]) |
 //! | `run` | the main loop and the run-wide counters |
 //! | `admission` | arrivals, the admission queue, placement, admission off the plain path |
+//! | `capacity` | booking capacity on hosts (the only writer of used vCPUs and memory), candidates, the cluster's static facts |
+//! | `placement_index` | which host takes a VM (first-, best-, worst-fit) without scanning the hosts; `Engine::capacity_changed` |
 //! | `plain` | the plain fast path: one event per VM |
 //! | `dispatch` | run queues, dispatch, preemption, gang scheduling, the decision trace |
 //! | `slice` | a vCPU starts on a pCPU, is taken off it, or its slice ends |
@@ -41,6 +43,7 @@
 mod admission;
 mod admission_queue;
 mod build;
+mod capacity;
 mod device;
 mod dispatch;
 mod failure;
@@ -48,6 +51,7 @@ mod finish;
 mod ids;
 mod lifecycle;
 mod paging;
+pub mod placement_index;
 mod plain;
 mod power;
 mod rate;
@@ -62,6 +66,7 @@ use crate::model::{SimConfig, VmRequest};
 use crate::observer::Observer;
 use crate::source::VmSource;
 use crate::time::SimTime;
+pub use capacity::estimated_host_bytes;
 use state::Engine;
 
 /// Counters of one run.

@@ -138,7 +138,7 @@ impl<'a, O: Observer> Engine<'a, O> {
     /// change of that set goes through here (power-off, boot, failure, repair).
     #[inline]
     pub(super) fn set_host_available(&mut self, h: HostId, available: bool) {
-        self.hosts[h].available = available;
+        self.placement_index.set_candidate(h.0 as usize, available);
     }
 
     /// Whether nothing more can happen: every VM has arrived and left. Datacenter events

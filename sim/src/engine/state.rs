@@ -5,7 +5,7 @@ use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
 
 use crate::event::EventQueue;
-use crate::model::{HeadOfLine, LifecycleEvent, Mapping, Placement, VmRequest};
+use crate::model::{HeadOfLine, LifecycleEvent, Mapping, VmRequest};
 use crate::observer::{HostSample, Observer};
 use crate::policy::{AdmissionPolicy, CpuPolicy};
 use crate::rng::SimRng;
@@ -13,8 +13,10 @@ use crate::time::SimTime;
 
 use super::RunStats;
 use super::admission_queue::AdmissionQueue;
+use super::capacity::ClusterFacts;
 use super::device::Device;
 use super::ids::{HostId, OptId, PcpuId, RequestSlot, Running, VcpuSlot, VmSlot};
+use super::placement_index::PlacementIndex;
 use super::slab::Slab;
 
 /// Work without a limit: `Vcpu::burst_left` without I/O, `Vcpu::fault_in` with no fault due.
@@ -216,8 +218,6 @@ pub(super) struct Host {
     pub(super) devices: Vec<Device>,
     /// vCPUs blocked on a device request.
     pub(super) blocked: u64,
-    /// Whether placement may choose the host (see `Engine::set_host_available`).
-    pub(super) available: bool,
     /// Power state, boots and failures (boxed: cold, kept off the hot part of the host).
     pub(super) ops: Box<HostOps>,
 }
@@ -264,6 +264,10 @@ pub(super) struct HostOps {
 }
 
 /// What admission books on a host: vCPU slots and memory, and the VMs admitted.
+///
+/// `used_vcpus` and `used_mem` change only through `Engine::reserve_capacity` and
+/// `Engine::release_capacity` (in `capacity.rs`), which end in `Engine::capacity_changed`
+/// so that the placement index stays in step. A new writer must go through them.
 #[derive(Debug)]
 pub(super) struct Capacity {
     pub(super) vcpu_cap: u64,
@@ -426,7 +430,11 @@ pub(super) struct Engine<'a, O: Observer> {
     pub(super) now: SimTime,
     pub(super) events: EventQueue<Event>,
     pub(super) hosts: Vec<Host>,
-    pub(super) placement: Placement,
+    /// Free capacity of the hosts by placement rule (see `placement_index`); kept in step
+    /// by `Engine::capacity_changed`.
+    pub(super) placement_index: PlacementIndex,
+    /// What an arrival checks without looking at every host.
+    pub(super) cluster_facts: ClusterFacts,
     pub(super) head_of_line: HeadOfLine,
     pub(super) admission_policy: Box<dyn AdmissionPolicy>,
     pub(super) cpu_policy: Box<dyn CpuPolicy>,
@@ -440,6 +448,8 @@ pub(super) struct Engine<'a, O: Observer> {
     pub(super) warmup_vms: u64,
     pub(super) queue: AdmissionQueue,
     pub(super) queue_scratch: Vec<QueueEntry>,
+    /// Sizes (vCPUs, MiB) that failed to place in the current skip-ahead pass.
+    pub(super) failed_sizes: Vec<(u64, u64)>,
     /// VMs that arrived at the current instant, not yet in `queue`.
     pub(super) arrived_now: Vec<QueueEntry>,
     pub(super) admission_dirty: bool,

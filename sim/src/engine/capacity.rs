@@ -1,0 +1,153 @@
+//! What admission books on hosts, kept in step with the placement index: every change of a
+//! host's used vCPU slots or memory goes through [`Engine::reserve_capacity`] or
+//! [`Engine::release_capacity`], which end in [`Engine::capacity_changed`]; a host leaves
+//! or re-enters the set of hosts VMs may be placed on through
+//! [`Engine::set_host_available`].
+//! Also the static facts arrivals check without looking at every host.
+
+use crate::model::DeviceKind;
+use crate::observer::Observer;
+
+use super::ids::HostId;
+use super::placement_index::{HostFree, PlacementIndex};
+use super::state::{Engine, Host};
+
+/// The static facts about a cluster that an arrival checks: the largest empty hosts and
+/// the device kinds every host has, so that an arrival costs nothing per host.
+#[derive(Debug)]
+pub(super) struct ClusterFacts {
+    /// The maximal (vCPU cap, memory cap, vCPU limit of one VM) of the hosts: no other
+    /// host's three are all at least one of these.
+    shapes: Vec<(u64, u64, u32)>,
+    /// Whether every host has a device of each kind (`[disk, nic]`).
+    everywhere: [bool; 2],
+}
+
+impl ClusterFacts {
+    pub(super) fn new(hosts: &[Host], gang: bool) -> Self {
+        let mut shapes: Vec<(u64, u64, u32)> = hosts.iter().map(|h| shape(h, gang)).collect();
+        shapes.sort_unstable_by(|a, b| b.cmp(a));
+        shapes.dedup();
+        // Keep the maximal ones: sorted by decreasing vCPU cap, a shape is dominated when
+        // an earlier kept one has at least its memory and limit.
+        let mut kept: Vec<(u64, u64, u32)> = Vec::new();
+        for s in shapes {
+            if !kept.iter().any(|k| k.1 >= s.1 && k.2 >= s.2) {
+                kept.push(s);
+            }
+        }
+        let everywhere = [DeviceKind::Disk, DeviceKind::Nic].map(|kind| {
+            hosts
+                .iter()
+                .all(|h| h.devices.iter().any(|d| d.spec.kind == kind))
+        });
+        ClusterFacts {
+            shapes: kept,
+            everywhere,
+        }
+    }
+
+    /// Whether some empty host could take a VM of `vcpus` vCPUs and `mem` MiB.
+    #[inline]
+    pub(super) fn fits_somewhere(&self, vcpus: u64, mem: u64) -> bool {
+        self.shapes
+            .iter()
+            .any(|&(v, m, limit)| vcpus <= v && mem <= m && vcpus <= u64::from(limit))
+    }
+
+    /// Whether every host has a device of `kind`.
+    #[inline]
+    pub(super) fn everywhere(&self, kind: DeviceKind) -> bool {
+        self.everywhere[match kind {
+            DeviceKind::Disk => 0,
+            DeviceKind::Nic => 1,
+        }]
+    }
+}
+
+/// A host's (vCPU cap, memory cap, vCPU limit of one VM).
+fn shape(h: &Host, gang: bool) -> (u64, u64, u32) {
+    (h.capacity.vcpu_cap, h.capacity.mem_cap, limit(h, gang))
+}
+
+/// The most vCPUs one VM may have on `h`: its pCPUs under gang scheduling, else no limit.
+fn limit(h: &Host, gang: bool) -> u32 {
+    if gang { h.pcpus.len() as u32 } else { u32::MAX }
+}
+
+/// What the placement index knows of host `h`: its free vCPU slots and memory, and limit.
+pub(super) fn host_free(h: &Host, gang: bool) -> HostFree {
+    HostFree {
+        vcpus: h.capacity.vcpu_cap.saturating_sub(h.capacity.used_vcpus),
+        mem: h.capacity.mem_cap.saturating_sub(h.capacity.used_mem),
+        limit: limit(h, gang),
+    }
+}
+
+/// The placement index of freshly built hosts.
+pub(super) fn new_index(
+    placement: crate::model::Placement,
+    hosts: &[Host],
+    gang: bool,
+) -> PlacementIndex {
+    PlacementIndex::new(placement, hosts.iter().map(|h| host_free(h, gang)))
+}
+
+impl<'a, O: Observer> Engine<'a, O> {
+    /// Host `h`'s used vCPU slots or memory changed: tells the placement index. Called by
+    /// [`Self::reserve_capacity`] and [`Self::release_capacity`], the only writers.
+    #[inline(always)]
+    pub(super) fn capacity_changed(&mut self, h: HostId) {
+        let f = host_free(&self.hosts[h], self.gang);
+        self.placement_index.update(h.0 as usize, f.vcpus, f.mem);
+    }
+
+    /// Books a VM of `vcpus` vCPUs and `mem` MiB onto host `h`.
+    #[inline(always)]
+    pub(super) fn reserve_capacity(&mut self, h: HostId, vcpus: u64, mem: u64) {
+        let c = &mut self.hosts[h].capacity;
+        c.used_vcpus = c.used_vcpus.saturating_add(vcpus);
+        c.used_mem = c.used_mem.saturating_add(mem);
+        c.admitted += 1;
+        self.capacity_changed(h);
+    }
+
+    /// Frees what [`Self::reserve_capacity`] booked for a VM leaving host `h`.
+    #[inline(always)]
+    pub(super) fn release_capacity(&mut self, h: HostId, vcpus: u64, mem: u64) {
+        let c = &mut self.hosts[h].capacity;
+        c.used_vcpus = c.used_vcpus.saturating_sub(vcpus);
+        c.used_mem = c.used_mem.saturating_sub(mem);
+        c.admitted -= 1;
+        self.capacity_changed(h);
+    }
+}
+
+/// About how many bytes of engine state the hosts of `config` take before any VM arrives:
+/// each host's own state, its pCPUs, run queues, devices and NUMA nodes, and its share of
+/// the placement index (the sizes of the engine's own types, plus allocation headers).
+/// VMs in flight come on top (a few hundred bytes each).
+pub fn estimated_host_bytes(config: &crate::model::SimConfig) -> u64 {
+    use std::mem::size_of;
+    // A heap allocation's header and rounding, roughly.
+    const ALLOC: u64 = 16;
+    let pinned = config.cpu.mapping == crate::model::Mapping::Pinned;
+    let mut total = 0u64;
+    for h in &config.cluster.hosts {
+        let pcpus = u64::from(h.pcpus);
+        let devices = h.resources.devices.len() as u64 + 1;
+        let queues = if pinned { pcpus } else { 1 };
+        let nodes = u64::from(h.resources.numa_nodes.clamp(1, h.pcpus.max(1)));
+        total = total.saturating_add(
+            size_of::<Host>() as u64
+                + pcpus * size_of::<super::state::Pcpu>() as u64
+                + devices * size_of::<super::device::Device>() as u64
+                + queues * size_of::<std::collections::BinaryHeap<u8>>() as u64
+                + pcpus.div_ceil(64) * 8
+                + nodes * 8
+                + 5 * ALLOC
+                + PlacementIndex::BYTES_PER_HOST,
+        );
+    }
+    total
+}

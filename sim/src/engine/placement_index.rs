@@ -1,0 +1,393 @@
+//! The placement index: which host takes a VM of `v` vCPUs and `m` MiB, by first-fit,
+//! best-fit or worst-fit, without scanning the hosts.
+//!
+//! Each host has two free quantities — vCPU slots (`vcpu_cap − used_vcpus`, the cap being
+//! `pcpus × overcommit`) and memory (`mem_cap − used_mem`, the cap being `memory_gib ×
+//! memory_overcommit`) — and a static limit on the vCPUs of one VM (its pCPUs under gang
+//! scheduling, otherwise none). A host fits a VM when both free quantities are at least the
+//! VM's and the limit is at least its vCPUs. The rules, as the linear scan they replace
+//! applies them (and as [`reference_choice`] still does, for the tests):
+//!
+//! - **first-fit**: the lowest-numbered host that fits;
+//! - **best-fit**: among the hosts that fit, the smallest (free vCPU slots, free memory)
+//!   in lexicographic order, then the lowest number (the VM's own size is the same for
+//!   every host, so "fewest left after placing it" orders hosts as "fewest free now");
+//! - **worst-fit**: the largest (free vCPU slots, free memory), then the lowest number.
+//!
+//! With one host, every rule takes it if it fits.
+//!
+//! The structures:
+//!
+//! - a segment tree over host numbers whose nodes hold the maximum free vCPU slots, free
+//!   memory and limit of their subtree. First-fit descends to the leftmost leaf that fits.
+//!   The three maxima are a filter, not an exact test (a subtree may have one host with
+//!   many free slots and another with much free memory and none with both), so the
+//!   descent backtracks out of such subtrees: O(log H) when the maxima do not mislead,
+//!   O(H) at worst. The root also answers "could anything fit at all?" in O(1).
+//! - for best-fit and worst-fit, an ordered set of (free vCPU slots, free memory, host) per
+//!   class of hosts with the same limit (one class without gang scheduling). Best-fit takes
+//!   the first entry at or above (v, m, 0); an entry above it with too little memory sends
+//!   the search to (its free slots, m, 0), so a query costs O(log H) times the number of
+//!   distinct free-slot values it passes (at most `vcpu_cap + 1` of the largest host),
+//!   never H. Worst-fit walks down from the top the same way. The host number is stored
+//!   as `u32::MAX − h` for worst-fit so that the largest entry of a tie is the lowest host.
+//!
+//! A host may leave the candidate set (a host switched off, booting or failed) and come
+//! back with [`PlacementIndex::set_candidate`] in O(log H); its free quantities are kept
+//! while it is out. Every change of a host's free quantities goes through
+//! [`PlacementIndex::update`] (the engine's `Engine::capacity_changed`).
+
+use std::collections::BTreeSet;
+
+use crate::model::Placement;
+
+/// A host's free quantities and vCPU limit, as the index sees them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct HostFree {
+    /// Free vCPU slots.
+    pub vcpus: u64,
+    /// Free memory (MiB).
+    pub mem: u64,
+    /// The most vCPUs one VM may have on the host (`u32::MAX` for no limit).
+    pub limit: u32,
+}
+
+impl HostFree {
+    /// Whether a VM of `v` vCPUs and `m` MiB fits.
+    #[inline]
+    pub fn fits(&self, v: u64, m: u64) -> bool {
+        self.vcpus >= v && self.mem >= m && u64::from(self.limit) >= v
+    }
+}
+
+/// An ordered-set key: (free vCPU slots, free memory, host number as the rule orders it).
+type Key = (u64, u64, u32);
+
+/// One class of hosts with the same vCPU limit, for best-fit and worst-fit.
+#[derive(Debug)]
+struct Class {
+    limit: u32,
+    set: BTreeSet<Key>,
+}
+
+/// The index over the hosts' free capacity (see the module documentation).
+#[derive(Debug)]
+pub struct PlacementIndex {
+    /// The rule queries follow (first-fit when there is only one host: all rules agree).
+    rule: Placement,
+    hosts: Vec<HostFree>,
+    candidate: Vec<bool>,
+    /// Leaves start at `size` (a power of two); node `i` has children `2i` and `2i + 1`.
+    size: usize,
+    max_vcpus: Vec<u64>,
+    max_mem: Vec<u64>,
+    max_limit: Vec<u32>,
+    /// Best-fit and worst-fit: the classes of hosts by limit, and each host's class.
+    classes: Vec<Class>,
+    class_of: Vec<u32>,
+}
+
+impl PlacementIndex {
+    /// About how many bytes the index takes per host: its free quantities and flag, up to
+    /// four tree nodes (the tree is rounded up to a power of two) and, for best-fit and
+    /// worst-fit, an ordered-set entry and its share of a B-tree node.
+    pub const BYTES_PER_HOST: u64 = 24 + 1 + 4 + 4 * 20 + 48;
+
+    /// An index over `hosts` (numbered from 0 in this order), all of them candidates.
+    pub fn new(rule: Placement, hosts: impl IntoIterator<Item = HostFree>) -> Self {
+        let hosts: Vec<HostFree> = hosts.into_iter().collect();
+        let n = hosts.len();
+        let rule = if n <= 1 { Placement::FirstFit } else { rule };
+        let size = n.max(1).next_power_of_two();
+        let mut index = PlacementIndex {
+            rule,
+            candidate: vec![true; n],
+            size,
+            max_vcpus: vec![0; 2 * size],
+            max_mem: vec![0; 2 * size],
+            max_limit: vec![0; 2 * size],
+            classes: Vec::new(),
+            class_of: Vec::new(),
+            hosts,
+        };
+        for (h, f) in index.hosts.iter().enumerate() {
+            let i = size + h;
+            index.max_vcpus[i] = f.vcpus;
+            index.max_mem[i] = f.mem;
+            index.max_limit[i] = f.limit;
+        }
+        for i in (1..size).rev() {
+            index.pull(i);
+        }
+        if rule != Placement::FirstFit {
+            let mut limits: Vec<u32> = index.hosts.iter().map(|f| f.limit).collect();
+            limits.sort_unstable();
+            limits.dedup();
+            index.classes = limits
+                .iter()
+                .map(|&limit| Class {
+                    limit,
+                    set: BTreeSet::new(),
+                })
+                .collect();
+            index.class_of = index
+                .hosts
+                .iter()
+                .map(|f| limits.partition_point(|&l| l < f.limit) as u32)
+                .collect();
+            for h in 0..n {
+                let key = index.key(h);
+                index.classes[index.class_of[h] as usize].set.insert(key);
+            }
+        }
+        index
+    }
+
+    /// Number of hosts.
+    pub fn len(&self) -> usize {
+        self.hosts.len()
+    }
+
+    /// Whether there are no hosts.
+    pub fn is_empty(&self) -> bool {
+        self.hosts.is_empty()
+    }
+
+    /// Host `h`'s free quantities as last given.
+    pub fn host(&self, h: usize) -> HostFree {
+        self.hosts[h]
+    }
+
+    /// Whether host `h` is a candidate.
+    pub fn is_candidate(&self, h: usize) -> bool {
+        self.candidate[h]
+    }
+
+    #[inline]
+    fn key(&self, h: usize) -> Key {
+        let f = self.hosts[h];
+        let rank = match self.rule {
+            Placement::WorstFit => u32::MAX - h as u32,
+            _ => h as u32,
+        };
+        (f.vcpus, f.mem, rank)
+    }
+
+    #[inline]
+    fn pull(&mut self, i: usize) {
+        let (l, r) = (2 * i, 2 * i + 1);
+        self.max_vcpus[i] = self.max_vcpus[l].max(self.max_vcpus[r]);
+        self.max_mem[i] = self.max_mem[l].max(self.max_mem[r]);
+        self.max_limit[i] = self.max_limit[l].max(self.max_limit[r]);
+    }
+
+    /// Writes host `h`'s leaf (zeros when it is not a candidate) and its ancestors.
+    #[inline]
+    fn refresh_tree(&mut self, h: usize) {
+        let mut i = self.size + h;
+        let (v, m, l) = if self.candidate[h] {
+            let f = self.hosts[h];
+            (f.vcpus, f.mem, f.limit)
+        } else {
+            (0, 0, 0)
+        };
+        self.max_vcpus[i] = v;
+        self.max_mem[i] = m;
+        self.max_limit[i] = l;
+        while i > 1 {
+            i /= 2;
+            let before = (self.max_vcpus[i], self.max_mem[i], self.max_limit[i]);
+            self.pull(i);
+            if (self.max_vcpus[i], self.max_mem[i], self.max_limit[i]) == before {
+                break;
+            }
+        }
+    }
+
+    /// Host `h` now has `vcpus` free vCPU slots and `mem` free MiB. O(log H).
+    #[inline(always)]
+    pub fn update(&mut self, h: usize, vcpus: u64, mem: u64) {
+        // One host: its leaf is the root, and there are no ordered sets.
+        if self.size == 1 {
+            self.hosts[0].vcpus = vcpus;
+            self.hosts[0].mem = mem;
+            if self.candidate[0] {
+                self.max_vcpus[1] = vcpus;
+                self.max_mem[1] = mem;
+            }
+            return;
+        }
+        self.update_many(h, vcpus, mem);
+    }
+
+    /// [`Self::update`] with more than one host.
+    fn update_many(&mut self, h: usize, vcpus: u64, mem: u64) {
+        let old = self.hosts[h];
+        if old.vcpus == vcpus && old.mem == mem {
+            return;
+        }
+        let in_sets = self.candidate[h] && self.rule != Placement::FirstFit;
+        if in_sets {
+            let key = self.key(h);
+            self.classes[self.class_of[h] as usize].set.remove(&key);
+        }
+        self.hosts[h].vcpus = vcpus;
+        self.hosts[h].mem = mem;
+        if in_sets {
+            let key = self.key(h);
+            self.classes[self.class_of[h] as usize].set.insert(key);
+        }
+        if self.candidate[h] {
+            self.refresh_tree(h);
+        }
+    }
+
+    /// Takes host `h` out of the candidate set (`false`: no VM is placed on it) or puts it
+    /// back (`true`), keeping its free quantities. O(log H).
+    pub fn set_candidate(&mut self, h: usize, candidate: bool) {
+        if self.candidate[h] == candidate {
+            return;
+        }
+        if self.rule != Placement::FirstFit {
+            let key = self.key(h);
+            let set = &mut self.classes[self.class_of[h] as usize].set;
+            if candidate {
+                set.insert(key);
+            } else {
+                set.remove(&key);
+            }
+        }
+        self.candidate[h] = candidate;
+        self.refresh_tree(h);
+    }
+
+    /// The most free vCPU slots and the most free memory on any candidate host (maybe two
+    /// different hosts): a VM larger than either fits nowhere. O(1).
+    #[inline]
+    pub fn max_free(&self) -> (u64, u64) {
+        (self.max_vcpus[1], self.max_mem[1])
+    }
+
+    /// Whether the root's maxima let a VM of `v` vCPUs and `m` MiB fit somewhere (a
+    /// necessary condition).
+    #[inline]
+    fn may_fit(&self, i: usize, v: u64, m: u64) -> bool {
+        self.max_vcpus[i] >= v && self.max_mem[i] >= m && u64::from(self.max_limit[i]) >= v
+    }
+
+    /// The candidate host the rule picks for a VM of `v` ≥ 1 vCPUs and `m` MiB, if any.
+    #[inline(always)]
+    pub fn choose(&self, v: u64, m: u64) -> Option<usize> {
+        if let ([only], [true]) = (&self.hosts[..], &self.candidate[..]) {
+            return only.fits(v, m).then_some(0);
+        }
+        self.choose_many(v, m)
+    }
+
+    /// [`Self::choose`] with no host, or more than one, or one that is not a candidate.
+    fn choose_many(&self, v: u64, m: u64) -> Option<usize> {
+        if self.hosts.is_empty() || !self.may_fit(1, v, m) {
+            return None;
+        }
+        match self.rule {
+            Placement::FirstFit => self.first_fit(1, v, m),
+            Placement::BestFit => self
+                .classes
+                .iter()
+                .filter(|c| u64::from(c.limit) >= v)
+                .filter_map(|c| best_in(&c.set, v, m))
+                .min()
+                .map(|k| k.2 as usize),
+            Placement::WorstFit => self
+                .classes
+                .iter()
+                .filter(|c| u64::from(c.limit) >= v)
+                .filter_map(|c| worst_in(&c.set, v, m))
+                .max()
+                .map(|k| (u32::MAX - k.2) as usize),
+        }
+    }
+
+    /// The leftmost leaf under node `i` that fits (the caller checked `may_fit(i)`).
+    fn first_fit(&self, i: usize, v: u64, m: u64) -> Option<usize> {
+        if i >= self.size {
+            return Some(i - self.size);
+        }
+        let (l, r) = (2 * i, 2 * i + 1);
+        if self.may_fit(l, v, m)
+            && let Some(h) = self.first_fit(l, v, m)
+        {
+            return Some(h);
+        }
+        if self.may_fit(r, v, m) {
+            return self.first_fit(r, v, m);
+        }
+        None
+    }
+}
+
+/// Best-fit in one class: the smallest key with free slots ≥ `v` and free memory ≥ `m`.
+#[inline]
+fn best_in(set: &BTreeSet<Key>, v: u64, m: u64) -> Option<Key> {
+    let mut from = (v, m, 0u32);
+    loop {
+        let &k = set.range(from..).next()?;
+        if k.1 >= m {
+            return Some(k);
+        }
+        // Every host with k.0 free slots and less than m free memory is skipped at once.
+        from = (k.0, m, 0);
+    }
+}
+
+/// Worst-fit in one class: the largest key with free slots ≥ `v` and free memory ≥ `m`.
+#[inline]
+fn worst_in(set: &BTreeSet<Key>, v: u64, m: u64) -> Option<Key> {
+    let mut to = (u64::MAX, u64::MAX, u32::MAX);
+    loop {
+        let &k = set.range(..=to).next_back()?;
+        if k.0 < v {
+            return None;
+        }
+        if k.1 >= m {
+            return Some(k);
+        }
+        // The largest memory with k.0 free slots is too small: go below k.0.
+        to = (k.0.checked_sub(1)?, u64::MAX, u32::MAX);
+    }
+}
+
+/// The linear scan the index replaces (kept as the reference for tests and benchmarks):
+/// the candidate host `rule` picks for a VM of `v` vCPUs and `m` MiB. O(H).
+pub fn reference_choice(
+    rule: Placement,
+    hosts: &[HostFree],
+    candidate: &[bool],
+    v: u64,
+    m: u64,
+) -> Option<usize> {
+    if let ([only], [c]) = (hosts, candidate) {
+        return (*c && only.fits(v, m)).then_some(0);
+    }
+    let mut best: Option<(usize, u64, u64)> = None;
+    for (i, h) in hosts.iter().enumerate() {
+        if !candidate[i] || !h.fits(v, m) {
+            continue;
+        }
+        let (free_v, free_m) = (h.vcpus - v, h.mem - m);
+        let better = match (rule, best) {
+            (Placement::FirstFit, _) => return Some(i),
+            (_, None) => true,
+            (Placement::BestFit, Some((_, bv, bm))) => (free_v, free_m) < (bv, bm),
+            (Placement::WorstFit, Some((_, bv, bm))) => (free_v, free_m) > (bv, bm),
+        };
+        if better {
+            best = Some((i, free_v, free_m));
+        }
+    }
+    best.map(|(i, _, _)| i)
+}
+
+#[cfg(test)]
+#[path = "placement_index_tests.rs"]
+mod tests;
