@@ -54,8 +54,8 @@ pub struct BenchRun {
 
 impl Bench {
     /// The arrival rate λ per second: ρ · c for M/M/c, ρ · 12 for the full model (SMT and
-    /// overheads leave about 12 pCPUs' worth of capacity), ρ · 16 · hosts / (E[vCPUs] ·
-    /// E[service]) = ρ · 16 · hosts / (3.75 · 300 s) for the cluster model.
+    /// overheads leave about 12 pCPUs' worth of capacity), ρ · 16 · hosts / (E\[vCPUs\] ·
+    /// E\[service\]) = ρ · 16 · hosts / (3.75 · 300 s) for the cluster model.
     pub fn lambda(&self) -> f64 {
         match self.model {
             Model::Mmc => self.rho * f64::from(self.pcpus),

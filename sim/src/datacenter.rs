@@ -101,7 +101,7 @@ pub enum OnFailure {
     #[default]
     Restart,
     /// They are lost: recorded as ended (like a stopped VM) and counted in
-    /// [`crate::RunStats::vms_lost`].
+    /// [`DatacenterStats::vms_lost`].
     Lose,
 }
 
