@@ -38,7 +38,7 @@ pub use error::SimError;
 pub use model::{
     AdmissionSpec, ClusterSpec, CpuSpec, DeviceKind, DeviceSpec, HeadOfLine, HostResources,
     HostSpec, IoBursts, IoProfile, LifecycleAction, LifecycleEvent, Mapping, MemoryProfile,
-    Placement, SimConfig, VirtualDevice, VmProfile, VmRequest,
+    Placement, SimConfig, VirtualDevice, VmProfile, VmRequest, DEFAULT_WEIGHT, nice_to_weight,
 };
 pub use observer::{
     DeviceSample, HostSample, NullObserver, Observer, SliceEnd, SliceRecord, VmRecord, VmTimes,

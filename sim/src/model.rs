@@ -25,13 +25,47 @@ pub struct VmRequest {
     pub profile: VmProfile,
 }
 
-/// The behaviour of a VM beyond CPU work: I/O bursts and memory touches.
-#[derive(Clone, Copy, Debug, PartialEq, Default)]
+/// The behaviour of a VM beyond CPU work: I/O bursts, memory touches, its CPU weight.
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub struct VmProfile {
     /// I/O: CPU bursts alternating with device requests.
     pub io: Option<IoProfile>,
     /// Memory: a working set touched at a rate.
     pub memory: Option<MemoryProfile>,
+    /// CPU weight of each of its vCPUs (at least 1; [`DEFAULT_WEIGHT`] = nice 0), for
+    /// proportional-share policies (`stride`); the others ignore it.
+    pub weight: u32,
+}
+
+impl Default for VmProfile {
+    fn default() -> Self {
+        VmProfile {
+            io: None,
+            memory: None,
+            weight: DEFAULT_WEIGHT,
+        }
+    }
+}
+
+/// The CPU weight of a VM that sets none: Linux's weight of nice 0.
+pub const DEFAULT_WEIGHT: u32 = 1024;
+
+/// Linux's `sched_prio_to_weight`: the weight of nice −20 … 19 (each step ≈ ×1.25).
+const NICE_TO_WEIGHT: [u32; 40] = [
+    88761, 71755, 56483, 46273, 36291, // −20 … −16
+    29154, 23254, 18705, 14949, 11916, // −15 … −11
+    9548, 7620, 6100, 4904, 3906, // −10 … −6
+    3121, 2501, 1991, 1586, 1277, // −5 … −1
+    1024, 820, 655, 526, 423, // 0 … 4
+    335, 272, 215, 172, 137, // 5 … 9
+    110, 87, 70, 56, 45, // 10 … 14
+    36, 29, 23, 18, 15, // 15 … 19
+];
+
+/// The weight Linux gives a thread of nice value `nice` (−20 … 19), none outside.
+pub fn nice_to_weight(nice: i64) -> Option<u32> {
+    let i = usize::try_from(nice + 20).ok()?;
+    NICE_TO_WEIGHT.get(i).copied()
 }
 
 /// Each vCPU alternates CPU bursts with I/O requests until its CPU work is done.
@@ -507,5 +541,22 @@ impl SimConfig {
         c.cpu.policy = cpu_policy.to_string();
         c.cpu.quantum = quantum;
         c
+    }
+}
+
+#[cfg(test)]
+mod weight_tests {
+    use super::*;
+
+    #[test]
+    fn nice_maps_to_linux_weights() {
+        // kernel/sched/core.c: sched_prio_to_weight[0] = 88761, [20] = 1024, [39] = 15.
+        assert_eq!(nice_to_weight(-20), Some(88761));
+        assert_eq!(nice_to_weight(0), Some(DEFAULT_WEIGHT));
+        assert_eq!(nice_to_weight(1), Some(820));
+        assert_eq!(nice_to_weight(19), Some(15));
+        assert_eq!(nice_to_weight(-21), None);
+        assert_eq!(nice_to_weight(20), None);
+        assert_eq!(VmProfile::default().weight, 1024);
     }
 }

@@ -3,7 +3,7 @@
 //! engine's tie rules (earlier arrival, then lower VM id, then lower vCPU index). Every
 //! policy of the registry, aging included, replays without code of its own here.
 
-use sim::policy::{AdmissionPolicy, CpuPolicy, VcpuView};
+use sim::policy::{AdmissionPolicy, CpuPolicy, KeyContext, VcpuView};
 use sim::{SimTime, VmRequest};
 
 /// An ordering key: smaller is served first.
@@ -28,8 +28,11 @@ pub struct VcpuState {
     pub preempted: bool,
 }
 
-/// The run-queue key of a vCPU of `r`.
-pub fn cpu_key(policy: &dyn CpuPolicy, r: &VmRequest, v: &VcpuState) -> Key {
+/// The run-queue key of a vCPU of `r` at the instant `now` (from the start of the replay):
+/// the policy's time-aware key ([`CpuPolicy::ready_key_at`]), so policies whose keys change
+/// with time (`hrrn`) replay as the engine orders them. Policies with a per-vCPU state word
+/// ([`CpuPolicy::uses_state`]) are refused by the replay before it starts.
+pub fn cpu_key(policy: &dyn CpuPolicy, r: &VmRequest, v: &VcpuState, now: SimTime) -> Key {
     let view = VcpuView {
         vm: r.id,
         priority: r.priority,
@@ -38,8 +41,10 @@ pub fn cpu_key(policy: &dyn CpuPolicy, r: &VmRequest, v: &VcpuState) -> Key {
         attained: v.attained,
         ready_since: v.ready_since,
         preempted: v.preempted,
+        weight: r.profile.weight,
+        state: 0,
     };
-    (policy.ready_key(&view), r.arrival.nanos(), r.id, v.index)
+    (policy.ready_key_at(&view, &KeyContext { now }), r.arrival.nanos(), r.id, v.index)
 }
 
 /// A VM's CPU key when it arrives (no work done, ready at its arrival): the key that
@@ -54,6 +59,7 @@ pub fn key_at_arrival(policy: &dyn CpuPolicy, r: &VmRequest) -> u128 {
             ready_since: r.arrival,
             preempted: false,
         },
+        r.arrival,
     )
     .0
 }
@@ -153,7 +159,7 @@ mod tests {
                 let p = cpu_policy(name).unwrap();
                 let new = items
                     .iter()
-                    .min_by_key(|x| cpu_key(&*p, &x.0, &x.1))
+                    .min_by_key(|x| cpu_key(&*p, &x.0, &x.1, SimTime::ZERO))
                     .unwrap();
                 let old = items
                     .iter()
@@ -204,7 +210,7 @@ mod tests {
         for e in sim::policy::CPU_POLICIES {
             let p = (e.build)();
             assert!(
-                cpu_key(&*p, &r, &v(0)) < cpu_key(&*p, &r, &v(1)),
+                cpu_key(&*p, &r, &v(0), SimTime::ZERO) < cpu_key(&*p, &r, &v(1), SimTime::ZERO),
                 "{}",
                 e.name
             );

@@ -8,7 +8,7 @@ use sim::rng::{SimRng, purpose, stream};
 use sim::{SimTime, VmRequest};
 
 use crate::check::{check_non_negative, check_positive};
-use crate::dist::{Picker, ServiceSampler};
+use crate::dist::{Choice, Picker, ServiceSampler};
 use crate::error::Error;
 use crate::resources::{io_profile, memory_profile};
 use crate::units::{gib_to_mib, secs_to_time};
@@ -47,6 +47,9 @@ pub struct Generator {
     rng_sizes: SimRng,
     rng_service: SimRng,
     rng_priority: SimRng,
+    /// CPU weight per VM (a fixed weight draws no random number).
+    weight: Picker<u32>,
+    rng_weight: SimRng,
     rng_estimate: SimRng,
     /// I/O profile and the share of VMs that have it.
     io: Option<(sim::IoProfile, f64)>,
@@ -255,6 +258,7 @@ impl Generator {
         let priority = spec
             .priority
             .picker("workload.priority", "classes", |_| Ok(()))?;
+        let weight = weight_picker(spec)?;
         let estimate_noise = match spec.estimate {
             Estimate::Exact => None,
             Estimate::Noisy { noise_cv } => {
@@ -275,6 +279,7 @@ impl Generator {
             memory_mib: memory_gib.map(|g| gib_to_mib(g).unwrap_or(0)),
             service,
             priority,
+            weight,
             estimate_noise,
             rng_arrivals: stream(seed, replication, purpose::ARRIVALS),
             rng_sizes: stream(seed, replication, purpose::SIZES),
@@ -290,7 +295,35 @@ impl Generator {
                 None => None,
             },
             rng_io_class: stream(seed, replication, "io-class"),
+            rng_weight: stream(seed, replication, "weight"),
         })
+    }
+}
+
+/// The CPU weight picker of `[workload]`: from `weight` (> 0, at most 2³² − 1) or `nice`
+/// (−20 … 19, through Linux's table), not both; 1024 when neither is set.
+fn weight_picker(spec: &WorkloadSpec) -> Result<Picker<u32>, Error> {
+    match (&spec.weight, &spec.nice) {
+        (Some(_), Some(_)) => Err(Error::invalid(
+            "workload.nice",
+            "set either `weight` or `nice`, not both",
+        )),
+        (Some(w), None) => Ok(w
+            .picker("workload.weight", "values", |v| {
+                if v <= 0 || u32::try_from(v).is_err() {
+                    Err(format!("must be a whole number from 1 to {}, got {v}", u32::MAX))
+                } else {
+                    Ok(())
+                }
+            })?
+            .map(|v| u32::try_from(v).unwrap_or(sim::DEFAULT_WEIGHT))),
+        (None, Some(n)) => Ok(n
+            .picker("workload.nice", "values", |v| match sim::nice_to_weight(v) {
+                Some(_) => Ok(()),
+                None => Err(format!("must be from -20 to 19, got {v}")),
+            })?
+            .map(|v| sim::nice_to_weight(v).unwrap_or(sim::DEFAULT_WEIGHT))),
+        (None, None) => Choice::Fixed(sim::DEFAULT_WEIGHT).picker("workload.weight", "values", |_| Ok(())),
     }
 }
 
@@ -338,6 +371,7 @@ impl Iterator for Generator {
             estimate,
             tenant: None,
             profile: sim::VmProfile {
+                weight: self.weight.sample(&mut self.rng_weight),
                 io: match self.io {
                     Some((p, f)) if f >= 1.0 || self.rng_io_class.random::<f64>() < f => Some(p),
                     _ => None,
@@ -372,6 +406,8 @@ mod tests {
 
     fn spec(arrival: Arrival, estimate: Estimate) -> WorkloadSpec {
         WorkloadSpec {
+            weight: None,
+            nice: None,
             arrival: Some(arrival),
             vcpus: Choice::Weighted {
                 values: vec![1, 2, 4],

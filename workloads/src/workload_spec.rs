@@ -33,6 +33,23 @@ pub struct WorkloadSpec {
     /// Priority class: an integer or `{ classes = [1, 2], weights = [0.5, 0.5] }` (default 0).
     #[serde(with = "crate::dist::choice_classes", default = "priority_zero")]
     pub priority: Choice<i32>,
+    /// CPU weight of each VM's vCPUs for proportional-share policies: a whole number > 0
+    /// or `{ values = [2048, 1024], weights = [0.5, 0.5] }` (default 1024, Linux's nice 0).
+    /// Not with `nice`.
+    #[serde(
+        with = "crate::dist::choice_values_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub weight: Option<Choice<i64>>,
+    /// The weight as a Linux nice value, −20 … 19 (Linux's table: nice 0 = 1024, each step
+    /// ≈ ×1.25), fixed or weighted like `weight`. Not with `weight`.
+    #[serde(
+        with = "crate::dist::choice_values_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub nice: Option<Choice<i64>>,
     /// The users' runtime estimates (default exact).
     #[serde(default)]
     pub estimate: Estimate,

@@ -323,6 +323,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 fault_in: NO_LIMIT,
                 overhead_left: touch_per_vcpu + if index == 0 { touch_extra } else { 0 },
                 attained: 0,
+                policy_state: 0,
                 ready_since: now,
                 blocked_since: now,
                 preempted: false,

@@ -201,6 +201,8 @@ impl<'a, O: Observer> Engine<'a, O> {
             cluster_facts,
             head_of_line: config.admission.head_of_line,
             preemptive: cpu_policy.preemptive(),
+            dynamic_keys: cpu_policy.key_depends_on_time(),
+            policy_state: cpu_policy.uses_state(),
             admission_policy,
             cpu_policy,
             quantum,

@@ -2,10 +2,11 @@
 //! scheduling, the decision trace, and the one place a vCPU changes state.
 
 use std::cmp::Reverse;
+use std::collections::BinaryHeap;
 
 use crate::error::SimError;
 use crate::observer::{Decision, Observer, SliceEnd};
-use crate::policy::VcpuView;
+use crate::policy::{KeyContext, VcpuView};
 use crate::time::SimTime;
 
 use super::ids::{HostId, PcpuId, VcpuSlot, VmSlot};
@@ -23,12 +24,20 @@ impl<'a, O: Observer> Engine<'a, O> {
             attained: SimTime(v.attained + running_work),
             ready_since: v.ready_since,
             preempted: v.preempted,
+            weight: vm.profile.weight,
+            state: v.policy_state,
         }
+    }
+
+    fn key_context(&self) -> KeyContext {
+        KeyContext { now: self.now }
     }
 
     pub(super) fn enqueue_ready(&mut self, h: HostId, v: VcpuSlot) {
         let vcpu = self.vcpus.get(v);
-        let key = self.cpu_policy.ready_key(&self.view(vcpu, 0));
+        let key = self
+            .cpu_policy
+            .ready_key_at(&self.view(vcpu, 0), &self.key_context());
         let vm = &self.vms.get(vcpu.vm).req;
         let entry = ReadyEntry {
             key,
@@ -71,9 +80,10 @@ impl<'a, O: Observer> Engine<'a, O> {
         let pc = &self.hosts[h].pcpus[p];
         let slot = pc.running.slot()?;
         let v = self.vcpus.get(slot);
-        let key = self
-            .cpu_policy
-            .ready_key(&self.view(v, guest_part(v, segment_work(pc, self.now))));
+        let key = self.cpu_policy.ready_key_at(
+            &self.view(v, guest_part(v, segment_work(pc, self.now))),
+            &self.key_context(),
+        );
         let vm = &self.vms.get(v.vm).req;
         Some(ReadyEntry {
             key,
@@ -85,7 +95,31 @@ impl<'a, O: Observer> Engine<'a, O> {
         })
     }
 
+    /// Re-evaluates, at the current instant, the keys of the ready vCPUs of host `h` (for
+    /// a policy whose keys change with time), dropping stale entries. Linear in the run
+    /// queue; the heap's storage is reused, so nothing is allocated.
+    fn rekey(&mut self, h: HostId) {
+        let ctx = self.key_context();
+        for q in 0..self.hosts[h].ready.len() {
+            let mut entries = std::mem::take(&mut self.hosts[h].ready[q]).into_vec();
+            entries.retain_mut(|Reverse(e)| {
+                let Some(v) = self.vcpus.try_get(e.slot) else {
+                    return false;
+                };
+                if v.uid != e.uid || v.epoch != e.epoch || v.state != VcpuState::Ready {
+                    return false;
+                }
+                e.key = self.cpu_policy.ready_key_at(&self.view(v, 0), &ctx);
+                true
+            });
+            self.hosts[h].ready[q] = BinaryHeap::from(entries);
+        }
+    }
+
     pub(super) fn dispatch(&mut self, h: HostId) -> Result<(), SimError> {
+        if self.dynamic_keys {
+            self.rekey(h);
+        }
         let queues = self.hosts[h].ready.len();
         if queues == 1 {
             self.dispatch_queue(h, 0, None)

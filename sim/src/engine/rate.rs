@@ -3,6 +3,7 @@
 
 use crate::error::SimError;
 use crate::observer::Observer;
+use crate::policy::Charge;
 use crate::time::SimTime;
 
 use super::ids::{HostId, PcpuId, VcpuSlot};
@@ -87,6 +88,14 @@ impl<'a, O: Observer> Engine<'a, O> {
         }
         self.stats.work_ns += u128::from(g);
         self.stats.overhead_ns += u128::from(o);
+        if self.policy_state && g > 0 {
+            let charge = Charge {
+                ran: SimTime(g),
+                weight: self.vms.get(vcpu.vm).req.profile.weight,
+                now,
+            };
+            self.cpu_policy.on_charged(&mut vcpu.policy_state, &charge);
+        }
     }
 
     /// A sibling of `p` changed between busy and idle: re-plan the running siblings at

@@ -158,6 +158,8 @@ pub(super) struct Vcpu {
     /// Hypervisor work to do before guest work continues (first touch, VM exits).
     pub(super) overhead_left: u64,
     pub(super) attained: u64,
+    /// The CPU policy's state word (see [`crate::policy::CpuPolicy::on_charged`]).
+    pub(super) policy_state: u64,
     pub(super) ready_since: SimTime,
     pub(super) blocked_since: SimTime,
     pub(super) preempted: bool,
@@ -439,6 +441,10 @@ pub(super) struct Engine<'a, O: Observer> {
     pub(super) admission_policy: Box<dyn AdmissionPolicy>,
     pub(super) cpu_policy: Box<dyn CpuPolicy>,
     pub(super) preemptive: bool,
+    /// The CPU policy's keys change with time: run queues are re-keyed at each decision.
+    pub(super) dynamic_keys: bool,
+    /// The CPU policy keeps a state word per vCPU (`Vcpu::policy_state`).
+    pub(super) policy_state: bool,
     pub(super) quantum: Option<u64>,
     pub(super) context_switch: u64,
     pub(super) migration: u64,
@@ -492,7 +498,8 @@ mod tests {
     /// Typed indices cost nothing: an index, an absent one and a pCPU's occupant are 4
     /// bytes, and the structs of the hot path keep the sizes they had with bare `u32`s and
     /// sentinels (measured before the change: Event 16, Vm 240, Vcpu 96, Pcpu 88,
-    /// ReadyEntry 64, QueueEntry 48, InFlight 24).
+    /// ReadyEntry 64, QueueEntry 48, InFlight 24). `Vcpu` grew deliberately to 104 with the
+    /// CPU policy's state word (`policy_state`, for time- and service-dependent keys).
     #[test]
     fn typed_indices_keep_the_hot_structs_small() {
         assert_eq!(size_of::<HostId>(), 4);
@@ -501,7 +508,7 @@ mod tests {
         assert_eq!(size_of::<Running>(), 4);
         assert_eq!(size_of::<Event>(), 16);
         assert_eq!(size_of::<Vm>(), 240);
-        assert_eq!(size_of::<Vcpu>(), 96);
+        assert_eq!(size_of::<Vcpu>(), 104);
         assert_eq!(size_of::<Pcpu>(), 88);
         assert_eq!(size_of::<ReadyEntry>(), 64);
         assert_eq!(size_of::<QueueEntry>(), 48);

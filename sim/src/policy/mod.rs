@@ -9,7 +9,17 @@
 //! ties by earlier arrival, then lower VM id, then lower vCPU index.
 //!
 //! To add a policy: write one file implementing the trait and add one line to
-//! [`ADMISSION_POLICIES`] or [`CPU_POLICIES`].
+//! [`ADMISSION_POLICIES`] or [`CPU_POLICIES`]. The registry is the single source of truth:
+//! a name is resolved once into an entry ([`find_cpu`], [`find_admission`]) whose fields
+//! carry the policy's capabilities (time-sliced, preemptive, needs estimates, key depends
+//! on time) and its teaching words; nothing outside this module matches on policy names.
+//!
+//! Keys that change with time (HRRN's response ratio, a fair scheduler's virtual runtime)
+//! are supported: a policy whose [`CpuPolicy::key_depends_on_time`] is true has the keys of
+//! a host's ready vCPUs re-evaluated with [`CpuPolicy::ready_key_at`] at every dispatch
+//! decision on that host. A policy may also keep one `u64` of state per vCPU, updated by
+//! [`CpuPolicy::on_charged`] whenever the vCPU is charged for work it ran (see
+//! [`CpuPolicy::uses_state`]); static policies pay for neither.
 
 pub mod admission;
 pub mod cpu;
@@ -42,6 +52,8 @@ pub struct AdmissionEntry {
     pub name: &'static str,
     /// One-line description.
     pub description: &'static str,
+    /// Whether the order uses the user's runtime estimate.
+    pub needs_estimates: bool,
     /// Constructor.
     pub build: fn(&AdmissionParams) -> Result<Box<dyn AdmissionPolicy>, SimError>,
 }
@@ -70,6 +82,29 @@ pub struct VcpuView {
     /// Whether it became ready because its quantum expired or it was preempted (rather than
     /// by arriving or being admitted).
     pub preempted: bool,
+    /// The VM's CPU weight ([`crate::model::DEFAULT_WEIGHT`] = 1024 = nice 0).
+    pub weight: u32,
+    /// The policy's own state word for this vCPU (0 until [`CpuPolicy::on_charged`]
+    /// changes it; always 0 for a policy whose [`CpuPolicy::uses_state`] is false).
+    pub state: u64,
+}
+
+/// When a key is evaluated: what [`CpuPolicy::ready_key_at`] may look at besides the vCPU.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct KeyContext {
+    /// The instant of the decision.
+    pub now: SimTime,
+}
+
+/// Work a vCPU was just charged for (what [`CpuPolicy::on_charged`] sees).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Charge {
+    /// Guest work done since the vCPU was last charged (ns of full-rate CPU).
+    pub ran: SimTime,
+    /// The VM's CPU weight.
+    pub weight: u32,
+    /// When the charge happens.
+    pub now: SimTime,
 }
 
 impl VcpuView {
@@ -83,6 +118,33 @@ impl VcpuView {
 pub trait CpuPolicy: Send + Sync {
     /// Key of a vCPU (smaller runs first).
     fn ready_key(&self, v: &VcpuView) -> u128;
+    /// Key of a vCPU at the instant `ctx.now`. The engine always asks for keys through this
+    /// method; the default is [`CpuPolicy::ready_key`]. A policy whose key changes while a
+    /// vCPU waits overrides it and returns true from [`CpuPolicy::key_depends_on_time`].
+    fn ready_key_at(&self, v: &VcpuView, ctx: &KeyContext) -> u128 {
+        let _ = ctx;
+        self.ready_key(v)
+    }
+    /// Whether keys change with time while vCPUs wait: then, at every dispatch decision on
+    /// a host, the engine re-evaluates the keys of its ready vCPUs (and of its running
+    /// ones, for preemption) at the current instant. False: a key is computed once, when
+    /// the vCPU becomes ready.
+    fn key_depends_on_time(&self) -> bool {
+        false
+    }
+    /// Whether the policy keeps a state word per vCPU ([`VcpuView::state`]), updated by
+    /// [`CpuPolicy::on_charged`]. False: the engine never calls `on_charged`.
+    fn uses_state(&self) -> bool {
+        false
+    }
+    /// Called (only when [`CpuPolicy::uses_state`]) each time a vCPU is charged for work it
+    /// ran: at the end of every constant-rate segment of its slices (a slice end, a quantum
+    /// expiry, a preemption, a rate change), before the vCPU is put back in a run queue.
+    /// It updates the vCPU's state word, e.g. a virtual runtime `ran × 1024 / weight`, a
+    /// stride pass or a feedback level. It must not allocate.
+    fn on_charged(&self, state: &mut u64, charge: &Charge) {
+        let _ = (state, charge);
+    }
     /// Whether a ready vCPU with a strictly smaller key preempts a running one.
     fn preemptive(&self) -> bool {
         false
@@ -101,8 +163,73 @@ pub struct CpuEntry {
     pub description: &'static str,
     /// The admission policy this one implies when a single name sets both levels.
     pub admission_counterpart: &'static str,
+    /// Whether running vCPUs are interrupted when the quantum expires (equals the built
+    /// policy's [`CpuPolicy::time_sliced`]; a test checks it).
+    pub time_sliced: bool,
+    /// Whether a more urgent ready vCPU preempts a running one (equals
+    /// [`CpuPolicy::preemptive`]).
+    pub preemptive: bool,
+    /// Whether the order uses the user's runtime estimate.
+    pub needs_estimates: bool,
+    /// Whether the key changes while a vCPU waits (equals
+    /// [`CpuPolicy::key_depends_on_time`]).
+    pub key_depends_on_time: bool,
+    /// The words the step-by-step trace and the exercises use for this policy.
+    pub teaching: Teaching,
     /// Constructor.
     pub build: fn() -> Box<dyn CpuPolicy>,
+}
+
+/// The quantity the step-by-step trace shows next to each process.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TraceQuantity {
+    /// Its arrival time ("arrived 3").
+    Arrival,
+    /// Its whole burst (the estimate).
+    Burst,
+    /// Its remaining burst.
+    Remaining,
+    /// Its priority number.
+    Priority,
+    /// Its response ratio (wait + burst) / burst at the decision.
+    ResponseRatio,
+}
+
+impl TraceQuantity {
+    /// The word the trace prints before the value.
+    pub fn word(self) -> &'static str {
+        match self {
+            TraceQuantity::Arrival => "arrived",
+            TraceQuantity::Burst => "burst",
+            TraceQuantity::Remaining => "remaining",
+            TraceQuantity::Priority => "priority",
+            TraceQuantity::ResponseRatio => "response ratio",
+        }
+    }
+}
+
+/// How teaching outputs (the step-by-step trace, exercises) word a policy.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Teaching {
+    /// The policy's name in a sentence ("round robin").
+    pub long_name: &'static str,
+    /// What the trace shows next to each process.
+    pub quantity: TraceQuantity,
+    /// Why the first process in the policy's order wins ("shortest next burst").
+    pub reason: &'static str,
+    /// Whether equal quantities are broken by arrival, then table order, so the trace says
+    /// so (false when the order is a queue's, as in round robin).
+    pub ties_by_arrival: bool,
+}
+
+impl Teaching {
+    /// Words for a policy that gives none of its own.
+    pub const GENERIC: Teaching = Teaching {
+        long_name: "the given policy",
+        quantity: TraceQuantity::Remaining,
+        reason: "first in the policy's order",
+        ties_by_arrival: true,
+    };
 }
 
 /// The CPU policies, in the order `vmsched policies` lists them.
@@ -113,6 +240,8 @@ pub const CPU_POLICIES: &[CpuEntry] = &[
     cpu::priority::ENTRY,
     cpu::priority_preemptive::ENTRY,
     cpu::rr::ENTRY,
+    cpu::hrrn::ENTRY,
+    cpu::stride::ENTRY,
 ];
 
 fn known(names: impl Iterator<Item = &'static str>) -> String {
@@ -124,14 +253,19 @@ pub fn admission_policy(
     name: &str,
     params: &AdmissionParams,
 ) -> Result<Box<dyn AdmissionPolicy>, SimError> {
-    match ADMISSION_POLICIES.iter().find(|e| e.name == name) {
-        Some(e) => (e.build)(params),
-        None => Err(SimError::UnknownPolicy {
+    find_admission(name).and_then(|e| (e.build)(params))
+}
+
+/// The registry entry of the admission policy called `name`.
+pub fn find_admission(name: &str) -> Result<&'static AdmissionEntry, SimError> {
+    ADMISSION_POLICIES
+        .iter()
+        .find(|e| e.name == name)
+        .ok_or_else(|| SimError::UnknownPolicy {
             level: "admission",
             name: name.to_string(),
             known: known(ADMISSION_POLICIES.iter().map(|e| e.name)),
-        }),
-    }
+        })
 }
 
 /// Builds the CPU policy called `name`.
@@ -187,9 +321,9 @@ mod tests {
 
     #[test]
     fn unknown_names_list_the_known_ones() {
-        let e = cpu_policy("lottery").err().unwrap().to_string();
+        let e = cpu_policy("no-such-policy").err().unwrap().to_string();
         assert!(
-            e.contains("fcfs, sjf, srtf, priority, priority-preemptive, rr"),
+            e.contains("fcfs, sjf, srtf, priority, priority-preemptive, rr, hrrn, stride"),
             "{e}"
         );
         let e = admission_policy("x", &AdmissionParams { aging_per_s: 0.0 })
@@ -212,6 +346,28 @@ mod tests {
         assert!(split_policy_name("fcfs/nope").is_err());
         assert_eq!(policy_label("fcfs", "srtf"), "fcfs/srtf");
         assert_eq!(policy_label("sjf", "sjf"), "sjf");
+    }
+
+    /// The capabilities an entry advertises are those of the policy it builds, so code
+    /// that reads the entry (limits, teaching, the replay) agrees with the engine.
+    #[test]
+    fn entry_flags_agree_with_the_built_policies() {
+        for e in CPU_POLICIES {
+            let p = (e.build)();
+            assert_eq!(e.time_sliced, p.time_sliced(), "{}", e.name);
+            assert_eq!(e.preemptive, p.preemptive(), "{}", e.name);
+            assert_eq!(e.key_depends_on_time, p.key_depends_on_time(), "{}", e.name);
+            assert!(find_admission(e.admission_counterpart).is_ok(), "{}", e.name);
+            assert_eq!(find_cpu(e.name).unwrap().name, e.name);
+        }
+        for e in ADMISSION_POLICIES {
+            assert_eq!(find_admission(e.name).unwrap().name, e.name);
+        }
+        // Names are unique.
+        let mut names: Vec<_> = CPU_POLICIES.iter().map(|e| e.name).collect();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), CPU_POLICIES.len());
     }
 
     #[test]

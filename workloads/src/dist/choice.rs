@@ -256,6 +256,27 @@ pub(crate) mod choice_values {
     }
 }
 
+/// [`choice_values`] for an optional knob (absent = `None`, not serialised).
+pub(crate) mod choice_values_opt {
+    use super::*;
+
+    pub(crate) fn serialize<T: Serialize, S: Serializer>(
+        c: &Option<Choice<T>>,
+        s: S,
+    ) -> Result<S::Ok, S::Error> {
+        match c {
+            Some(c) => VALUES.serialize(c, s),
+            None => s.serialize_none(),
+        }
+    }
+
+    pub(crate) fn deserialize<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Choice<T>>, D::Error> {
+        VALUES.deserialize(d).map(Some)
+    }
+}
+
 pub(crate) mod choice_classes {
     use super::*;
 

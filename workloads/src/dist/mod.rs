@@ -12,5 +12,5 @@ mod choice;
 mod service;
 
 pub use choice::{Choice, Picker};
-pub(crate) use choice::{choice_classes, choice_values};
+pub(crate) use choice::{choice_classes, choice_values, choice_values_opt};
 pub use service::{ServiceDist, ServiceSampler};

@@ -35,6 +35,8 @@ impl Scenario {
             cpu: CpuSettings::default(),
             base_dir: BaseDir::default(),
             workload: WorkloadSpec {
+                weight: None,
+                nice: None,
                 // Offered load λ·E[vcpus]·E[service]/pCPUs = 0.1193 · 1.9 · 60 / 16 = 0.85.
                 arrival: Some(Arrival::Poisson {
                     rate_per_s: DEFAULT_RATE_PER_S,

@@ -22,5 +22,6 @@ fn build(_: &AdmissionParams) -> Result<Box<dyn AdmissionPolicy>, SimError> {
 pub const ENTRY: AdmissionEntry = AdmissionEntry {
     name: "fcfs",
     description: "first come, first served: VMs are admitted in arrival order",
+    needs_estimates: false,
     build,
 };

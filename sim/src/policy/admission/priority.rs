@@ -43,6 +43,7 @@ fn build(params: &AdmissionParams) -> Result<Box<dyn AdmissionPolicy>, SimError>
 pub const ENTRY: AdmissionEntry = AdmissionEntry {
     name: "priority",
     description: "lowest priority number admitted first (optional aging_per_s)",
+    needs_estimates: false,
     build,
 };
 

@@ -19,5 +19,6 @@ fn build(_: &AdmissionParams) -> Result<Box<dyn AdmissionPolicy>, SimError> {
 pub const ENTRY: AdmissionEntry = AdmissionEntry {
     name: "sjf",
     description: "shortest job first: smallest runtime estimate admitted first",
+    needs_estimates: true,
     build,
 };

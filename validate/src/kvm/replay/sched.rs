@@ -76,7 +76,12 @@ impl Sched<'_> {
             ready_since: self.sim_time(if running { st.dispatch } else { st.ready_since }),
             preempted: st.preempted,
         };
-        keys::cpu_key(&*self.policies.cpu, &self.plans[st.vm].request, &state)
+        keys::cpu_key(
+            &*self.policies.cpu,
+            &self.plans[st.vm].request,
+            &state,
+            self.sim_time(now),
+        )
     }
 
     pub(super) fn admit(&mut self, kvm: &Kvm) -> Result<(), Error> {

@@ -78,6 +78,13 @@ pub(super) fn build_policies(cfg: &ReplayConfig) -> Result<Policies, Error> {
     if cfg.cores.is_empty() {
         return Err(Error::Host("the replay needs at least one pCPU".into()));
     }
+    if cpu.uses_state() {
+        return Err(Error::Host(format!(
+            "the KVM replay does not support `{}` yet: its order depends on per-vCPU state \
+             charged as vCPUs run, which the replay does not keep (run it in the simulator)",
+            cfg.cpu
+        )));
+    }
     if cpu.time_sliced() && cfg.quantum.is_zero() {
         return Err(Error::Host(format!("{} needs a quantum > 0", cfg.cpu)));
     }
