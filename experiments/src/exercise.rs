@@ -77,16 +77,17 @@ pub fn solve(policy: &str, quantum: u64, table: &[Process]) -> Result<Solution> 
     })
 }
 
+/// The policy's name in a sentence, from its registry entry.
 fn describe(policy: &str) -> &'static str {
-    match policy {
-        "fcfs" => "first come, first served",
-        "sjf" => "non-preemptive shortest job first",
-        "srtf" => "shortest remaining time first (preemptive)",
-        "priority" => "non-preemptive priority, lower number first",
-        "priority-preemptive" => "preemptive priority, lower number first",
-        "rr" => "round robin",
-        _ => "the given policy",
-    }
+    sim::policy::find_cpu(policy)
+        .map_or(sim::policy::Teaching::GENERIC, |e| e.teaching)
+        .long_name
+}
+
+/// Whether `policy` interrupts running processes when their quantum expires (from its
+/// registry entry), so that the exercise states a quantum.
+fn time_sliced(policy: &str) -> bool {
+    sim::policy::find_cpu(policy).is_ok_and(|e| e.time_sliced)
 }
 
 /// The exercise as text (the question, and the answer when `answer` is set).
@@ -98,7 +99,7 @@ pub fn exercise_text(
     answer: Option<&Solution>,
 ) -> Result<String> {
     let table = generate(processes, seed);
-    let q = if policy == "rr" {
+    let q = if time_sliced(policy) {
         format!(", quantum {quantum}")
     } else {
         String::new()
@@ -123,7 +124,7 @@ pub fn exercise_text(
     match answer {
         None => s.push_str(&format!(
             "\nAnswer: vmsched exercise --policy {policy} --processes {processes} --seed {seed}{} --answer\n",
-            if policy == "rr" {
+            if time_sliced(policy) {
                 format!(" --quantum {quantum}")
             } else {
                 String::new()
@@ -149,13 +150,13 @@ pub fn exercise_text(
 }
 
 /// Checks the sizes of an exercise: 1 to [`MAX_PROCESSES`] processes, and a quantum of at
-/// least 1 for `rr` (the policy name itself is checked by [`solve`], or by
+/// least 1 for a time-sliced policy (the policy name itself is checked by [`solve`], or by
 /// `sim::policy::cpu_policy`).
 pub fn check(policy: &str, processes: usize, quantum: u64) -> Result<()> {
     if processes == 0 || processes > MAX_PROCESSES {
         bail!("--processes must be between 1 and {MAX_PROCESSES}, got {processes}");
     }
-    if policy == "rr" && quantum == 0 {
+    if time_sliced(policy) && quantum == 0 {
         bail!("--quantum must be at least 1");
     }
     Ok(())

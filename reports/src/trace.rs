@@ -18,6 +18,7 @@
 use std::collections::BTreeMap;
 
 use sim::observer::Decision;
+use sim::policy::{Teaching, TraceQuantity};
 use sim::{SimTime, SliceEnd, SliceRecord};
 
 use crate::gantt::short_secs;
@@ -35,41 +36,10 @@ pub struct TraceProcess {
     pub priority: i32,
 }
 
-/// What a policy compares, and how the trace words it.
-struct Wording {
-    /// Name of the quantity shown after the chosen process ("burst", …).
-    quantity: &'static str,
-    /// Why the first process in order wins.
-    reason: &'static str,
-}
-
-fn wording(policy: &str) -> Wording {
-    match policy {
-        "fcfs" => Wording {
-            quantity: "arrived",
-            reason: "first come, first served",
-        },
-        "sjf" => Wording {
-            quantity: "burst",
-            reason: "shortest next burst",
-        },
-        "srtf" => Wording {
-            quantity: "remaining",
-            reason: "shortest remaining time",
-        },
-        "priority" | "priority-preemptive" => Wording {
-            quantity: "priority",
-            reason: "highest priority (lowest number)",
-        },
-        "rr" => Wording {
-            quantity: "remaining",
-            reason: "next in the round-robin queue",
-        },
-        _ => Wording {
-            quantity: "remaining",
-            reason: "first in the policy's order",
-        },
-    }
+/// How the trace words `policy`: the registry entry's teaching words (see
+/// [`sim::policy::Teaching`]), or generic words for a name the registry does not know.
+fn wording(policy: &str) -> Teaching {
+    sim::policy::find_cpu(policy).map_or(Teaching::GENERIC, |e| e.teaching)
 }
 
 /// The trace of a run (see the module documentation). `policy` is the CPU policy's name;
@@ -121,10 +91,17 @@ pub fn trace_text_by_id(
     };
     let value = |id: u64, t: SimTime| -> String {
         match w.quantity {
-            "arrived" => proc_of(id).map_or("?".into(), |p| short_secs(p.arrival)),
-            "burst" => proc_of(id).map_or("?".into(), |p| short_secs(p.burst)),
-            "priority" => proc_of(id).map_or("?".into(), |p| p.priority.to_string()),
-            _ => short_secs(remaining(id, t)),
+            TraceQuantity::Arrival => proc_of(id).map_or("?".into(), |p| short_secs(p.arrival)),
+            TraceQuantity::Burst => proc_of(id).map_or("?".into(), |p| short_secs(p.burst)),
+            TraceQuantity::Priority => proc_of(id).map_or("?".into(), |p| p.priority.to_string()),
+            TraceQuantity::Remaining => short_secs(remaining(id, t)),
+            // (wait + burst) / burst, the wait counted from arrival: a textbook process
+            // never blocks, and under a non-preemptive policy it waits from its arrival.
+            TraceQuantity::ResponseRatio => proc_of(id).map_or("?".into(), |p| {
+                let burst = p.burst.nanos().max(1) as f64;
+                let wait = t.nanos().saturating_sub(p.arrival.nanos()) as f64;
+                sim::numbers::decimals_trimmed((wait + burst) / burst, 2)
+            }),
         }
     };
 
@@ -208,7 +185,7 @@ pub fn trace_text_by_id(
             let chosen = format!(
                 "{} ({} {})",
                 name(d.chosen),
-                w.quantity,
+                w.quantity.word(),
                 value(d.chosen, *t)
             );
             if d.passed_over.is_empty() {
@@ -220,7 +197,8 @@ pub fn trace_text_by_id(
                     .map(|&o| format!("{} ({})", name(o), value(o, *t)))
                     .collect::<Vec<_>>()
                     .join(", ");
-                let tie = if value(d.passed_over[0], *t) == value(d.chosen, *t) && policy != "rr" {
+                let tie = if value(d.passed_over[0], *t) == value(d.chosen, *t) && w.ties_by_arrival
+                {
                     let (a, b) = (proc_of(d.chosen), proc_of(d.passed_over[0]));
                     match (a, b) {
                         (Some(a), Some(b)) if a.arrival < b.arrival => {

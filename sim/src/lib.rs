@@ -36,9 +36,9 @@ pub use datacenter::{
 pub use engine::{FastPaths, RunStats, simulate, simulate_source, simulate_with};
 pub use error::SimError;
 pub use model::{
-    AdmissionSpec, ClusterSpec, CpuSpec, DeviceKind, DeviceSpec, HeadOfLine, HostResources,
-    HostSpec, IoBursts, IoProfile, LifecycleAction, LifecycleEvent, Mapping, MemoryProfile,
-    Placement, SimConfig, VirtualDevice, VmProfile, VmRequest, DEFAULT_WEIGHT, nice_to_weight,
+    AdmissionSpec, ClusterSpec, CpuSpec, DEFAULT_WEIGHT, DeviceKind, DeviceSpec, HeadOfLine,
+    HostResources, HostSpec, IoBursts, IoProfile, LifecycleAction, LifecycleEvent, Mapping,
+    MemoryProfile, Placement, SimConfig, VirtualDevice, VmProfile, VmRequest, nice_to_weight,
 };
 pub use observer::{
     DeviceSample, HostSample, NullObserver, Observer, SliceEnd, SliceRecord, VmRecord, VmTimes,

@@ -82,6 +82,7 @@ fn device_queue_wait(channels: u32, lambda: f64, mean_service: f64, n: u64) -> f
             profile: VmProfile {
                 io: Some(io(1, mean_service * 1e6)),
                 memory: None,
+                ..Default::default()
             },
             ..vm(id, t, 0.0)
         }
@@ -149,6 +150,7 @@ fn io_overlaps_with_another_vms_cpu() {
         profile: VmProfile {
             io: Some(io(9, 0.0)),
             memory: None,
+            ..Default::default()
         },
         ..vm(id, 0.0, 70.0)
     };
@@ -181,6 +183,7 @@ fn thrash_case(working_set_gib: u64) -> (f64, u64) {
                     working_set_mib: working_set_gib * 1024,
                     touches_per_ms: 100.0,
                 }),
+                ..Default::default()
             },
             ..vm(id, 0.0, 1.0)
         })
@@ -313,6 +316,7 @@ fn translation_overhead_first_touch_and_exits_cost_cpu() {
                 working_set_mib: 1,
                 touches_per_ms: 0.0,
             }),
+            ..Default::default()
         },
         ..vm(0, 0.0, 1.0)
     };
@@ -343,6 +347,7 @@ fn translation_overhead_first_touch_and_exits_cost_cpu() {
                     ..io(1, 0.0)
                 }),
                 memory: None,
+                ..Default::default()
             },
             ..vm(0, 0.0, 2.0)
         };
@@ -428,6 +433,7 @@ fn timeline_samples_report_device_utilisation() {
             profile: VmProfile {
                 io: Some(io(1, 0.01 * 1e6)),
                 memory: None,
+                ..Default::default()
             },
             ..vm(id, t, 0.0)
         }
@@ -545,6 +551,7 @@ fn balloon_reclaims_a_paused_vms_working_set() {
                         touches_per_ms,
                     }),
                     io: None,
+                    ..Default::default()
                 },
                 ..vm(id, 0.0, 5.0)
             })

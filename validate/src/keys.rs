@@ -44,7 +44,12 @@ pub fn cpu_key(policy: &dyn CpuPolicy, r: &VmRequest, v: &VcpuState, now: SimTim
         weight: r.profile.weight,
         state: 0,
     };
-    (policy.ready_key_at(&view, &KeyContext { now }), r.arrival.nanos(), r.id, v.index)
+    (
+        policy.ready_key_at(&view, &KeyContext { now }),
+        r.arrival.nanos(),
+        r.id,
+        v.index,
+    )
 }
 
 /// A VM's CPU key when it arrives (no work done, ready at its arrival): the key that

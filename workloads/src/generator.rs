@@ -311,19 +311,26 @@ fn weight_picker(spec: &WorkloadSpec) -> Result<Picker<u32>, Error> {
         (Some(w), None) => Ok(w
             .picker("workload.weight", "values", |v| {
                 if v <= 0 || u32::try_from(v).is_err() {
-                    Err(format!("must be a whole number from 1 to {}, got {v}", u32::MAX))
+                    Err(format!(
+                        "must be a whole number from 1 to {}, got {v}",
+                        u32::MAX
+                    ))
                 } else {
                     Ok(())
                 }
             })?
             .map(|v| u32::try_from(v).unwrap_or(sim::DEFAULT_WEIGHT))),
         (None, Some(n)) => Ok(n
-            .picker("workload.nice", "values", |v| match sim::nice_to_weight(v) {
-                Some(_) => Ok(()),
-                None => Err(format!("must be from -20 to 19, got {v}")),
+            .picker("workload.nice", "values", |v| {
+                match sim::nice_to_weight(v) {
+                    Some(_) => Ok(()),
+                    None => Err(format!("must be from -20 to 19, got {v}")),
+                }
             })?
             .map(|v| sim::nice_to_weight(v).unwrap_or(sim::DEFAULT_WEIGHT))),
-        (None, None) => Choice::Fixed(sim::DEFAULT_WEIGHT).picker("workload.weight", "values", |_| Ok(())),
+        (None, None) => {
+            Choice::Fixed(sim::DEFAULT_WEIGHT).picker("workload.weight", "values", |_| Ok(()))
+        }
     }
 }
 

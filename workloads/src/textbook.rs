@@ -172,6 +172,24 @@ pub const CASES: &[Case] = &[
         avg_wait: 17.0 / 3.0,
         rows: &[("P1", 0, 24, 0), ("P2", 0, 3, 0), ("P3", 0, 3, 0)],
     },
+    Case {
+        name: "hrrn",
+        description: "highest response ratio next: a long wait lifts a longer job (Stallings' five processes)",
+        policy: "hrrn",
+        quantum: None,
+        // Stallings, Operating Systems, §9.2: A 0–3, B 3–9; at 9 the ratios (wait + burst) /
+        // burst are C (5 + 4)/4 = 2.25, D (3 + 5)/5 = 1.6, E (1 + 2)/2 = 1.5, so C 9–13;
+        // at 13, E (5 + 2)/2 = 3.5 beats D (7 + 5)/5 = 2.4, so E 13–15, D 15–20.
+        // Waits A 0, B 1, C 5, D 9, E 5 → 20/5 = 4 (SJF would run E before C: wait 3.6).
+        avg_wait: 4.0,
+        rows: &[
+            ("A", 0, 3, 0),
+            ("B", 2, 6, 0),
+            ("C", 4, 4, 0),
+            ("D", 6, 5, 0),
+            ("E", 8, 2, 0),
+        ],
+    },
 ];
 
 /// The case called `name`.
@@ -197,10 +215,10 @@ pub fn load_table(path: &Path) -> Result<Vec<Process>, Error> {
 }
 
 /// Refuses a schedule that would have more than [`crate::limits::MAX_TEXTBOOK_SLICES`]
-/// slices (every slice is kept for the Gantt chart): under `rr`, each process takes
-/// ⌈burst / quantum⌉ slices.
+/// slices (every slice is kept for the Gantt chart): under a time-sliced policy (`rr`,
+/// `stride`), each process takes ⌈burst / quantum⌉ slices.
 pub fn check_slices(table: &[Process], policy: &str, quantum: SimTime) -> Result<(), Error> {
-    if policy != "rr" {
+    if !sim::policy::find_cpu(policy).is_ok_and(|e| e.time_sliced) {
         return Ok(());
     }
     let q = quantum.nanos().max(1) as f64;
@@ -368,13 +386,14 @@ mod tests {
     #[test]
     fn textbook_averages_by_hand() {
         // Finish times per row, from the Gantt charts in the comments of CASES.
-        let finishes: [(&str, &[u64]); 6] = [
+        let finishes: [(&str, &[u64]); 7] = [
             ("fcfs-convoy", &[24, 27, 30]),
             ("fcfs-reordered", &[3, 6, 30]),
             ("sjf", &[9, 24, 16, 3]),
             ("priority", &[16, 1, 18, 19, 6]),
             ("srtf", &[17, 5, 26, 10]),
             ("rr", &[30, 7, 10]),
+            ("hrrn", &[3, 9, 13, 20, 15]),
         ];
         for (name, f) in finishes {
             let c = case(name).unwrap();

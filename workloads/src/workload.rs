@@ -21,6 +21,8 @@ use crate::trace::{TraceReader, TraceReport};
 /// assert!(workload.finish()?.is_none()); // a synthetic workload has no trace report
 /// # Ok::<(), workloads::Error>(())
 /// ```
+// One value per run, moved once: the variants' sizes do not matter.
+#[allow(clippy::large_enum_variant)]
 pub enum Workload {
     /// Drawn from the scenario's distributions.
     Synthetic(Generator),

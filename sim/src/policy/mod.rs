@@ -357,7 +357,11 @@ mod tests {
             assert_eq!(e.time_sliced, p.time_sliced(), "{}", e.name);
             assert_eq!(e.preemptive, p.preemptive(), "{}", e.name);
             assert_eq!(e.key_depends_on_time, p.key_depends_on_time(), "{}", e.name);
-            assert!(find_admission(e.admission_counterpart).is_ok(), "{}", e.name);
+            assert!(
+                find_admission(e.admission_counterpart).is_ok(),
+                "{}",
+                e.name
+            );
             assert_eq!(find_cpu(e.name).unwrap().name, e.name);
         }
         for e in ADMISSION_POLICIES {

@@ -30,7 +30,7 @@ pub fn estimate_events(s: &Scenario) -> Option<EventEstimate> {
     let vcpus = vms * w.vcpus.mean();
     let service = w.service.as_ref()?.mean();
     let mut parts = vec![("run.vms", vms + 2.0 * vcpus)];
-    if s.cpu.policy == "rr" {
+    if sim::policy::find_cpu(&s.cpu.policy).is_ok_and(|e| e.time_sliced) {
         parts.push((
             "cpu.quantum_ms",
             vcpus * service / (s.cpu.quantum_ms * 1e-3),

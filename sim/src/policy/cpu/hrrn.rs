@@ -7,9 +7,7 @@
 //!
 //! The ratio changes with time, so the key is dynamic: the engine re-evaluates it at every
 //! dispatch decision. Equal ratios go to the earlier arrival, then the lower id.
-use crate::policy::{
-    CpuEntry, CpuPolicy, KeyContext, Teaching, TraceQuantity, VcpuView,
-};
+use crate::policy::{CpuEntry, CpuPolicy, KeyContext, Teaching, TraceQuantity, VcpuView};
 
 /// Highest response ratio next (non-preemptive, dynamic key).
 pub struct Hrrn;
