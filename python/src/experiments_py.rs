@@ -331,9 +331,12 @@ pub fn capacity(
     c.into_py(py)
 }
 
+/// `(name, description)` of each policy of one level.
+type Named = Vec<(String, String)>;
+
 /// The policy names: `(admission [(name, description)], cpu [(name, description)])`.
 #[pyfunction]
-pub fn policies() -> (Vec<(String, String)>, Vec<(String, String)>) {
+pub fn policies() -> (Named, Named) {
     let a = sim::policy::ADMISSION_POLICIES
         .iter()
         .map(|e| (e.name.to_string(), e.description.to_string()))
