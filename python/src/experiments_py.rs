@@ -64,7 +64,7 @@ fn provenance() -> Provenance {
 
 /// The scenario with the keyword overrides applied (as the CLI's `--seed`,
 /// `--replications`, `--vms`, and its calibration profile), checked.
-fn with_overrides(
+pub(crate) fn with_overrides(
     sc: &Scenario,
     seed: Option<u64>,
     replications: Option<u64>,
@@ -98,7 +98,7 @@ fn nan(x: Option<f64>) -> f64 {
 }
 
 /// The columns of `summary.csv` (header order) from the rows.
-fn summary_columns(rows: &[SummaryRow]) -> Columns {
+pub(crate) fn summary_columns(rows: &[SummaryRow]) -> Columns {
     let mut c = Columns::default();
     let h = SUMMARY_HEADER;
     let f = |g: fn(&SummaryRow) -> f64| rows.iter().map(g).collect::<Vec<f64>>();

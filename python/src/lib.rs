@@ -10,6 +10,7 @@
 
 mod columns;
 mod experiments_py;
+mod own_policy;
 mod scenario;
 mod textbook;
 
@@ -35,6 +36,8 @@ fn _vmsched(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("VmschedError", m.py().get_type::<VmschedError>())?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<scenario::Scenario>()?;
+    m.add_class::<own_policy::View>()?;
+    m.add_function(wrap_pyfunction!(own_policy::run_own_policy, m)?)?;
     m.add_function(wrap_pyfunction!(experiments_py::compare, m)?)?;
     m.add_function(wrap_pyfunction!(experiments_py::sweep, m)?)?;
     m.add_function(wrap_pyfunction!(experiments_py::capacity, m)?)?;

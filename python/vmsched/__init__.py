@@ -21,10 +21,11 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Unio
 import pandas as pd
 
 from . import _vmsched
-from ._vmsched import Scenario, VmschedError
+from ._vmsched import Scenario, VcpuView, VmschedError
 
 __all__ = [
     "Scenario",
+    "VcpuView",
     "VmschedError",
     "RunResult",
     "Textbook",
@@ -103,6 +104,7 @@ def run(
     n_vms: Optional[int] = None,
     threads: Optional[int] = None,
     progress: Union[bool, Callable[[int, int], Any]] = False,
+    cpu_policy: Any = None,
 ) -> RunResult:
     """Runs every policy × replication of ``scenario`` (``vmsched compare``).
 
@@ -117,6 +119,16 @@ def run(
         threads: worker threads (default: one per core); results do not depend on it.
         progress: True for a tqdm bar (if tqdm is installed), or a function
             ``f(done, total)`` called after each run.
+        cpu_policy: a CPU policy written in Python instead of ``policies``: an object with
+            ``ready_key(view) -> float`` (smaller runs first; ``view`` is a
+            :class:`VcpuView`: vm, priority, arrival, estimate, attained, ready_since,
+            preempted, remaining_estimate, times in seconds) and optional ``preemptive``
+            and ``time_sliced`` attributes. ``policies[0]`` labels the results; written
+            ``"ADMISSION/NAME"`` (e.g. ``"fcfs/mine"``) it also picks the admission policy,
+            else the scenario's admits; ``vms`` then has the columns
+            policy, replication, id, priority, arrival_s, first_run_s, finish_s,
+            service_s, wait_s, turnaround_s. Runs one replication after another, with
+            the GIL held.
 
     Returns:
         A :class:`RunResult`; ``summary`` equals the ``summary.csv`` that
@@ -127,6 +139,15 @@ def run(
     else:
         keep = bool(vms)
     sc = scenario if scenario is not None else Scenario.default()
+    if cpu_policy is not None:
+        label = list(policies)[0] if policies else type(cpu_policy).__name__
+        out = _vmsched.run_own_policy(sc, cpu_policy, label, seed=seed,
+                                      replications=replications, vms=n_vms, keep_vms=keep)
+        return RunResult(
+            summary=_frame(out["summary"]),
+            vms=_frame(out["vms"]) if out["vms"] is not None else None,
+            timeline=None, rejected=0, scenario=sc.to_toml(),
+        )
     callback, close = _progress(progress)
     try:
         out = _vmsched.compare(

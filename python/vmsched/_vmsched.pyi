@@ -79,3 +79,24 @@ def textbook(
 ) -> Dict[str, Any]: ...
 def textbook_cases() -> List[Tuple[str, str, str, float]]: ...
 def policies() -> Tuple[List[Tuple[str, str]], List[Tuple[str, str]]]: ...
+
+class VcpuView:
+    """What a Python CPU policy sees about a runnable or running vCPU (times in seconds)."""
+    vm: int
+    priority: int
+    arrival: float
+    estimate: float
+    attained: float
+    ready_since: float
+    preempted: bool
+    remaining_estimate: float
+
+def run_own_policy(
+    scenario: Scenario,
+    cpu_policy: Any,
+    label: str,
+    seed: Optional[int] = None,
+    replications: Optional[int] = None,
+    vms: Optional[int] = None,
+    keep_vms: bool = False,
+) -> Dict[str, Any]: ...
