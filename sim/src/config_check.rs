@@ -80,6 +80,18 @@ impl SimConfig {
             },
         )?;
         let cpu_policy = policy::cpu_policy(&self.cpu.policy)?;
+        self.check_with_policies(admission_policy, cpu_policy)
+    }
+
+    /// [`SimConfig::check`] with policy objects of the caller's own instead of the ones
+    /// `admission.policy` and `cpu.policy` name (those names are then only labels and are
+    /// not looked up). Every other check is the same, applied to these policies'
+    /// capabilities (a time-sliced `cpu` needs a quantum > 0, …).
+    pub fn check_with_policies(
+        &self,
+        admission_policy: Box<dyn AdmissionPolicy>,
+        cpu_policy: Box<dyn CpuPolicy>,
+    ) -> Result<CheckedConfig<'_>, SimError> {
         if self.cluster.hosts.is_empty() {
             return Err(SimError::InvalidConfig("the cluster has no hosts".into()));
         }

@@ -33,7 +33,9 @@ pub use datacenter::{
     DatacenterSpec, DatacenterStats, FailureSpec, HostOpsStats, HostPower, OnFailure, PowerCurve,
     RecordedFailure, UptimeDist,
 };
-pub use engine::{FastPaths, RunStats, simulate, simulate_source, simulate_with};
+pub use engine::{
+    FastPaths, RunStats, simulate, simulate_source, simulate_with, simulate_with_policies,
+};
 pub use error::SimError;
 pub use model::{
     AdmissionSpec, ClusterSpec, CpuSpec, DEFAULT_WEIGHT, DeviceKind, DeviceSpec, HeadOfLine,

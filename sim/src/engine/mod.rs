@@ -64,6 +64,7 @@ mod state;
 use crate::error::SimError;
 use crate::model::{SimConfig, VmRequest};
 use crate::observer::Observer;
+use crate::policy::{AdmissionPolicy, CpuPolicy};
 use crate::source::VmSource;
 use crate::time::SimTime;
 pub use capacity::estimated_host_bytes;
@@ -183,6 +184,27 @@ where
     O: Observer,
 {
     run_from(config, source, observer, FastPaths::default())
+}
+
+/// [`simulate`] with policy objects of the caller's own (a policy written in another
+/// language, say) instead of the registry's policies that `config` names; see
+/// [`SimConfig::check_with_policies`]. The engine calls `cpu.ready_key` and
+/// `admission.queue_key` exactly as it calls a built-in policy's.
+pub fn simulate_with_policies<W, O>(
+    config: &SimConfig,
+    admission: Box<dyn AdmissionPolicy>,
+    cpu: Box<dyn CpuPolicy>,
+    workload: W,
+    observer: &mut O,
+) -> Result<RunStats, SimError>
+where
+    W: IntoIterator<Item = VmRequest>,
+    O: Observer,
+{
+    let checked = config.check_with_policies(admission, cpu)?;
+    let mut engine = Engine::new(checked, observer, FastPaths::default())?;
+    engine.run(workload.into_iter().peekable())?;
+    Ok(engine.stats)
 }
 
 /// One run of the engine on `source`.

@@ -1,0 +1,250 @@
+//! CPU policies written in Python: an object with `ready_key(view) -> float` (smaller runs
+//! first) and optional `preemptive` / `time_sliced` attributes, run by the engine exactly
+//! as a built-in policy (`sim::simulate_with_policies`).
+//!
+//! The engine calls back into Python for every key, with the GIL held (a Python policy
+//! cannot run in parallel anyway). A key that raises, is not a number or is NaN is
+//! remembered; the run then ends and the call raises `VmschedError` naming the problem.
+
+use std::sync::{Arc, Mutex};
+
+use pyo3::prelude::*;
+use pyo3::types::PyDict;
+use reports::schema::summary_rows;
+use sim::SimTime;
+use sim::metrics::Metrics;
+use sim::observer::Collect;
+use sim::policy::{AdmissionParams, CpuPolicy, VcpuView};
+
+use crate::columns::Columns;
+use crate::err;
+use crate::scenario::Scenario;
+
+/// What a Python CPU policy sees about a runnable or running vCPU (times in seconds).
+#[pyclass(module = "vmsched", frozen, name = "VcpuView")]
+pub struct View {
+    /// VM id.
+    #[pyo3(get)]
+    vm: u64,
+    /// Priority class (lower = more urgent).
+    #[pyo3(get)]
+    priority: i32,
+    /// Arrival time.
+    #[pyo3(get)]
+    arrival: f64,
+    /// The user's estimate of the vCPU's total work.
+    #[pyo3(get)]
+    estimate: f64,
+    /// Work done so far.
+    #[pyo3(get)]
+    attained: f64,
+    /// When it last became ready.
+    #[pyo3(get)]
+    ready_since: f64,
+    /// Whether it became ready by a quantum expiry or a preemption.
+    #[pyo3(get)]
+    preempted: bool,
+    /// `estimate − attained`, at least 0.
+    #[pyo3(get)]
+    remaining_estimate: f64,
+}
+
+/// A Python object as a [`CpuPolicy`].
+struct PyCpu {
+    obj: Py<PyAny>,
+    preemptive: bool,
+    time_sliced: bool,
+    /// The first problem a `ready_key` call had.
+    error: Mutex<Option<String>>,
+}
+
+/// An order-preserving map of a finite `f64` onto `u128` (−x below +x, −0 = +0).
+fn order_key(x: f64) -> u128 {
+    let x = if x == 0.0 { 0.0 } else { x };
+    let b = x.to_bits();
+    let k = if b >> 63 == 1 { !b } else { b | (1 << 63) };
+    u128::from(k)
+}
+
+impl PyCpu {
+    fn key(&self, py: Python<'_>, v: &VcpuView) -> Result<f64, String> {
+        let s = |t: SimTime| t.as_secs_f64();
+        let view = View {
+            vm: v.vm,
+            priority: v.priority,
+            arrival: s(v.arrival),
+            estimate: s(v.estimate),
+            attained: s(v.attained),
+            ready_since: s(v.ready_since),
+            preempted: v.preempted,
+            remaining_estimate: s(v.remaining_estimate()),
+        };
+        let r = self
+            .obj
+            .call_method1(py, "ready_key", (view,))
+            .map_err(|e| format!("cpu_policy.ready_key raised {}", e))?;
+        let x: f64 = r
+            .extract(py)
+            .map_err(|_| "cpu_policy.ready_key must return a number".to_string())?;
+        if x.is_nan() {
+            return Err(format!("cpu_policy.ready_key returned NaN for VM {}", v.vm));
+        }
+        Ok(x)
+    }
+}
+
+impl CpuPolicy for PyCpu {
+    fn ready_key(&self, v: &VcpuView) -> u128 {
+        let mut error = self.error.lock().unwrap_or_else(|e| e.into_inner());
+        if error.is_some() {
+            return 0;
+        }
+        match Python::attach(|py| self.key(py, v)) {
+            Ok(x) => order_key(x),
+            Err(e) => {
+                *error = Some(e);
+                0
+            }
+        }
+    }
+    fn preemptive(&self) -> bool {
+        self.preemptive
+    }
+    fn time_sliced(&self) -> bool {
+        self.time_sliced
+    }
+}
+
+fn flag(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<bool> {
+    if obj.hasattr(name)? {
+        obj.getattr(name)?
+            .is_truthy()
+            .map_err(|_| err(format!("cpu_policy.{name} must be true or false")))
+    } else {
+        Ok(false)
+    }
+}
+
+/// Runs the scenario's replications with the Python object `cpu_policy` ordering the run
+/// queues (the scenario's admission policy admits). Returns `summary` (summary.csv
+/// columns, labelled `label`) and, with `keep_vms`, `vms` (per VM: policy, replication,
+/// id, priority, arrival_s, first_run_s, finish_s, service_s, wait_s, turnaround_s).
+#[pyfunction]
+#[pyo3(signature = (scenario, cpu_policy, label, seed=None, replications=None, vms=None, keep_vms=false))]
+#[allow(clippy::too_many_arguments)]
+pub fn run_own_policy(
+    py: Python<'_>,
+    scenario: &Scenario,
+    cpu_policy: &Bound<'_, PyAny>,
+    label: &str,
+    seed: Option<u64>,
+    replications: Option<u64>,
+    vms: Option<u64>,
+    keep_vms: bool,
+) -> PyResult<Py<PyAny>> {
+    let has_key =
+        cpu_policy.hasattr("ready_key")? && cpu_policy.getattr("ready_key")?.is_callable();
+    if !has_key {
+        return Err(err(format!(
+            "cpu_policy: {} has no method ready_key(view) -> float",
+            cpu_policy.get_type().name()?
+        )));
+    }
+    let sc = &crate::experiments_py::with_overrides(scenario, seed, replications, vms)?;
+    let (preemptive, time_sliced) = (
+        flag(cpu_policy, "preemptive")?,
+        flag(cpu_policy, "time_sliced")?,
+    );
+    let mut runs = Vec::new();
+    let mut kept: Vec<(u64, sim::VmRecord)> = Vec::new();
+    for rep in 0..sc.run.replications {
+        let config = sc.sim_config_for(rep).map_err(err)?;
+        // `ADMISSION/NAME` picks the admission policy; a plain label keeps the scenario's.
+        let admission_name = match label.split_once('/') {
+            Some((a, _)) => a.trim().to_string(),
+            None => config.admission.policy.clone(),
+        };
+        let admission = sim::policy::admission_policy(
+            &admission_name,
+            &AdmissionParams {
+                aging_per_s: config.admission.aging_per_s,
+            },
+        )
+        .map_err(err)?;
+        let cpu = Arc::new(PyCpu {
+            obj: cpu_policy.clone().unbind(),
+            preemptive,
+            time_sliced,
+            error: Mutex::new(None),
+        });
+        let mut workload = sc.workload(rep).map_err(err)?;
+        let mut metrics = Metrics::new();
+        let mut collect = Collect::default();
+        let result = {
+            let mut obs = (&mut metrics, &mut collect);
+            let cpu_box: Box<dyn CpuPolicy> = Box::new(PyCpuRef(Arc::clone(&cpu)));
+            sim::simulate_with_policies(&config, admission, cpu_box, workload.by_ref(), &mut obs)
+        };
+        if let Some(e) = cpu.error.lock().unwrap_or_else(|e| e.into_inner()).take() {
+            return Err(err(e));
+        }
+        let stats = result.map_err(err)?;
+        workload.finish().map_err(err)?;
+        runs.push(metrics.summary(&stats));
+        if keep_vms {
+            let mut rs = collect.vms;
+            rs.sort_by_key(|r| r.id);
+            kept.extend(rs.into_iter().map(|r| (rep, r)));
+        }
+        py.check_signals()?;
+    }
+    let rows = summary_rows(label, &runs);
+    let out = PyDict::new(py);
+    out.set_item(
+        "summary",
+        crate::experiments_py::summary_columns(&rows).into_py(py)?,
+    )?;
+    if keep_vms {
+        let s = |t: SimTime| t.as_secs_f64();
+        let mut c = Columns::default();
+        c.text("policy", vec![label.to_string(); kept.len()]);
+        c.float("replication", kept.iter().map(|v| v.0 as f64).collect());
+        c.float("id", kept.iter().map(|v| v.1.id as f64).collect());
+        c.float(
+            "priority",
+            kept.iter().map(|v| f64::from(v.1.priority)).collect(),
+        );
+        c.float("arrival_s", kept.iter().map(|v| s(v.1.arrival)).collect());
+        c.float(
+            "first_run_s",
+            kept.iter().map(|v| s(v.1.first_run)).collect(),
+        );
+        c.float("finish_s", kept.iter().map(|v| s(v.1.finish)).collect());
+        c.float("service_s", kept.iter().map(|v| s(v.1.service)).collect());
+        c.float("wait_s", kept.iter().map(|v| s(v.1.wait())).collect());
+        c.float(
+            "turnaround_s",
+            kept.iter().map(|v| s(v.1.turnaround())).collect(),
+        );
+        out.set_item("vms", c.into_py(py)?)?;
+    } else {
+        out.set_item("vms", py.None())?;
+    }
+    Ok(out.into_any().unbind())
+}
+
+/// Lends a [`PyCpu`] to the engine (which takes a box) while the caller keeps it to read
+/// its error afterwards.
+struct PyCpuRef(Arc<PyCpu>);
+
+impl CpuPolicy for PyCpuRef {
+    fn ready_key(&self, v: &VcpuView) -> u128 {
+        self.0.ready_key(v)
+    }
+    fn preemptive(&self) -> bool {
+        self.0.preemptive
+    }
+    fn time_sliced(&self) -> bool {
+        self.0.time_sliced
+    }
+}
