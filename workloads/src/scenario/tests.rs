@@ -205,11 +205,17 @@ fn validation_errors_name_file_line_and_key() {
 
 #[test]
 fn policy_names_are_checked() {
-    let e = err(&format!("{MINIMAL}[cpu]\npolicy = \"lottery\"\n"));
+    // The message lists every registered CPU policy, in registry order.
+    let e = err(&format!("{MINIMAL}[cpu]\npolicy = \"nosuch\"\n"));
+    let known: Vec<&str> = sim::policy::CPU_POLICIES.iter().map(|p| p.name).collect();
     assert_eq!(
         e,
-        "s.toml:10: cpu.policy: unknown cpu policy `lottery`; known: fcfs, sjf, srtf, priority, priority-preemptive, rr"
+        format!(
+            "s.toml:10: cpu.policy: unknown cpu policy `nosuch`; known: {}",
+            known.join(", ")
+        )
     );
+    assert!(e.contains("known: fcfs, sjf, srtf, priority, priority-preemptive, rr"));
     let e = err(&format!("[admission]\npolicy = \"edf\"\n{MINIMAL}"));
     assert!(
         e.starts_with("s.toml:2: admission.policy: unknown admission policy `edf`; known: fcfs"),
