@@ -158,6 +158,30 @@ impl Default for Thresholds {
     }
 }
 
+impl Thresholds {
+    /// The limits for a replay whose CPU demand is spun as TSC time (`loop_demand` false)
+    /// or as a calibrated loop count (`loop_demand` true). Only a loop count takes longer
+    /// when the core slows down, so the loop-rate drift flags only those replays; a TSC
+    /// replay reports it and ignores it.
+    pub fn for_demand(
+        loop_demand: bool,
+        steal_pct: f64,
+        others_on_pcpus_pct: f64,
+        loop_drift_pct: f64,
+    ) -> Thresholds {
+        Thresholds {
+            steal_pct,
+            others_on_pcpus_pct,
+            loop_drift_pct: if loop_demand {
+                loop_drift_pct
+            } else {
+                f64::INFINITY
+            },
+            major_faults: 0,
+        }
+    }
+}
+
 impl Interference {
     /// Builds the figures of one window from `/proc/stat` deltas (`pcpus`: the replay's
     /// cores; `all`: the `cpu` line), the VMM's and the executors' `getrusage` deltas, the
@@ -331,5 +355,14 @@ ctxt 999\n";
         let i = Interference::from_counters(10.0, 100.0, &[core], all, vmm, exec, true, (1.0, 1.0));
         assert_eq!(i.others_on_pcpus_pct, 0.0);
         assert!(i.reasons(&t).is_empty());
+        // The loop rate halved (−50 %): a loop-count replay is flagged for it, a TSC one not.
+        let i = Interference::from_counters(10.0, 100.0, &[core], all, vmm, exec, true, (2e9, 1e9));
+        let loops = Thresholds::for_demand(true, 2.0, 2.0, 5.0);
+        let tsc = Thresholds::for_demand(false, 2.0, 2.0, 5.0);
+        assert_eq!(
+            i.reasons(&loops),
+            vec!["loop rate drift -50.0 % beyond ±5.0 %"]
+        );
+        assert!(i.reasons(&tsc).is_empty(), "{:?}", i.reasons(&tsc));
     }
 }
