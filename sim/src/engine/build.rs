@@ -198,6 +198,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             events,
             hosts,
             placement_index,
+            only_host_open: true,
             cluster_facts,
             head_of_line: config.admission.head_of_line,
             preemptive: cpu_policy.preemptive(),

@@ -2,7 +2,8 @@
 //! host's used vCPU slots or memory goes through [`Engine::reserve_capacity`] or
 //! [`Engine::release_capacity`], which end in [`Engine::capacity_changed`]; a host leaves
 //! or re-enters the set of hosts VMs may be placed on through
-//! [`Engine::set_host_available`].
+//! [`Engine::set_host_available`]. Placement asks [`Engine::place`], which answers from
+//! the index (or, with one host, from the host itself).
 //! Also the static facts arrivals check without looking at every host.
 
 use crate::model::DeviceKind;
@@ -50,9 +51,14 @@ impl ClusterFacts {
     /// Whether some empty host could take a VM of `vcpus` vCPUs and `mem` MiB.
     #[inline]
     pub(super) fn fits_somewhere(&self, vcpus: u64, mem: u64) -> bool {
-        self.shapes
-            .iter()
-            .any(|&(v, m, limit)| vcpus <= v && mem <= m && vcpus <= u64::from(limit))
+        let fits = |&(v, m, limit): &(u64, u64, u32)| {
+            vcpus <= v && mem <= m && vcpus <= u64::from(limit)
+        };
+        // (One shape, as with identical hosts: no loop.)
+        match &self.shapes[..] {
+            [one] => fits(one),
+            shapes => shapes.iter().any(fits),
+        }
     }
 
     /// Whether every host has a device of `kind`.
@@ -96,10 +102,48 @@ pub(super) fn new_index(
 impl<'a, O: Observer> Engine<'a, O> {
     /// Host `h`'s used vCPU slots or memory changed: tells the placement index. Called by
     /// [`Self::reserve_capacity`] and [`Self::release_capacity`], the only writers.
+    ///
+    /// With one host there is nothing to choose between: [`Self::place`] and
+    /// [`Self::max_free`] read the host's capacity directly and the index is not kept.
     #[inline(always)]
     pub(super) fn capacity_changed(&mut self, h: HostId) {
+        if self.hosts.len() == 1 {
+            return;
+        }
         let f = host_free(&self.hosts[h], self.gang);
         self.placement_index.update(h.0 as usize, f.vcpus, f.mem);
+    }
+
+    /// Which host takes a VM of `vcpus` vCPUs and `mem` MiB now, by the placement rule
+    /// (see `placement_index` for the rules, ties included).
+    #[inline(always)]
+    pub(super) fn place(&self, vcpus: u64, mem: u64) -> Option<HostId> {
+        if let [only] = &self.hosts[..] {
+            // Every rule takes the one host if it fits. (Its vCPU limit under gang
+            // scheduling was checked at arrival: a VM above it was rejected.)
+            let c = &only.capacity;
+            return (self.only_host_open
+                && c.vcpu_cap.saturating_sub(c.used_vcpus) >= vcpus
+                && c.mem_cap.saturating_sub(c.used_mem) >= mem)
+                .then_some(HostId(0));
+        }
+        self.placement_index
+            .choose(vcpus, mem)
+            .map(|h| HostId(h as u32))
+    }
+
+    /// The most free vCPU slots and the most free memory on any host placement may choose
+    /// (maybe two different hosts): a VM larger than either fits nowhere. O(1).
+    #[inline(always)]
+    pub(super) fn max_free(&self) -> (u64, u64) {
+        if let [only] = &self.hosts[..] {
+            if !self.only_host_open {
+                return (0, 0);
+            }
+            let f = host_free(only, self.gang);
+            return (f.vcpus, f.mem);
+        }
+        self.placement_index.max_free()
     }
 
     /// Books a VM of `vcpus` vCPUs and `mem` MiB onto host `h`.

@@ -138,7 +138,12 @@ impl<'a, O: Observer> Engine<'a, O> {
     /// change of that set goes through here (power-off, boot, failure, repair).
     #[inline]
     pub(super) fn set_host_available(&mut self, h: HostId, available: bool) {
-        self.placement_index.set_candidate(h.0 as usize, available);
+        // (One host: placement reads the flag, not the index; see `Engine::place`.)
+        if self.hosts.len() == 1 {
+            self.only_host_open = available;
+        } else {
+            self.placement_index.set_candidate(h.0 as usize, available);
+        }
     }
 
     /// Whether nothing more can happen: every VM has arrived and left. Datacenter events

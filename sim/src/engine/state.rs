@@ -435,6 +435,9 @@ pub(super) struct Engine<'a, O: Observer> {
     /// Free capacity of the hosts by placement rule (see `placement_index`); kept in step
     /// by `Engine::capacity_changed`.
     pub(super) placement_index: PlacementIndex,
+    /// With one host (whose capacity placement reads instead of the index): whether
+    /// placement may choose it (on and not failed).
+    pub(super) only_host_open: bool,
     /// What an arrival checks without looking at every host.
     pub(super) cluster_facts: ClusterFacts,
     pub(super) head_of_line: HeadOfLine,
