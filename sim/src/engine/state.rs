@@ -357,6 +357,25 @@ impl Busy {
         }
     }
 
+    /// [`Self::set_idle`] for a pCPU known to be in the other state (the plain path's
+    /// pCPUs: taken idle at admission, given back busy at the end).
+    #[inline(always)]
+    pub(super) fn flip(&mut self, p: PcpuId, idle: bool, now: SimTime) {
+        debug_assert_eq!(self.is_idle(p), !idle);
+        if self.track_busy {
+            self.advance(now);
+        }
+        let p = p.0;
+        self.idle[(p / 64) as usize] ^= 1 << (p % 64);
+        if idle {
+            self.idle_count += 1;
+            self.busy_count -= 1;
+        } else {
+            self.idle_count -= 1;
+            self.busy_count += 1;
+        }
+    }
+
     /// Integrates busy pCPUs (and, with a power model, watts) up to `now`.
     #[inline]
     pub(super) fn advance(&mut self, now: SimTime) {
