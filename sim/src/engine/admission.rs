@@ -281,7 +281,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                     let mut best = 0u32;
                     let mut best_key = (true, u32::MAX);
                     for (p, pc) in host.pcpus.iter().enumerate() {
-                        let key = (pc.node != home, pc.pinned);
+                        let key = (host.node_of(PcpuId(p as u32)) != home, pc.pinned);
                         if key < best_key {
                             best_key = key;
                             best = p as u32;

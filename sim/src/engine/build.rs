@@ -56,19 +56,16 @@ impl<'a, O: Observer> Engine<'a, O> {
                 idle[(p / 64) as usize] |= 1 << (p % 64);
             }
             let pcpus = (0..h.pcpus)
-                .map(|p| Pcpu {
+                .map(|_| Pcpu {
                     running: Running::IDLE,
                     dispatch: SimTime::ZERO,
                     start: SimTime::ZERO,
                     seg_start: SimTime::ZERO,
                     seg_work: 0,
                     seg_end: SimTime::ZERO,
-                    quantum_end: SimTime::MAX,
                     rate: 1.0,
                     last_uid: u64::MAX,
                     generation: 0,
-                    node: (u64::from(p) * u64::from(nodes) / u64::from(h.pcpus)) as u32,
-                    core: p / tpc,
                     pinned: 0,
                     plain_next: OptId::NONE,
                 })

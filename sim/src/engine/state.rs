@@ -182,13 +182,9 @@ pub(super) struct Pcpu {
     /// Work the current segment does if it runs to `seg_end`.
     pub(super) seg_work: u64,
     pub(super) seg_end: SimTime,
-    /// When the quantum expires (`SimTime::MAX` without time slicing).
-    pub(super) quantum_end: SimTime,
     pub(super) rate: f64,
     pub(super) last_uid: u64,
     pub(super) generation: u32,
-    pub(super) node: u32,
-    pub(super) core: u32,
     pub(super) pinned: u32,
     /// Next pCPU of the same plain-path VM (none at the end of the chain).
     pub(super) plain_next: OptId<PcpuId>,
@@ -432,10 +428,23 @@ impl Paging {
 }
 
 impl Host {
+    /// The NUMA node of pCPU `p`: the pCPUs are split into `numa_nodes` equal runs (not
+    /// stored per pCPU, to keep a pCPU's state small).
+    #[inline]
+    pub(super) fn node_of(&self, p: PcpuId) -> u32 {
+        (u64::from(p.0) * u64::from(self.topology.numa_nodes) / self.pcpus.len() as u64) as u32
+    }
+
+    /// The core of pCPU `p`: `threads_per_core` consecutive pCPUs share one.
+    #[inline]
+    pub(super) fn core_of(&self, p: PcpuId) -> u32 {
+        p.0 / self.topology.threads_per_core
+    }
+
     pub(super) fn lowest_idle_on_node(&self, node: u32) -> Option<PcpuId> {
         (0..self.pcpus.len() as u32)
             .map(PcpuId)
-            .find(|&p| self.pcpus[p].node == node && self.busy.is_idle(p))
+            .find(|&p| self.node_of(p) == node && self.busy.is_idle(p))
     }
 
     pub(super) fn queue_of(&self, pin: OptId<PcpuId>) -> usize {
@@ -532,7 +541,7 @@ mod tests {
         assert_eq!(size_of::<Event>(), 16);
         assert_eq!(size_of::<Vm>(), 248);
         assert_eq!(size_of::<Vcpu>(), 104);
-        assert_eq!(size_of::<Pcpu>(), 88);
+        assert_eq!(size_of::<Pcpu>(), 72);
         assert_eq!(size_of::<ReadyEntry>(), 64);
         assert_eq!(size_of::<QueueEntry>(), 48);
         assert_eq!(size_of::<InFlight>(), 24);
