@@ -182,16 +182,48 @@ pub fn estimated_host_bytes(config: &crate::model::SimConfig) -> u64 {
         let devices = h.resources.devices.len() as u64 + 1;
         let queues = if pinned { pcpus } else { 1 };
         let nodes = u64::from(h.resources.numa_nodes.clamp(1, h.pcpus.max(1)));
+        // (Per NUMA node only with more than one; a power model's curve and energy only
+        // with one.)
+        let numa = if nodes > 1 { nodes * 8 + ALLOC } else { 0 };
+        let power = if h.resources.power.is_some() {
+            size_of::<super::state::BusyPower>() as u64 + (pcpus + 1) * 8 + 2 * ALLOC
+        } else {
+            0
+        };
         total = total.saturating_add(
             size_of::<Host>() as u64
                 + pcpus * size_of::<super::state::Pcpu>() as u64
                 + devices * size_of::<super::device::Device>() as u64
                 + queues * size_of::<std::collections::BinaryHeap<u8>>() as u64
                 + pcpus.div_ceil(64) * 8
-                + nodes * 8
+                + size_of::<super::state::HostOps>() as u64
                 + 5 * ALLOC
+                + numa
+                + power
                 + PlacementIndex::BYTES_PER_HOST,
         );
     }
     total
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::SimConfig;
+
+    /// The engine state of one plain 16-pCPU host (its own struct, pCPUs, swap device, run
+    /// queue, bitmap, datacenter state, allocation headers and its share of the placement
+    /// index), against the target of 1 KiB + 64 B per pCPU = 2,048 B.
+    #[test]
+    fn a_16_pcpu_host_takes_at_most_1_kib_plus_64_b_per_pcpu() {
+        let config = SimConfig::single_host(16, 128 * 1024);
+        let bytes = super::estimated_host_bytes(&config);
+        eprintln!(
+            "host {} B, pCPU {} B, device {} B, ops {} B: {bytes} B per 16-pCPU host",
+            std::mem::size_of::<super::Host>(),
+            std::mem::size_of::<super::super::state::Pcpu>(),
+            std::mem::size_of::<super::super::device::Device>(),
+            std::mem::size_of::<super::super::state::HostOps>(),
+        );
+        assert!(bytes <= 1024 + 16 * 64, "{bytes} B");
+    }
 }

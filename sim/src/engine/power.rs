@@ -165,7 +165,9 @@ impl<'a, O: Observer> Engine<'a, O> {
             host.ops.stats.down_ns += u128::from(now.nanos() - host.ops.down_since.nanos());
         }
         host.ops.state = state;
-        host.busy.power.off = !state.is_on();
+        if let Some(p) = host.busy.power.as_mut() {
+            p.off = !state.is_on();
+        }
         match (was_on, state.is_on()) {
             (false, true) => host.ops.on_since = now,
             (true, false) => {
@@ -286,8 +288,10 @@ impl<'a, O: Observer> Engine<'a, O> {
             // what a later sample integrated past it.
             let past = host.busy.busy_last.nanos().saturating_sub(end.nanos());
             let mut s = host.ops.stats.clone();
-            if !host.busy.power.watts.is_empty() {
-                s.energy_j = (host.busy.power.energy - host.busy.draw() * past as f64) / 1e9;
+            if let Some(p) = host.busy.power.as_ref()
+                && !p.watts.is_empty()
+            {
+                s.energy_j = (p.energy - host.busy.draw() * past as f64) / 1e9;
             }
             if host.ops.state.is_on() {
                 s.on_ns += u128::from(end.nanos().saturating_sub(host.ops.on_since.nanos()));

@@ -281,7 +281,8 @@ pub(super) struct Topology {
     pub(super) threads_per_core: u32,
     pub(super) smt_speed: f64,
     pub(super) numa_nodes: u32,
-    /// Memory of admitted VMs on each NUMA node (MiB; kept with more than one node).
+    /// Memory of admitted VMs on each NUMA node (MiB; kept, and allocated, only with more
+    /// than one node).
     pub(super) node_mem_used: Vec<u64>,
     pub(super) node_mem_cap: u64,
     pub(super) remote_speed: f64,
@@ -316,8 +317,9 @@ pub(super) struct Busy {
     pub(super) track_busy: bool,
     pub(super) busy_last: SimTime,
     pub(super) sampled_busy_area: u128,
-    /// The power model and the energy (boxed: kept off the hot part of the host).
-    pub(super) power: Box<BusyPower>,
+    /// The power model and the energy (none without a power model; boxed: kept off the
+    /// hot part of the host).
+    pub(super) power: Option<Box<BusyPower>>,
 }
 
 /// A host's power model and energy account.
@@ -377,16 +379,20 @@ impl Busy {
     pub(super) fn advance(&mut self, now: SimTime) {
         let dt = now.0.saturating_sub(self.busy_last.0);
         self.busy_area += u128::from(self.busy_count) * u128::from(dt);
-        if !self.power.watts.is_empty() {
+        if self.power.as_ref().is_some_and(|p| !p.watts.is_empty()) {
             let w = self.draw();
-            self.power.energy += w * dt as f64;
+            if let Some(p) = self.power.as_mut() {
+                p.energy += w * dt as f64;
+            }
         }
         self.busy_last = self.busy_last.max(now);
     }
 
     /// Watts drawn now (0 without a power model).
     pub(super) fn draw(&self) -> f64 {
-        let p = &self.power;
+        let Some(p) = &self.power else {
+            return 0.0;
+        };
         if p.off {
             p.off_w
         } else {
