@@ -186,9 +186,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             }
             // Nothing fits without a free vCPU slot (every VM has at least one vCPU); with
             // hosts switched off, not before the first VM that fits nowhere has woken one.
-            if self.max_free().0 == 0
-                && (self.dc.power_off.is_none() || !scratch.is_empty())
-            {
+            if self.max_free().0 == 0 && (self.dc.power_off.is_none() || !scratch.is_empty()) {
                 break;
             }
         }

@@ -51,9 +51,8 @@ impl ClusterFacts {
     /// Whether some empty host could take a VM of `vcpus` vCPUs and `mem` MiB.
     #[inline]
     pub(super) fn fits_somewhere(&self, vcpus: u64, mem: u64) -> bool {
-        let fits = |&(v, m, limit): &(u64, u64, u32)| {
-            vcpus <= v && mem <= m && vcpus <= u64::from(limit)
-        };
+        let fits =
+            |&(v, m, limit): &(u64, u64, u32)| vcpus <= v && mem <= m && vcpus <= u64::from(limit);
         // (One shape, as with identical hosts: no loop.)
         match &self.shapes[..] {
             [one] => fits(one),
