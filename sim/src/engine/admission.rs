@@ -85,15 +85,6 @@ impl<'a, O: Observer> Engine<'a, O> {
         Ok(())
     }
 
-    /// Which host takes a VM of this size now, by the placement policy (see
-    /// `placement_index` for the rules, ties included).
-    #[inline(always)]
-    fn place(&self, vcpus: u64, mem: u64) -> Option<HostId> {
-        self.placement_index
-            .choose(vcpus, mem)
-            .map(|h| HostId(h as u32))
-    }
-
     pub(super) fn admission_pass(&mut self) -> Result<(), SimError> {
         self.admission_dirty = false;
         // VMs stopped while queued leave their entries behind.
@@ -169,7 +160,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             }
             let vm = &self.vms.get(e.slot).req;
             let (v, m) = (u64::from(vm.vcpus), vm.memory_mib);
-            let (top_v, top_m) = self.placement_index.max_free();
+            let (top_v, top_m) = self.max_free();
             let place =
                 if v > top_v || m > top_m || failed.iter().any(|&(fv, fm)| v >= fv && m >= fm) {
                     None
@@ -195,9 +186,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             }
             // Nothing fits without a free vCPU slot (every VM has at least one vCPU); with
             // hosts switched off, not before the first VM that fits nowhere has woken one.
-            if self.placement_index.max_free().0 == 0
-                && (self.dc.power_off.is_none() || !scratch.is_empty())
-            {
+            if self.max_free().0 == 0 && (self.dc.power_off.is_none() || !scratch.is_empty()) {
                 break;
             }
         }
@@ -290,7 +279,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                     let mut best = 0u32;
                     let mut best_key = (true, u32::MAX);
                     for (p, pc) in host.pcpus.iter().enumerate() {
-                        let key = (pc.node != home, pc.pinned);
+                        let key = (host.node_of(PcpuId(p as u32)) != home, pc.pinned);
                         if key < best_key {
                             best_key = key;
                             best = p as u32;

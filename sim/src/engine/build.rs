@@ -56,19 +56,16 @@ impl<'a, O: Observer> Engine<'a, O> {
                 idle[(p / 64) as usize] |= 1 << (p % 64);
             }
             let pcpus = (0..h.pcpus)
-                .map(|p| Pcpu {
+                .map(|_| Pcpu {
                     running: Running::IDLE,
                     dispatch: SimTime::ZERO,
                     start: SimTime::ZERO,
                     seg_start: SimTime::ZERO,
                     seg_work: 0,
                     seg_end: SimTime::ZERO,
-                    quantum_end: SimTime::MAX,
                     rate: 1.0,
                     last_uid: u64::MAX,
                     generation: 0,
-                    node: (u64::from(p) * u64::from(nodes) / u64::from(h.pcpus)) as u32,
-                    core: p / tpc,
                     pinned: 0,
                     plain_next: OptId::NONE,
                 })
@@ -106,7 +103,11 @@ impl<'a, O: Observer> Engine<'a, O> {
                     threads_per_core: tpc,
                     smt_speed: speed(r.smt_slowdown),
                     numa_nodes: nodes,
-                    node_mem_used: vec![0; nodes as usize],
+                    node_mem_used: if nodes > 1 {
+                        vec![0; nodes as usize]
+                    } else {
+                        Vec::new()
+                    },
                     node_mem_cap: mem_cap / u64::from(nodes),
                     remote_speed: speed(r.numa_remote_slowdown),
                     translation_speed: 1.0 / (1.0 + r.translation_overhead),
@@ -130,16 +131,16 @@ impl<'a, O: Observer> Engine<'a, O> {
                     busy_last: SimTime::ZERO,
                     sampled_busy_area: 0,
                     // Watts with k of the pCPUs busy, k = 0 ..= pCPUs.
-                    power: Box::new(BusyPower {
-                        watts: r.power.as_ref().map_or_else(Vec::new, |p| {
-                            (0..=h.pcpus)
+                    power: r.power.as_ref().map(|p| {
+                        Box::new(BusyPower {
+                            watts: (0..=h.pcpus)
                                 .map(|k| p.curve.watts(f64::from(k) / f64::from(h.pcpus)))
-                                .collect()
-                        }),
-                        off: false,
-                        off_w: r.power.as_ref().map_or(0.0, |p| p.off_w),
-                        energy: 0.0,
-                        sampled_energy: 0.0,
+                                .collect(),
+                            off: false,
+                            off_w: p.off_w,
+                            energy: 0.0,
+                            sampled_energy: 0.0,
+                        })
                     }),
                 },
                 pcpus,
@@ -198,6 +199,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             events,
             hosts,
             placement_index,
+            only_host_open: true,
             cluster_facts,
             head_of_line: config.admission.head_of_line,
             preemptive: cpu_policy.preemptive(),

@@ -2,7 +2,8 @@
 //! host's used vCPU slots or memory goes through [`Engine::reserve_capacity`] or
 //! [`Engine::release_capacity`], which end in [`Engine::capacity_changed`]; a host leaves
 //! or re-enters the set of hosts VMs may be placed on through
-//! [`Engine::set_host_available`].
+//! [`Engine::set_host_available`]. Placement asks [`Engine::place`], which answers from
+//! the index (or, with one host, from the host itself).
 //! Also the static facts arrivals check without looking at every host.
 
 use crate::model::DeviceKind;
@@ -50,9 +51,13 @@ impl ClusterFacts {
     /// Whether some empty host could take a VM of `vcpus` vCPUs and `mem` MiB.
     #[inline]
     pub(super) fn fits_somewhere(&self, vcpus: u64, mem: u64) -> bool {
-        self.shapes
-            .iter()
-            .any(|&(v, m, limit)| vcpus <= v && mem <= m && vcpus <= u64::from(limit))
+        let fits =
+            |&(v, m, limit): &(u64, u64, u32)| vcpus <= v && mem <= m && vcpus <= u64::from(limit);
+        // (One shape, as with identical hosts: no loop.)
+        match &self.shapes[..] {
+            [one] => fits(one),
+            shapes => shapes.iter().any(fits),
+        }
     }
 
     /// Whether every host has a device of `kind`.
@@ -96,10 +101,48 @@ pub(super) fn new_index(
 impl<'a, O: Observer> Engine<'a, O> {
     /// Host `h`'s used vCPU slots or memory changed: tells the placement index. Called by
     /// [`Self::reserve_capacity`] and [`Self::release_capacity`], the only writers.
+    ///
+    /// With one host there is nothing to choose between: [`Self::place`] and
+    /// [`Self::max_free`] read the host's capacity directly and the index is not kept.
     #[inline(always)]
     pub(super) fn capacity_changed(&mut self, h: HostId) {
+        if self.hosts.len() == 1 {
+            return;
+        }
         let f = host_free(&self.hosts[h], self.gang);
         self.placement_index.update(h.0 as usize, f.vcpus, f.mem);
+    }
+
+    /// Which host takes a VM of `vcpus` vCPUs and `mem` MiB now, by the placement rule
+    /// (see `placement_index` for the rules, ties included).
+    #[inline(always)]
+    pub(super) fn place(&self, vcpus: u64, mem: u64) -> Option<HostId> {
+        if let [only] = &self.hosts[..] {
+            // Every rule takes the one host if it fits. (Its vCPU limit under gang
+            // scheduling was checked at arrival: a VM above it was rejected.)
+            let c = &only.capacity;
+            return (self.only_host_open
+                && c.vcpu_cap.saturating_sub(c.used_vcpus) >= vcpus
+                && c.mem_cap.saturating_sub(c.used_mem) >= mem)
+                .then_some(HostId(0));
+        }
+        self.placement_index
+            .choose(vcpus, mem)
+            .map(|h| HostId(h as u32))
+    }
+
+    /// The most free vCPU slots and the most free memory on any host placement may choose
+    /// (maybe two different hosts): a VM larger than either fits nowhere. O(1).
+    #[inline(always)]
+    pub(super) fn max_free(&self) -> (u64, u64) {
+        if let [only] = &self.hosts[..] {
+            if !self.only_host_open {
+                return (0, 0);
+            }
+            let f = host_free(only, self.gang);
+            return (f.vcpus, f.mem);
+        }
+        self.placement_index.max_free()
     }
 
     /// Books a VM of `vcpus` vCPUs and `mem` MiB onto host `h`.
@@ -138,16 +181,48 @@ pub fn estimated_host_bytes(config: &crate::model::SimConfig) -> u64 {
         let devices = h.resources.devices.len() as u64 + 1;
         let queues = if pinned { pcpus } else { 1 };
         let nodes = u64::from(h.resources.numa_nodes.clamp(1, h.pcpus.max(1)));
+        // (Per NUMA node only with more than one; a power model's curve and energy only
+        // with one.)
+        let numa = if nodes > 1 { nodes * 8 + ALLOC } else { 0 };
+        let power = if h.resources.power.is_some() {
+            size_of::<super::state::BusyPower>() as u64 + (pcpus + 1) * 8 + 2 * ALLOC
+        } else {
+            0
+        };
         total = total.saturating_add(
             size_of::<Host>() as u64
                 + pcpus * size_of::<super::state::Pcpu>() as u64
                 + devices * size_of::<super::device::Device>() as u64
                 + queues * size_of::<std::collections::BinaryHeap<u8>>() as u64
                 + pcpus.div_ceil(64) * 8
-                + nodes * 8
+                + size_of::<super::state::HostOps>() as u64
                 + 5 * ALLOC
+                + numa
+                + power
                 + PlacementIndex::BYTES_PER_HOST,
         );
     }
     total
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::SimConfig;
+
+    /// The engine state of one plain 16-pCPU host (its own struct, pCPUs, swap device, run
+    /// queue, bitmap, datacenter state, allocation headers and its share of the placement
+    /// index), against the target of 1 KiB + 64 B per pCPU = 2,048 B.
+    #[test]
+    fn a_16_pcpu_host_takes_at_most_1_kib_plus_64_b_per_pcpu() {
+        let config = SimConfig::single_host(16, 128 * 1024);
+        let bytes = super::estimated_host_bytes(&config);
+        eprintln!(
+            "host {} B, pCPU {} B, device {} B, ops {} B: {bytes} B per 16-pCPU host",
+            std::mem::size_of::<super::Host>(),
+            std::mem::size_of::<super::super::state::Pcpu>(),
+            std::mem::size_of::<super::super::device::Device>(),
+            std::mem::size_of::<super::super::state::HostOps>(),
+        );
+        assert!(bytes <= 1024 + 16 * 64, "{bytes} B");
+    }
 }

@@ -198,19 +198,27 @@ impl<'a, O: Observer> Engine<'a, O> {
 
     /// Reports (when a decision trace is asked for) a vCPU started at admission on a
     /// dedicated host: nothing competed for the pCPU.
+    /// (The check is inlined at every admission; the report is out of line.)
+    #[inline(always)]
     pub(super) fn decide_alone(&mut self, h: HostId, p: PcpuId, vm_slot: VmSlot, vcpu_index: u32) {
         if self.want_decisions {
-            let d = Decision {
-                time: self.now,
-                host: h.0,
-                pcpu: p.0,
-                chosen: self.vms.get(vm_slot).req.id,
-                vcpu: vcpu_index,
-                passed_over: Vec::new(),
-                preempted: None,
-            };
-            self.observer.on_decision(&d);
+            self.report_alone(h, p, vm_slot, vcpu_index);
         }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn report_alone(&mut self, h: HostId, p: PcpuId, vm_slot: VmSlot, vcpu_index: u32) {
+        let d = Decision {
+            time: self.now,
+            host: h.0,
+            pcpu: p.0,
+            chosen: self.vms.get(vm_slot).req.id,
+            vcpu: vcpu_index,
+            passed_over: Vec::new(),
+            preempted: None,
+        };
+        self.observer.on_decision(&d);
     }
 
     /// The idle pCPU of floating host `h` that vCPU `v` would take: the one it last ran on,

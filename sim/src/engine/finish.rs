@@ -55,13 +55,13 @@ impl<'a, O: Observer> Engine<'a, O> {
                 let n = &mut host.topology.node_mem_used[home as usize];
                 *n = n.saturating_sub(mem);
             }
-            let emptied = host.capacity.admitted == 0;
+            let emptied = self.dc.power_off.is_some() && host.capacity.admitted == 0;
             if let Some(resident) = resident {
                 host.paging.working_set_mib = host.paging.working_set_mib.saturating_sub(resident);
                 // Re-planning only fails on scheduling into the past, which cannot happen.
                 let _ = self.repage(h.known());
             }
-            if emptied && self.dc.power_off.is_some() {
+            if emptied {
                 // (Scheduling at now + idle is never in the past.)
                 let _ = self.host_emptied(h.known());
             }

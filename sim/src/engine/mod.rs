@@ -24,8 +24,8 @@
 //! | `ids` | typed indices (`HostId`, `PcpuId`, `VmSlot`, `VcpuSlot`) and absent ones (`OptId`) |
 //! | `build` | the engine of a checked configuration ([`crate::SimConfig::check`]) |
 //! | `run` | the main loop and the run-wide counters |
-//! | `admission` | arrivals, the admission queue, placement, admission off the plain path |
-//! | `capacity` | booking capacity on hosts (the only writer of used vCPUs and memory), candidates, the cluster's static facts |
+//! | `admission` | arrivals, the admission queue, admission off the plain path |
+//! | `capacity` | placement (`Engine::place`), booking capacity on hosts (the only writer of used vCPUs and memory), candidates, the cluster's static facts |
 //! | `placement_index` | which host takes a VM (first-, best-, worst-fit) without scanning the hosts; `Engine::capacity_changed` |
 //! | `plain` | the plain fast path: one event per VM |
 //! | `dispatch` | run queues, dispatch, preemption, gang scheduling, the decision trace |

@@ -205,23 +205,7 @@ impl PlacementIndex {
     }
 
     /// Host `h` now has `vcpus` free vCPU slots and `mem` free MiB. O(log H).
-    #[inline(always)]
     pub fn update(&mut self, h: usize, vcpus: u64, mem: u64) {
-        // One host: its leaf is the root, and there are no ordered sets.
-        if self.size == 1 {
-            self.hosts[0].vcpus = vcpus;
-            self.hosts[0].mem = mem;
-            if self.candidate[0] {
-                self.max_vcpus[1] = vcpus;
-                self.max_mem[1] = mem;
-            }
-            return;
-        }
-        self.update_many(h, vcpus, mem);
-    }
-
-    /// [`Self::update`] with more than one host.
-    fn update_many(&mut self, h: usize, vcpus: u64, mem: u64) {
         let old = self.hosts[h];
         if old.vcpus == vcpus && old.mem == mem {
             return;
@@ -276,16 +260,7 @@ impl PlacementIndex {
     }
 
     /// The candidate host the rule picks for a VM of `v` ≥ 1 vCPUs and `m` MiB, if any.
-    #[inline(always)]
     pub fn choose(&self, v: u64, m: u64) -> Option<usize> {
-        if let ([only], [true]) = (&self.hosts[..], &self.candidate[..]) {
-            return only.fits(v, m).then_some(0);
-        }
-        self.choose_many(v, m)
-    }
-
-    /// [`Self::choose`] with no host, or more than one, or one that is not a candidate.
-    fn choose_many(&self, v: u64, m: u64) -> Option<usize> {
         if self.hosts.is_empty() || !self.may_fit(1, v, m) {
             return None;
         }

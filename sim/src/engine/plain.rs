@@ -20,12 +20,15 @@ impl<'a, O: Observer> Engine<'a, O> {
         let now = self.now;
         let cs = self.context_switch;
         let start = SimTime(now.nanos().saturating_add(cs));
-        // (A plain host has one NUMA node: the home node stays 0.)
-        self.reserve(slot, h);
+        // (A plain host has one NUMA node: the home node stays 0.) What `Self::reserve`
+        // does, with one look-up of the VM.
         let vm = self.vms.get_mut(slot);
+        vm.host = OptId::some(h);
+        vm.admission = now;
         vm.first_run = Some(start);
-        let (vcpus, id) = (vm.req.vcpus, vm.req.id);
+        let (vcpus, id, mem) = (vm.req.vcpus, vm.req.id, vm.req.memory_mib);
         let end = SimTime(start.nanos().saturating_add(vm.req.demand.nanos()));
+        self.reserve_capacity(h, u64::from(vcpus), mem);
         let mut first = OptId::NONE;
         let mut prev: OptId<PcpuId> = OptId::NONE;
         for index in 0..vcpus {
@@ -49,7 +52,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 Some(q) => host.pcpus[q].plain_next = OptId::some(p),
             }
             prev = OptId::some(p);
-            host.busy.set_idle(p, false, now);
+            host.busy.flip(p, false, now);
             if cs > 0 {
                 self.stats.context_switches += 1;
             }
@@ -77,7 +80,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             pc.running = Running::IDLE;
             pc.plain_next = OptId::NONE;
             pc.generation = pc.generation.wrapping_add(1);
-            host.busy.set_idle(p, true, now);
+            host.busy.flip(p, true, now);
             if self.want_slices {
                 self.observer.on_slice(&SliceRecord {
                     host: h.0,

@@ -138,7 +138,12 @@ impl<'a, O: Observer> Engine<'a, O> {
     /// change of that set goes through here (power-off, boot, failure, repair).
     #[inline]
     pub(super) fn set_host_available(&mut self, h: HostId, available: bool) {
-        self.placement_index.set_candidate(h.0 as usize, available);
+        // (One host: placement reads the flag, not the index; see `Engine::place`.)
+        if self.hosts.len() == 1 {
+            self.only_host_open = available;
+        } else {
+            self.placement_index.set_candidate(h.0 as usize, available);
+        }
     }
 
     /// Whether nothing more can happen: every VM has arrived and left. Datacenter events
@@ -160,7 +165,9 @@ impl<'a, O: Observer> Engine<'a, O> {
             host.ops.stats.down_ns += u128::from(now.nanos() - host.ops.down_since.nanos());
         }
         host.ops.state = state;
-        host.busy.power.off = !state.is_on();
+        if let Some(p) = host.busy.power.as_mut() {
+            p.off = !state.is_on();
+        }
         match (was_on, state.is_on()) {
             (false, true) => host.ops.on_since = now,
             (true, false) => {
@@ -281,8 +288,10 @@ impl<'a, O: Observer> Engine<'a, O> {
             // what a later sample integrated past it.
             let past = host.busy.busy_last.nanos().saturating_sub(end.nanos());
             let mut s = host.ops.stats.clone();
-            if !host.busy.power.watts.is_empty() {
-                s.energy_j = (host.busy.power.energy - host.busy.draw() * past as f64) / 1e9;
+            if let Some(p) = host.busy.power.as_ref()
+                && !p.watts.is_empty()
+            {
+                s.energy_j = (p.energy - host.busy.draw() * past as f64) / 1e9;
             }
             if host.ops.state.is_on() {
                 s.on_ns += u128::from(end.nanos().saturating_sub(host.ops.on_since.nanos()));

@@ -20,7 +20,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         }
         if host.topology.numa_nodes > 1 {
             let home = self.vms.get(self.vcpus.get(v).vm).home_node;
-            if host.pcpus[p].node != home {
+            if host.node_of(p) != home {
                 rate *= host.topology.remote_speed;
             }
         }
@@ -47,7 +47,12 @@ impl<'a, O: Observer> Engine<'a, O> {
         let work = v.overhead_left.saturating_add(guest);
         let mut wall = wall_for(work, rate);
         let mut seg_work = work;
-        let room = pcpu.quantum_end.nanos().saturating_sub(from.nanos());
+        // (The quantum runs from the start of the slice's guest code.)
+        let quantum_end = match self.quantum {
+            Some(q) => pcpu.start.nanos().saturating_add(q),
+            None => u64::MAX,
+        };
+        let room = quantum_end.saturating_sub(from.nanos());
         if wall > room {
             wall = room;
             seg_work = work_for(room, rate).min(work);
@@ -103,7 +108,7 @@ impl<'a, O: Observer> Engine<'a, O> {
     pub(super) fn retime_siblings(&mut self, h: HostId, p: PcpuId) -> Result<(), SimError> {
         let host = &self.hosts[h];
         let tpc = host.topology.threads_per_core;
-        let core = host.pcpus[p].core;
+        let core = host.core_of(p);
         for q in (core * tpc..(core * tpc + tpc).min(host.pcpus.len() as u32)).map(PcpuId) {
             let pc = &self.hosts[h].pcpus[q];
             if q == p || pc.running.is_idle() {
@@ -165,7 +170,7 @@ fn work_for(wall: u64, rate: f64) -> u64 {
 
 fn sibling_busy(host: &Host, p: PcpuId) -> bool {
     let tpc = host.topology.threads_per_core;
-    let core = host.pcpus[p].core;
+    let core = host.core_of(p);
     (core * tpc..(core * tpc + tpc).min(host.pcpus.len() as u32))
         .any(|q| q != p.0 && !host.busy.is_idle(PcpuId(q)))
 }

@@ -47,9 +47,15 @@ impl<'a, O: Observer> Engine<'a, O> {
                 .working_set_mib
                 .min(host.paging.resident_limit_mib);
             s.swap_ins = host.paging.swap_ins - host.paging.sampled_swap_ins;
-            s.power_w =
-                (host.busy.power.energy - host.busy.power.sampled_energy) / interval.0 as f64;
-            host.busy.power.sampled_energy = host.busy.power.energy;
+            s.power_w = match host.busy.power.as_mut() {
+                Some(p) => {
+                    let w = (p.energy - p.sampled_energy) / interval.0 as f64;
+                    p.sampled_energy = p.energy;
+                    w
+                }
+                // ((0 − 0) / interval, as with a power model that draws nothing.)
+                None => 0.0,
+            };
             s.state = host.ops.state.name();
             host.paging.sampled_swap_ins = host.paging.swap_ins;
             s.devices.clear();

@@ -39,10 +39,6 @@ impl<'a, O: Observer> Engine<'a, O> {
             0
         };
         let start = SimTime(now.nanos().saturating_add(cs).saturating_add(mig_cost));
-        let quantum_end = match self.quantum {
-            Some(q) => SimTime(start.nanos().saturating_add(q)),
-            None => SimTime::MAX,
-        };
         let vcpu = self.vcpus.get_mut(v);
         vcpu.fault_in = fault_in;
         let waited = now.nanos() - vcpu.ready_since.nanos();
@@ -59,7 +55,6 @@ impl<'a, O: Observer> Engine<'a, O> {
         pcpu.dispatch = now;
         pcpu.start = start;
         pcpu.last_uid = uid;
-        pcpu.quantum_end = quantum_end;
         host.busy.set_idle(p, false, now);
         self.plan_segment(h, p, start, rate)?;
         if self.hosts[h].topology.threads_per_core > 1 {

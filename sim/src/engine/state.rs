@@ -182,13 +182,9 @@ pub(super) struct Pcpu {
     /// Work the current segment does if it runs to `seg_end`.
     pub(super) seg_work: u64,
     pub(super) seg_end: SimTime,
-    /// When the quantum expires (`SimTime::MAX` without time slicing).
-    pub(super) quantum_end: SimTime,
     pub(super) rate: f64,
     pub(super) last_uid: u64,
     pub(super) generation: u32,
-    pub(super) node: u32,
-    pub(super) core: u32,
     pub(super) pinned: u32,
     /// Next pCPU of the same plain-path VM (none at the end of the chain).
     pub(super) plain_next: OptId<PcpuId>,
@@ -285,7 +281,8 @@ pub(super) struct Topology {
     pub(super) threads_per_core: u32,
     pub(super) smt_speed: f64,
     pub(super) numa_nodes: u32,
-    /// Memory of admitted VMs on each NUMA node (MiB; kept with more than one node).
+    /// Memory of admitted VMs on each NUMA node (MiB; kept, and allocated, only with more
+    /// than one node).
     pub(super) node_mem_used: Vec<u64>,
     pub(super) node_mem_cap: u64,
     pub(super) remote_speed: f64,
@@ -320,8 +317,9 @@ pub(super) struct Busy {
     pub(super) track_busy: bool,
     pub(super) busy_last: SimTime,
     pub(super) sampled_busy_area: u128,
-    /// The power model and the energy (boxed: kept off the hot part of the host).
-    pub(super) power: Box<BusyPower>,
+    /// The power model and the energy (none without a power model; boxed: kept off the
+    /// hot part of the host).
+    pub(super) power: Option<Box<BusyPower>>,
 }
 
 /// A host's power model and energy account.
@@ -357,21 +355,44 @@ impl Busy {
         }
     }
 
+    /// [`Self::set_idle`] for a pCPU known to be in the other state (the plain path's
+    /// pCPUs: taken idle at admission, given back busy at the end).
+    #[inline(always)]
+    pub(super) fn flip(&mut self, p: PcpuId, idle: bool, now: SimTime) {
+        debug_assert_eq!(self.is_idle(p), !idle);
+        if self.track_busy {
+            self.advance(now);
+        }
+        let p = p.0;
+        self.idle[(p / 64) as usize] ^= 1 << (p % 64);
+        if idle {
+            self.idle_count += 1;
+            self.busy_count -= 1;
+        } else {
+            self.idle_count -= 1;
+            self.busy_count += 1;
+        }
+    }
+
     /// Integrates busy pCPUs (and, with a power model, watts) up to `now`.
     #[inline]
     pub(super) fn advance(&mut self, now: SimTime) {
         let dt = now.0.saturating_sub(self.busy_last.0);
         self.busy_area += u128::from(self.busy_count) * u128::from(dt);
-        if !self.power.watts.is_empty() {
+        if self.power.as_ref().is_some_and(|p| !p.watts.is_empty()) {
             let w = self.draw();
-            self.power.energy += w * dt as f64;
+            if let Some(p) = self.power.as_mut() {
+                p.energy += w * dt as f64;
+            }
         }
         self.busy_last = self.busy_last.max(now);
     }
 
     /// Watts drawn now (0 without a power model).
     pub(super) fn draw(&self) -> f64 {
-        let p = &self.power;
+        let Some(p) = &self.power else {
+            return 0.0;
+        };
         if p.off {
             p.off_w
         } else {
@@ -413,10 +434,23 @@ impl Paging {
 }
 
 impl Host {
+    /// The NUMA node of pCPU `p`: the pCPUs are split into `numa_nodes` equal runs (not
+    /// stored per pCPU, to keep a pCPU's state small).
+    #[inline]
+    pub(super) fn node_of(&self, p: PcpuId) -> u32 {
+        (u64::from(p.0) * u64::from(self.topology.numa_nodes) / self.pcpus.len() as u64) as u32
+    }
+
+    /// The core of pCPU `p`: `threads_per_core` consecutive pCPUs share one.
+    #[inline]
+    pub(super) fn core_of(&self, p: PcpuId) -> u32 {
+        p.0 / self.topology.threads_per_core
+    }
+
     pub(super) fn lowest_idle_on_node(&self, node: u32) -> Option<PcpuId> {
         (0..self.pcpus.len() as u32)
             .map(PcpuId)
-            .find(|&p| self.pcpus[p].node == node && self.busy.is_idle(p))
+            .find(|&p| self.node_of(p) == node && self.busy.is_idle(p))
     }
 
     pub(super) fn queue_of(&self, pin: OptId<PcpuId>) -> usize {
@@ -435,6 +469,9 @@ pub(super) struct Engine<'a, O: Observer> {
     /// Free capacity of the hosts by placement rule (see `placement_index`); kept in step
     /// by `Engine::capacity_changed`.
     pub(super) placement_index: PlacementIndex,
+    /// With one host (whose capacity placement reads instead of the index): whether
+    /// placement may choose it (on and not failed).
+    pub(super) only_host_open: bool,
     /// What an arrival checks without looking at every host.
     pub(super) cluster_facts: ClusterFacts,
     pub(super) head_of_line: HeadOfLine,
@@ -510,7 +547,7 @@ mod tests {
         assert_eq!(size_of::<Event>(), 16);
         assert_eq!(size_of::<Vm>(), 248);
         assert_eq!(size_of::<Vcpu>(), 104);
-        assert_eq!(size_of::<Pcpu>(), 88);
+        assert_eq!(size_of::<Pcpu>(), 72);
         assert_eq!(size_of::<ReadyEntry>(), 64);
         assert_eq!(size_of::<QueueEntry>(), 48);
         assert_eq!(size_of::<InFlight>(), 24);
