@@ -38,11 +38,19 @@ impl<'a, O: Observer> Engine<'a, O> {
         let mut events = EventQueue::new();
         let dc = Ops::new(&checked, &mut events)?;
         let (config, admission_policy, cpu_policy) = checked.into_parts();
-        let quantum = if cpu_policy.time_sliced() {
-            Some(config.cpu.quantum.nanos())
-        } else {
-            None
+        // The slice of a host: `slice` if set, else the policy's default for the host's
+        // pCPUs, else the quantum.
+        let slice_for = |pcpus: u32| {
+            cpu_policy.time_sliced().then(|| {
+                config
+                    .cpu
+                    .slice
+                    .or_else(|| cpu_policy.default_slice(pcpus))
+                    .unwrap_or(config.cpu.quantum)
+                    .nanos()
+            })
         };
+        let queue_avg = cpu_policy.uses_queue_average() && cpu_policy.uses_state();
         let mut total_pcpus = 0u64;
         let mut hosts = Vec::with_capacity(config.cluster.hosts.len());
         for h in &config.cluster.hosts {
@@ -144,6 +152,12 @@ impl<'a, O: Observer> Engine<'a, O> {
                 },
                 pcpus,
                 ready: (0..queues).map(|_| BinaryHeap::new()).collect(),
+                avg: if queue_avg {
+                    vec![Default::default(); queues]
+                } else {
+                    Vec::new()
+                },
+                quantum: slice_for(h.pcpus),
                 dirty: false,
                 dedicated: h.vcpu_capacity() <= u64::from(h.pcpus),
                 plain: h.vcpu_capacity() <= u64::from(h.pcpus)
@@ -151,7 +165,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                     && nodes == 1
                     && r.translation_overhead == 0.0
                     && config.cpu.mapping == Mapping::Floating
-                    && quantum.is_none(),
+                    && slice_for(h.pcpus).is_none(),
                 exit_cost: r.exit_cost.nanos(),
                 devices,
                 blocked: 0,
@@ -203,9 +217,11 @@ impl<'a, O: Observer> Engine<'a, O> {
             preemptive: cpu_policy.preemptive(),
             dynamic_keys: cpu_policy.key_depends_on_time(),
             policy_state: cpu_policy.uses_state(),
+            queue_avg,
+            caps: None,
+            cap_period: config.cpu.cap_period.nanos(),
             admission_policy,
             cpu_policy,
-            quantum,
             context_switch: config.cpu.context_switch.nanos(),
             migration: config.cpu.migration.nanos(),
             mapping: config.cpu.mapping,

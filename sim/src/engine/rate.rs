@@ -89,12 +89,17 @@ impl<'a, O: Observer> Engine<'a, O> {
         self.stats.work_ns += u128::from(g);
         self.stats.overhead_ns += u128::from(o);
         if self.policy_state && g > 0 {
+            let weight = self.vms.get(vcpu.vm).req.profile.weight;
             let charge = Charge {
                 ran: SimTime(g),
-                weight: self.vms.get(vcpu.vm).req.profile.weight,
+                weight,
                 now,
             };
+            let old = vcpu.policy_state;
             self.cpu_policy.on_charged(&mut vcpu.policy_state, &charge);
+            if self.queue_avg {
+                self.queue_charged(h, v, weight, old);
+            }
         }
     }
 

@@ -39,10 +39,13 @@ impl<'a, O: Observer> Engine<'a, O> {
             0
         };
         let start = SimTime(now.nanos().saturating_add(cs).saturating_add(mig_cost));
-        let quantum_end = match self.quantum {
+        let mut quantum_end = match self.hosts[h].quantum {
             Some(q) => SimTime(start.nanos().saturating_add(q)),
             None => SimTime::MAX,
         };
+        if self.caps.is_some() {
+            quantum_end = self.cap_grant(h, p, v, start, quantum_end);
+        }
         let vcpu = self.vcpus.get_mut(v);
         vcpu.fault_in = fault_in;
         let waited = now.nanos() - vcpu.ready_since.nanos();
@@ -80,8 +83,17 @@ impl<'a, O: Observer> Engine<'a, O> {
     }
 
     /// [`Engine::take_off`] for a segment already settled up to now.
-    fn release(&mut self, h: HostId, p: PcpuId, reason: SliceEnd) -> Result<VcpuSlot, SimError> {
+    pub(super) fn release(
+        &mut self,
+        h: HostId,
+        p: PcpuId,
+        reason: SliceEnd,
+    ) -> Result<VcpuSlot, SimError> {
         let now = self.now;
+        if self.caps.is_some() {
+            let v = self.hosts[h].pcpus[p].running.known_slot();
+            self.cap_return(h, p, self.vcpus.get(v).vm);
+        }
         let host = &mut self.hosts[h];
         let pcpu = &mut host.pcpus[p];
         let v = pcpu.running.known_slot();
@@ -152,6 +164,9 @@ impl<'a, O: Observer> Engine<'a, O> {
         } else {
             SliceEnd::Quantum
         };
+        if reason == SliceEnd::Quantum && self.caps.is_some() && self.cap_slice_end(h, p)? {
+            return Ok(()); // a new grant, or throttled
+        }
         let v = self.release(h, p, reason)?;
         match reason {
             SliceEnd::Finished => self.vcpu_finished(v),

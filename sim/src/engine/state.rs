@@ -37,6 +37,9 @@ pub(super) enum Event {
     /// A VM on the plain path (see [`Engine::admit_plain`]) finishes: all its vCPUs end
     /// their only slice at this instant.
     VmDone { slot: VmSlot },
+    /// The next cap period of VM `slot` starts: its pool is refilled (ignored unless
+    /// `epoch` is that of the VM now in the slot).
+    CapRefill { slot: VmSlot, epoch: u32 },
     /// A scheduled lifecycle event (index into the sorted list).
     Lifecycle { index: u32 },
     /// A timeline sample.
@@ -209,6 +212,11 @@ pub(super) struct Host {
     pub(super) pcpus: Vec<Pcpu>,
     /// One run queue (floating) or one per pCPU (pinned).
     pub(super) ready: Vec<BinaryHeap<Reverse<ReadyEntry>>>,
+    /// Per run queue, the sums behind its weighted average state (empty unless the CPU
+    /// policy uses queue averages; see `queue_avg.rs`).
+    pub(super) avg: Vec<super::queue_avg::QueueSum>,
+    /// The time slice on this host (none without time slicing).
+    pub(super) quantum: Option<u64>,
     pub(super) dirty: bool,
     pub(super) dedicated: bool,
     /// Dedicated, one thread per core, one NUMA node, no translation overhead, floating
@@ -445,7 +453,12 @@ pub(super) struct Engine<'a, O: Observer> {
     pub(super) dynamic_keys: bool,
     /// The CPU policy keeps a state word per vCPU (`Vcpu::policy_state`).
     pub(super) policy_state: bool,
-    pub(super) quantum: Option<u64>,
+    /// The CPU policy reads run-queue averages of the state words (`queue_avg.rs`).
+    pub(super) queue_avg: bool,
+    /// CPU caps (`caps.rs`): none until the first capped VM is admitted.
+    pub(super) caps: Option<Box<super::caps::Caps>>,
+    /// The cap period (ns).
+    pub(super) cap_period: u64,
     pub(super) context_switch: u64,
     pub(super) migration: u64,
     pub(super) mapping: Mapping,
