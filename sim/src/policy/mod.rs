@@ -211,6 +211,11 @@ pub trait CpuPolicy: Send + Sync {
         let _ = pcpus;
         None
     }
+    /// Whether the order depends on the VMs' CPU weights ([`VcpuView::weight`]): the
+    /// teaching tools refuse a `weight` column for a policy that would ignore it.
+    fn uses_weight(&self) -> bool {
+        false
+    }
     /// Whether a ready vCPU with a strictly smaller key preempts a running one.
     fn preemptive(&self) -> bool {
         false
@@ -259,6 +264,8 @@ pub enum TraceQuantity {
     Priority,
     /// Its response ratio (wait + burst) / burst at the decision.
     ResponseRatio,
+    /// The CPU time it has received so far (what a fair share compares, by weight).
+    Received,
 }
 
 impl TraceQuantity {
@@ -270,6 +277,7 @@ impl TraceQuantity {
             TraceQuantity::Remaining => "remaining",
             TraceQuantity::Priority => "priority",
             TraceQuantity::ResponseRatio => "response ratio",
+            TraceQuantity::Received => "received",
         }
     }
 }
@@ -350,6 +358,17 @@ pub fn find_cpu(name: &str) -> Result<&'static CpuEntry, SimError> {
             name: name.to_string(),
             known: known(CPU_POLICIES.iter().map(|e| e.name)),
         })
+}
+
+/// The names of the CPU policies whose order uses the VMs' weights
+/// ([`CpuPolicy::uses_weight`]), comma-separated.
+pub fn weighted_cpu_policies() -> String {
+    known(
+        CPU_POLICIES
+            .iter()
+            .filter(|e| (e.build)().uses_weight())
+            .map(|e| e.name),
+    )
 }
 
 /// Splits a command-line policy name into (admission, CPU) names.

@@ -92,6 +92,9 @@ impl CpuPolicy for Fair {
     fn uses_queue_average(&self) -> bool {
         true
     }
+    fn uses_weight(&self) -> bool {
+        true
+    }
     fn on_charged(&self, vruntime: &mut u64, c: &Charge) {
         *vruntime = vruntime.saturating_add(to_virtual(c.ran.nanos(), c.weight));
     }
@@ -129,9 +132,10 @@ pub const ENTRY: CpuEntry = CpuEntry {
     key_depends_on_time: true,
     teaching: Teaching {
         long_name: "weighted fair sharing (Linux EEVDF)",
-        quantity: TraceQuantity::Remaining,
+        quantity: TraceQuantity::Received,
         reason: "earliest virtual deadline (vruntime + slice x 1024 / weight) among eligible vCPUs (lag >= 0)",
-        ties_by_arrival: true,
+        // (Equal CPU received is no tie when weights differ.)
+        ties_by_arrival: false,
     },
     build: || Box::new(Fair),
 };
