@@ -12,12 +12,14 @@ use workloads::textbook::{self, CASES, Process};
 #[derive(Args, Debug)]
 pub struct TextbookArgs {
     /// A case name (see `vmsched textbook`) or a CSV file with columns
-    /// `name,arrival,burst,priority`. Without it, lists the cases.
+    /// `name,arrival,burst,priority` (and optionally `weight`, for `fair` and `stride`). Without it,
+    /// lists the cases.
     case: Option<String>,
     /// CPU policy (default: the case's own; `fcfs` for a file).
     #[arg(long)]
     policy: Option<String>,
-    /// Quantum for `rr`, in time units (default: the case's, else 4).
+    /// Quantum for `rr` and `stride`, the slice of `fair`, in time units (default: the
+    /// case's, else 4).
     #[arg(long)]
     quantum: Option<f64>,
     /// Context-switch cost, in time units (default 0).
@@ -74,6 +76,7 @@ pub fn textbook(args: TextbookArgs) -> Result<()> {
         Some(q) => units(q, "--quantum")?,
         None => default_quantum.unwrap_or(SimTime::from_secs(4)),
     };
+    textbook::check_weights(&table, &policy, name)?;
     textbook::check_slices(&table, &policy, quantum).map_err(|e| anyhow::anyhow!("--{e}"))?;
     let mut config = SimConfig::textbook(&policy, quantum);
     config.cpu.context_switch = units(args.context_switch, "--context-switch")?;

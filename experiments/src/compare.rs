@@ -288,7 +288,13 @@ fn run_one(
     let mut metrics = Metrics::new();
     let mut rejections = Rejections::default();
     let mut vms = if options.vms_csv {
-        let mut w = VmsCsv::create(parts.join(format!("vms-{id}.csv")))?;
+        let path = parts.join(format!("vms-{id}.csv"));
+        // (`throttled_s` only when caps are configured: other files keep their columns.)
+        let mut w = if sc.workload.cpu_cap.is_some() {
+            VmsCsv::create_with_throttled(path)?
+        } else {
+            VmsCsv::create(path)?
+        };
         w.set_run(&policy.label, replication);
         Some(w)
     } else {

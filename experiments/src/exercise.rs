@@ -43,6 +43,7 @@ pub fn generate(processes: usize, seed: u64) -> Vec<Process> {
             arrival: SimTime::from_secs(arrival),
             burst: SimTime::from_secs(burst),
             priority,
+            weight: None,
         })
         .collect()
 }

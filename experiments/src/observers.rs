@@ -90,6 +90,7 @@ mod tests {
                 arrival: SimTime::ZERO,
                 burst: SimTime::from_secs(2),
                 priority: 1,
+                weight: None,
             })
             .collect();
         sim::simulate(&config, Process::to_vm_requests(&table), observer).unwrap();

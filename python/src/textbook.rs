@@ -56,6 +56,7 @@ pub fn textbook(
         Some(q) => units(q, "quantum")?,
         None => default_quantum.unwrap_or(SimTime::from_secs(4)),
     };
+    tb::check_weights(&table, &policy, source).map_err(err)?;
     tb::check_slices(&table, &policy, quantum).map_err(err)?;
     let mut config = SimConfig::textbook(&policy, quantum);
     config.cpu.context_switch = units(context_switch, "context_switch")?;

@@ -95,6 +95,7 @@ pub fn trace_text_by_id(
             TraceQuantity::Burst => proc_of(id).map_or("?".into(), |p| short_secs(p.burst)),
             TraceQuantity::Priority => proc_of(id).map_or("?".into(), |p| p.priority.to_string()),
             TraceQuantity::Remaining => short_secs(remaining(id, t)),
+            TraceQuantity::Received => short_secs(attained(id, t)),
             // (wait + burst) / burst, the wait counted from arrival: a textbook process
             // never blocks, and under a non-preemptive policy it waits from its arrival.
             TraceQuantity::ResponseRatio => proc_of(id).map_or("?".into(), |p| {
@@ -130,7 +131,8 @@ pub fn trace_text_by_id(
             | SliceEnd::Blocked
             | SliceEnd::Paused
             | SliceEnd::Stopped
-            | SliceEnd::HostFailed => e.preempted.push(s.vm),
+            | SliceEnd::HostFailed
+            | SliceEnd::Throttled => e.preempted.push(s.vm),
         }
         e.freed.push((s.host, s.pcpu));
     }

@@ -95,7 +95,12 @@ impl SimConfig {
         if self.cluster.hosts.is_empty() {
             return Err(SimError::InvalidConfig("the cluster has no hosts".into()));
         }
-        if cpu_policy.time_sliced() && self.cpu.quantum == SimTime::ZERO {
+        if self.cpu.cap_period == SimTime::ZERO {
+            return Err(SimError::InvalidConfig("the cap period must be > 0".into()));
+        }
+        if cpu_policy.time_sliced()
+            && (self.cpu.quantum == SimTime::ZERO || self.cpu.slice == Some(SimTime::ZERO))
+        {
             return Err(SimError::InvalidConfig(format!(
                 "cpu policy `{}` needs a quantum > 0",
                 self.cpu.policy

@@ -35,6 +35,10 @@ pub struct VmProfile {
     /// CPU weight of each of its vCPUs (at least 1; [`DEFAULT_WEIGHT`] = nice 0), for
     /// proportional-share policies (`stride`); the others ignore it.
     pub weight: u32,
+    /// CPU cap in millionths of one pCPU (0 = none; 500 000 = half a pCPU): the VM may
+    /// run at most `cap × period` of CPU time per [`CpuSpec::cap_period`], summed over
+    /// its vCPUs (cgroup `cpu.max`), under any CPU policy.
+    pub cpu_cap_ppm: u32,
 }
 
 impl Default for VmProfile {
@@ -43,6 +47,7 @@ impl Default for VmProfile {
             io: None,
             memory: None,
             weight: DEFAULT_WEIGHT,
+            cpu_cap_ppm: 0,
         }
     }
 }
@@ -391,6 +396,13 @@ pub struct CpuSpec {
     pub policy: String,
     /// Time slice of time-sliced policies (`rr`).
     pub quantum: SimTime,
+    /// The slice of a time-sliced policy when set (it then replaces `quantum`); when
+    /// none, the policy's own default if it has one ([`crate::policy::CpuPolicy::default_slice`]:
+    /// `fair` takes Linux's base slice scaled by the host's pCPUs), else `quantum`.
+    pub slice: Option<SimTime>,
+    /// The period of CPU caps ([`VmProfile::cpu_cap_ppm`]; default 100 ms, cgroup's
+    /// `cpu.max` default).
+    pub cap_period: SimTime,
     /// Cost of switching a pCPU to a different vCPU (the pCPU is busy but does no guest work).
     pub context_switch: SimTime,
     /// How vCPUs map onto pCPUs.
@@ -519,6 +531,8 @@ impl SimConfig {
                 gang: false,
                 policy: "fcfs".into(),
                 quantum: SimTime::from_millis(100),
+                slice: None,
+                cap_period: SimTime::from_millis(100),
                 context_switch: SimTime::ZERO,
                 mapping: Mapping::Floating,
                 migration: SimTime::ZERO,
@@ -533,13 +547,15 @@ impl SimConfig {
     }
 
     /// The textbook setting: one pCPU, every process admitted at its arrival (no admission
-    /// limit, no memory), `cpu_policy` on the run queue.
+    /// limit, no memory), `cpu_policy` on the run queue with `quantum` as its time slice
+    /// (also the slice of `fair`).
     pub fn textbook(cpu_policy: &str, quantum: SimTime) -> SimConfig {
         let mut c = SimConfig::single_host(1, 0);
         c.cluster.hosts[0].overcommit = f64::INFINITY;
         c.cluster.hosts[0].memory_overcommit = f64::INFINITY;
         c.cpu.policy = cpu_policy.to_string();
         c.cpu.quantum = quantum;
+        c.cpu.slice = Some(quantum);
         c
     }
 }

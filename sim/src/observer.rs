@@ -54,6 +54,9 @@ pub struct VmRecord {
     pub migrations: u32,
     /// Whether a lifecycle `stop` ended it before its work was done.
     pub stopped: bool,
+    /// Wall time during which it was throttled by its CPU cap, waiting for the next period
+    /// (0 without a cap).
+    pub throttled: SimTime,
 }
 
 impl VmRecord {
@@ -176,6 +179,8 @@ pub enum SliceEnd {
     Stopped,
     /// Its host failed.
     HostFailed,
+    /// Its VM used up its CPU cap for the period.
+    Throttled,
 }
 
 impl SliceEnd {
@@ -189,6 +194,7 @@ impl SliceEnd {
             SliceEnd::Paused => "paused",
             SliceEnd::Stopped => "stopped",
             SliceEnd::HostFailed => "host-failed",
+            SliceEnd::Throttled => "throttled",
         }
     }
 }

@@ -45,7 +45,7 @@ pub fn cpu_key(policy: &dyn CpuPolicy, r: &VmRequest, v: &VcpuState, now: SimTim
         state: 0,
     };
     (
-        policy.ready_key_at(&view, &KeyContext { now }),
+        policy.ready_key_at(&view, &KeyContext::at(now)),
         r.arrival.nanos(),
         r.id,
         v.index,

@@ -217,6 +217,7 @@ mod tests {
             arrival: SimTime::from_millis(10 * id),
             burst: SimTime::from_millis(demand_ms),
             priority: 0,
+            weight: None,
         }])
         .remove(0);
         r.id = id;

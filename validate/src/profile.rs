@@ -394,6 +394,7 @@ mod tests {
             arrival: SimTime::ZERO,
             burst: SimTime::from_millis(100),
             priority: 0,
+            weight: None,
         }])
         .remove(0);
         r.estimate = SimTime::from_millis(50);

@@ -45,6 +45,7 @@ pub fn requests(rows: &[(u64, u64, i32)]) -> Vec<VmRequest> {
             arrival: SimTime::from_millis(a),
             burst: SimTime::from_millis(b),
             priority: p,
+            weight: None,
         })
         .collect();
     Process::to_vm_requests(&procs)

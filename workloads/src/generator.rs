@@ -50,6 +50,8 @@ pub struct Generator {
     /// CPU weight per VM (a fixed weight draws no random number).
     weight: Picker<u32>,
     rng_weight: SimRng,
+    /// CPU cap in millionths of a pCPU (0: none).
+    cpu_cap_ppm: u32,
     rng_estimate: SimRng,
     /// I/O profile and the share of VMs that have it.
     io: Option<(sim::IoProfile, f64)>,
@@ -296,8 +298,25 @@ impl Generator {
             },
             rng_io_class: stream(seed, replication, "io-class"),
             rng_weight: stream(seed, replication, "weight"),
+            cpu_cap_ppm: cap_ppm(spec.cpu_cap)?,
         })
     }
+}
+
+/// `[workload] cpu_cap` in millionths of a pCPU (0: none); > 0 and at most 4294 pCPUs
+/// here (the scenario checks it against its hosts).
+fn cap_ppm(cap: Option<f64>) -> Result<u32, Error> {
+    let Some(c) = cap else {
+        return Ok(0);
+    };
+    let ppm = (c * 1e6).round();
+    if !(c > 0.0 && ppm >= 1.0 && ppm <= f64::from(u32::MAX)) {
+        return Err(Error::invalid(
+            "workload.cpu_cap",
+            format!("must be > 0 (in pCPUs, at least 1e-6) and at most 4294, got {c}"),
+        ));
+    }
+    Ok(ppm as u32)
 }
 
 /// The CPU weight picker of `[workload]`: from `weight` (> 0, at most 2³² − 1) or `nice`
@@ -379,6 +398,7 @@ impl Iterator for Generator {
             tenant: None,
             profile: sim::VmProfile {
                 weight: self.weight.sample(&mut self.rng_weight),
+                cpu_cap_ppm: self.cpu_cap_ppm,
                 io: match self.io {
                     Some((p, f)) if f >= 1.0 || self.rng_io_class.random::<f64>() < f => Some(p),
                     _ => None,
@@ -415,6 +435,7 @@ mod tests {
         WorkloadSpec {
             weight: None,
             nice: None,
+            cpu_cap: None,
             arrival: Some(arrival),
             vcpus: Choice::Weighted {
                 values: vec![1, 2, 4],

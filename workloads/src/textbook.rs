@@ -26,6 +26,9 @@ pub struct Process {
     pub burst: SimTime,
     /// Priority, lower = more urgent.
     pub priority: i32,
+    /// CPU weight (the optional `weight` column: tickets for `stride`, weight for `fair`;
+    /// none = 1024, Linux's nice 0).
+    pub weight: Option<u32>,
 }
 
 impl Process {
@@ -45,7 +48,10 @@ impl Process {
                 demand: p.burst,
                 estimate: p.burst,
                 tenant: None,
-                profile: Default::default(),
+                profile: sim::VmProfile {
+                    weight: p.weight.unwrap_or(sim::DEFAULT_WEIGHT),
+                    ..Default::default()
+                },
             })
             .collect();
         vms.sort_by_key(|v| v.arrival);
@@ -80,6 +86,7 @@ impl Case {
                 arrival: SimTime::from_secs(arrival),
                 burst: SimTime::from_secs(burst),
                 priority,
+                weight: None,
             })
             .collect()
     }
@@ -205,13 +212,34 @@ pub fn case(name: &str) -> Result<Case, Error> {
 }
 
 /// Reads a process table from a CSV file with the header `name,arrival,burst,priority`
-/// (`priority` may be left out: 0; columns in any order; `#` starts a comment line).
+/// (`priority` may be left out: 0; columns in any order; `#` starts a comment line), and
+/// optionally a `weight` column (a whole number ≥ 1; empty = 1024) for the policies that
+/// share by weight (see [`check_weights`]).
 /// Arrival and burst are non-negative numbers, possibly fractional. Errors name the file,
 /// the line and the field.
 pub fn load_table(path: &Path) -> Result<Vec<Process>, Error> {
     let label = path.display().to_string();
     let text = crate::limits::read_bounded(path, &label)?;
     read_table(text.as_bytes(), &label)
+}
+
+/// Refuses a `weight` column (any process with a weight) for a policy whose order ignores
+/// weights: the column would silently change nothing. `label` names the table in the
+/// error.
+pub fn check_weights(table: &[Process], policy: &str, label: &str) -> Result<(), Error> {
+    let uses = sim::policy::cpu_policy(policy).is_ok_and(|p| p.uses_weight());
+    if uses || table.iter().all(|p| p.weight.is_none()) {
+        return Ok(());
+    }
+    Err(Error::Invalid {
+        file: Some(label.to_string()),
+        line: None,
+        key: Some("weight".into()),
+        message: format!(
+            "`{policy}` ignores weights; the weight column is for {} (or drop the column)",
+            sim::policy::weighted_cpu_policies()
+        ),
+    })
 }
 
 /// Refuses a schedule that would have more than [`crate::limits::MAX_TEXTBOOK_SLICES`]
@@ -267,8 +295,8 @@ pub fn read_table<R: std::io::Read>(reader: R, label: &str) -> Result<Vec<Proces
         .from_reader(reader);
     let headers = rdr.headers().map_err(csv_error)?.clone();
     let header_line = headers.position().map_or(1, |p| p.line());
-    let mut columns: [Option<usize>; 4] = [None; 4];
-    const NAMES: [&str; 4] = ["name", "arrival", "burst", "priority"];
+    let mut columns: [Option<usize>; 5] = [None; 5];
+    const NAMES: [&str; 5] = ["name", "arrival", "burst", "priority", "weight"];
     for (i, h) in headers.iter().enumerate() {
         match NAMES.iter().position(|n| *n == h) {
             Some(c) if columns[c].is_some() => {
@@ -283,7 +311,8 @@ pub fn read_table<R: std::io::Read>(reader: R, label: &str) -> Result<Vec<Proces
                 return Err(invalid(
                     Some(header_line),
                     Some(h),
-                    "unknown column; expected name, arrival, burst and optionally priority".into(),
+                    "unknown column; expected name, arrival, burst and optionally priority and weight"
+                        .into(),
                 ));
             }
         }
@@ -331,6 +360,22 @@ pub fn read_table<R: std::io::Read>(reader: R, label: &str) -> Result<Vec<Proces
                 )
             })?,
         };
+        let weight =
+            match field(4) {
+                None | Some("") => None,
+                Some(text) => Some(text.parse::<u32>().ok().filter(|w| *w >= 1).ok_or_else(
+                    || {
+                        invalid(
+                            line,
+                            Some("weight"),
+                            format!(
+                                "must be a whole number from 1 to {}, got `{text}`",
+                                u32::MAX
+                            ),
+                        )
+                    },
+                )?),
+            };
         if table.len() == crate::limits::MAX_TEXTBOOK_PROCESSES {
             return Err(invalid(
                 line,
@@ -346,6 +391,7 @@ pub fn read_table<R: std::io::Read>(reader: R, label: &str) -> Result<Vec<Proces
             arrival: time(1)?,
             burst: time(2)?,
             priority,
+            weight,
         });
     }
     if table.is_empty() {
@@ -448,6 +494,47 @@ mod tests {
         assert_eq!(vms.iter().map(|v| v.id).collect::<Vec<_>>(), [1, 3, 0, 2]);
     }
 
+    /// A `weight` column reaches the engine: A (2 s, weight 2048) and B (2 s, weight
+    /// 1024) under `fair` with a 0.5 s slice follow GPS: A has 2/3 of the pCPU and ends
+    /// at 3, B at 4 (see `sim/tests/fair_share.rs`). A policy that ignores weights refuses
+    /// the column; an empty cell is the default 1024; 0 is refused.
+    #[test]
+    fn weight_column_is_read_and_checked() {
+        let t = read_table(
+            "name,arrival,burst,weight\nA,0,2,2048\nB,0,2,\n".as_bytes(),
+            "t.csv",
+        )
+        .unwrap();
+        assert_eq!((t[0].weight, t[1].weight), (Some(2048), None));
+        let vms = Process::to_vm_requests(&t);
+        assert_eq!((vms[0].profile.weight, vms[1].profile.weight), (2048, 1024));
+        let mut c = Collect::default();
+        sim::simulate(
+            &SimConfig::textbook("fair", SimTime::from_millis(500)),
+            vms,
+            &mut c,
+        )
+        .unwrap();
+        c.vms.sort_by_key(|r| r.id);
+        assert_eq!(c.vms[0].finish, SimTime::from_secs(3));
+        assert_eq!(c.vms[1].finish, SimTime::from_secs(4));
+        assert!(check_weights(&t, "fair", "t.csv").is_ok());
+        assert!(check_weights(&t, "stride", "t.csv").is_ok());
+        assert_eq!(
+            check_weights(&t, "rr", "t.csv").unwrap_err().to_string(),
+            "t.csv: weight: `rr` ignores weights; the weight column is for stride, fair (or drop the column)"
+        );
+        let plain = read_table("name,arrival,burst\nA,0,2\n".as_bytes(), "t.csv").unwrap();
+        assert!(check_weights(&plain, "rr", "t.csv").is_ok());
+        let e = read_table("name,arrival,burst,weight\nA,0,2,0\n".as_bytes(), "t.csv")
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "t.csv:2: weight: must be a whole number from 1 to 4294967295, got `0`"
+        );
+    }
+
     #[test]
     fn tables_parse_fractions_optional_priority_and_comments() {
         let text = "# a comment\nname, arrival, burst, priority\nP1, 0, 2.5, 3\nP2, 0.25, 1,\n";
@@ -465,7 +552,8 @@ mod tests {
                 name: "X".into(),
                 arrival: SimTime::from_secs(1),
                 burst: SimTime::from_secs(4),
-                priority: 0
+                priority: 0,
+                weight: None,
             }]
         );
     }
@@ -495,7 +583,7 @@ mod tests {
         );
         assert_eq!(
             e("name,arrival,cpu\nP1,0,3\n"),
-            "t.csv:1: cpu: unknown column; expected name, arrival, burst and optionally priority"
+            "t.csv:1: cpu: unknown column; expected name, arrival, burst and optionally priority and weight"
         );
         assert_eq!(
             e("name,arrival\nP1,0\n"),

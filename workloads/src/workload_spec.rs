@@ -50,6 +50,12 @@ pub struct WorkloadSpec {
         skip_serializing_if = "Option::is_none"
     )]
     pub nice: Option<Choice<i64>>,
+    /// CPU cap of each VM, in pCPUs: it may run at most `cpu_cap × [cpu] cap_period_ms` of
+    /// CPU time per period, summed over its vCPUs (cgroup `cpu.max`), then is throttled
+    /// until the next period; in (0, pCPUs of the largest host] (default none: no cap).
+    /// Generated workloads only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cpu_cap: Option<f64>,
     /// The users' runtime estimates (default exact).
     #[serde(default)]
     pub estimate: Estimate,

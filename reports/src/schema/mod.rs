@@ -16,7 +16,8 @@
 //!   [`VmRecord`](sim::VmRecord) fields, then the derived metrics of DESIGN §3:
 //!   `queue_wait_s` = admission − arrival, `response_s` = first run − arrival,
 //!   `turnaround_s` = finish − arrival, `wait_s` = turnaround − service, `slowdown` =
-//!   turnaround / service. Written by [`VmsCsv`].
+//!   turnaround / service. Written by [`VmsCsv`]; with CPU caps configured, one more column
+//!   at the end, `throttled_s` ([`VMS_THROTTLED_COLUMN`], [`VmsCsv::create_with_throttled`]).
 //! - `slices.csv` ([`SLICES_HEADER`]): one [`SliceRecord`](sim::SliceRecord) per row
 //!   ([`SlicesCsv`]).
 //! - `timeline.csv` and `devices.csv` ([`TIMELINE_HEADER`], [`DEVICES_HEADER`]): host and
@@ -102,6 +103,10 @@ pub const VMS_HEADER: [&str; 30] = [
     "migrations",
     "stopped",
 ];
+
+/// The column added at the end of `vms.csv` when CPU caps are configured: the time the VM
+/// was throttled by its cap, waiting for the next period (s).
+pub const VMS_THROTTLED_COLUMN: &str = "throttled_s";
 
 /// Column names of `slices.csv`, in order.
 pub const SLICES_HEADER: [&str; 10] = [

@@ -7,7 +7,9 @@ use std::path::{Path, PathBuf};
 
 use sim::{Observer, SliceRecord, VmRecord};
 
-use super::{DEVICES_HEADER, POWER_HEADER, SLICES_HEADER, TIMELINE_HEADER, VMS_HEADER};
+use super::{
+    DEVICES_HEADER, POWER_HEADER, SLICES_HEADER, TIMELINE_HEADER, VMS_HEADER, VMS_THROTTLED_COLUMN,
+};
 use crate::atomic::AtomicFile;
 use crate::error::ReportError;
 
@@ -110,6 +112,8 @@ impl Sink {
 #[derive(Debug)]
 pub struct VmsCsv {
     sink: Sink,
+    /// The extra last column `throttled_s` ([`VMS_THROTTLED_COLUMN`]).
+    throttled: bool,
 }
 
 impl VmsCsv {
@@ -118,6 +122,19 @@ impl VmsCsv {
     pub fn create(path: impl AsRef<Path>) -> Result<VmsCsv, ReportError> {
         Ok(VmsCsv {
             sink: Sink::create(path.as_ref(), &VMS_HEADER)?,
+            throttled: false,
+        })
+    }
+
+    /// [`VmsCsv::create`] with one more column at the end, `throttled_s` (the time each VM
+    /// was throttled by its CPU cap): for runs where caps are configured, so that the
+    /// files of every other run keep their columns.
+    pub fn create_with_throttled(path: impl AsRef<Path>) -> Result<VmsCsv, ReportError> {
+        let mut header = VMS_HEADER.to_vec();
+        header.push(VMS_THROTTLED_COLUMN);
+        Ok(VmsCsv {
+            sink: Sink::create(path.as_ref(), &header)?,
+            throttled: true,
         })
     }
 
@@ -169,6 +186,9 @@ impl VmsCsv {
         s.num(r.major_faults)?;
         s.num(r.migrations)?;
         s.num(u8::from(r.stopped))?;
+        if self.throttled {
+            s.num(r.throttled)?;
+        }
         s.end()
     }
 
@@ -424,6 +444,28 @@ fcfs,0,2,0,1,512,0,,0.000000000,0.000000000,24.000000000,27.000000000,3.00000000
 \"rr,q=4\",1,7,0,1,512,0,3,1.000000000,1.500000000,1.500000000,1.500000000,0.000000000,0.000000250,0.500000000,0.000000000,0.500000000,0.500000000,0.500000000,inf,2,1,0.000000000,0.000000000,0,0.000000000,0,0,0,0
 ";
         assert_eq!(text, expected);
+    }
+
+    /// With caps configured the file has one more column, `throttled_s`, at the end.
+    #[test]
+    fn vms_csv_with_throttled_time() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vms.csv");
+        let mut w = VmsCsv::create_with_throttled(&path).unwrap();
+        w.set_run("fair", 0);
+        let mut r = vm(1, 0, 0, 2, 1);
+        r.throttled = SimTime(950_000_000);
+        w.on_vm_finished(&r);
+        w.finish().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines = text.lines();
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .ends_with(",migrations,stopped,throttled_s")
+        );
+        assert!(lines.next().unwrap().ends_with(",0,0,0.950000000"));
     }
 
     #[test]

@@ -203,6 +203,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             && self.hosts[h].plain
             && vm.req.profile.io.is_none()
             && vm.req.profile.memory.is_none()
+            && vm.req.profile.cpu_cap_ppm == 0
             && !vm.paused
         {
             self.admit_plain(slot, h)
@@ -219,6 +220,9 @@ impl<'a, O: Observer> Engine<'a, O> {
         vm.host = OptId::some(h);
         vm.admission = self.now;
         let (vcpus, mem) = (vm.req.vcpus, vm.req.memory_mib);
+        if vm.req.profile.cpu_cap_ppm != 0 || self.caps.is_some() {
+            self.caps_admit(slot);
+        }
         self.reserve_capacity(h, u64::from(vcpus), mem);
     }
 
@@ -320,6 +324,9 @@ impl<'a, O: Observer> Engine<'a, O> {
                 pin,
                 epoch: 0,
             });
+            if self.queue_avg && !paused {
+                self.join_queue(v);
+            }
             prev = OptId::some(v);
         }
         self.vms.get_mut(slot).first_vcpu = prev;

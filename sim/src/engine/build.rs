@@ -38,11 +38,19 @@ impl<'a, O: Observer> Engine<'a, O> {
         let mut events = EventQueue::new();
         let dc = Ops::new(&checked, &mut events)?;
         let (config, admission_policy, cpu_policy) = checked.into_parts();
-        let quantum = if cpu_policy.time_sliced() {
-            Some(config.cpu.quantum.nanos())
-        } else {
-            None
+        // The slice of a host: `slice` if set, else the policy's default for the host's
+        // pCPUs, else the quantum.
+        let slice_for = |pcpus: u32| {
+            cpu_policy.time_sliced().then(|| {
+                config
+                    .cpu
+                    .slice
+                    .or_else(|| cpu_policy.default_slice(pcpus))
+                    .unwrap_or(config.cpu.quantum)
+                    .nanos()
+            })
         };
+        let queue_avg = cpu_policy.uses_queue_average() && cpu_policy.uses_state();
         let mut total_pcpus = 0u64;
         let mut hosts = Vec::with_capacity(config.cluster.hosts.len());
         for h in &config.cluster.hosts {
@@ -145,6 +153,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 },
                 pcpus,
                 ready: (0..queues).map(|_| BinaryHeap::new()).collect(),
+                slice: slice_for(h.pcpus).and_then(std::num::NonZeroU64::new),
                 dirty: false,
                 dedicated: h.vcpu_capacity() <= u64::from(h.pcpus),
                 plain: h.vcpu_capacity() <= u64::from(h.pcpus)
@@ -152,7 +161,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                     && nodes == 1
                     && r.translation_overhead == 0.0
                     && config.cpu.mapping == Mapping::Floating
-                    && quantum.is_none(),
+                    && slice_for(h.pcpus).is_none(),
                 exit_cost: r.exit_cost.nanos(),
                 devices,
                 blocked: 0,
@@ -192,6 +201,14 @@ impl<'a, O: Observer> Engine<'a, O> {
         // (A failure takes VMs off their host, which the plain path cannot undo.)
         let plain_ok = fast.plain && lifecycle.is_empty() && config.datacenter.failures.is_none();
         let arrival_order = admission_policy.arrival_order();
+        let queue_sums = if queue_avg {
+            hosts
+                .iter()
+                .map(|h| vec![Default::default(); h.ready.len()])
+                .collect()
+        } else {
+            Vec::new()
+        };
         let placement_index = new_index(config.cluster.placement, &hosts, config.cpu.gang);
         let cluster_facts = ClusterFacts::new(&hosts, config.cpu.gang);
         Ok(Engine {
@@ -205,9 +222,12 @@ impl<'a, O: Observer> Engine<'a, O> {
             preemptive: cpu_policy.preemptive(),
             dynamic_keys: cpu_policy.key_depends_on_time(),
             policy_state: cpu_policy.uses_state(),
+            queue_avg,
+            queue_sums,
+            caps: None,
+            cap_period: config.cpu.cap_period.nanos(),
             admission_policy,
             cpu_policy,
-            quantum,
             context_switch: config.cpu.context_switch.nanos(),
             migration: config.cpu.migration.nanos(),
             mapping: config.cpu.mapping,

@@ -6,7 +6,7 @@ use std::collections::BinaryHeap;
 
 use crate::error::SimError;
 use crate::observer::{Decision, Observer, SliceEnd};
-use crate::policy::{KeyContext, VcpuView};
+use crate::policy::VcpuView;
 use crate::time::SimTime;
 
 use super::ids::{HostId, PcpuId, VcpuSlot, VmSlot};
@@ -29,15 +29,12 @@ impl<'a, O: Observer> Engine<'a, O> {
         }
     }
 
-    fn key_context(&self) -> KeyContext {
-        KeyContext { now: self.now }
-    }
-
     pub(super) fn enqueue_ready(&mut self, h: HostId, v: VcpuSlot) {
         let vcpu = self.vcpus.get(v);
+        let q = self.hosts[h].queue_of(vcpu.pin);
         let key = self
             .cpu_policy
-            .ready_key_at(&self.view(vcpu, 0), &self.key_context());
+            .ready_key_at(&self.view(vcpu, 0), &self.queue_key_context(h, q));
         let vm = &self.vms.get(vcpu.vm).req;
         let entry = ReadyEntry {
             key,
@@ -47,9 +44,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             uid: vcpu.uid,
             epoch: vcpu.epoch,
         };
-        let host = &mut self.hosts[h];
-        let q = host.queue_of(vcpu.pin);
-        host.ready[q].push(Reverse(entry));
+        self.hosts[h].ready[q].push(Reverse(entry));
         self.mark_dirty(h);
     }
 
@@ -80,9 +75,10 @@ impl<'a, O: Observer> Engine<'a, O> {
         let pc = &self.hosts[h].pcpus[p];
         let slot = pc.running.slot()?;
         let v = self.vcpus.get(slot);
+        let q = self.hosts[h].queue_of(v.pin);
         let key = self.cpu_policy.ready_key_at(
             &self.view(v, guest_part(v, segment_work(pc, self.now))),
-            &self.key_context(),
+            &self.queue_key_context(h, q),
         );
         let vm = &self.vms.get(v.vm).req;
         Some(ReadyEntry {
@@ -99,8 +95,8 @@ impl<'a, O: Observer> Engine<'a, O> {
     /// a policy whose keys change with time), dropping stale entries. Linear in the run
     /// queue; the heap's storage is reused, so nothing is allocated.
     fn rekey(&mut self, h: HostId) {
-        let ctx = self.key_context();
         for q in 0..self.hosts[h].ready.len() {
+            let ctx = self.queue_key_context(h, q);
             let mut entries = std::mem::take(&mut self.hosts[h].ready[q]).into_vec();
             entries.retain_mut(|Reverse(e)| {
                 let Some(v) = self.vcpus.try_get(e.slot) else {
@@ -150,6 +146,12 @@ impl<'a, O: Observer> Engine<'a, O> {
                 None => None,
             };
             if let Some(p) = target {
+                if self.caps.is_some() && self.cap_exhausted(self.vcpus.get(top.slot).vm) {
+                    // Its VM used its cap for this period: it waits for the refill.
+                    self.hosts[h].ready[q].pop();
+                    self.throttle(top.slot)?;
+                    continue;
+                }
                 let gang = self.gang && self.vms.get(self.vcpus.get(top.slot).vm).req.vcpus > 1;
                 if gang {
                     let ready = self.ready_siblings(top.slot);
@@ -316,11 +318,15 @@ impl<'a, O: Observer> Engine<'a, O> {
     /// The one place a vCPU changes state (besides creation and removal).
     pub(super) fn set_state(&mut self, v: VcpuSlot, state: VcpuState) {
         let vcpu = self.vcpus.get_mut(v);
-        if vcpu.state == VcpuState::Ready && state != VcpuState::Ready {
+        let old = vcpu.state;
+        if old == VcpuState::Ready && state != VcpuState::Ready {
             // Any run-queue entry of the vCPU is stale from now on.
             vcpu.epoch = vcpu.epoch.wrapping_add(1);
         }
         vcpu.state = state;
+        if self.queue_avg {
+            self.queue_membership(v, old, state);
+        }
     }
 }
 

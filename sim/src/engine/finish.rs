@@ -73,6 +73,11 @@ impl<'a, O: Observer> Engine<'a, O> {
             return;
         };
         let residence = self.now.nanos() - vm.req.arrival.nanos();
+        let throttled = if self.caps.is_some() {
+            self.throttled_time(slot)
+        } else {
+            SimTime::ZERO
+        };
         self.release_vm(slot);
         self.admission_dirty = true;
         self.departed_since_pass = true;
@@ -113,6 +118,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 major_faults: vm.major_faults,
                 migrations: vm.migrations,
                 stopped: vm.stopped,
+                throttled,
             }
         });
         self.vms.free(slot);

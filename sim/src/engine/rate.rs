@@ -48,10 +48,14 @@ impl<'a, O: Observer> Engine<'a, O> {
         let mut wall = wall_for(work, rate);
         let mut seg_work = work;
         // (The quantum runs from the start of the slice's guest code.)
-        let quantum_end = match self.quantum {
+        let mut quantum_end = match host.slice.map(std::num::NonZeroU64::get) {
             Some(q) => pcpu.start.nanos().saturating_add(q),
             None => u64::MAX,
         };
+        // A capped vCPU's slice also ends when its grant of run time runs out.
+        if let Some(caps) = self.caps.as_deref() {
+            quantum_end = quantum_end.min(caps.grant_end(h, p));
+        }
         let room = quantum_end.saturating_sub(from.nanos());
         if wall > room {
             wall = room;
@@ -94,12 +98,17 @@ impl<'a, O: Observer> Engine<'a, O> {
         self.stats.work_ns += u128::from(g);
         self.stats.overhead_ns += u128::from(o);
         if self.policy_state && g > 0 {
+            let weight = self.vms.get(vcpu.vm).req.profile.weight;
             let charge = Charge {
                 ran: SimTime(g),
-                weight: self.vms.get(vcpu.vm).req.profile.weight,
+                weight,
                 now,
             };
+            let old = vcpu.policy_state;
             self.cpu_policy.on_charged(&mut vcpu.policy_state, &charge);
+            if self.queue_avg {
+                self.queue_charged(h, v, weight, old);
+            }
         }
     }
 

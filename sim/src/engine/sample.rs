@@ -38,7 +38,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             s.busy_pcpus = host.busy.busy_count;
             s.cpu_utilization = area as f64 / cap;
             s.ready_vcpus = ready;
-            s.blocked_vcpus = host.blocked;
+            s.blocked_vcpus = u64::from(host.blocked);
             s.admitted_vms = host.capacity.admitted;
             s.queued_vms = queued;
             s.working_set_mib = host.paging.working_set_mib;

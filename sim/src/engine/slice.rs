@@ -39,6 +39,11 @@ impl<'a, O: Observer> Engine<'a, O> {
             0
         };
         let start = SimTime(now.nanos().saturating_add(cs).saturating_add(mig_cost));
+        if self.caps.is_some() {
+            // A capped vCPU takes a grant from its VM's pool; `plan_segment` ends the
+            // slice at the grant's end when that comes before the quantum's.
+            self.cap_grant(h, p, v, start);
+        }
         let vcpu = self.vcpus.get_mut(v);
         vcpu.fault_in = fault_in;
         let waited = now.nanos() - vcpu.ready_since.nanos();
@@ -75,8 +80,17 @@ impl<'a, O: Observer> Engine<'a, O> {
     }
 
     /// [`Engine::take_off`] for a segment already settled up to now.
-    fn release(&mut self, h: HostId, p: PcpuId, reason: SliceEnd) -> Result<VcpuSlot, SimError> {
+    pub(super) fn release(
+        &mut self,
+        h: HostId,
+        p: PcpuId,
+        reason: SliceEnd,
+    ) -> Result<VcpuSlot, SimError> {
         let now = self.now;
+        if self.caps.is_some() {
+            let v = self.hosts[h].pcpus[p].running.known_slot();
+            self.cap_return(h, p, self.vcpus.get(v).vm);
+        }
         let host = &mut self.hosts[h];
         let pcpu = &mut host.pcpus[p];
         let v = pcpu.running.known_slot();
@@ -147,6 +161,9 @@ impl<'a, O: Observer> Engine<'a, O> {
         } else {
             SliceEnd::Quantum
         };
+        if reason == SliceEnd::Quantum && self.caps.is_some() && self.cap_slice_end(h, p)? {
+            return Ok(()); // a new grant, or throttled
+        }
         let v = self.release(h, p, reason)?;
         match reason {
             SliceEnd::Finished => self.vcpu_finished(v),

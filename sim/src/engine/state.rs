@@ -37,6 +37,9 @@ pub(super) enum Event {
     /// A VM on the plain path (see [`Engine::admit_plain`]) finishes: all its vCPUs end
     /// their only slice at this instant.
     VmDone { slot: VmSlot },
+    /// The next cap period of VM `slot` starts: its pool is refilled (ignored unless
+    /// `epoch` is that of the VM now in the slot).
+    CapRefill { slot: VmSlot, epoch: u32 },
     /// A scheduled lifecycle event (index into the sorted list).
     Lifecycle { index: u32 },
     /// A timeline sample.
@@ -205,6 +208,9 @@ pub(super) struct Host {
     pub(super) pcpus: Vec<Pcpu>,
     /// One run queue (floating) or one per pCPU (pinned).
     pub(super) ready: Vec<BinaryHeap<Reverse<ReadyEntry>>>,
+    /// The time slice on this host (none without time slicing; read it with
+    /// [`Host::quantum`]).
+    pub(super) slice: Option<std::num::NonZeroU64>,
     pub(super) dirty: bool,
     pub(super) dedicated: bool,
     /// Dedicated, one thread per core, one NUMA node, no translation overhead, floating
@@ -215,9 +221,17 @@ pub(super) struct Host {
     pub(super) exit_cost: u64,
     pub(super) devices: Vec<Device>,
     /// vCPUs blocked on a device request.
-    pub(super) blocked: u64,
+    pub(super) blocked: u32,
     /// Power state, boots and failures (boxed: cold, kept off the hot part of the host).
     pub(super) ops: Box<HostOps>,
+}
+
+impl Host {
+    /// The time slice on this host in ns (none without time slicing).
+    #[inline]
+    pub(super) fn quantum(&self) -> Option<u64> {
+        self.slice.map(std::num::NonZeroU64::get)
+    }
 }
 
 /// A host's power state.
@@ -482,7 +496,15 @@ pub(super) struct Engine<'a, O: Observer> {
     pub(super) dynamic_keys: bool,
     /// The CPU policy keeps a state word per vCPU (`Vcpu::policy_state`).
     pub(super) policy_state: bool,
-    pub(super) quantum: Option<u64>,
+    /// The CPU policy reads run-queue averages of the state words (`queue_avg.rs`).
+    pub(super) queue_avg: bool,
+    /// Per host, per run queue, the sums behind its weighted average state (empty unless
+    /// `queue_avg`; kept out of `Host` so that hosts stay small when no policy needs them).
+    pub(super) queue_sums: Vec<Vec<super::queue_avg::QueueSum>>,
+    /// CPU caps (`caps.rs`): none until the first capped VM is admitted.
+    pub(super) caps: Option<Box<super::caps::Caps>>,
+    /// The cap period (ns).
+    pub(super) cap_period: u64,
     pub(super) context_switch: u64,
     pub(super) migration: u64,
     pub(super) mapping: Mapping,

@@ -94,7 +94,46 @@ pub struct VcpuView {
 pub struct KeyContext {
     /// The instant of the decision.
     pub now: SimTime,
+    /// The weighted average of the state words of the vCPUs in the run queue (ready or
+    /// running, the running ones charged up to `now`): `Σ weight × state / Σ weight`, a
+    /// fair scheduler's average virtual runtime. Kept only for a policy whose
+    /// [`CpuPolicy::uses_queue_average`] is true (0 otherwise).
+    pub queue_average: u64,
+    /// The host's time slice (the quantum of a time-sliced policy; 0 without slicing).
+    pub slice: SimTime,
 }
+
+impl KeyContext {
+    /// A context at `now` with no run-queue average and no slice.
+    pub fn at(now: SimTime) -> KeyContext {
+        KeyContext {
+            now,
+            queue_average: 0,
+            slice: SimTime::ZERO,
+        }
+    }
+}
+
+/// What [`CpuPolicy::on_join`] and [`CpuPolicy::on_leave`] see about the run queue.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct QueueContext {
+    /// The weighted average of the state words of the queue's vCPUs (see
+    /// [`KeyContext::queue_average`]): without the joining vCPU, with the leaving one.
+    /// A queue that never held a vCPU has the average [`QUEUE_ORIGIN`]; an emptied queue
+    /// keeps the average it had when its last vCPU left.
+    pub average: u64,
+    /// The sum of the weights of the queue's vCPUs (without the joining vCPU, with the
+    /// leaving one).
+    pub total_weight: u64,
+    /// The weight of the vCPU joining or leaving.
+    pub weight: u32,
+    /// The host's time slice (0 without slicing).
+    pub slice: SimTime,
+}
+
+/// The run-queue average of a queue that never held a vCPU: mid-range, so that a state a
+/// few slices below it (a vCPU that joins with a positive lag) stays a positive number.
+pub const QUEUE_ORIGIN: u64 = 1 << 62;
 
 /// Work a vCPU was just charged for (what [`CpuPolicy::on_charged`] sees).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -145,6 +184,38 @@ pub trait CpuPolicy: Send + Sync {
     fn on_charged(&self, state: &mut u64, charge: &Charge) {
         let _ = (state, charge);
     }
+    /// Whether the engine keeps, per run queue, the weighted average of the state words
+    /// of its vCPUs ([`KeyContext::queue_average`]) and tells the policy when a vCPU joins
+    /// or leaves the queue ([`CpuPolicy::on_join`], [`CpuPolicy::on_leave`]). Needs
+    /// [`CpuPolicy::uses_state`].
+    fn uses_queue_average(&self) -> bool {
+        false
+    }
+    /// Called (only when [`CpuPolicy::uses_queue_average`]) when a vCPU joins a run queue:
+    /// it is admitted (state 0), or becomes runnable again after an I/O request, a fault
+    /// or a pause (state as [`CpuPolicy::on_leave`] left it). It may rewrite the state,
+    /// e.g. place a virtual runtime relative to the queue's average.
+    fn on_join(&self, state: &mut u64, ctx: &QueueContext) {
+        let _ = (state, ctx);
+    }
+    /// Called (only when [`CpuPolicy::uses_queue_average`]) when a vCPU leaves its run
+    /// queue without finishing (it blocks on I/O or a fault, or is paused), after it was
+    /// charged for its work. It may rewrite the state (e.g. keep a lag instead of a
+    /// virtual runtime) for [`CpuPolicy::on_join`]. Finished vCPUs just leave.
+    fn on_leave(&self, state: &mut u64, ctx: &QueueContext) {
+        let _ = (state, ctx);
+    }
+    /// The time slice this policy uses on a host of `pcpus` pCPUs when the configuration
+    /// sets none (`[cpu] slice_ms`); `None`: the configured quantum.
+    fn default_slice(&self, pcpus: u32) -> Option<SimTime> {
+        let _ = pcpus;
+        None
+    }
+    /// Whether the order depends on the VMs' CPU weights ([`VcpuView::weight`]): the
+    /// teaching tools refuse a `weight` column for a policy that would ignore it.
+    fn uses_weight(&self) -> bool {
+        false
+    }
     /// Whether a ready vCPU with a strictly smaller key preempts a running one.
     fn preemptive(&self) -> bool {
         false
@@ -193,6 +264,8 @@ pub enum TraceQuantity {
     Priority,
     /// Its response ratio (wait + burst) / burst at the decision.
     ResponseRatio,
+    /// The CPU time it has received so far (what a fair share compares, by weight).
+    Received,
 }
 
 impl TraceQuantity {
@@ -204,6 +277,7 @@ impl TraceQuantity {
             TraceQuantity::Remaining => "remaining",
             TraceQuantity::Priority => "priority",
             TraceQuantity::ResponseRatio => "response ratio",
+            TraceQuantity::Received => "received",
         }
     }
 }
@@ -242,6 +316,7 @@ pub const CPU_POLICIES: &[CpuEntry] = &[
     cpu::rr::ENTRY,
     cpu::hrrn::ENTRY,
     cpu::stride::ENTRY,
+    cpu::fair::ENTRY,
 ];
 
 fn known(names: impl Iterator<Item = &'static str>) -> String {
@@ -283,6 +358,17 @@ pub fn find_cpu(name: &str) -> Result<&'static CpuEntry, SimError> {
             name: name.to_string(),
             known: known(CPU_POLICIES.iter().map(|e| e.name)),
         })
+}
+
+/// The names of the CPU policies whose order uses the VMs' weights
+/// ([`CpuPolicy::uses_weight`]), comma-separated.
+pub fn weighted_cpu_policies() -> String {
+    known(
+        CPU_POLICIES
+            .iter()
+            .filter(|e| (e.build)().uses_weight())
+            .map(|e| e.name),
+    )
 }
 
 /// Splits a command-line policy name into (admission, CPU) names.

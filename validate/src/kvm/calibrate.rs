@@ -362,6 +362,7 @@ fn switch_cost(kvm: &Kvm, opts: &CalibrateOptions, rate: f64) -> Result<Vec<f64>
             arrival: SimTime::ZERO,
             burst: SimTime::from_millis(150),
             priority: 0,
+            weight: None,
         }])
         .remove(0);
         r.id = id;
@@ -390,6 +391,7 @@ fn io_switch_cost(kvm: &Kvm, opts: &CalibrateOptions, rate: f64) -> Result<Vec<f
             arrival: SimTime::ZERO,
             burst: SimTime::from_millis(50),
             priority: 0,
+            weight: None,
         }])
         .remove(0);
         r.id = id;

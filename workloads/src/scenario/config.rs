@@ -106,6 +106,12 @@ impl Scenario {
             cpu: CpuSpec {
                 policy: self.cpu.policy.clone(),
                 quantum: scaled_time(self.cpu.quantum_ms, 1e6).unwrap_or(SimTime::MAX),
+                slice: self
+                    .cpu
+                    .slice_ms
+                    .map(|s| scaled_time(s, 1e6).unwrap_or(SimTime::MAX)),
+                cap_period: scaled_time(self.cpu.cap_period_ms.unwrap_or(100.0), 1e6)
+                    .unwrap_or(SimTime::MAX),
                 context_switch: scaled_time(self.cpu.context_switch_us, 1e3)
                     .unwrap_or(SimTime::MAX),
                 mapping: self.cpu.mapping,

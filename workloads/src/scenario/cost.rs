@@ -11,8 +11,8 @@ use crate::limits::{DEFAULT_MAX_EVENTS, MAX_REPLICATIONS, MAX_TOTAL_PCPUS};
 pub struct EventEstimate {
     /// Expected events per replication (an upper estimate for round robin).
     pub events: f64,
-    /// The key that contributes most: `run.vms`, `cpu.quantum_ms`, `workload.io` or
-    /// `run.timeline_s`.
+    /// The key that contributes most: `run.vms`, `cpu.quantum_ms` (or `cpu.slice_ms`),
+    /// `workload.io` or `run.timeline_s`.
     pub key: &'static str,
 }
 
@@ -30,11 +30,18 @@ pub fn estimate_events(s: &Scenario) -> Option<EventEstimate> {
     let vcpus = vms * w.vcpus.mean();
     let service = w.service.as_ref()?.mean();
     let mut parts = vec![("run.vms", vms + 2.0 * vcpus)];
-    if sim::policy::find_cpu(&s.cpu.policy).is_ok_and(|e| e.time_sliced) {
-        parts.push((
-            "cpu.quantum_ms",
-            vcpus * service / (s.cpu.quantum_ms * 1e-3),
-        ));
+    if let Ok(e) = sim::policy::find_cpu(&s.cpu.policy)
+        && e.time_sliced
+    {
+        // The slice: `slice_ms`, else the policy's default on the smallest host, else
+        // `quantum_ms`.
+        let pcpus = s.hosts.iter().map(|h| h.pcpus).min().unwrap_or(1);
+        let (key, slice_s) = match (s.cpu.slice_ms, (e.build)().default_slice(pcpus)) {
+            (Some(ms), _) => ("cpu.slice_ms", ms * 1e-3),
+            (None, Some(t)) => ("cpu.slice_ms", t.as_secs_f64()),
+            (None, None) => ("cpu.quantum_ms", s.cpu.quantum_ms * 1e-3),
+        };
+        parts.push((key, vcpus * service / slice_s));
     }
     if let Some(io) = &w.io {
         let per_vcpu = match (io.requests, io.burst_ms) {

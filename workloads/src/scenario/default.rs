@@ -37,6 +37,7 @@ impl Scenario {
             workload: WorkloadSpec {
                 weight: None,
                 nice: None,
+                cpu_cap: None,
                 // Offered load λ·E[vcpus]·E[service]/pCPUs = 0.1193 · 1.9 · 60 / 16 = 0.85.
                 arrival: Some(Arrival::Poisson {
                     rate_per_s: DEFAULT_RATE_PER_S,

@@ -219,6 +219,15 @@ pub struct CpuSettings {
     pub policy: String,
     /// Time slice of time-sliced policies, in milliseconds (default 100, > 0).
     pub quantum_ms: f64,
+    /// The time slice in milliseconds (> 0), replacing `quantum_ms` when set. Unset, `fair`
+    /// uses Linux's base slice, 0.75 ms × (1 + ⌊log₂ min(pCPUs, 8)⌋) per host, and the
+    /// other time-sliced policies `quantum_ms`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub slice_ms: Option<f64>,
+    /// The period of CPU caps (`[workload] cpu_cap`), in milliseconds (default 100, > 0;
+    /// cgroup `cpu.max`'s default).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cap_period_ms: Option<f64>,
     /// Cost of a context switch, in microseconds (default 0).
     pub context_switch_us: f64,
     /// `"floating"` (default: any vCPU on any pCPU) or `"pinned"` (each vCPU on one pCPU).
@@ -241,6 +250,8 @@ impl Default for CpuSettings {
         CpuSettings {
             policy: "fcfs".into(),
             quantum_ms: 100.0,
+            slice_ms: None,
+            cap_period_ms: None,
             context_switch_us: 0.0,
             mapping: Mapping::Floating,
             migration_us: 0.0,

@@ -489,3 +489,40 @@ fn closed_sets_are_parsed_into_enums_and_list_their_names() {
     assert_eq!(io.virtual_device, sim::VirtualDevice::Passthrough);
     assert_eq!(parse(&s.to_toml_string()).unwrap(), s);
 }
+
+#[test]
+fn caps_and_slices_are_read_and_checked() {
+    let text = format!(
+        "{MINIMAL}cpu_cap = 0.5\n[cpu]\npolicy = \"fair\"\nslice_ms = 2\ncap_period_ms = 50\n"
+    );
+    let s = parse(&text).unwrap();
+    let c = s.sim_config().unwrap();
+    assert_eq!(c.cpu.slice, Some(SimTime::from_millis(2)));
+    assert_eq!(c.cpu.cap_period, SimTime::from_millis(50));
+    let vm = s.workload(0).unwrap().next().unwrap();
+    assert_eq!(vm.profile.cpu_cap_ppm, 500_000);
+    // Defaults: no slice (fair takes Linux's), a 100 ms period, no cap.
+    let c = parse(MINIMAL).unwrap().sim_config().unwrap();
+    assert_eq!(
+        (c.cpu.slice, c.cpu.cap_period),
+        (None, SimTime::from_millis(100))
+    );
+    // Caps lie in (0, pCPUs of the largest host] = (0, 4].
+    for bad in ["0", "-1", "4.5"] {
+        let e = err(&format!("{MINIMAL}cpu_cap = {bad}\n"));
+        assert_eq!(
+            e,
+            format!(
+                "s.toml:9: workload.cpu_cap: must be in (0, 4] (pCPUs of the largest host), got {bad}"
+            )
+        );
+    }
+    assert!(parse(&format!("{MINIMAL}cpu_cap = 4\n")).is_ok());
+    let e = err(&format!("{MINIMAL}[cpu]\nslice_ms = 0\n"));
+    assert_eq!(e, "s.toml:10: cpu.slice_ms: must be > 0, got 0");
+    let e = err(&format!("{MINIMAL}[cpu]\ncap_period_ms = 0.5\n"));
+    assert_eq!(
+        e,
+        "s.toml:10: cpu.cap_period_ms: must be from 1 ms to 1e12 ms, got 0.5"
+    );
+}

@@ -1,5 +1,6 @@
 //! [`Scenario::validate`]: every value of a scenario checked, errors naming the key.
 
+use sim::SimTime;
 use sim::policy::{self, AdmissionParams};
 
 use super::Scenario;
@@ -164,8 +165,47 @@ impl Scenario {
         policy::cpu_policy(&self.cpu.policy)
             .map_err(|e| Error::invalid("cpu.policy", e.to_string()))?;
         check_positive("cpu.quantum_ms", self.cpu.quantum_ms)?;
+        if let Some(s) = self.cpu.slice_ms {
+            check_positive("cpu.slice_ms", s)?;
+            // (At least 1 ns: a smaller slice would round to none.)
+            if scaled_time(s, 1e6).is_some_and(|t| t == SimTime::ZERO) {
+                return Err(Error::invalid(
+                    "cpu.slice_ms",
+                    format!("must be at least 1 ns (1e-6 ms), got {s}"),
+                ));
+            }
+        }
+        if let Some(p) = self.cpu.cap_period_ms {
+            check_positive("cpu.cap_period_ms", p)?;
+            if scaled_time(p, 1e6).is_none_or(|t| t < SimTime::from_millis(1)) {
+                return Err(Error::invalid(
+                    "cpu.cap_period_ms",
+                    format!("must be from 1 ms to 1e12 ms, got {p}"),
+                ));
+            }
+        }
+        if let Some(c) = self.workload.cpu_cap {
+            // (A node list's hosts are not known before it is read.)
+            let most = match &self.cluster.node_list {
+                Some(_) => 4294,
+                None => self.hosts.iter().map(|h| h.pcpus).max().unwrap_or(0),
+            };
+            if !(c > 0.0 && c <= f64::from(most)) {
+                return Err(Error::invalid(
+                    "workload.cpu_cap",
+                    format!("must be in (0, {most}] (pCPUs of the largest host), got {c}"),
+                ));
+            }
+            if self.workload.trace.is_some() {
+                return Err(Error::invalid(
+                    "workload.cpu_cap",
+                    "applies to generated workloads only, not to a trace",
+                ));
+            }
+        }
         check_non_negative("cpu.context_switch_us", self.cpu.context_switch_us)?;
         for (key, value, ns_per_unit) in [
+            ("cpu.slice_ms", self.cpu.slice_ms.unwrap_or(1.0), 1e6),
             ("cpu.quantum_ms", self.cpu.quantum_ms, 1e6),
             ("cpu.context_switch_us", self.cpu.context_switch_us, 1e3),
         ] {

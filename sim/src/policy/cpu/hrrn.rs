@@ -23,7 +23,7 @@ pub fn response_ratio_fixed(v: &VcpuView, now: crate::SimTime) -> u128 {
 impl CpuPolicy for Hrrn {
     /// The key at the instant the vCPU became ready (ratio 1 for everyone).
     fn ready_key(&self, v: &VcpuView) -> u128 {
-        self.ready_key_at(v, &KeyContext { now: v.ready_since })
+        self.ready_key_at(v, &KeyContext::at(v.ready_since))
     }
     fn ready_key_at(&self, v: &VcpuView, ctx: &KeyContext) -> u128 {
         // Highest ratio first: smaller key for a larger ratio.
@@ -75,17 +75,13 @@ mod tests {
     fn the_highest_ratio_has_the_smallest_key() {
         // Stallings at t = 9: C (arrived 4, service 4) has R = (5 + 4)/4 = 2.25,
         // D (6, 5) R = (3 + 5)/5 = 1.6, E (8, 2) R = (1 + 2)/2 = 1.5.
-        let ctx = KeyContext {
-            now: SimTime::from_secs(9),
-        };
+        let ctx = KeyContext::at(SimTime::from_secs(9));
         let k = |a, s| Hrrn.ready_key_at(&view(a, s), &ctx);
         assert!(k(4, 4) < k(6, 5) && k(6, 5) < k(8, 2));
         let r = response_ratio_fixed(&view(4, 4), ctx.now);
         assert_eq!(r, 9u128 << 62); // 2.25 × 2^64
         // At t = 13: E (5 + 2)/2 = 3.5 beats D (7 + 5)/5 = 2.4.
-        let ctx = KeyContext {
-            now: SimTime::from_secs(13),
-        };
+        let ctx = KeyContext::at(SimTime::from_secs(13));
         assert!(Hrrn.ready_key_at(&view(8, 2), &ctx) < Hrrn.ready_key_at(&view(6, 5), &ctx));
     }
 }

@@ -1,4 +1,5 @@
 //! CPU policies (the order of a host's run queue).
+pub mod fair;
 pub mod fcfs;
 pub mod hrrn;
 pub mod priority;

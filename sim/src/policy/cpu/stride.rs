@@ -25,6 +25,9 @@ impl CpuPolicy for Stride {
     fn uses_state(&self) -> bool {
         true
     }
+    fn uses_weight(&self) -> bool {
+        true
+    }
     fn on_charged(&self, pass: &mut u64, c: &Charge) {
         let step =
             u128::from(c.ran.nanos()) * u128::from(DEFAULT_WEIGHT) / u128::from(c.weight.max(1));
