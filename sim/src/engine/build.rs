@@ -145,6 +145,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 pcpus,
                 ready: (0..queues).map(|_| BinaryHeap::new()).collect(),
                 dirty: false,
+                account_epoch: 0,
                 dedicated: h.vcpu_capacity() <= u64::from(h.pcpus),
                 plain: h.vcpu_capacity() <= u64::from(h.pcpus)
                     && tpc == 1
@@ -202,6 +203,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             head_of_line: config.admission.head_of_line,
             preemptive: cpu_policy.preemptive(),
             dynamic_keys: cpu_policy.key_depends_on_time(),
+            account_period: cpu_policy.accounting_period().map(|p| p.nanos().max(1)),
             policy_state: cpu_policy.uses_state(),
             admission_policy,
             cpu_policy,

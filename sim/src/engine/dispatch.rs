@@ -117,6 +117,9 @@ impl<'a, O: Observer> Engine<'a, O> {
     }
 
     pub(super) fn dispatch(&mut self, h: HostId) -> Result<(), SimError> {
+        if let Some(period) = self.account_period {
+            self.account(h, period);
+        }
         if self.dynamic_keys {
             self.rekey(h);
         }
@@ -129,6 +132,32 @@ impl<'a, O: Observer> Engine<'a, O> {
             }
             Ok(())
         }
+    }
+
+    /// Tells the CPU policy (one that keeps per-vCPU state) that vCPU `v`, just taken from
+    /// its run queue, is being dispatched, and returns the quantum of this dispatch (`None`
+    /// without time slicing). Another vCPU was waiting if `v` waited since it last became
+    /// ready (someone else took a pCPU first) or a live entry is left in its run queue.
+    pub(super) fn dispatch_policy_state(&mut self, h: HostId, v: VcpuSlot) -> Option<u64> {
+        let now = self.now;
+        let (waited, pin) = {
+            let vcpu = self.vcpus.get(v);
+            (vcpu.ready_since < now, vcpu.pin)
+        };
+        let contended = waited || {
+            let q = self.hosts[h].queue_of(pin);
+            self.top_ready(h, q).is_some()
+        };
+        let vcpu = self.vcpus.get_mut(v);
+        self.cpu_policy
+            .on_dispatch(&mut vcpu.policy_state, contended, now);
+        let state = vcpu.policy_state;
+        self.quantum.map(|q| {
+            self.cpu_policy
+                .quantum_for(state, SimTime(q))
+                .nanos()
+                .max(1)
+        })
     }
 
     /// Dispatches from run queue `q` onto any pCPU (`only = None`) or onto pCPU `only`.

@@ -39,7 +39,12 @@ impl<'a, O: Observer> Engine<'a, O> {
             0
         };
         let start = SimTime(now.nanos().saturating_add(cs).saturating_add(mig_cost));
-        let quantum_end = match self.quantum {
+        let quantum = if self.policy_state {
+            self.dispatch_policy_state(h, v)
+        } else {
+            self.quantum
+        };
+        let quantum_end = match quantum {
             Some(q) => SimTime(start.nanos().saturating_add(q)),
             None => SimTime::MAX,
         };
@@ -158,6 +163,11 @@ impl<'a, O: Observer> Engine<'a, O> {
             SliceEnd::Blocked => self.block(h, v)?,
             _ => {
                 self.stats.preemptions += 1;
+                if self.policy_state {
+                    let vcpu = self.vcpus.get_mut(v);
+                    self.cpu_policy
+                        .on_quantum_expired(&mut vcpu.policy_state, self.now);
+                }
                 self.requeue(h, v);
             }
         }

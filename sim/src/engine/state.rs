@@ -210,6 +210,9 @@ pub(super) struct Host {
     /// One run queue (floating) or one per pCPU (pinned).
     pub(super) ready: Vec<BinaryHeap<Reverse<ReadyEntry>>>,
     pub(super) dirty: bool,
+    /// The CPU policy's accounting period (multiple of it) this host was last accounted in
+    /// (see [`crate::policy::CpuPolicy::accounting_period`]).
+    pub(super) account_epoch: u64,
     pub(super) dedicated: bool,
     /// Dedicated, one thread per core, one NUMA node, no translation overhead, floating
     /// vCPUs, no time slicing: a VM without I/O or memory profile runs every vCPU from
@@ -443,6 +446,8 @@ pub(super) struct Engine<'a, O: Observer> {
     pub(super) preemptive: bool,
     /// The CPU policy's keys change with time: run queues are re-keyed at each decision.
     pub(super) dynamic_keys: bool,
+    /// The CPU policy's accounting period in ns (`None`: it has none).
+    pub(super) account_period: Option<u64>,
     /// The CPU policy keeps a state word per vCPU (`Vcpu::policy_state`).
     pub(super) policy_state: bool,
     pub(super) quantum: Option<u64>,
