@@ -10,13 +10,13 @@ use super::state::{Engine, Vcpu, VcpuState, Vm};
 
 impl<'a, O: Observer> Engine<'a, O> {
     /// At the first decision on host `h` in a new multiple of `period` (ns), calls the
-    /// policy's `on_account` for each ready or running vCPU of the host. The keys of the
-    /// run queue are re-evaluated next (the policy's keys depend on time). Linear in the
-    /// run queue; allocates nothing.
-    pub(super) fn account(&mut self, h: HostId, period: u64) {
+    /// policy's `on_account` for each ready or running vCPU of the host, and returns true
+    /// (the caller then re-evaluates the run queue's keys). Linear in the run queue;
+    /// allocates nothing.
+    pub(super) fn account(&mut self, h: HostId, period: u64) -> bool {
         let epoch = self.now.nanos() / period;
         if epoch <= self.hosts[h].account_epoch {
-            return;
+            return false;
         }
         let periods = epoch - self.hosts[h].account_epoch;
         self.hosts[h].account_epoch = epoch;
@@ -58,6 +58,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 }
             }
         }
+        true
     }
 }
 

@@ -117,10 +117,11 @@ impl<'a, O: Observer> Engine<'a, O> {
     }
 
     pub(super) fn dispatch(&mut self, h: HostId) -> Result<(), SimError> {
-        if let Some(period) = self.account_period {
-            self.account(h, period);
-        }
-        if self.dynamic_keys {
+        let accounted = match self.account_period {
+            Some(period) => self.account(h, period),
+            None => false,
+        };
+        if self.dynamic_keys || accounted {
             self.rekey(h);
         }
         let queues = self.hosts[h].ready.len();

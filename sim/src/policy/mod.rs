@@ -195,7 +195,8 @@ pub trait CpuPolicy: Send + Sync {
     /// vCPUs of a host at regular instants (Xen Credit's 30 ms accounting), or `None`.
     /// With a period, at the first dispatch decision on a host after one or more multiples
     /// of it, the engine calls [`CpuPolicy::on_account`] for each ready or running vCPU of
-    /// the host, then re-evaluates the run queue's keys.
+    /// the host, then re-evaluates the run queue's keys (so keys that change only there
+    /// need not [`CpuPolicy::key_depends_on_time`]).
     fn accounting_period(&self) -> Option<SimTime> {
         None
     }

@@ -29,7 +29,7 @@
 //! default 256 is 1024 here: only ratios matter).
 use crate::error::SimError;
 use crate::policy::{
-    Account, Charge, CpuEntry, CpuParams, CpuPolicy, KeyContext, Teaching, TraceQuantity, VcpuView,
+    Account, Charge, CpuEntry, CpuParams, CpuPolicy, Teaching, TraceQuantity, VcpuView,
 };
 use crate::time::SimTime;
 
@@ -58,7 +58,7 @@ pub fn credit_of(state: u64) -> i64 {
 }
 
 fn with_credit(state: u64, credit: i64) -> u64 {
-    let c = credit.max(CREDIT_MIN).min(-CREDIT_MIN) as u64 & CREDIT_MASK;
+    let c = credit.clamp(CREDIT_MIN, -CREDIT_MIN) as u64 & CREDIT_MASK;
     (state & !CREDIT_MASK) | c
 }
 
@@ -93,14 +93,6 @@ impl CpuPolicy for Credit {
         (u128::from(Credit::priority(v) as u8) << 66)
             | (u128::from(v.ready_since.nanos()) << 1)
             | u128::from(v.preempted)
-    }
-    fn ready_key_at(&self, v: &VcpuView, _ctx: &KeyContext) -> u128 {
-        self.ready_key(v)
-    }
-    /// The keys change at accounting instants, so the run queue is re-evaluated at every
-    /// decision.
-    fn key_depends_on_time(&self) -> bool {
-        true
     }
     fn time_sliced(&self) -> bool {
         true
@@ -160,7 +152,8 @@ pub const ENTRY: CpuEntry = CpuEntry {
     time_sliced: true,
     preemptive: false,
     needs_estimates: false,
-    key_depends_on_time: true,
+    // (Keys change only at accounting instants, where the engine re-keys the queue.)
+    key_depends_on_time: false,
     teaching: Teaching {
         long_name: "Xen Credit (credits by weight; BOOST, UNDER, then OVER)",
         quantity: TraceQuantity::Remaining,

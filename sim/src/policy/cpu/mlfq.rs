@@ -109,11 +109,7 @@ impl Mlfq {
     }
 
     fn epoch(&self, now: SimTime) -> u64 {
-        if self.boost == 0 {
-            0
-        } else {
-            (now.nanos() / self.boost) & EPOCH_MASK
-        }
+        now.nanos().checked_div(self.boost).unwrap_or(0) & EPOCH_MASK
     }
 
     /// Whether a boost happened since the state's level was set.
