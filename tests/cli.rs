@@ -72,8 +72,8 @@ fn default_comparison_lists_each_policy_and_sjf_beats_fcfs() {
 
 #[test]
 fn unknown_policy_lists_the_known_ones() {
-    let err = fails(&["compare", "--policies", "fcfs,lottery", "--no-plots"]);
-    assert!(err.contains("lottery"), "{err}");
+    let err = fails(&["compare", "--policies", "fcfs,ouija", "--no-plots"]);
+    assert!(err.contains("ouija"), "{err}");
     assert!(
         err.contains("fcfs, sjf, srtf, priority, priority-preemptive, rr"),
         "{err}"
@@ -203,6 +203,9 @@ fn policies_lists_both_levels() {
         "priority",
         "priority-preemptive",
         "rr",
+        "mlfq",
+        "lottery",
+        "credit",
     ] {
         assert!(
             out.contains(&format!("  {name} ")),

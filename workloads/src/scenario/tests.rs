@@ -205,10 +205,10 @@ fn validation_errors_name_file_line_and_key() {
 
 #[test]
 fn policy_names_are_checked() {
-    let e = err(&format!("{MINIMAL}[cpu]\npolicy = \"lottery\"\n"));
+    let e = err(&format!("{MINIMAL}[cpu]\npolicy = \"ouija\"\n"));
     assert_eq!(
         e,
-        "s.toml:10: cpu.policy: unknown cpu policy `lottery`; known: fcfs, sjf, srtf, priority, priority-preemptive, rr"
+        "s.toml:10: cpu.policy: unknown cpu policy `ouija`; known: fcfs, sjf, srtf, priority, priority-preemptive, rr, hrrn, stride, mlfq, lottery, credit"
     );
     let e = err(&format!("[admission]\npolicy = \"edf\"\n{MINIMAL}"));
     assert!(
