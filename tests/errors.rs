@@ -219,7 +219,7 @@ const CASES: &[Case] = &[
         id: "E15",
         args: &["textbook", "nosuch"],
         code: 1,
-        expect: "error: unknown textbook case `nosuch`; known: fcfs-convoy, fcfs-reordered, sjf, priority, srtf, rr (and no file called nosuch exists)",
+        expect: "error: unknown textbook case `nosuch`; known: fcfs-convoy, fcfs-reordered, sjf, priority, srtf, rr, hrrn, mlfq, mlfq-doubling (and no file called nosuch exists)",
     },
     Case {
         id: "E16",
