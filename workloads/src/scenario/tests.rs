@@ -523,5 +523,8 @@ fn mlfq_options_are_read_and_checked() {
     let defaults = parse(&cpu("")).unwrap();
     assert_eq!(defaults.cpu.levels, 3);
     let written = toml::to_string(&defaults).unwrap();
-    assert!(!written.contains("levels") && !written.contains("demote"), "{written}");
+    assert!(
+        !written.contains("levels") && !written.contains("demote"),
+        "{written}"
+    );
 }
