@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use clap::{Args, ValueEnum};
 use sim::observer::Collect;
-use sim::{SimConfig, SimTime};
+use sim::{Demote, MlfqSpec, SimConfig, SimTime};
 use workloads::textbook::{self, CASES, Process};
 
 /// `vmsched textbook`.
@@ -18,10 +18,24 @@ pub struct TextbookArgs {
     /// CPU policy (default: the case's own; `fcfs` for a file).
     #[arg(long)]
     policy: Option<String>,
-    /// Quantum for `rr` and `stride`, the slice of `fair`, in time units (default: the
-    /// case's, else 4).
+    /// Quantum for `rr`, `stride` and the top level of `mlfq`, the slice of `fair`, in time
+    /// units (default: the case's, else 4).
     #[arg(long)]
     quantum: Option<f64>,
+    /// `mlfq`: level i has the quantum Q × G^i (1 equal quanta, 2 doubling; default: the
+    /// case's, else 1).
+    #[arg(long, value_name = "G")]
+    quantum_growth: Option<f64>,
+    /// `mlfq`: number of levels (default: the case's, else 3).
+    #[arg(long, value_name = "L")]
+    levels: Option<u32>,
+    /// `mlfq`: demote for a used-up quantum only when another process waits (`contended`,
+    /// the textbooks' feedback) or `always` (OSTEP's allotment rule).
+    #[arg(long, value_name = "RULE")]
+    demote: Option<String>,
+    /// `mlfq`: every this-many time units every process goes back to the top level.
+    #[arg(long, value_name = "S")]
+    boost: Option<f64>,
     /// Context-switch cost, in time units (default 0).
     #[arg(long, default_value_t = 0.0)]
     context_switch: f64,
@@ -58,14 +72,19 @@ pub fn textbook(args: TextbookArgs) -> Result<()> {
         println!("\nOr give your own CSV table: name,arrival,burst,priority");
         return Ok(());
     };
-    let (table, default_policy, default_quantum) = match textbook::case(name) {
-        Ok(c) => (c.processes(), c.policy.to_string(), c.quantum),
+    let (table, default_policy, default_quantum, case_mlfq) = match textbook::case(name) {
+        Ok(c) => (c.processes(), c.policy.to_string(), c.quantum, c.mlfq()),
         Err(case_error) => {
             let path = Path::new(name);
             if !path.exists() {
                 bail!("{case_error} (and no file called {name} exists)");
             }
-            (textbook::load_table(path)?, "fcfs".to_string(), None)
+            (
+                textbook::load_table(path)?,
+                "fcfs".to_string(),
+                None,
+                MlfqSpec::default(),
+            )
         }
     };
     if table.is_empty() {
@@ -80,6 +99,14 @@ pub fn textbook(args: TextbookArgs) -> Result<()> {
     textbook::check_slices(&table, &policy, quantum).map_err(|e| anyhow::anyhow!("--{e}"))?;
     let mut config = SimConfig::textbook(&policy, quantum);
     config.cpu.context_switch = units(args.context_switch, "--context-switch")?;
+    config.cpu.mlfq = mlfq_options(
+        &policy,
+        case_mlfq,
+        args.quantum_growth,
+        args.levels,
+        args.demote.as_deref(),
+        args.boost,
+    )?;
     let mut collected = Collect {
         keep_decisions: args.trace,
         ..Collect::default()
@@ -106,7 +133,15 @@ pub fn textbook(args: TextbookArgs) -> Result<()> {
     match args.format {
         Format::Csv => print!("{}", reports::process_csv(&records, &names)),
         Format::Text => {
-            let q = if sim::policy::cpu_policy(&policy)?.time_sliced() {
+            let q = if policy == sim::policy::cpu::mlfq::ENTRY.name {
+                let m = &config.cpu.mlfq;
+                format!(
+                    ", quantum {quantum} × {}^level, {} levels, demote {}",
+                    m.quantum_growth,
+                    m.levels,
+                    m.demote.name()
+                )
+            } else if sim::policy::cpu_policy(&policy)?.time_sliced() {
                 format!(", quantum {quantum}")
             } else {
                 String::new()
@@ -117,6 +152,53 @@ pub fn textbook(args: TextbookArgs) -> Result<()> {
         }
     }
     Ok(())
+}
+
+/// The `mlfq` options: the case's, changed by the flags given. The flags are refused with
+/// another policy (they would change nothing).
+fn mlfq_options(
+    policy: &str,
+    mut spec: MlfqSpec,
+    growth: Option<f64>,
+    levels: Option<u32>,
+    demote: Option<&str>,
+    boost: Option<f64>,
+) -> Result<MlfqSpec> {
+    let given = [
+        ("--quantum-growth", growth.is_some()),
+        ("--levels", levels.is_some()),
+        ("--demote", demote.is_some()),
+        ("--boost", boost.is_some()),
+    ];
+    if policy != sim::policy::cpu::mlfq::ENTRY.name
+        && let Some((flag, _)) = given.iter().find(|(_, set)| *set)
+    {
+        bail!("{flag} applies to --policy mlfq only, not `{policy}`");
+    }
+    if let Some(g) = growth {
+        if !(g.is_finite() && g >= 1.0) {
+            bail!("--quantum-growth must be a number ≥ 1 (1 equal quanta, 2 doubling), got {g}");
+        }
+        spec.quantum_growth = g;
+    }
+    if let Some(l) = levels {
+        if !(1..=MlfqSpec::MAX_LEVELS).contains(&l) {
+            bail!("--levels must be 1 ..= {}, got {l}", MlfqSpec::MAX_LEVELS);
+        }
+        spec.levels = l;
+    }
+    if let Some(d) = demote {
+        spec.demote = Demote::from_name(d).with_context(|| {
+            format!("--demote must be \"contended\" or \"always\", got \"{d}\"")
+        })?;
+    }
+    if let Some(b) = boost {
+        if !(b.is_finite() && b > 0.0) {
+            bail!("--boost must be a number > 0, got {b}");
+        }
+        spec.boost = Some(units(b, "--boost")?);
+    }
+    Ok(spec)
 }
 
 /// The plain-words trace of a textbook run.

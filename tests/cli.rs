@@ -203,6 +203,9 @@ fn policies_lists_both_levels() {
         "priority",
         "priority-preemptive",
         "rr",
+        "mlfq",
+        "lottery",
+        "credit",
     ] {
         assert!(
             out.contains(&format!("  {name} ")),

@@ -313,8 +313,8 @@ fn sweep_errors_name_the_problem() {
     assert!(e.contains("expected KEY=V1,V2"), "{e}");
     let e = fails(&["sweep", s(&sc), "--shard", "4/4", "--out", s(&out)]);
     assert!(e.contains("--shard 4/4"), "{e}");
-    let e = fails(&["sweep", s(&sc), "--policies", "lottery", "--out", s(&out)]);
-    assert!(e.contains("lottery"), "{e}");
+    let e = fails(&["sweep", s(&sc), "--policies", "ouija", "--out", s(&out)]);
+    assert!(e.contains("ouija"), "{e}");
 
     // A folder holds one sweep: a different one is refused, not mixed in.
     ok(&[

@@ -31,12 +31,17 @@ pub fn textbook(
     quantum: Option<f64>,
     context_switch: f64,
 ) -> PyResult<Py<PyAny>> {
+    // (A case's `mlfq` options, e.g. the doubling quanta of `mlfq-doubling`.)
+    let mut mlfq = sim::MlfqSpec::default();
     let (table, default_policy, default_quantum) = if let Some(text) = table_csv {
         let t = tb::read_table(text.as_bytes(), source).map_err(err)?;
         (t, "fcfs".to_string(), None)
     } else {
         match tb::case(source) {
-            Ok(c) => (c.processes(), c.policy.to_string(), c.quantum),
+            Ok(c) => {
+                mlfq = c.mlfq();
+                (c.processes(), c.policy.to_string(), c.quantum)
+            }
             Err(case_error) => {
                 let path = Path::new(source);
                 if !path.exists() {
@@ -60,6 +65,7 @@ pub fn textbook(
     tb::check_slices(&table, &policy, quantum).map_err(err)?;
     let mut config = SimConfig::textbook(&policy, quantum);
     config.cpu.context_switch = units(context_switch, "context_switch")?;
+    config.cpu.mlfq = mlfq;
     let mut collected = Collect::default();
     sim::simulate(&config, Process::to_vm_requests(&table), &mut collected).map_err(err)?;
     let name = |id: u64| {

@@ -79,7 +79,14 @@ impl SimConfig {
                 aging_per_s: self.admission.aging_per_s,
             },
         )?;
-        let cpu_policy = policy::cpu_policy(&self.cpu.policy)?;
+        let cpu_policy = policy::configured_cpu_policy(
+            &self.cpu.policy,
+            &policy::CpuParams {
+                cpu: &self.cpu,
+                seed: self.seed,
+                replication: self.replication,
+            },
+        )?;
         self.check_with_policies(admission_policy, cpu_policy)
     }
 

@@ -416,6 +416,68 @@ pub struct CpuSpec {
     /// non-preemptive policies or `rr` only; a VM needs no more vCPUs than its host has
     /// pCPUs.
     pub gang: bool,
+    /// Options of the `mlfq` policy (ignored by the others).
+    pub mlfq: MlfqSpec,
+}
+
+/// When `mlfq` demotes a vCPU that used up its quantum.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum Demote {
+    /// Only if another vCPU is waiting in its run queue at the decision that follows (the
+    /// textbooks' feedback scheduling, Stallings §9.2); a vCPU that blocks before its quantum
+    /// is used up keeps its level and gets a fresh quantum next time.
+    #[default]
+    Contended,
+    /// Always, and the quantum is an allotment of CPU time at the level that is used up
+    /// across blocking (OSTEP ch. 8, the allotment rule).
+    Always,
+}
+
+impl Demote {
+    /// Scenario name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Demote::Contended => "contended",
+            Demote::Always => "always",
+        }
+    }
+    /// Parses a scenario name.
+    pub fn from_name(s: &str) -> Option<Demote> {
+        match s {
+            "contended" => Some(Demote::Contended),
+            "always" => Some(Demote::Always),
+            _ => None,
+        }
+    }
+}
+
+/// Options of the multi-level feedback queue (`mlfq`).
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub struct MlfqSpec {
+    /// Number of levels (1 ..= [`MlfqSpec::MAX_LEVELS`]; 1 is round robin).
+    pub levels: u32,
+    /// Quantum of level `i` = quantum × `quantum_growth`^i (≥ 1: 1 equal quanta, 2 doubling).
+    pub quantum_growth: f64,
+    /// When a vCPU that used up its quantum moves down a level.
+    pub demote: Demote,
+    /// Every this-long, every vCPU goes back to the top level (`None`: never).
+    pub boost: Option<SimTime>,
+}
+
+impl MlfqSpec {
+    /// The most levels `mlfq` keeps.
+    pub const MAX_LEVELS: u32 = 64;
+}
+
+impl Default for MlfqSpec {
+    fn default() -> Self {
+        MlfqSpec {
+            levels: 3,
+            quantum_growth: 1.0,
+            demote: Demote::Contended,
+            boost: None,
+        }
+    }
 }
 
 /// How vCPUs map onto pCPUs.
@@ -536,6 +598,7 @@ impl SimConfig {
                 context_switch: SimTime::ZERO,
                 mapping: Mapping::Floating,
                 migration: SimTime::ZERO,
+                mlfq: MlfqSpec::default(),
             },
             warmup_vms: 0,
             seed: 1,

@@ -29,6 +29,8 @@ pub mod purpose {
     pub const IO: &str = "io";
     /// Host failures and repairs (one stream per host, see [`super::stream_indexed`]).
     pub const FAILURES: &str = "failures";
+    /// The draws of the `lottery` CPU policy (see [`super::stream_seed`]).
+    pub const LOTTERY: &str = "lottery";
 }
 
 fn splitmix64(mut z: u64) -> u64 {
@@ -57,9 +59,17 @@ pub fn derive_seed(master: u64, words: &[u64]) -> u64 {
     s
 }
 
+/// The seed of the stream for `purpose` in replication `replication` of a run seeded with
+/// `master` (what [`stream`] starts its generator from). A counter-based user draws its
+/// numbers as `derive_seed(stream_seed(…), &[counter words])`, each draw independent of
+/// how many came before.
+pub fn stream_seed(master: u64, replication: u64, purpose: &str) -> u64 {
+    derive_seed(master, &[replication, fnv1a(purpose)])
+}
+
 /// The stream for `purpose` in replication `replication` of a run seeded with `master`.
 pub fn stream(master: u64, replication: u64, purpose: &str) -> SimRng {
-    let seed = derive_seed(master, &[replication, fnv1a(purpose)]);
+    let seed = stream_seed(master, replication, purpose);
     let lo = splitmix64(seed);
     let hi = splitmix64(lo);
     SimRng::from_seed(((u128::from(hi) << 64) | u128::from(lo)).to_le_bytes())

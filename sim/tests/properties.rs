@@ -8,13 +8,16 @@ use sim::{
     VmRequest, simulate, simulate_with,
 };
 
-const CPU: [&str; 6] = [
+const CPU: [&str; 9] = [
     "fcfs",
     "sjf",
     "srtf",
     "priority",
     "priority-preemptive",
     "rr",
+    "mlfq",
+    "lottery",
+    "credit",
 ];
 const ADM: [&str; 3] = ["fcfs", "sjf", "priority"];
 

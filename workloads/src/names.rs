@@ -8,7 +8,7 @@
 
 use serde::de::{self, Deserialize, Deserializer};
 use serde::ser::Serializer;
-use sim::{DeviceKind, HeadOfLine, LifecycleAction, Mapping, Placement, VirtualDevice};
+use sim::{Demote, DeviceKind, HeadOfLine, LifecycleAction, Mapping, Placement, VirtualDevice};
 
 use crate::check::not_one_of;
 use crate::units::PageSize;
@@ -30,6 +30,16 @@ impl Named for Mapping {
     }
     fn name(self) -> &'static str {
         Mapping::name(self)
+    }
+}
+
+impl Named for Demote {
+    const NAMES: &'static [&'static str] = &["contended", "always"];
+    fn from_name(name: &str) -> Option<Self> {
+        Demote::from_name(name)
+    }
+    fn name(self) -> &'static str {
+        Demote::name(self)
     }
 }
 

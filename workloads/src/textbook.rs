@@ -11,7 +11,7 @@
 
 use std::path::Path;
 
-use sim::{SimConfig, SimTime, VmRequest};
+use sim::{Demote, MlfqSpec, SimConfig, SimTime, VmRequest};
 
 use crate::error::Error;
 
@@ -97,14 +97,37 @@ impl Case {
     }
 
     /// The textbook setting for this case: one pCPU, everything admitted at arrival,
-    /// [`Case::policy`] on the run queue with [`Case::quantum`] (100 ms if none).
+    /// [`Case::policy`] on the run queue with [`Case::quantum`] (100 ms if none) and the
+    /// case's `mlfq` options ([`Case::mlfq`]).
     pub fn sim_config(&self) -> SimConfig {
-        SimConfig::textbook(
+        let mut c = SimConfig::textbook(
             self.policy,
             self.quantum.unwrap_or(SimTime::from_millis(100)),
-        )
+        );
+        c.cpu.mlfq = self.mlfq();
+        c
+    }
+
+    /// The `mlfq` options of this case (the defaults for a case that sets none).
+    pub fn mlfq(&self) -> MlfqSpec {
+        MLFQ_OPTIONS
+            .iter()
+            .find(|(name, _)| *name == self.name)
+            .map_or_else(MlfqSpec::default, |(_, spec)| *spec)
     }
 }
+
+/// The `mlfq` options of the cases that need other than the defaults: Stallings' "q = 2^i"
+/// doubles the quantum at every level.
+const MLFQ_OPTIONS: &[(&str, MlfqSpec)] = &[(
+    "mlfq-doubling",
+    MlfqSpec {
+        levels: 3,
+        quantum_growth: 2.0,
+        demote: Demote::Contended,
+        boost: None,
+    },
+)];
 
 /// The textbook cases, in the order `vmsched` lists them.
 pub const CASES: &[Case] = &[
@@ -189,14 +212,40 @@ pub const CASES: &[Case] = &[
         // at 13, E (5 + 2)/2 = 3.5 beats D (7 + 5)/5 = 2.4, so E 13–15, D 15–20.
         // Waits A 0, B 1, C 5, D 9, E 5 → 20/5 = 4 (SJF would run E before C: wait 3.6).
         avg_wait: 4.0,
-        rows: &[
-            ("A", 0, 3, 0),
-            ("B", 2, 6, 0),
-            ("C", 4, 4, 0),
-            ("D", 6, 5, 0),
-            ("E", 8, 2, 0),
-        ],
+        rows: STALLINGS,
     },
+    Case {
+        name: "mlfq",
+        description: "feedback (multi-level) with q = 1: a quantum used up with others waiting demotes (Stallings' five processes)",
+        policy: "mlfq",
+        quantum: Some(SimTime::from_secs(1)),
+        // Stallings, Operating Systems: Internals and Design Principles, Table 9.5,
+        // "FB q = 1": finish A 4, B 20, C 16, D 19, E 11; turnaround 4, 18, 12, 13, 3
+        // (mean 10.00). Three levels of quantum 1; A runs 0–2 alone without demotion.
+        // Waits = turnaround − service: 1, 12, 8, 8, 1 → 30/5 = 6.
+        avg_wait: 6.0,
+        rows: STALLINGS,
+    },
+    Case {
+        name: "mlfq-doubling",
+        description: "feedback with q = 2^i: level i has quantum 2^i (Stallings' five processes)",
+        policy: "mlfq",
+        quantum: Some(SimTime::from_secs(1)),
+        // Stallings, Table 9.5, "FB q = 2^i": finish A 4, B 17, C 18, D 20, E 14;
+        // turnaround 4, 15, 14, 14, 6 (mean 10.60). Three levels of quanta 1, 2, 4.
+        // Waits 1, 9, 10, 9, 4 → 33/5 = 6.6.
+        avg_wait: 6.6,
+        rows: STALLINGS,
+    },
+];
+
+/// Stallings' five processes (§9.2, Table 9.4): name, arrival, service.
+const STALLINGS: &[(&str, u64, u64, i32)] = &[
+    ("A", 0, 3, 0),
+    ("B", 2, 6, 0),
+    ("C", 4, 4, 0),
+    ("D", 6, 5, 0),
+    ("E", 8, 2, 0),
 ];
 
 /// The case called `name`.
@@ -437,7 +486,7 @@ mod tests {
     #[test]
     fn textbook_averages_by_hand() {
         // Finish times per row, from the Gantt charts in the comments of CASES.
-        let finishes: [(&str, &[u64]); 7] = [
+        let finishes: [(&str, &[u64]); 9] = [
             ("fcfs-convoy", &[24, 27, 30]),
             ("fcfs-reordered", &[3, 6, 30]),
             ("sjf", &[9, 24, 16, 3]),
@@ -445,6 +494,9 @@ mod tests {
             ("srtf", &[17, 5, 26, 10]),
             ("rr", &[30, 7, 10]),
             ("hrrn", &[3, 9, 13, 20, 15]),
+            // Stallings, Table 9.5, FB q = 1 and FB q = 2^i.
+            ("mlfq", &[4, 20, 16, 19, 11]),
+            ("mlfq-doubling", &[4, 17, 18, 20, 14]),
         ];
         for (name, f) in finishes {
             let c = case(name).unwrap();
@@ -471,6 +523,40 @@ mod tests {
                 c.avg_wait
             );
         }
+    }
+
+    /// Stallings' Table 9.5, process by process: the engine's finish times under feedback
+    /// scheduling with q = 1 and q = 2^i are the published ones.
+    #[test]
+    fn engine_gives_stallings_feedback_finish_times() {
+        for (name, finishes) in [
+            // FB q = 1: A 4, B 20, C 16, D 19, E 11 (turnaround 4, 18, 12, 13, 3).
+            ("mlfq", [4, 20, 16, 19, 11]),
+            // FB q = 2^i: A 4, B 17, C 18, D 20, E 14 (turnaround 4, 15, 14, 14, 6).
+            ("mlfq-doubling", [4, 17, 18, 20, 14]),
+        ] {
+            let c = case(name).unwrap();
+            let mut obs = Collect::default();
+            sim::simulate(&c.sim_config(), c.vm_requests(), &mut obs).unwrap();
+            let mut got: Vec<(u64, SimTime)> = obs.vms.iter().map(|r| (r.id, r.finish)).collect();
+            got.sort();
+            let want: Vec<(u64, SimTime)> = (0..).zip(finishes.map(SimTime::from_secs)).collect();
+            assert_eq!(got, want, "{name}");
+        }
+        // With one level, feedback is round robin: Stallings' "RR q = 1" finishes
+        // A 4, B 18, C 17, D 20, E 15.
+        let c = case("mlfq").unwrap();
+        let mut config = c.sim_config();
+        config.cpu.mlfq.levels = 1;
+        let mut obs = Collect::default();
+        sim::simulate(&config, c.vm_requests(), &mut obs).unwrap();
+        obs.vms.sort_by_key(|r| r.id);
+        let f: Vec<u64> = obs
+            .vms
+            .iter()
+            .map(|r| r.finish.nanos() / 1_000_000_000)
+            .collect();
+        assert_eq!(f, [4, 18, 17, 20, 15]);
     }
 
     #[test]
@@ -522,7 +608,7 @@ mod tests {
         assert!(check_weights(&t, "stride", "t.csv").is_ok());
         assert_eq!(
             check_weights(&t, "rr", "t.csv").unwrap_err().to_string(),
-            "t.csv: weight: `rr` ignores weights; the weight column is for stride, fair (or drop the column)"
+            "t.csv: weight: `rr` ignores weights; the weight column is for stride, fair, lottery, credit (or drop the column)"
         );
         let plain = read_table("name,arrival,burst\nA,0,2\n".as_bytes(), "t.csv").unwrap();
         assert!(check_weights(&plain, "rr", "t.csv").is_ok());

@@ -209,6 +209,14 @@ impl<'a, O: Observer> Engine<'a, O> {
         } else {
             Vec::new()
         };
+        let slice_quanta = if cpu_policy.uses_state() {
+            hosts
+                .iter()
+                .map(|h| vec![u64::MAX; h.pcpus.len()])
+                .collect()
+        } else {
+            Vec::new()
+        };
         let placement_index = new_index(config.cluster.placement, &hosts, config.cpu.gang);
         let cluster_facts = ClusterFacts::new(&hosts, config.cpu.gang);
         Ok(Engine {
@@ -221,9 +229,16 @@ impl<'a, O: Observer> Engine<'a, O> {
             head_of_line: config.admission.head_of_line,
             preemptive: cpu_policy.preemptive(),
             dynamic_keys: cpu_policy.key_depends_on_time(),
+            account_period: cpu_policy.accounting_period().map(|p| p.nanos().max(1)),
+            account_epochs: if cpu_policy.accounting_period().is_some() {
+                vec![0; config.cluster.hosts.len()]
+            } else {
+                Vec::new()
+            },
             policy_state: cpu_policy.uses_state(),
             queue_avg,
             queue_sums,
+            slice_quanta,
             caps: None,
             cap_period: config.cpu.cap_period.nanos(),
             admission_policy,

@@ -207,10 +207,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             return Ok(false);
         }
         let pc = &self.hosts[h].pcpus[p];
-        let real_end = match self.hosts[h].quantum() {
-            Some(q) => SimTime(pc.start.nanos().saturating_add(q)),
-            None => SimTime::MAX,
-        };
+        let real_end = SimTime(pc.start.nanos().saturating_add(self.slice_quantum(h, p)));
         if now >= real_end {
             return Ok(false);
         }

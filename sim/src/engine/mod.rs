@@ -40,6 +40,7 @@
 //! | `sample` | timeline samples |
 //! | `admission_queue`, `slab` | the admission queue's two orders; slabs of reused slots |
 
+mod account;
 mod admission;
 mod admission_queue;
 mod build;

@@ -48,10 +48,13 @@ impl<'a, O: Observer> Engine<'a, O> {
         let mut wall = wall_for(work, rate);
         let mut seg_work = work;
         // (The quantum runs from the start of the slice's guest code.)
-        let mut quantum_end = match host.slice.map(std::num::NonZeroU64::get) {
-            Some(q) => pcpu.start.nanos().saturating_add(q),
-            None => u64::MAX,
+        // The slice's quantum: the policy's for this slice when it keeps per-vCPU
+        // state (`slice_quanta`), else the host's (`u64::MAX`: no time slicing).
+        let quantum = match self.slice_quanta.get(h.0 as usize) {
+            Some(per_pcpu) => per_pcpu[p.0 as usize],
+            None => host.slice.map_or(u64::MAX, std::num::NonZeroU64::get),
         };
+        let mut quantum_end = pcpu.start.nanos().saturating_add(quantum);
         // A capped vCPU's slice also ends when its grant of run time runs out.
         if let Some(caps) = self.caps.as_deref() {
             quantum_end = quantum_end.min(caps.grant_end(h, p));

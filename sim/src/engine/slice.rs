@@ -39,6 +39,12 @@ impl<'a, O: Observer> Engine<'a, O> {
             0
         };
         let start = SimTime(now.nanos().saturating_add(cs).saturating_add(mig_cost));
+        if self.policy_state {
+            // The policy sees the dispatch and may give this slice its own quantum (MLFQ's
+            // level); `plan_segment` reads it from `slice_quanta`.
+            let q = self.dispatch_policy_state(h, v);
+            self.slice_quanta[h.0 as usize][p.0 as usize] = q.unwrap_or(u64::MAX);
+        }
         if self.caps.is_some() {
             // A capped vCPU takes a grant from its VM's pool; `plan_segment` ends the
             // slice at the grant's end when that comes before the quantum's.
@@ -170,6 +176,11 @@ impl<'a, O: Observer> Engine<'a, O> {
             SliceEnd::Blocked => self.block(h, v)?,
             _ => {
                 self.stats.preemptions += 1;
+                if self.policy_state {
+                    let vcpu = self.vcpus.get_mut(v);
+                    self.cpu_policy
+                        .on_quantum_expired(&mut vcpu.policy_state, self.now);
+                }
                 self.requeue(h, v);
             }
         }

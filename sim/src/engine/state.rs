@@ -226,6 +226,16 @@ pub(super) struct Host {
     pub(super) ops: Box<HostOps>,
 }
 
+impl<O: Observer> Engine<'_, O> {
+    /// The quantum of the slice running on `p` of host `h` (ns; `u64::MAX`: none).
+    pub(super) fn slice_quantum(&self, h: HostId, p: PcpuId) -> u64 {
+        match self.slice_quanta.get(h.0 as usize) {
+            Some(per_pcpu) => per_pcpu[p.0 as usize],
+            None => self.hosts[h].quantum().unwrap_or(u64::MAX),
+        }
+    }
+}
+
 impl Host {
     /// The time slice on this host in ns (none without time slicing).
     #[inline]
@@ -494,6 +504,11 @@ pub(super) struct Engine<'a, O: Observer> {
     pub(super) preemptive: bool,
     /// The CPU policy's keys change with time: run queues are re-keyed at each decision.
     pub(super) dynamic_keys: bool,
+    /// The CPU policy's accounting period in ns (`None`: it has none).
+    pub(super) account_period: Option<u64>,
+    /// Per host, the accounting period (multiple of `account_period`) it was last
+    /// accounted in (empty without an accounting period; see `account.rs`).
+    pub(super) account_epochs: Vec<u64>,
     /// The CPU policy keeps a state word per vCPU (`Vcpu::policy_state`).
     pub(super) policy_state: bool,
     /// The CPU policy reads run-queue averages of the state words (`queue_avg.rs`).
@@ -501,6 +516,10 @@ pub(super) struct Engine<'a, O: Observer> {
     /// Per host, per run queue, the sums behind its weighted average state (empty unless
     /// `queue_avg`; kept out of `Host` so that hosts stay small when no policy needs them).
     pub(super) queue_sums: Vec<Vec<super::queue_avg::QueueSum>>,
+    /// Per host, per pCPU, the quantum of the slice running there (ns; `u64::MAX`: none),
+    /// as the CPU policy set it at dispatch (empty unless `policy_state`: the other
+    /// policies use the host's slice).
+    pub(super) slice_quanta: Vec<Vec<u64>>,
     /// CPU caps (`caps.rs`): none until the first capped VM is admitted.
     pub(super) caps: Option<Box<super::caps::Caps>>,
     /// The cap period (ns).

@@ -25,7 +25,7 @@ pub mod admission;
 pub mod cpu;
 
 use crate::error::SimError;
-use crate::model::VmRequest;
+use crate::model::{CpuSpec, VmRequest};
 use crate::time::SimTime;
 
 /// What an admission policy may look at.
@@ -146,6 +146,31 @@ pub struct Charge {
     pub now: SimTime,
 }
 
+/// What a CPU policy's options are read from (see [`CpuPolicy::configure`]).
+#[derive(Clone, Copy, Debug)]
+pub struct CpuParams<'a> {
+    /// The CPU level's settings: the quantum, the options of `mlfq`, …
+    pub cpu: &'a CpuSpec,
+    /// Master seed of the run: a policy that draws random numbers derives its own named
+    /// stream from it (see [`crate::rng`]).
+    pub seed: u64,
+    /// Replication number (with `seed`).
+    pub replication: u64,
+}
+
+/// What [`CpuPolicy::on_account`] sees at an accounting instant of a host.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Account {
+    /// The vCPU's VM weight.
+    pub weight: u32,
+    /// The sum of the weights of the host's runnable (ready or running) vCPUs.
+    pub total_weight: u64,
+    /// The host's pCPUs.
+    pub pcpus: u32,
+    /// Accounting instants since the host's last accounting (≥ 1).
+    pub periods: u64,
+}
+
 impl VcpuView {
     /// The estimated remaining work (estimate − attained, at least zero).
     pub fn remaining_estimate(&self) -> SimTime {
@@ -216,6 +241,46 @@ pub trait CpuPolicy: Send + Sync {
     fn uses_weight(&self) -> bool {
         false
     }
+    /// Sets the policy's options from the run's settings. The registry's
+    /// [`configured_cpu_policy`] calls it once, right after building the policy; an option
+    /// out of range is an error naming it. The default takes no options.
+    fn configure(&mut self, params: &CpuParams) -> Result<(), SimError> {
+        let _ = params;
+        Ok(())
+    }
+    /// Called (only when [`CpuPolicy::uses_state`]) when a vCPU is dispatched onto a pCPU,
+    /// before its quantum is set. `contended` says whether another vCPU was waiting for the
+    /// pCPU: this one waited in its run queue since it last became ready, or another ready
+    /// vCPU is still in that queue. A feedback policy decides a pending demotion here.
+    fn on_dispatch(&self, state: &mut u64, contended: bool, now: SimTime) {
+        let _ = (state, contended, now);
+    }
+    /// The quantum of a dispatch (only asked when [`CpuPolicy::uses_state`] and
+    /// [`CpuPolicy::time_sliced`]), after [`CpuPolicy::on_dispatch`]: `base` is the
+    /// configured quantum. A feedback policy gives each level its own.
+    fn quantum_for(&self, state: u64, base: SimTime) -> SimTime {
+        let _ = state;
+        base
+    }
+    /// The period of a policy that re-balances its per-vCPU state over all the runnable
+    /// vCPUs of a host at regular instants (Xen Credit's 30 ms accounting), or `None`.
+    /// With a period, at the first dispatch decision on a host after one or more multiples
+    /// of it, the engine calls [`CpuPolicy::on_account`] for each ready or running vCPU of
+    /// the host, then re-evaluates the run queue's keys (so keys that change only there
+    /// need not [`CpuPolicy::key_depends_on_time`]).
+    fn accounting_period(&self) -> Option<SimTime> {
+        None
+    }
+    /// Called (only with an [`CpuPolicy::accounting_period`]) for each runnable vCPU of a
+    /// host at an accounting decision (see there). It must not allocate.
+    fn on_account(&self, state: &mut u64, account: &Account) {
+        let _ = (state, account);
+    }
+    /// Called (only when [`CpuPolicy::uses_state`]) when a vCPU's quantum expired, after it
+    /// was charged and before it is put back in its run queue.
+    fn on_quantum_expired(&self, state: &mut u64, now: SimTime) {
+        let _ = (state, now);
+    }
     /// Whether a ready vCPU with a strictly smaller key preempts a running one.
     fn preemptive(&self) -> bool {
         false
@@ -243,7 +308,8 @@ pub struct CpuEntry {
     /// Whether the order uses the user's runtime estimate.
     pub needs_estimates: bool,
     /// Whether the key changes while a vCPU waits (equals
-    /// [`CpuPolicy::key_depends_on_time`]).
+    /// [`CpuPolicy::key_depends_on_time`] of the policy with its default options; an
+    /// option may turn it on, as `mlfq`'s `boost_s` does).
     pub key_depends_on_time: bool,
     /// The words the step-by-step trace and the exercises use for this policy.
     pub teaching: Teaching,
@@ -317,6 +383,9 @@ pub const CPU_POLICIES: &[CpuEntry] = &[
     cpu::hrrn::ENTRY,
     cpu::stride::ENTRY,
     cpu::fair::ENTRY,
+    cpu::mlfq::ENTRY,
+    cpu::lottery::ENTRY,
+    cpu::credit::ENTRY,
 ];
 
 fn known(names: impl Iterator<Item = &'static str>) -> String {
@@ -343,9 +412,20 @@ pub fn find_admission(name: &str) -> Result<&'static AdmissionEntry, SimError> {
         })
 }
 
-/// Builds the CPU policy called `name`.
+/// Builds the CPU policy called `name`, with its default options.
 pub fn cpu_policy(name: &str) -> Result<Box<dyn CpuPolicy>, SimError> {
     find_cpu(name).map(|e| (e.build)())
+}
+
+/// Builds the CPU policy called `name` with its options set from `params`
+/// ([`CpuPolicy::configure`]).
+pub fn configured_cpu_policy(
+    name: &str,
+    params: &CpuParams,
+) -> Result<Box<dyn CpuPolicy>, SimError> {
+    let mut p = cpu_policy(name)?;
+    p.configure(params)?;
+    Ok(p)
 }
 
 /// The registry entry of the CPU policy called `name`.
@@ -412,6 +492,9 @@ mod tests {
             e.contains("fcfs, sjf, srtf, priority, priority-preemptive, rr, hrrn, stride"),
             "{e}"
         );
+        for p in CPU_POLICIES {
+            assert!(e.contains(p.name), "{e} lacks {}", p.name);
+        }
         let e = admission_policy("x", &AdmissionParams { aging_per_s: 0.0 })
             .err()
             .unwrap()

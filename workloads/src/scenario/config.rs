@@ -117,6 +117,15 @@ impl Scenario {
                 mapping: self.cpu.mapping,
                 migration: us(self.cpu.migration_us),
                 gang: self.cpu.gang,
+                mlfq: sim::MlfqSpec {
+                    levels: self.cpu.levels,
+                    quantum_growth: self.cpu.quantum_growth,
+                    demote: self.cpu.demote,
+                    boost: self
+                        .cpu
+                        .boost_s
+                        .map(|b| scaled_time(b, 1e9).unwrap_or(SimTime::MAX)),
+                },
             },
             warmup_vms: self.run.warmup_vms,
             seed: self.run.seed,

@@ -6,7 +6,8 @@
 //!              # memory_overcommit (same, default 1.0)
 //! [cluster]    # placement = "first-fit" | "best-fit" | "worst-fit" (default first-fit)
 //! [admission]  # policy (default "fcfs"), aging_per_s (default 0), head_of_line = "strict" | "skip"
-//! [cpu]        # policy (default "fcfs"), quantum_ms (default 100), context_switch_us (default 0)
+//! [cpu]        # policy (default "fcfs"), quantum_ms (default 100), context_switch_us (default 0);
+//!              # for mlfq: levels (default 3), quantum_growth (default 1), demote, boost_s
 //! [workload]   # arrival (required), vcpus (default 1), memory_gib (default 0), service (required),
 //!              # priority (default 0), estimate (default "exact"), load_scale (default 1)
 //!              # — or trace = { format, path, … } instead of arrival and service

@@ -2,11 +2,12 @@
 //! (`[workload]` is [`WorkloadSpec`](crate::workload_spec::WorkloadSpec)).
 
 use serde::{Deserialize, Serialize};
-use sim::{HeadOfLine, Mapping, Placement};
+use sim::{Demote, HeadOfLine, Mapping, MlfqSpec, Placement};
 
 use super::overcommit::Overcommit;
 use super::serde_helpers::{
-    first_fit, is_default_overcommit, is_floating, is_one_u32, is_page_4k, is_zero, one_u32,
+    first_fit, is_contended, is_default_levels, is_default_overcommit, is_floating, is_one,
+    is_one_u32, is_page_4k, is_zero, one_u32,
 };
 use crate::datacenter::OnFailureSetting;
 use crate::resources::DeviceSettings;
@@ -243,6 +244,23 @@ pub struct CpuSettings {
     /// Gang (co-)scheduling of a VM's vCPUs (default false; see `sim::CpuSpec::gang`).
     #[serde(skip_serializing_if = "std::ops::Not::not")]
     pub gang: bool,
+    /// `mlfq`: number of levels (default 3, at most 64).
+    #[serde(skip_serializing_if = "is_default_levels")]
+    pub levels: u32,
+    /// `mlfq`: level `i` has the quantum `quantum_ms × quantum_growth^i` (default 1, ≥ 1).
+    #[serde(skip_serializing_if = "is_one")]
+    pub quantum_growth: f64,
+    /// `mlfq`: `"contended"` (default: demoted for a used-up quantum only if another vCPU
+    /// waits) or `"always"` (OSTEP's allotment rule).
+    #[serde(
+        with = "crate::names::named",
+        default,
+        skip_serializing_if = "is_contended"
+    )]
+    pub demote: Demote,
+    /// `mlfq`: every this-many seconds all vCPUs go back to the top level (default: never).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub boost_s: Option<f64>,
 }
 
 impl Default for CpuSettings {
@@ -256,6 +274,10 @@ impl Default for CpuSettings {
             mapping: Mapping::Floating,
             migration_us: 0.0,
             gang: false,
+            levels: MlfqSpec::default().levels,
+            quantum_growth: 1.0,
+            demote: Demote::Contended,
+            boost_s: None,
         }
     }
 }

@@ -526,3 +526,48 @@ fn caps_and_slices_are_read_and_checked() {
         "s.toml:10: cpu.cap_period_ms: must be from 1 ms to 1e12 ms, got 0.5"
     );
 }
+
+/// The options of `mlfq` are read into the engine's settings and checked with the file,
+/// the line and the key; left at their defaults they are not written back.
+#[test]
+fn mlfq_options_are_read_and_checked() {
+    let cpu = |extra: &str| format!("{MINIMAL}\n[cpu]\npolicy = \"mlfq\"\n{extra}\n");
+    let s = parse(&cpu(
+        "levels = 4\nquantum_growth = 2\ndemote = \"always\"\nboost_s = 1.5",
+    ))
+    .unwrap();
+    let m = s.sim_config().unwrap().cpu.mlfq;
+    assert_eq!(
+        m,
+        sim::MlfqSpec {
+            levels: 4,
+            quantum_growth: 2.0,
+            demote: sim::Demote::Always,
+            boost: Some(SimTime(1_500_000_000)),
+        }
+    );
+    // MINIMAL ends on line 8; a blank line, [cpu] and policy: the option is on line 12.
+    assert_eq!(
+        err(&cpu("levels = 0")),
+        "s.toml:12: cpu.levels: must be 1 ..= 64, got 0"
+    );
+    assert_eq!(
+        err(&cpu("quantum_growth = 0.5")),
+        "s.toml:12: cpu.quantum_growth: must be a number ≥ 1 (1 equal quanta, 2 doubling), got 0.5"
+    );
+    assert_eq!(
+        err(&cpu("demote = \"sometimes\"")),
+        "s.toml:12: cpu.demote: must be \"contended\" or \"always\", got \"sometimes\""
+    );
+    assert_eq!(
+        err(&cpu("boost_s = 0")),
+        "s.toml:12: cpu.boost_s: must be > 0, got 0"
+    );
+    let defaults = parse(&cpu("")).unwrap();
+    assert_eq!(defaults.cpu.levels, 3);
+    let written = toml::to_string(&defaults).unwrap();
+    assert!(
+        !written.contains("levels") && !written.contains("demote"),
+        "{written}"
+    );
+}

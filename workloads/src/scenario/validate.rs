@@ -203,6 +203,26 @@ impl Scenario {
                 ));
             }
         }
+        let levels = self.cpu.levels;
+        if !(1..=sim::MlfqSpec::MAX_LEVELS).contains(&levels) {
+            return Err(Error::invalid(
+                "cpu.levels",
+                format!("must be 1 ..= {}, got {levels}", sim::MlfqSpec::MAX_LEVELS),
+            ));
+        }
+        let growth = self.cpu.quantum_growth;
+        if !(growth.is_finite() && growth >= 1.0) {
+            return Err(Error::invalid(
+                "cpu.quantum_growth",
+                format!("must be a number ≥ 1 (1 equal quanta, 2 doubling), got {growth}"),
+            ));
+        }
+        if let Some(b) = self.cpu.boost_s {
+            check_positive("cpu.boost_s", b)?;
+            if scaled_time(b, 1e9).is_none() {
+                return Err(Error::invalid("cpu.boost_s", format!("too large, got {b}")));
+            }
+        }
         check_non_negative("cpu.context_switch_us", self.cpu.context_switch_us)?;
         for (key, value, ns_per_unit) in [
             ("cpu.slice_ms", self.cpu.slice_ms.unwrap_or(1.0), 1e6),

@@ -1,0 +1,83 @@
+//! Periodic accounting of a CPU policy over the runnable vCPUs of a host (Xen Credit's
+//! credit refill): see [`crate::policy::CpuPolicy::accounting_period`].
+
+use crate::observer::Observer;
+use crate::policy::{Account, CpuPolicy};
+
+use super::ids::{HostId, VcpuSlot, VmSlot};
+use super::slab::Slab;
+use super::state::{Engine, Vcpu, VcpuState, Vm};
+
+impl<'a, O: Observer> Engine<'a, O> {
+    /// At the first decision on host `h` in a new multiple of `period` (ns), calls the
+    /// policy's `on_account` for each ready or running vCPU of the host, and returns true
+    /// (the caller then re-evaluates the run queue's keys). Linear in the run queue;
+    /// allocates nothing.
+    pub(super) fn account(&mut self, h: HostId, period: u64) -> bool {
+        let epoch = self.now.nanos() / period;
+        let last = &mut self.account_epochs[h.0 as usize];
+        if epoch <= *last {
+            return false;
+        }
+        let periods = epoch - *last;
+        *last = epoch;
+        let host = &self.hosts[h];
+        let mut a = Account {
+            weight: 0,
+            total_weight: 0,
+            pcpus: host.pcpus.len() as u32,
+            periods,
+        };
+        // Pass 0 sums the weights; pass 1 accounts.
+        for pass in 0..2 {
+            for e in host.ready.iter().flat_map(|q| q.iter()) {
+                let e = e.0;
+                let live = self.vcpus.try_get(e.slot).is_some_and(|v| {
+                    v.uid == e.uid && v.epoch == e.epoch && v.state == VcpuState::Ready
+                });
+                if live {
+                    visit(
+                        &mut self.vcpus,
+                        &self.vms,
+                        &*self.cpu_policy,
+                        e.slot,
+                        pass,
+                        &mut a,
+                    );
+                }
+            }
+            for p in &host.pcpus {
+                if let Some(slot) = p.running.slot() {
+                    visit(
+                        &mut self.vcpus,
+                        &self.vms,
+                        &*self.cpu_policy,
+                        slot,
+                        pass,
+                        &mut a,
+                    );
+                }
+            }
+        }
+        true
+    }
+}
+
+/// Pass 0: adds the weight of vCPU `slot` to `a.total_weight`; pass 1: accounts it.
+fn visit(
+    vcpus: &mut Slab<VcpuSlot, Vcpu>,
+    vms: &Slab<VmSlot, Vm>,
+    policy: &dyn CpuPolicy,
+    slot: VcpuSlot,
+    pass: u32,
+    a: &mut Account,
+) {
+    let v = vcpus.get_mut(slot);
+    let weight = vms.get(v.vm).req.profile.weight;
+    if pass == 0 {
+        a.total_weight += u64::from(weight);
+    } else {
+        a.weight = weight;
+        policy.on_account(&mut v.policy_state, a);
+    }
+}
