@@ -95,6 +95,14 @@ impl SimConfig {
         if self.cluster.hosts.is_empty() {
             return Err(SimError::InvalidConfig("the cluster has no hosts".into()));
         }
+        if self.admission.backfill != crate::model::Backfill::None
+            && (self.datacenter.power_off_idle.is_some() || self.datacenter.failures.is_some())
+        {
+            return Err(SimError::InvalidConfig(format!(
+                "admission backfill \"{}\" does not work with hosts switched off or failing yet",
+                self.admission.backfill.name()
+            )));
+        }
         if cpu_policy.time_sliced() && self.cpu.quantum == SimTime::ZERO {
             return Err(SimError::InvalidConfig(format!(
                 "cpu policy `{}` needs a quantum > 0",

@@ -38,7 +38,7 @@ pub use engine::{
 };
 pub use error::SimError;
 pub use model::{
-    AdmissionSpec, ClusterSpec, CpuSpec, DEFAULT_WEIGHT, DeviceKind, DeviceSpec, HeadOfLine,
+    AdmissionSpec, Backfill, ClusterSpec, CpuSpec, DEFAULT_WEIGHT, DeviceKind, DeviceSpec, HeadOfLine,
     HostResources, HostSpec, IoBursts, IoProfile, LifecycleAction, LifecycleEvent, Mapping,
     MemoryProfile, Placement, SimConfig, VirtualDevice, VmProfile, VmRequest, nice_to_weight,
 };

@@ -8,7 +8,7 @@
 
 use serde::de::{self, Deserialize, Deserializer};
 use serde::ser::Serializer;
-use sim::{DeviceKind, HeadOfLine, LifecycleAction, Mapping, Placement, VirtualDevice};
+use sim::{Backfill, DeviceKind, HeadOfLine, LifecycleAction, Mapping, Placement, VirtualDevice};
 
 use crate::check::not_one_of;
 use crate::units::PageSize;
@@ -30,6 +30,16 @@ impl Named for Mapping {
     }
     fn name(self) -> &'static str {
         Mapping::name(self)
+    }
+}
+
+impl Named for Backfill {
+    const NAMES: &'static [&'static str] = &Backfill::NAMES;
+    fn from_name(name: &str) -> Option<Self> {
+        Backfill::from_name(name)
+    }
+    fn name(self) -> &'static str {
+        Backfill::name(self)
     }
 }
 
@@ -141,6 +151,7 @@ mod tests {
 
     #[test]
     fn every_listed_name_is_accepted() {
+        round_trips::<Backfill>();
         round_trips::<Mapping>();
         round_trips::<DeviceKind>();
         round_trips::<VirtualDevice>();

@@ -192,6 +192,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         let plain_ok = fast.plain && lifecycle.is_empty() && config.datacenter.failures.is_none();
         let arrival_order = admission_policy.arrival_order();
         let placement_index = new_index(config.cluster.placement, &hosts, config.cpu.gang);
+        let backfill = super::backfill::Backfiller::new(config.admission.backfill, &hosts);
         let cluster_facts = ClusterFacts::new(&hosts, config.cpu.gang);
         Ok(Engine {
             now: SimTime::ZERO,
@@ -240,6 +241,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             sample: HostSample::default(),
             plain_ok,
             dc,
+            backfill,
         })
     }
 }

@@ -38,10 +38,12 @@
 //! | `failure` | host failures and repairs; a host's VMs, and taking a VM off its host |
 //! | `finish` | a vCPU's or a VM's end |
 //! | `sample` | timeline samples |
+//! | `backfill`, `profile` | EASY and conservative backfilling; a host's free capacity over time |
 //! | `admission_queue`, `slab` | the admission queue's two orders; slabs of reused slots |
 
 mod admission;
 mod admission_queue;
+mod backfill;
 mod build;
 mod capacity;
 mod device;
@@ -54,6 +56,7 @@ mod paging;
 pub mod placement_index;
 mod plain;
 mod power;
+mod profile;
 mod rate;
 mod run;
 mod sample;
@@ -67,6 +70,7 @@ use crate::observer::Observer;
 use crate::policy::{AdmissionPolicy, CpuPolicy};
 use crate::source::VmSource;
 use crate::time::SimTime;
+pub use backfill::BACKFILL_DEPTH;
 pub use capacity::estimated_host_bytes;
 use state::Engine;
 
