@@ -319,7 +319,11 @@ impl Policy {
     }
 
     /// The policy of these two levels that sets `backfill` (if any).
-    pub fn with_backfill(admission: String, cpu: String, backfill: Option<sim::Backfill>) -> Policy {
+    pub fn with_backfill(
+        admission: String,
+        cpu: String,
+        backfill: Option<sim::Backfill>,
+    ) -> Policy {
         let label = match backfill {
             None => policy_label(&admission, &cpu),
             Some(b) if admission == cpu => format!("{admission}+{}", b.name()),
@@ -403,6 +407,29 @@ mod tests {
 
     fn base() -> Scenario {
         Scenario::from_toml_str(SMALL, "s.toml").unwrap()
+    }
+
+    /// `+BACKFILL` attaches to the admission part of a policy name.
+    #[test]
+    fn backfill_attaches_to_the_admission_level() {
+        let p = Policy::parse("fcfs+easy").unwrap();
+        assert_eq!(
+            (p.label.as_str(), p.admission.as_str(), p.cpu.as_str()),
+            ("fcfs+easy", "fcfs", "fcfs")
+        );
+        assert_eq!(p.backfill, Some(sim::Backfill::Easy));
+        let p = Policy::parse("sjf+conservative/rr").unwrap();
+        assert_eq!(p.label, "sjf+conservative/rr");
+        assert_eq!(p.backfill, Some(sim::Backfill::Conservative));
+        assert_eq!(Policy::parse("fcfs").unwrap().backfill, None);
+        let e = Policy::parse("fcfs+lazy").unwrap_err().to_string();
+        assert!(e.contains("`lazy`") && e.contains("easy"), "{e}");
+        let mut sc = base();
+        Policy::parse("sjf+easy").unwrap().apply(&mut sc);
+        assert_eq!(sc.admission.backfill, sim::Backfill::Easy);
+        assert_eq!(Policy::of_scenario(&sc).label, "sjf+easy");
+        let ps = parse_policies(&["fcfs".into(), "fcfs+easy".into(), "sjf+easy".into()]).unwrap();
+        assert_eq!(ps.len(), 3);
     }
 
     #[test]

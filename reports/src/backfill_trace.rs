@@ -67,7 +67,11 @@ pub fn backfill_text(notes: &[AdmissionNote]) -> String {
                     BackfillWhy::EndsBefore { head, at } => format!(
                         "t={t}: VM {vm} backfills on host {host}: ends at {end} by its estimate, \
                          {} VM {head}'s reservation at {}.",
-                        if end_by_estimate < at { "before" } else { "no later than" },
+                        if end_by_estimate < at {
+                            "before"
+                        } else {
+                            "no later than"
+                        },
                         secs(at)
                     ),
                     BackfillWhy::SpareCapacity {
@@ -124,10 +128,7 @@ mod tests {
                 vm: 7,
                 host: 0,
                 end_by_estimate: s(9),
-                why: BackfillWhy::EndsBefore {
-                    head: 3,
-                    at: s(10),
-                },
+                why: BackfillWhy::EndsBefore { head: 3, at: s(10) },
             },
         ];
         assert_eq!(

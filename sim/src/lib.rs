@@ -38,9 +38,10 @@ pub use engine::{
 };
 pub use error::SimError;
 pub use model::{
-    AdmissionSpec, Backfill, ClusterSpec, CpuSpec, DEFAULT_WEIGHT, DeviceKind, DeviceSpec, HeadOfLine,
-    HostResources, HostSpec, IoBursts, IoProfile, LifecycleAction, LifecycleEvent, Mapping,
-    MemoryProfile, Placement, SimConfig, VirtualDevice, VmProfile, VmRequest, nice_to_weight,
+    AdmissionSpec, Backfill, ClusterSpec, CpuSpec, DEFAULT_WEIGHT, DeviceKind, DeviceSpec,
+    HeadOfLine, HostResources, HostSpec, IoBursts, IoProfile, LifecycleAction, LifecycleEvent,
+    Mapping, MemoryProfile, Placement, SimConfig, VirtualDevice, VmProfile, VmRequest,
+    nice_to_weight,
 };
 pub use observer::{
     DeviceSample, HostSample, NullObserver, Observer, SliceEnd, SliceRecord, VmRecord, VmTimes,

@@ -91,7 +91,11 @@ fn easy_and_conservative_differ() {
         n,
         AdmissionNote::Backfill {
             vm: 3,
-            why: BackfillWhy::SpareCapacity { head: 1, spare_vcpus: 1, .. },
+            why: BackfillWhy::SpareCapacity {
+                head: 1,
+                spare_vcpus: 1,
+                ..
+            },
             ..
         }
     )));

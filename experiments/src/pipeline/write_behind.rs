@@ -9,7 +9,9 @@
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use sim::observer::{AdmissionNote, Decision, HostSample, Observer, SliceRecord, VmRecord, VmTimes};
+use sim::observer::{
+    AdmissionNote, Decision, HostSample, Observer, SliceRecord, VmRecord, VmTimes,
+};
 
 /// Calls per batch.
 const BATCH: usize = 2048;

@@ -202,10 +202,7 @@ pub struct AdmissionSettings {
     /// `"none"` (default), `"easy"` or `"conservative"` (see `sim::Backfill`): plan with the
     /// VMs' runtime estimates and let waiting VMs start ahead of the head when that delays
     /// no reservation. Replaces `head_of_line` when on.
-    #[serde(
-        with = "crate::names::named",
-        skip_serializing_if = "is_no_backfill"
-    )]
+    #[serde(with = "crate::names::named", skip_serializing_if = "is_no_backfill")]
     pub backfill: Backfill,
 }
 
