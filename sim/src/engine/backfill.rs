@@ -44,7 +44,7 @@ use super::state::{Engine, Event, Host, QueueEntry, Vm};
 /// The most waiting VMs one EASY pass examines behind the head (as batch schedulers bound
 /// their backfill scans, e.g. Slurm's `bf_max_job_test`): a longer queue is not scanned
 /// past this depth, which keeps a pass bounded on queues of millions.
-pub const BACKFILL_DEPTH: usize = 1000;
+pub const BACKFILL_DEPTH: usize = 100;
 
 /// A running VM's planned end on its host.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -96,6 +96,11 @@ pub(super) struct Backfiller {
     wake_at: SimTime,
     scratch: Vec<QueueEntry>,
     failed: Vec<(u64, u64)>,
+    /// Where the placement rule put each size (vCPUs, MiB) last in this pass, and at which
+    /// `admitted` count: the same size gets the same answer until the next admission.
+    placed: Vec<(u64, u64, u64, Option<HostId>)>,
+    /// Admissions in this pass.
+    admitted: u64,
 }
 
 /// A VM's planned duration: the context switch plus its estimate, at least 1 ns.
@@ -323,7 +328,27 @@ impl<'a, O: Observer> Engine<'a, O> {
         {
             return Ok(false);
         }
-        let Some(h) = self.place(v, m) else {
+        let version = self.backfill.admitted;
+        let memo = self
+            .backfill
+            .placed
+            .iter()
+            .position(|&(pv, pm, _, _)| pv == v && pm == m);
+        let place = match memo {
+            Some(i) if self.backfill.placed[i].2 == version => self.backfill.placed[i].3,
+            _ => {
+                let h = self.place(v, m);
+                match memo {
+                    Some(i) => self.backfill.placed[i] = (v, m, version, h),
+                    None if self.backfill.placed.len() < 16 => {
+                        self.backfill.placed.push((v, m, version, h));
+                    }
+                    None => {}
+                }
+                h
+            }
+        };
+        let Some(h) = place else {
             let failed = &mut self.backfill.failed;
             if failed.len() < 16 {
                 failed.retain(|&(fv, fm)| !(fv >= v && fm >= m));
@@ -363,6 +388,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             why,
         });
         self.admit(e.slot, h)?;
+        self.backfill.admitted += 1;
         Ok(true)
     }
 
@@ -371,6 +397,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             self.backfill.head = None;
         }
         self.backfill.failed.clear();
+        self.backfill.placed.clear();
         // Arrivals alone since the last pass, all behind the head: the reservation holds
         // (nothing freed, time only moved on), and the VMs behind it that could not start
         // still cannot; only the new ones are tried.
@@ -440,7 +467,27 @@ impl<'a, O: Observer> Engine<'a, O> {
             spare_v,
             spare_m,
         };
-        if self.placement_index.max_free().0 > 0 {
+        if self.placement_index.max_free().0 > 0 && self.queue.arrival_order() {
+            // In place: the deque is read behind the head, started VMs taken out.
+            let (mut i, mut seen) = (1, 0);
+            while seen < BACKFILL_DEPTH
+                && let Some(e) = self.queue.fifo_at(i)
+            {
+                if self.stats.stopped > 0 && !queued_live(&self.vms, &e) {
+                    self.queue.fifo_remove(i);
+                    continue;
+                }
+                seen += 1;
+                if self.easy_try(e, &mut hd)? {
+                    self.queue.fifo_remove(i);
+                    if self.placement_index.max_free().0 == 0 {
+                        break;
+                    }
+                } else {
+                    i += 1;
+                }
+            }
+        } else if self.placement_index.max_free().0 > 0 {
             let mut scratch = std::mem::take(&mut self.backfill.scratch);
             if let Some(e) = self.queue.pop() {
                 scratch.push(e);
