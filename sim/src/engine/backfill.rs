@@ -606,8 +606,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         }
         // A stopped VM gives its reservation back first.
         if self.stats.stopped > 0 {
-            for i in 0..order.len() {
-                let e = order[i];
+            for &e in &order {
                 if !queued_live(&self.vms, &e)
                     && let Some(r) = self.backfill.reservation(e.slot)
                 {
