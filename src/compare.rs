@@ -155,7 +155,21 @@ fn execute(mut scenario: Scenario, policies: Vec<Policy>, c: &Common) -> Result<
     let bar = Bar::new("{bar:30} {pos}/{len} runs, ETA {eta}");
     let outcome = experiments::compare::compare(&scenario, &policies, &options, &bar)?;
     say_plots(&outcome.plots);
-    println!("{}", reports::comparison_table(&outcome.rows));
+    // On an SWF trace, the cluster's own waits as one more row (table only).
+    let recorded = experiments::recorded::recorded_summary(&scenario)?;
+    let mut table_rows = outcome.rows.clone();
+    if let Some(r) = &recorded {
+        table_rows.extend(reports::schema::summary_rows(
+            experiments::recorded::RECORDED,
+            std::slice::from_ref(r),
+        ));
+    }
+    println!("{}", reports::comparison_table(&table_rows));
+    if recorded.is_some() {
+        println!(
+            "recorded: the waits the trace itself recorded (SWF field 3), for the same jobs\n"
+        );
+    }
     if policies.len() == 1 || outcome.has_classes() {
         println!("{}", reports::per_class_table(&outcome.rows));
     }

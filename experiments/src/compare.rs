@@ -221,7 +221,7 @@ impl Provenance {
 /// workload of more than [`MAX_TRACE_VMS`] VMs.
 pub fn trace_decisions(scenario: &Scenario, policy: &Policy) -> Result<String> {
     let mut sc = scenario.clone();
-    sc.set_policy(&policy.admission, &policy.cpu);
+    policy.apply(&mut sc);
     let config = sc.sim_config_for(0)?;
     let mut workload = sc.workload(0)?;
     let requests: Vec<sim::VmRequest> = workload.by_ref().take(MAX_TRACE_VMS + 1).collect();
@@ -250,12 +250,19 @@ pub fn trace_decisions(scenario: &Scenario, policy: &Policy) -> Result<String> {
     };
     sim::simulate(&config, requests, &mut collected)
         .with_context(|| format!("policy {}, replication 0", policy.label))?;
-    Ok(reports::trace::trace_text_by_id(
+    let mut text = reports::trace::trace_text_by_id(
         &policy.cpu,
         &procs,
         &collected.slices,
         &collected.decisions,
-    ))
+    );
+    if !collected.admission_notes.is_empty() {
+        text.push_str("\nBackfilling (admission):\n");
+        text.push_str(&reports::backfill_trace::backfill_text(
+            &collected.admission_notes,
+        ));
+    }
+    Ok(text)
 }
 
 /// Whether a run of `config` writes `power.csv` beside its timeline: with a power model
@@ -282,7 +289,7 @@ fn run_one(
     options: &CompareOptions,
 ) -> Result<RunOutput> {
     let mut sc = scenario.clone();
-    sc.set_policy(&policy.admission, &policy.cpu);
+    policy.apply(&mut sc);
     let config = sc.sim_config_for(replication)?;
     let mut workload = sc.workload(replication)?;
     let mut metrics = Metrics::new();

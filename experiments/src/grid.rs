@@ -269,37 +269,86 @@ pub fn cell_seed(master: u64, settings: &[(&str, &str)]) -> u64 {
     sim::rng::derive_seed(master, &[fnv1a(&seed_text(settings))])
 }
 
-/// One policy to run: its label and its two levels.
+/// One policy to run: its label, its two levels and, optionally, the backfilling it sets.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Policy {
-    /// `fcfs`, or `ADMISSION/CPU` when the levels differ.
+    /// `fcfs`, or `ADMISSION/CPU` when the levels differ; with backfilling, `+easy` or
+    /// `+conservative` after the admission level (`fcfs+easy`, `sjf+easy/rr`).
     pub label: String,
     /// Admission level.
     pub admission: String,
     /// CPU level.
     pub cpu: String,
+    /// `[admission] backfill` to set (`None`: the scenario's own).
+    pub backfill: Option<sim::Backfill>,
 }
 
 impl Policy {
     /// A policy from its name: a CPU policy name (sets both levels, the admission level
-    /// taking its non-preemptive counterpart) or `ADMISSION/CPU`.
+    /// taking its non-preemptive counterpart) or `ADMISSION/CPU`; `+BACKFILL` after the
+    /// admission part sets `[admission] backfill` (`fcfs+easy`, `fcfs+conservative/rr`,
+    /// `fcfs+none`).
     pub fn parse(name: &str) -> Result<Policy> {
-        let (admission, cpu) = split_policy_name(name)?;
-        Ok(Policy::of_levels(admission, cpu))
+        let (admission_part, cpu_part) = match name.split_once('/') {
+            Some((a, c)) => (a, Some(c)),
+            None => (name, None),
+        };
+        let (base, backfill) = match admission_part.split_once('+') {
+            Some((a, b)) => {
+                let Some(bf) = sim::Backfill::from_name(b) else {
+                    bail!(
+                        "policy {name}: unknown backfilling `{b}` after `+` (known: {})",
+                        sim::Backfill::NAMES.join(", ")
+                    );
+                };
+                (a, Some(bf))
+            }
+            None => (admission_part, None),
+        };
+        let plain = match cpu_part {
+            Some(c) => format!("{base}/{c}"),
+            None => base.to_string(),
+        };
+        let (admission, cpu) = split_policy_name(&plain)?;
+        Ok(Policy::with_backfill(admission, cpu, backfill))
     }
 
     /// The policy of these two levels.
     pub fn of_levels(admission: String, cpu: String) -> Policy {
+        Policy::with_backfill(admission, cpu, None)
+    }
+
+    /// The policy of these two levels that sets `backfill` (if any).
+    pub fn with_backfill(
+        admission: String,
+        cpu: String,
+        backfill: Option<sim::Backfill>,
+    ) -> Policy {
+        let label = match backfill {
+            None => policy_label(&admission, &cpu),
+            Some(b) if admission == cpu => format!("{admission}+{}", b.name()),
+            Some(b) => format!("{admission}+{}/{cpu}", b.name()),
+        };
         Policy {
-            label: policy_label(&admission, &cpu),
+            label,
             admission,
             cpu,
+            backfill,
         }
     }
 
     /// The policy a scenario sets itself.
     pub fn of_scenario(s: &Scenario) -> Policy {
-        Policy::of_levels(s.admission.policy.clone(), s.cpu.policy.clone())
+        let backfill = Some(s.admission.backfill).filter(|b| *b != sim::Backfill::None);
+        Policy::with_backfill(s.admission.policy.clone(), s.cpu.policy.clone(), backfill)
+    }
+
+    /// Sets this policy's levels (and backfilling, if it names one) on `scenario`.
+    pub fn apply(&self, scenario: &mut Scenario) {
+        scenario.set_policy(&self.admission, &self.cpu);
+        if let Some(b) = self.backfill {
+            scenario.admission.backfill = b;
+        }
     }
 }
 
@@ -327,7 +376,7 @@ pub use sim::metrics::RUN_METRICS as METRICS;
 /// under `policy`, and returns its [`METRICS`].
 pub fn run_metrics(scenario: &Scenario, policy: &Policy, replication: u64) -> Result<Vec<f64>> {
     let mut sc = scenario.clone();
-    sc.set_policy(&policy.admission, &policy.cpu);
+    policy.apply(&mut sc);
     let config = sc.sim_config_for(replication)?;
     let mut workload = sc.workload(replication)?;
     let mut metrics = Metrics::new();
@@ -358,6 +407,29 @@ mod tests {
 
     fn base() -> Scenario {
         Scenario::from_toml_str(SMALL, "s.toml").unwrap()
+    }
+
+    /// `+BACKFILL` attaches to the admission part of a policy name.
+    #[test]
+    fn backfill_attaches_to_the_admission_level() {
+        let p = Policy::parse("fcfs+easy").unwrap();
+        assert_eq!(
+            (p.label.as_str(), p.admission.as_str(), p.cpu.as_str()),
+            ("fcfs+easy", "fcfs", "fcfs")
+        );
+        assert_eq!(p.backfill, Some(sim::Backfill::Easy));
+        let p = Policy::parse("sjf+conservative/rr").unwrap();
+        assert_eq!(p.label, "sjf+conservative/rr");
+        assert_eq!(p.backfill, Some(sim::Backfill::Conservative));
+        assert_eq!(Policy::parse("fcfs").unwrap().backfill, None);
+        let e = Policy::parse("fcfs+lazy").unwrap_err().to_string();
+        assert!(e.contains("`lazy`") && e.contains("easy"), "{e}");
+        let mut sc = base();
+        Policy::parse("sjf+easy").unwrap().apply(&mut sc);
+        assert_eq!(sc.admission.backfill, sim::Backfill::Easy);
+        assert_eq!(Policy::of_scenario(&sc).label, "sjf+easy");
+        let ps = parse_policies(&["fcfs".into(), "fcfs+easy".into(), "sjf+easy".into()]).unwrap();
+        assert_eq!(ps.len(), 3);
     }
 
     #[test]

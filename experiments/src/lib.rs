@@ -43,6 +43,7 @@ pub mod memory;
 pub mod observers;
 pub mod pipeline;
 pub mod progress;
+pub mod recorded;
 pub mod sweep;
 
 pub use error::{Context, Error, Result};

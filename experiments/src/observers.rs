@@ -1,6 +1,6 @@
 //! Small observers the experiments combine with the engine's and the CSV writers'.
 
-use sim::observer::Decision;
+use sim::observer::{AdmissionNote, Decision};
 use sim::{HostSample, Observer, SliceRecord, VmRecord, VmTimes};
 
 /// An observer that may be absent: `None` observes nothing (and so needs no more than the
@@ -45,6 +45,11 @@ impl<T: Observer> Observer for OptionObserver<'_, T> {
     fn on_decision(&mut self, d: &Decision) {
         if let Some(o) = self.0.as_mut() {
             o.on_decision(d);
+        }
+    }
+    fn on_admission_note(&mut self, n: &AdmissionNote) {
+        if let Some(o) = self.0.as_mut() {
+            o.on_admission_note(n);
         }
     }
     fn on_sample(&mut self, s: &HostSample) {

@@ -12,7 +12,8 @@
 //! - [`plots`]: SVG and PNG plots of a results folder (wait CDF, box plots, occupancy over
 //!   time, mean wait with confidence intervals, Gantt charts), with a bundled font.
 //! - [`html`]: the self-contained `report.html` of a results folder.
-//! - [`trace`]: scheduling decisions told in plain words, for teaching.
+//! - [`trace`]: scheduling decisions told in plain words, for teaching;
+//!   [`backfill_trace`]: backfilling steps (reservations, VMs started ahead) likewise.
 //! - [`numbers`]: numbers without trailing zeros, for tables and axes.
 //!
 //! All errors are [`ReportError`], whose messages name the file concerned.
@@ -21,6 +22,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod atomic;
+pub mod backfill_trace;
 pub mod error;
 pub mod folder;
 pub mod gantt;

@@ -102,6 +102,14 @@ impl SimConfig {
         if self.cluster.hosts.is_empty() {
             return Err(SimError::InvalidConfig("the cluster has no hosts".into()));
         }
+        if self.admission.backfill != crate::model::Backfill::None
+            && (self.datacenter.power_off_idle.is_some() || self.datacenter.failures.is_some())
+        {
+            return Err(SimError::InvalidConfig(format!(
+                "admission backfill \"{}\" does not work with hosts switched off or failing yet",
+                self.admission.backfill.name()
+            )));
+        }
         if self.cpu.cap_period == SimTime::ZERO {
             return Err(SimError::InvalidConfig("the cap period must be > 0".into()));
         }

@@ -38,7 +38,7 @@ pub use engine::{
 };
 pub use error::SimError;
 pub use model::{
-    AdmissionSpec, ClusterSpec, CpuSpec, DEFAULT_WEIGHT, Demote, DeviceKind, DeviceSpec,
+    AdmissionSpec, Backfill, ClusterSpec, CpuSpec, DEFAULT_WEIGHT, Demote, DeviceKind, DeviceSpec,
     HeadOfLine, HostResources, HostSpec, IoBursts, IoProfile, LifecycleAction, LifecycleEvent,
     Mapping, MemoryProfile, MlfqSpec, Placement, SimConfig, VirtualDevice, VmProfile, VmRequest,
     nice_to_weight,

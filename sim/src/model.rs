@@ -378,6 +378,49 @@ pub enum HeadOfLine {
     SkipAhead,
 }
 
+/// Backfilling: whether a waiting VM may start ahead of the head of the admission queue,
+/// planned with the VMs' runtime estimates ([`VmRequest::estimate`]). A VM's *planned run*
+/// is `[admission, admission + context switch + estimate)` of wall time (a VM alone on its
+/// pCPUs runs exactly that long when its estimate is exact). A VM that runs past its
+/// estimate is not killed; the plans are made again when it ends.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum Backfill {
+    /// No backfilling: the head-of-line rule alone decides.
+    #[default]
+    None,
+    /// EASY (Lifka 1995): the head gets a reservation at the earliest time enough capacity
+    /// frees (the *shadow time*); a later VM starts now if it fits now and either ends, by
+    /// its estimate, by the shadow time or uses only capacity the head will not need then.
+    Easy,
+    /// Conservative: every waiting VM holds a reservation, made in queue order; a VM starts
+    /// ahead of others only at its own reservation, which delays none of theirs.
+    Conservative,
+}
+
+impl Backfill {
+    /// The names a scenario and the command line accept, in order.
+    pub const NAMES: [&'static str; 3] = ["none", "easy", "conservative"];
+
+    /// The scenario name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Backfill::None => "none",
+            Backfill::Easy => "easy",
+            Backfill::Conservative => "conservative",
+        }
+    }
+
+    /// Parses a scenario name.
+    pub fn from_name(s: &str) -> Option<Backfill> {
+        match s {
+            "none" => Some(Backfill::None),
+            "easy" => Some(Backfill::Easy),
+            "conservative" => Some(Backfill::Conservative),
+            _ => None,
+        }
+    }
+}
+
 /// Admission (VM-queue) level settings.
 #[derive(Clone, Debug, PartialEq)]
 pub struct AdmissionSpec {
@@ -385,8 +428,10 @@ pub struct AdmissionSpec {
     pub policy: String,
     /// Priority aging: priority levels gained per second of waiting (0 = none).
     pub aging_per_s: f64,
-    /// Head-of-line rule.
+    /// Head-of-line rule (without backfilling).
     pub head_of_line: HeadOfLine,
+    /// Backfilling (default none); when on, it replaces the head-of-line rule.
+    pub backfill: Backfill,
 }
 
 /// CPU (vCPU run queue) level settings.
@@ -588,6 +633,7 @@ impl SimConfig {
                 policy: "fcfs".into(),
                 aging_per_s: 0.0,
                 head_of_line: HeadOfLine::Strict,
+                backfill: Backfill::None,
             },
             cpu: CpuSpec {
                 gang: false,

@@ -289,6 +289,81 @@ pub struct Decision {
     pub preempted: Option<u64>,
 }
 
+/// A step of backfilling (see [`crate::Backfill`]), for step-by-step traces and checks.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AdmissionNote {
+    /// VM `vm` holds a reservation: it will start on `host` at `start` at the latest (while
+    /// estimates hold). EASY gives one to the head of the queue (at the shadow time, with
+    /// `spare_vcpus` and `spare_mib` the head will not need then); conservative backfilling
+    /// to every waiting VM (spare is 0). Reported when made or moved.
+    Reservation {
+        /// When it was made.
+        time: SimTime,
+        /// The VM.
+        vm: u64,
+        /// Host reserved.
+        host: u32,
+        /// Reserved start.
+        start: SimTime,
+        /// vCPU slots free at `start` beyond the VM's own (EASY; 0 for conservative).
+        spare_vcpus: u64,
+        /// MiB free at `start` beyond the VM's own (EASY; 0 for conservative).
+        spare_mib: u64,
+    },
+    /// VM `vm` starts now on `host` ahead of a VM waiting before it in the queue.
+    Backfill {
+        /// When.
+        time: SimTime,
+        /// The VM.
+        vm: u64,
+        /// Host.
+        host: u32,
+        /// Its end by its estimate.
+        end_by_estimate: SimTime,
+        /// Why it may.
+        why: BackfillWhy,
+    },
+}
+
+/// Why a VM may start ahead of the head of the queue.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum BackfillWhy {
+    /// EASY: it ends, by its estimate, before the head's reservation `at` (on `host`).
+    EndsBefore {
+        /// The head.
+        head: u64,
+        /// The head's reserved start.
+        at: SimTime,
+    },
+    /// EASY: it only uses capacity the head will not need at its reservation: `spare_vcpus`
+    /// and `spare_mib` were left before it took its share.
+    SpareCapacity {
+        /// The head.
+        head: u64,
+        /// The head's reserved start.
+        at: SimTime,
+        /// Spare vCPU slots before this VM.
+        spare_vcpus: u64,
+        /// Spare MiB before this VM.
+        spare_mib: u64,
+    },
+    /// EASY: the head's reservation is on another host.
+    OtherHost {
+        /// The head.
+        head: u64,
+        /// The head's host.
+        head_host: u32,
+    },
+    /// Conservative: its own reservation is now, made after those of the `ahead` VMs still
+    /// waiting before it in the queue (the earliest at `next`), so it delays none.
+    DelaysNone {
+        /// VMs waiting ahead of it.
+        ahead: u64,
+        /// The earliest reservation among them.
+        next: SimTime,
+    },
+}
+
 /// Receives what happens during a run. All methods have empty defaults; the engine is
 /// generic over the observer, so unused hooks cost nothing.
 pub trait Observer {
@@ -327,6 +402,8 @@ pub trait Observer {
     }
     /// A dispatch decision (only called when [`Observer::wants_decisions`] is true).
     fn on_decision(&mut self, _decision: &Decision) {}
+    /// A backfilling step (only called when [`Observer::wants_decisions`] is true).
+    fn on_admission_note(&mut self, _note: &AdmissionNote) {}
     /// A timeline sample of one host (only when the configuration asks for samples).
     fn on_sample(&mut self, _sample: &HostSample) {}
 }
@@ -356,6 +433,9 @@ impl<T: Observer + ?Sized> Observer for &mut T {
     }
     fn on_decision(&mut self, d: &Decision) {
         (**self).on_decision(d);
+    }
+    fn on_admission_note(&mut self, n: &AdmissionNote) {
+        (**self).on_admission_note(n);
     }
     fn on_sample(&mut self, s: &HostSample) {
         (**self).on_sample(s);
@@ -398,6 +478,10 @@ impl<A: Observer, B: Observer> Observer for (A, B) {
         self.0.on_decision(d);
         self.1.on_decision(d);
     }
+    fn on_admission_note(&mut self, n: &AdmissionNote) {
+        self.0.on_admission_note(n);
+        self.1.on_admission_note(n);
+    }
     fn on_sample(&mut self, s: &HostSample) {
         self.0.on_sample(s);
         self.1.on_sample(s);
@@ -415,8 +499,10 @@ pub struct Collect {
     pub decisions: Vec<Decision>,
     /// Rejected VM ids.
     pub rejected: Vec<u64>,
-    /// Whether to keep decisions.
+    /// Whether to keep decisions (and admission notes).
     pub keep_decisions: bool,
+    /// Backfilling steps in order (with `keep_decisions`).
+    pub admission_notes: Vec<AdmissionNote>,
     /// Timeline samples in order.
     pub samples: Vec<HostSample>,
 }
@@ -442,6 +528,9 @@ impl Observer for Collect {
     }
     fn on_decision(&mut self, d: &Decision) {
         self.decisions.push(d.clone());
+    }
+    fn on_admission_note(&mut self, n: &AdmissionNote) {
+        self.admission_notes.push(n.clone());
     }
     fn on_sample(&mut self, s: &HostSample) {
         self.samples.push(s.clone());

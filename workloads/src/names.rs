@@ -8,7 +8,9 @@
 
 use serde::de::{self, Deserialize, Deserializer};
 use serde::ser::Serializer;
-use sim::{Demote, DeviceKind, HeadOfLine, LifecycleAction, Mapping, Placement, VirtualDevice};
+use sim::{
+    Backfill, Demote, DeviceKind, HeadOfLine, LifecycleAction, Mapping, Placement, VirtualDevice,
+};
 
 use crate::check::not_one_of;
 use crate::units::PageSize;
@@ -40,6 +42,16 @@ impl Named for Demote {
     }
     fn name(self) -> &'static str {
         Demote::name(self)
+    }
+}
+
+impl Named for Backfill {
+    const NAMES: &'static [&'static str] = &Backfill::NAMES;
+    fn from_name(name: &str) -> Option<Self> {
+        Backfill::from_name(name)
+    }
+    fn name(self) -> &'static str {
+        Backfill::name(self)
     }
 }
 
@@ -151,6 +163,7 @@ mod tests {
 
     #[test]
     fn every_listed_name_is_accepted() {
+        round_trips::<Backfill>();
         round_trips::<Mapping>();
         round_trips::<DeviceKind>();
         round_trips::<VirtualDevice>();

@@ -9,7 +9,9 @@
 
 use std::sync::mpsc::{Receiver, SyncSender, sync_channel};
 
-use sim::observer::{Decision, HostSample, Observer, SliceRecord, VmRecord, VmTimes};
+use sim::observer::{
+    AdmissionNote, Decision, HostSample, Observer, SliceRecord, VmRecord, VmTimes,
+};
 
 /// Calls per batch.
 const BATCH: usize = 2048;
@@ -22,6 +24,7 @@ enum Call {
     Rejected(u64, String),
     Slice(SliceRecord),
     Decision(Decision),
+    Note(AdmissionNote),
     Sample(HostSample),
 }
 
@@ -68,6 +71,7 @@ impl Batch {
                 Call::Rejected(id, reason) => observer.on_vm_rejected(*id, reason),
                 Call::Slice(s) => observer.on_slice(s),
                 Call::Decision(d) => observer.on_decision(d),
+                Call::Note(n) => observer.on_admission_note(n),
                 Call::Sample(s) => observer.on_sample(s),
             }
         }
@@ -206,6 +210,9 @@ impl Observer for WriteBehind {
     }
     fn on_decision(&mut self, decision: &Decision) {
         self.push(Call::Decision(decision.clone()));
+    }
+    fn on_admission_note(&mut self, note: &AdmissionNote) {
+        self.push(Call::Note(note.clone()));
     }
     fn on_sample(&mut self, sample: &HostSample) {
         self.push(Call::Sample(sample.clone()));

@@ -102,6 +102,9 @@ impl<'a, O: Observer> Engine<'a, O> {
                 return Ok(());
             }
         }
+        if self.backfill.on() {
+            return self.backfill_pass();
+        }
         let departed = std::mem::take(&mut self.departed_since_pass);
         // Only arrivals since the last pass, which ended at a head that did not fit; in
         // arrival order they queue behind it, and strict head of line waits for it.
@@ -197,7 +200,7 @@ impl<'a, O: Observer> Engine<'a, O> {
     }
 
     /// Admits queued VM `slot` to host `h` (which has room for it).
-    fn admit(&mut self, slot: VmSlot, h: HostId) -> Result<(), SimError> {
+    pub(super) fn admit(&mut self, slot: VmSlot, h: HostId) -> Result<(), SimError> {
         let vm = self.vms.get(slot);
         if self.plain_ok
             && self.hosts[h].plain
@@ -224,6 +227,9 @@ impl<'a, O: Observer> Engine<'a, O> {
             self.caps_admit(slot);
         }
         self.reserve_capacity(h, u64::from(vcpus), mem);
+        if self.backfill.on() {
+            self.backfill_admitted(slot, h);
+        }
     }
 
     /// [`Self::admit`] off the plain path: vCPUs, run queues, first touch, I/O bursts.
@@ -367,7 +373,7 @@ impl<'a, O: Observer> Engine<'a, O> {
 const MAX_FAILED_SIZES: usize = 16;
 
 /// Whether an admission-queue entry still stands for a waiting VM (not stopped).
-fn queued_live(vms: &Slab<VmSlot, Vm>, e: &QueueEntry) -> bool {
+pub(super) fn queued_live(vms: &Slab<VmSlot, Vm>, e: &QueueEntry) -> bool {
     vms.try_get(e.slot)
         .is_some_and(|vm| vm.req.id == e.tie as u64 && vm.host.is_none() && !vm.stopped)
 }

@@ -83,6 +83,23 @@ impl AdmissionQueue {
         }
     }
 
+    /// The entry at position `i` in queue order, when the queue is in arrival order (a
+    /// deque, read in place); `None` past the end or for a heap.
+    #[inline]
+    pub(crate) fn fifo_at(&self, i: usize) -> Option<QueueEntry> {
+        match self {
+            AdmissionQueue::Heap(_) => None,
+            AdmissionQueue::Fifo(q) => q.get(i).copied(),
+        }
+    }
+
+    /// Removes the entry at position `i` of an arrival-order queue (no-op for a heap).
+    pub(crate) fn fifo_remove(&mut self, i: usize) {
+        if let AdmissionQueue::Fifo(q) = self {
+            q.remove(i);
+        }
+    }
+
     /// Puts back entries popped in order (the VMs skipped over), ahead of the rest.
     pub(crate) fn put_back(&mut self, popped: &mut Vec<QueueEntry>) {
         match self {

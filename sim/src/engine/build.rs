@@ -218,6 +218,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             Vec::new()
         };
         let placement_index = new_index(config.cluster.placement, &hosts, config.cpu.gang);
+        let backfill = super::backfill::Backfiller::new(config.admission.backfill, &hosts);
         let cluster_facts = ClusterFacts::new(&hosts, config.cpu.gang);
         Ok(Engine {
             now: SimTime::ZERO,
@@ -277,6 +278,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             sample: HostSample::default(),
             plain_ok,
             dc,
+            backfill,
         })
     }
 }

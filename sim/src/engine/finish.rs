@@ -40,6 +40,11 @@ impl<'a, O: Observer> Engine<'a, O> {
     /// while queued).
     #[inline(always)]
     pub(super) fn release_vm(&mut self, slot: VmSlot) {
+        if self.backfill.on()
+            && let Some(h) = self.vms.get(slot).host.get()
+        {
+            self.backfill_leaving(slot, h);
+        }
         let vm = self.vms.get(slot);
         let (h, vcpus, mem, home) = (vm.host, vm.req.vcpus, vm.req.memory_mib, vm.home_node);
         // (A ballooned working set was taken off already.)

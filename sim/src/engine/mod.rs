@@ -38,11 +38,13 @@
 //! | `failure` | host failures and repairs; a host's VMs, and taking a VM off its host |
 //! | `finish` | a vCPU's or a VM's end |
 //! | `sample` | timeline samples |
+//! | `backfill`, `profile` | EASY and conservative backfilling; a host's free capacity over time |
 //! | `admission_queue`, `slab` | the admission queue's two orders; slabs of reused slots |
 
 mod account;
 mod admission;
 mod admission_queue;
+mod backfill;
 mod build;
 mod capacity;
 mod caps;
@@ -56,6 +58,7 @@ mod paging;
 pub mod placement_index;
 mod plain;
 mod power;
+mod profile;
 mod queue_avg;
 mod rate;
 mod run;
@@ -70,6 +73,7 @@ use crate::observer::Observer;
 use crate::policy::{AdmissionPolicy, CpuPolicy};
 use crate::source::VmSource;
 use crate::time::SimTime;
+pub use backfill::BACKFILL_DEPTH;
 pub use capacity::estimated_host_bytes;
 use state::Engine;
 

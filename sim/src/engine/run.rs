@@ -80,6 +80,10 @@ impl<'a, O: Observer> Engine<'a, O> {
             Event::BootDone { host } => self.boot_done(host),
             Event::HostFail { host } => self.host_fail(host),
             Event::HostRepair { host } => self.host_repair(host),
+            Event::AdmissionWake => {
+                self.admission_dirty = true;
+                Ok(())
+            }
         }
     }
 

@@ -52,6 +52,8 @@ pub(super) enum Event {
     HostFail { host: HostId },
     /// Host `host` is repaired.
     HostRepair { host: HostId },
+    /// Conservative backfilling: a waiting VM's reservation starts (see `backfill`).
+    AdmissionWake,
 }
 
 /// A device request in service: which host's device, for which vCPU (slot and uid).
@@ -564,6 +566,8 @@ pub(super) struct Engine<'a, O: Observer> {
     pub(super) plain_ok: bool,
     /// Datacenter operations (power, power-off, failures).
     pub(super) dc: super::power::Ops,
+    /// Backfilling's plans (empty when off).
+    pub(super) backfill: super::backfill::Backfiller,
 }
 
 #[cfg(test)]

@@ -102,6 +102,7 @@ impl Scenario {
                 policy: self.admission.policy.clone(),
                 aging_per_s: self.admission.aging_per_s,
                 head_of_line: self.admission.head_of_line,
+                backfill: self.admission.backfill,
             },
             cpu: CpuSpec {
                 policy: self.cpu.policy.clone(),

@@ -5,7 +5,8 @@
 //! [[hosts]]    # count (default 1), pcpus, memory_gib, overcommit ("unlimited" or a ratio, default 1.0),
 //!              # memory_overcommit (same, default 1.0)
 //! [cluster]    # placement = "first-fit" | "best-fit" | "worst-fit" (default first-fit)
-//! [admission]  # policy (default "fcfs"), aging_per_s (default 0), head_of_line = "strict" | "skip"
+//! [admission]  # policy (default "fcfs"), aging_per_s (default 0), head_of_line = "strict" | "skip",
+//!              # backfill = "none" | "easy" | "conservative"
 //! [cpu]        # policy (default "fcfs"), quantum_ms (default 100), context_switch_us (default 0);
 //!              # for mlfq: levels (default 3), quantum_growth (default 1), demote, boost_s
 //! [workload]   # arrival (required), vcpus (default 1), memory_gib (default 0), service (required),

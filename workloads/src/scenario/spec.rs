@@ -2,7 +2,7 @@
 //! (`[workload]` is [`WorkloadSpec`](crate::workload_spec::WorkloadSpec)).
 
 use serde::{Deserialize, Serialize};
-use sim::{Demote, HeadOfLine, Mapping, MlfqSpec, Placement};
+use sim::{Backfill, Demote, HeadOfLine, Mapping, MlfqSpec, Placement};
 
 use super::overcommit::Overcommit;
 use super::serde_helpers::{
@@ -200,6 +200,15 @@ pub struct AdmissionSettings {
     /// overtake a blocked head).
     #[serde(with = "crate::names::head_of_line")]
     pub head_of_line: HeadOfLine,
+    /// `"none"` (default), `"easy"` or `"conservative"` (see `sim::Backfill`): plan with the
+    /// VMs' runtime estimates and let waiting VMs start ahead of the head when that delays
+    /// no reservation. Replaces `head_of_line` when on.
+    #[serde(with = "crate::names::named", skip_serializing_if = "is_no_backfill")]
+    pub backfill: Backfill,
+}
+
+fn is_no_backfill(b: &Backfill) -> bool {
+    *b == Backfill::None
 }
 
 impl Default for AdmissionSettings {
@@ -208,6 +217,7 @@ impl Default for AdmissionSettings {
             policy: "fcfs".into(),
             aging_per_s: 0.0,
             head_of_line: HeadOfLine::Strict,
+            backfill: Backfill::None,
         }
     }
 }

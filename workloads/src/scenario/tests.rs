@@ -571,3 +571,65 @@ fn mlfq_options_are_read_and_checked() {
         "{written}"
     );
 }
+
+/// `[admission] backfill`: the three names, the default "none" not written back, and the
+/// errors (unknown name; a trace format without estimates; hosts that switch off).
+#[test]
+fn backfill_names_and_errors() {
+    let with = |extra: &str| format!("{MINIMAL}\n[admission]\n{extra}\n");
+    for (name, b) in [
+        ("none", sim::Backfill::None),
+        ("easy", sim::Backfill::Easy),
+        ("conservative", sim::Backfill::Conservative),
+    ] {
+        let s = parse(&with(&format!("backfill = \"{name}\""))).unwrap();
+        assert_eq!(s.admission.backfill, b);
+        assert_eq!(s.sim_config_for(0).unwrap().admission.backfill, b);
+        assert_eq!(
+            s.to_toml_string().contains("backfill"),
+            b != sim::Backfill::None
+        );
+    }
+    assert_eq!(
+        parse(MINIMAL).unwrap().admission.backfill,
+        sim::Backfill::None
+    );
+    let e = err(&with("backfill = \"eazy\""));
+    assert!(
+        e.starts_with("s.toml:11: admission.backfill:") && e.contains("\"conservative\""),
+        "{e}"
+    );
+    let alibaba = r#"
+[[hosts]]
+pcpus = 4
+memory_gib = 16
+
+[admission]
+backfill = "easy"
+
+[workload.trace]
+format = "alibaba"
+path = "pods.csv"
+"#;
+    let e = err(alibaba);
+    assert!(
+        e.starts_with("s.toml:7: admission.backfill:") && e.contains("estimate = \"exact\""),
+        "{e}"
+    );
+    let exact = alibaba.replace(
+        "path = \"pods.csv\"",
+        "path = \"pods.csv\"\nestimate = \"exact\"",
+    );
+    let e = parse(&exact).map(|_| ()).map_err(|e| e.to_string());
+    assert!(
+        e.as_ref().is_ok() || !e.as_ref().unwrap_err().contains("admission.backfill"),
+        "{e:?}"
+    );
+    let e = err(&format!(
+        "{MINIMAL}\n[cluster]\npower_off_idle_s = 60\n\n[admission]\nbackfill = \"easy\"\n"
+    ));
+    assert!(
+        e.contains("admission.backfill:") && e.contains("switched off"),
+        "{e}"
+    );
+}

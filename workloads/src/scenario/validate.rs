@@ -162,6 +162,7 @@ impl Scenario {
             },
         )
         .map_err(|e| Error::invalid("admission.policy", e.to_string()))?;
+        self.check_backfill()?;
         policy::cpu_policy(&self.cpu.policy)
             .map_err(|e| Error::invalid("cpu.policy", e.to_string()))?;
         check_positive("cpu.quantum_ms", self.cpu.quantum_ms)?;
@@ -267,5 +268,42 @@ impl Scenario {
             }
         }
         super::cost::check_scenario(self)
+    }
+}
+
+impl Scenario {
+    /// `[admission] backfill`: it plans with estimates, so a trace without any must say
+    /// that the true runtimes stand in for them; hosts that switch off or fail are not
+    /// supported with it yet.
+    fn check_backfill(&self) -> Result<(), Error> {
+        let b = self.admission.backfill;
+        if b == sim::Backfill::None {
+            return Ok(());
+        }
+        if let Some(t) = &self.workload.trace
+            && !t.format.has_estimates()
+            && t.estimate == crate::trace::TraceEstimate::Trace
+        {
+            return Err(Error::invalid(
+                "admission.backfill",
+                format!(
+                    "\"{}\" plans with runtime estimates, but {} traces carry none; set \
+                     estimate = \"exact\" in [workload] trace to plan with the true runtimes",
+                    b.name(),
+                    t.format.name()
+                ),
+            ));
+        }
+        if self.cluster.power_off_idle_s.is_some() || self.cluster.failures.is_some() {
+            return Err(Error::invalid(
+                "admission.backfill",
+                format!(
+                    "\"{}\" does not work with hosts switched off (cluster.power_off_idle_s) \
+                     or failing (cluster.failures) yet",
+                    b.name()
+                ),
+            ));
+        }
+        Ok(())
     }
 }

@@ -159,6 +159,7 @@ impl RecordSource for PodSource {
             memory_mib: memory.ceil() as u64,
             priority,
             tenant: None,
+            recorded_wait_s: None,
         }))
     }
 

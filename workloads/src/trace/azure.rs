@@ -460,6 +460,7 @@ impl AzureSource {
                 memory_mib: flavour.1,
                 priority,
                 tenant: Some(self.batch),
+                recorded_wait_s: None,
             }));
         }
         // Kept VMs in drawn-arrival order (stable), skips first.

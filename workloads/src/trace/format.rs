@@ -62,6 +62,12 @@ impl TraceFormat {
         }
     }
 
+    /// Whether the format carries users' runtime estimates of its own (SWF's requested
+    /// time, the CSV `estimate_s` column); Alibaba and Azure traces have none.
+    pub fn has_estimates(self) -> bool {
+        matches!(self, TraceFormat::Swf | TraceFormat::Csv)
+    }
+
     /// The fields a `priority_map` key may name for this format (`"<field>:<value>"`), in
     /// the order they are tried.
     pub fn priority_fields(self) -> &'static [&'static str] {

@@ -170,6 +170,7 @@ impl RecordSource for CsvSource {
             memory_mib: memory,
             priority,
             tenant,
+            recorded_wait_s: None,
         }))
     }
 

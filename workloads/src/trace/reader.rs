@@ -95,6 +95,8 @@ struct Pending {
     arrival: SimTime,
     seq: u64,
     vm: VmRequest,
+    /// The trace's own wait, seconds (NaN: none).
+    recorded_wait_s: f64,
 }
 
 impl PartialEq for Pending {
@@ -136,6 +138,9 @@ pub struct TraceReader {
     reading: bool,
     failed: bool,
     report: TraceReport,
+    /// The recorded waits of the VMs emitted, when asked for
+    /// ([`TraceReader::keep_recorded_waits`]).
+    recorded_waits: Option<Vec<f64>>,
 }
 
 impl TraceReader {
@@ -154,6 +159,7 @@ impl TraceReader {
             max_pushed: SimTime::ZERO,
             reading: true,
             failed: false,
+            recorded_waits: None,
             report: TraceReport {
                 file: spec.path.clone(),
                 format: Some(spec.format),
@@ -172,6 +178,18 @@ impl TraceReader {
             }
         }
         r
+    }
+
+    /// Keeps the wait the trace recorded for each VM emitted from now on (SWF field 3;
+    /// NaN where the trace has none), for [`TraceReader::recorded_waits`].
+    pub fn keep_recorded_waits(&mut self) {
+        self.recorded_waits.get_or_insert_with(Vec::new);
+    }
+
+    /// The recorded waits kept, in emission order (VM id order), seconds scaled like the
+    /// trace's times (`time_scale`).
+    pub fn recorded_waits(&self) -> Option<&[f64]> {
+        self.recorded_waits.as_deref()
     }
 
     fn skip(&mut self, why: &str) {
@@ -249,6 +267,9 @@ impl TraceReader {
                 let pending = Pending {
                     arrival,
                     seq: self.seq,
+                    recorded_wait_s: raw
+                        .recorded_wait_s
+                        .map_or(f64::NAN, |w| w * self.time_scale),
                     vm: VmRequest {
                         id: 0,
                         arrival,
@@ -302,6 +323,9 @@ impl Iterator for TraceReader {
             }
         }
         let p = self.heap.pop_front()?;
+        if let Some(w) = self.recorded_waits.as_mut() {
+            w.push(p.recorded_wait_s);
+        }
         let mut vm = p.vm;
         vm.id = self.report.emitted;
         self.report.emitted += 1;
@@ -337,6 +361,7 @@ mod tests {
             memory_mib: 0,
             priority: 0,
             tenant: None,
+            recorded_wait_s: None,
         }))
     }
 

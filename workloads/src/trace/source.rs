@@ -25,6 +25,8 @@ pub(crate) struct RawVm {
     pub memory_mib: u64,
     pub priority: i32,
     pub tenant: Option<u32>,
+    /// The wait the trace recorded (SWF field 3), seconds, if it has one.
+    pub recorded_wait_s: Option<f64>,
 }
 
 /// What a reader produced for one record.

@@ -141,6 +141,8 @@ impl RecordSource for SwfSource {
                 })
             };
             let submit = num(2)?;
+            // (Only for the "recorded" comparison: not a number is no recorded wait.)
+            let wait = number(fields[3]).filter(|w| *w >= 0.0);
             let runtime = num(4)?;
             let alloc = int(5)?;
             let used_mem = num(7)?;
@@ -212,6 +214,7 @@ impl RecordSource for SwfSource {
                 memory_mib: memory_mib as u64,
                 priority,
                 tenant: u32::try_from(user).ok(),
+                recorded_wait_s: wait,
             }));
         }
     }
