@@ -29,6 +29,9 @@ impl<'a, O: Observer> Engine<'a, O> {
         let (vcpus, id, mem) = (vm.req.vcpus, vm.req.id, vm.req.memory_mib);
         let end = SimTime(start.nanos().saturating_add(vm.req.demand.nanos()));
         self.reserve_capacity(h, u64::from(vcpus), mem);
+        if self.backfill.on() {
+            self.backfill_admitted(slot, h);
+        }
         let mut first = OptId::NONE;
         let mut prev: OptId<PcpuId> = OptId::NONE;
         for index in 0..vcpus {
