@@ -43,6 +43,8 @@ pub(crate) struct PyAdmission {
     obj: Py<PyAny>,
     /// The first problem a `queue_key` call had.
     pub(crate) error: Mutex<Option<String>>,
+    /// Ctrl-C, seen between calls.
+    pub(crate) signals: crate::own_policy::Signals,
 }
 
 impl PyAdmission {
@@ -58,6 +60,7 @@ impl PyAdmission {
         Ok(Arc::new(PyAdmission {
             obj: obj.clone().unbind(),
             error: Mutex::new(None),
+            signals: Default::default(),
         }))
     }
 
@@ -98,7 +101,14 @@ impl AdmissionPolicy for PyAdmissionRef {
         if error.is_some() {
             return 0;
         }
-        match Python::attach(|py| self.0.key(py, v)) {
+        let key = Python::attach(|py| {
+            if self.0.signals.poll(py) {
+                Err("interrupted".to_string())
+            } else {
+                self.0.key(py, v)
+            }
+        });
+        match key {
             Ok(x) => crate::own_policy::order_key(x),
             Err(e) => {
                 *error = Some(e);

@@ -56,6 +56,38 @@ struct PyCpu {
     time_sliced: bool,
     /// The first problem a `ready_key` call had.
     error: Mutex<Option<String>>,
+    /// Ctrl-C, seen between calls.
+    signals: Signals,
+}
+
+/// Python's signal handlers, run every 1024 policy calls (the run holds the GIL between
+/// them): the exception of one that raised (Ctrl-C's `KeyboardInterrupt`) is kept, the
+/// policy then answers 0 without calling Python, and the run's caller raises it.
+#[derive(Default)]
+pub(crate) struct Signals {
+    calls: std::sync::atomic::AtomicU64,
+    pub(crate) raised: Mutex<Option<PyErr>>,
+}
+
+impl Signals {
+    /// Whether a signal handler raised (now or before).
+    pub(crate) fn poll(&self, py: Python<'_>) -> bool {
+        let n = self
+            .calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if n % 1024 == 1023
+            && let Err(e) = py.check_signals()
+        {
+            *self.raised.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+            return true;
+        }
+        false
+    }
+
+    /// The exception a handler raised, if any.
+    pub(crate) fn take(&self) -> Option<PyErr> {
+        self.raised.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
 }
 
 /// An order-preserving map of a finite `f64` onto `u128` (−x below +x, −0 = +0).
@@ -99,7 +131,14 @@ impl CpuPolicy for PyCpu {
         if error.is_some() {
             return 0;
         }
-        match Python::attach(|py| self.key(py, v)) {
+        let key = Python::attach(|py| {
+            if self.signals.poll(py) {
+                Err("interrupted".to_string())
+            } else {
+                self.key(py, v)
+            }
+        });
+        match key {
             Ok(x) => order_key(x),
             Err(e) => {
                 *error = Some(e);
@@ -190,6 +229,7 @@ pub fn run_own_policy(
                 preemptive,
                 time_sliced,
                 error: Mutex::new(None),
+                signals: Signals::default(),
             })
         });
         let cpu_box: Box<dyn CpuPolicy> = match &cpu {
@@ -203,6 +243,12 @@ pub fn run_own_policy(
             let mut obs = (&mut metrics, &mut collect);
             sim::simulate_with_policies(&config, admission, cpu_box, workload.by_ref(), &mut obs)
         };
+        if let Some(e) = cpu.as_ref().and_then(|c| c.signals.take()) {
+            return Err(e);
+        }
+        if let Some(e) = own_admission.as_ref().and_then(|a| a.signals.take()) {
+            return Err(e);
+        }
         if let Some(c) = &cpu
             && let Some(e) = c.error.lock().unwrap_or_else(|e| e.into_inner()).take()
         {

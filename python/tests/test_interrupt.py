@@ -38,3 +38,21 @@ def test_ctrl_c_stops_a_long_call(call):
     # The process is intact: the next call runs normally.
     r = vmsched.run(sc, ["fcfs"], replications=1, n_vms=500)
     assert len(r.summary) > 0
+
+
+def test_ctrl_c_stops_a_run_with_a_python_policy():
+    class Sjf:
+        def ready_key(self, view):
+            return view.remaining_estimate
+
+    # A Python policy runs with the GIL held; its calls look for Ctrl-C every 1,024 keys.
+    # 2 replications of 2,000,000 VMs take tens of seconds with a key call per decision.
+    sc = vmsched.Scenario.default().set("hosts.overcommit", 3.0)
+    timer = interrupt_after(0.5)
+    start = time.monotonic()
+    with pytest.raises(KeyboardInterrupt):
+        vmsched.run(sc, ["fcfs/sjf"], replications=2, n_vms=2_000_000, cpu_policy=Sjf())
+    elapsed = time.monotonic() - start
+    timer.join()
+    # After the signal the replication under way ends without calling Python.
+    assert elapsed < 5.0, elapsed
