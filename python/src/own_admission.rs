@@ -44,12 +44,15 @@ pub(crate) struct PyAdmission {
     /// The first problem a `queue_key` call had.
     pub(crate) error: Mutex<Option<String>>,
     /// Ctrl-C, seen between calls.
-    pub(crate) signals: crate::own_policy::Signals,
+    signals: Arc<crate::own_policy::Signals>,
 }
 
 impl PyAdmission {
     /// Checks that `obj` has a `queue_key` method.
-    pub(crate) fn new(obj: &Bound<'_, PyAny>) -> PyResult<Arc<PyAdmission>> {
+    pub(crate) fn new(
+        obj: &Bound<'_, PyAny>,
+        signals: Arc<crate::own_policy::Signals>,
+    ) -> PyResult<Arc<PyAdmission>> {
         let ok = obj.hasattr("queue_key")? && obj.getattr("queue_key")?.is_callable();
         if !ok {
             return Err(err(format!(
@@ -60,7 +63,7 @@ impl PyAdmission {
         Ok(Arc::new(PyAdmission {
             obj: obj.clone().unbind(),
             error: Mutex::new(None),
-            signals: Default::default(),
+            signals,
         }))
     }
 
@@ -77,7 +80,13 @@ impl PyAdmission {
         let r = self
             .obj
             .call_method1(py, "queue_key", (view,))
-            .map_err(|e| format!("admission_policy.queue_key raised {e}"))?;
+            .map_err(|e| {
+                if self.signals.keep_base(py, &e) {
+                    "interrupted".to_string()
+                } else {
+                    format!("admission_policy.queue_key raised {e}")
+                }
+            })?;
         let x: f64 = r
             .extract(py)
             .map_err(|_| "admission_policy.queue_key must return a number".to_string())?;
@@ -112,6 +121,7 @@ impl AdmissionPolicy for PyAdmissionRef {
             Ok(x) => crate::own_policy::order_key(x),
             Err(e) => {
                 *error = Some(e);
+                self.0.signals.stop();
                 0
             }
         }

@@ -57,16 +57,19 @@ struct PyCpu {
     /// The first problem a `ready_key` call had.
     error: Mutex<Option<String>>,
     /// Ctrl-C, seen between calls.
-    signals: Signals,
+    signals: Arc<Signals>,
 }
 
 /// Python's signal handlers, run every 1024 policy calls (the run holds the GIL between
-/// them): the exception of one that raised (Ctrl-C's `KeyboardInterrupt`) is kept, the
-/// policy then answers 0 without calling Python, and the run's caller raises it.
+/// them): the exception of one that raised (Ctrl-C's `KeyboardInterrupt`, whether seen
+/// here or raised inside the policy's own code) is kept, the policy then answers 0
+/// without calling Python, the workload ends (`stop`), and the run's caller raises it.
 #[derive(Default)]
 pub(crate) struct Signals {
     calls: std::sync::atomic::AtomicU64,
-    pub(crate) raised: Mutex<Option<PyErr>>,
+    raised: Mutex<Option<PyErr>>,
+    /// Set on a signal or a policy error: the run's workload ends early.
+    pub(crate) stop: std::sync::atomic::AtomicBool,
 }
 
 impl Signals {
@@ -79,9 +82,26 @@ impl Signals {
             && let Err(e) = py.check_signals()
         {
             *self.raised.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+            self.stop();
             return true;
         }
         false
+    }
+
+    /// Ends the run's workload early.
+    pub(crate) fn stop(&self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Keeps `e` if it is not an `Exception` (a `KeyboardInterrupt` raised inside the
+    /// policy's code, say) and returns whether it did.
+    pub(crate) fn keep_base(&self, py: Python<'_>, e: &PyErr) -> bool {
+        if e.is_instance_of::<pyo3::exceptions::PyException>(py) {
+            return false;
+        }
+        *self.raised.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.clone_ref(py));
+        self.stop();
+        true
     }
 
     /// The exception a handler raised, if any.
@@ -114,7 +134,13 @@ impl PyCpu {
         let r = self
             .obj
             .call_method1(py, "ready_key", (view,))
-            .map_err(|e| format!("cpu_policy.ready_key raised {}", e))?;
+            .map_err(|e| {
+                if self.signals.keep_base(py, &e) {
+                    "interrupted".to_string()
+                } else {
+                    format!("cpu_policy.ready_key raised {e}")
+                }
+            })?;
         let x: f64 = r
             .extract(py)
             .map_err(|_| "cpu_policy.ready_key must return a number".to_string())?;
@@ -142,6 +168,7 @@ impl CpuPolicy for PyCpu {
             Ok(x) => order_key(x),
             Err(e) => {
                 *error = Some(e);
+                self.signals.stop();
                 0
             }
         }
@@ -193,8 +220,9 @@ pub fn run_own_policy(
             )));
         }
     }
+    let signals = Arc::new(Signals::default());
     let own_admission = admission_policy
-        .map(crate::own_admission::PyAdmission::new)
+        .map(|a| crate::own_admission::PyAdmission::new(a, Arc::clone(&signals)))
         .transpose()?;
     if cpu_policy.is_none() && own_admission.is_none() {
         return Err(err("give cpu_policy or admission_policy (or both)"));
@@ -229,7 +257,7 @@ pub fn run_own_policy(
                 preemptive,
                 time_sliced,
                 error: Mutex::new(None),
-                signals: Signals::default(),
+                signals: Arc::clone(&signals),
             })
         });
         let cpu_box: Box<dyn CpuPolicy> = match &cpu {
@@ -241,12 +269,14 @@ pub fn run_own_policy(
         let mut collect = Collect::default();
         let result = {
             let mut obs = (&mut metrics, &mut collect);
-            sim::simulate_with_policies(&config, admission, cpu_box, workload.by_ref(), &mut obs)
+            let source = crate::interrupt::StopAt {
+                inner: &mut workload,
+                stop: &signals.stop,
+                n: 0,
+            };
+            sim::simulate_with_policies(&config, admission, cpu_box, source, &mut obs)
         };
-        if let Some(e) = cpu.as_ref().and_then(|c| c.signals.take()) {
-            return Err(e);
-        }
-        if let Some(e) = own_admission.as_ref().and_then(|a| a.signals.take()) {
+        if let Some(e) = signals.take() {
             return Err(e);
         }
         if let Some(c) = &cpu
