@@ -130,7 +130,8 @@ pub fn trace_text_by_id(
             | SliceEnd::Blocked
             | SliceEnd::Paused
             | SliceEnd::Stopped
-            | SliceEnd::HostFailed => e.preempted.push(s.vm),
+            | SliceEnd::HostFailed
+            | SliceEnd::Migrated => e.preempted.push(s.vm),
         }
         e.freed.push((s.host, s.pcpu));
     }

@@ -176,6 +176,8 @@ pub enum SliceEnd {
     Stopped,
     /// Its host failed.
     HostFailed,
+    /// Its VM was paused for the stop-copy phase of a live migration.
+    Migrated,
 }
 
 impl SliceEnd {
@@ -189,6 +191,7 @@ impl SliceEnd {
             SliceEnd::Paused => "paused",
             SliceEnd::Stopped => "stopped",
             SliceEnd::HostFailed => "host-failed",
+            SliceEnd::Migrated => "migrated",
         }
     }
 }

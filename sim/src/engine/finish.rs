@@ -40,6 +40,9 @@ impl<'a, O: Observer> Engine<'a, O> {
     /// while queued).
     #[inline(always)]
     pub(super) fn release_vm(&mut self, slot: VmSlot) {
+        if self.vms.get(slot).migrating {
+            self.abandon_migration_of(slot);
+        }
         let vm = self.vms.get(slot);
         let (h, vcpus, mem, home) = (vm.host, vm.req.vcpus, vm.req.memory_mib, vm.home_node);
         // (A ballooned working set was taken off already.)
