@@ -82,6 +82,9 @@ fn precopy_times_to_the_nanosecond() {
     assert_eq!(v.host, 1);
     assert_eq!(v.finish, SimTime(100_039_614_081));
     assert_eq!(v.ready_wait, SimTime::ZERO);
+    // Its wait is not charged for the downtime: turnaround − service − downtime = 0.
+    assert_eq!(v.downtime, SimTime(39_614_081));
+    assert_eq!(v.wait(), SimTime::ZERO);
     // The slice on host 0 ends at the pause; the next starts on host 1 at the resume.
     let pause = obs
         .slices

@@ -83,6 +83,10 @@ impl<'a, O: Observer> Engine<'a, O> {
         self.count_change(false);
         self.stats.vm_time_area_ns += u128::from(residence);
         let now = self.now;
+        let downtime = match self.mig.as_mut() {
+            Some(m) => m.take_downtime(slot),
+            None => SimTime::ZERO,
+        };
         // Read in place (the slot is freed below): no copy of the VM on the way out.
         let vms = &self.vms;
         self.observer.on_vm_finished_with(|| {
@@ -116,6 +120,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 major_faults: vm.major_faults,
                 migrations: vm.migrations,
                 stopped: vm.stopped,
+                downtime,
             }
         });
         self.vms.free(slot);

@@ -68,6 +68,8 @@ pub(super) struct Migrations {
     active: Vec<Active>,
     next_uid: u32,
     stats: MigrationStats,
+    /// Downtime so far of the VMs in the system that migrated, by slot.
+    downtime: std::collections::BTreeMap<u32, SimTime>,
     consolidation: Option<Consolidation>,
 }
 
@@ -113,12 +115,18 @@ impl Migrations {
                 ..MigrationStats::default()
             },
             consolidation,
+            downtime: std::collections::BTreeMap::new(),
         })))
     }
 
     /// What the run reports.
     pub(super) fn stats(&self) -> &MigrationStats {
         &self.stats
+    }
+
+    /// The downtime VM `slot` had, forgotten (the VM leaves).
+    pub(super) fn take_downtime(&mut self, slot: VmSlot) -> SimTime {
+        self.downtime.remove(&slot.0).unwrap_or(SimTime::ZERO)
     }
 
     /// A consolidation policy runs.
@@ -274,6 +282,8 @@ impl<'a, O: Observer> Engine<'a, O> {
         if let Some(m) = self.mig.as_mut() {
             m.active.swap_remove(i);
             m.stats.records.push(record);
+            let d = m.downtime.entry(a.vm.0).or_insert(SimTime::ZERO);
+            *d = d.saturating_add(a.plan.downtime);
         }
         self.move_vm(a.vm, a.from, a.to)?;
         let vm = self.vms.get_mut(a.vm);

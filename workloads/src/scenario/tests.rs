@@ -502,7 +502,10 @@ fn migration_settings_and_their_errors() {
     assert_eq!(m.stop_copy_bytes, 64 << 20);
     assert_eq!(m.max_rounds, 30);
     let k = c.datacenter.consolidation.as_ref().unwrap();
-    assert_eq!((k.interval, k.low, k.high), (SimTime::from_secs(60), 0.2, 0.9));
+    assert_eq!(
+        (k.interval, k.low, k.high),
+        (SimTime::from_secs(60), 0.2, 0.9)
+    );
     assert_eq!(
         c.events[0].action,
         sim::LifecycleAction::Migrate { to_host: 1 }
@@ -520,15 +523,22 @@ fn migration_settings_and_their_errors() {
     );
     assert!(e.starts_with("s.toml:25: events.0.to_host:"), "{e}");
     let e = err(&ok.replace("low = 0.2", "low = 0.9"));
-    assert!(e.contains("consolidation.low: must be < consolidation.high (0.9), got 0.9"), "{e}");
+    assert!(
+        e.contains("consolidation.low: must be < consolidation.high (0.9), got 0.9"),
+        "{e}"
+    );
     assert!(e.starts_with("s.toml:18:"), "{e}");
     let e = err(&ok.replace("bandwidth_mbps = 1000", "bandwidth_mbps = 0"));
-    assert!(e.starts_with("s.toml:13: migration.bandwidth_mbps: must be > 0"), "{e}");
-    let without = format!(
-        "{two}\n[[events]]\nat_s = 5\nvm = 3\naction = \"migrate\"\nto_host = 1\n"
+    assert!(
+        e.starts_with("s.toml:13: migration.bandwidth_mbps: must be > 0"),
+        "{e}"
     );
+    let without =
+        format!("{two}\n[[events]]\nat_s = 5\nvm = 3\naction = \"migrate\"\nto_host = 1\n");
     let e = err(&without);
     assert!(e.contains("migrate needs a [migration] table"), "{e}");
-    let e = err(&format!("{two}\n[[events]]\nat_s = 5\nvm = 3\naction = \"migrate\"\n"));
+    let e = err(&format!(
+        "{two}\n[[events]]\nat_s = 5\nvm = 3\naction = \"migrate\"\n"
+    ));
     assert!(e.contains("a migrate event needs to_host"), "{e}");
 }
