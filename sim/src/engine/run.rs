@@ -52,6 +52,9 @@ impl<'a, O: Observer> Engine<'a, O> {
         }
         self.close_vm_time_area();
         self.close_datacenter();
+        if let Some(m) = &self.mig {
+            self.stats.datacenter.migration = m.stats().clone();
+        }
         Ok(())
     }
 
@@ -80,6 +83,8 @@ impl<'a, O: Observer> Engine<'a, O> {
             Event::BootDone { host } => self.boot_done(host),
             Event::HostFail { host } => self.host_fail(host),
             Event::HostRepair { host } => self.host_repair(host),
+            Event::MigrationStep { uid } => self.migration_step(uid),
+            Event::Consolidate => self.consolidate(),
         }
     }
 

@@ -52,6 +52,10 @@ pub(super) enum Event {
     HostFail { host: HostId },
     /// Host `host` is repaired.
     HostRepair { host: HostId },
+    /// A live migration's pre-copy or stop-copy ends (see `migration.rs`).
+    MigrationStep { uid: u32 },
+    /// A consolidation decision.
+    Consolidate,
 }
 
 /// A device request in service: which host's device, for which vCPU (slot and uid).
@@ -128,6 +132,8 @@ pub(super) struct Vm {
     /// Working set reclaimed by the balloon while paused (MiB).
     pub(super) ballooned_mib: u64,
     pub(super) stopped: bool,
+    /// A live migration of the VM is under way (see `migration.rs`).
+    pub(super) migrating: bool,
     pub(super) ready_wait: u64,
     pub(super) io_wait: u64,
     pub(super) io_service: u64,
@@ -564,6 +570,8 @@ pub(super) struct Engine<'a, O: Observer> {
     pub(super) plain_ok: bool,
     /// Datacenter operations (power, power-off, failures).
     pub(super) dc: super::power::Ops,
+    /// Live migrations and consolidation (none unless configured).
+    pub(super) mig: Option<Box<super::migration::Migrations>>,
 }
 
 #[cfg(test)]
