@@ -586,7 +586,8 @@ mod tests {
     /// sentinels (measured before the change: Event 16, Vm 240, Vcpu 96, Pcpu 88,
     /// ReadyEntry 64, QueueEntry 48, InFlight 24). `Vcpu` grew deliberately to 104 with the
     /// CPU policy's state word (`policy_state`, for time- and service-dependent keys), and
-    /// `Vm` to 248 with the request's CPU weight (`VmProfile::weight`).
+    /// `Vm` to 248 with the request's CPU weight (`VmProfile::weight`), then to 256 with its
+    /// CPU cap and memory dirtying rate (`cpu_cap_ppm`, `dirty_mib_per_s`).
     #[test]
     fn typed_indices_keep_the_hot_structs_small() {
         assert_eq!(size_of::<HostId>(), 4);
@@ -594,7 +595,7 @@ mod tests {
         assert_eq!(size_of::<OptId<PcpuId>>(), 4);
         assert_eq!(size_of::<Running>(), 4);
         assert_eq!(size_of::<Event>(), 16);
-        assert_eq!(size_of::<Vm>(), 248);
+        assert_eq!(size_of::<Vm>(), 256);
         assert_eq!(size_of::<Vcpu>(), 104);
         assert_eq!(size_of::<Pcpu>(), 72);
         assert_eq!(size_of::<ReadyEntry>(), 64);
