@@ -255,6 +255,7 @@ mod imp {
             scenario.workload.memory = Some(MemorySettings {
                 working_set_gib: args.touch_mib / 1024.0,
                 touches_per_ms: 0.0,
+                dirty_mib_per_s: 0.0,
             });
         }
         if args.io_per_vm > 0 {

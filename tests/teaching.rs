@@ -314,7 +314,7 @@ fn exercise_cli_same_seed_same_exercise() {
     for needle in ["Step by step:", "pCPU0 |", "average waiting time:"] {
         assert!(ans.contains(needle), "{needle} not in {ans}");
     }
-    let (ok, _, err) = vmsched(&["exercise", "--policy", "lottery"]);
+    let (ok, _, err) = vmsched(&["exercise", "--policy", "nosuch"]);
     assert!(!ok && err.contains("unknown"), "{err}");
     let (ok, _, err) = vmsched(&["exercise", "--policy", "rr", "--processes", "0"]);
     assert!(

@@ -12,8 +12,10 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use reports::schema::{
-    DEVICES_CSV, ENERGY_CSV, POWER_CSV, RunInfo, SLICES_CSV, SUMMARY_CSV, SummaryRow, TIMELINE_CSV,
-    VMS_CSV, energy_rows, summary_rows, write_energy_csv, write_run_toml, write_summary_csv,
+    DEVICES_CSV, ENERGY_CSV, MIGRATION_SUMMARY_CSV, MIGRATION_SUMMARY_HEADER, MIGRATIONS_CSV,
+    MIGRATIONS_HEADER, POWER_CSV, RunInfo, SLICES_CSV, SUMMARY_CSV, SummaryRow, TIMELINE_CSV,
+    VMS_CSV, energy_rows, migration_rows, migration_summary_row, summary_rows, write_energy_csv,
+    write_rows_csv, write_run_toml, write_summary_csv,
 };
 use reports::{AtomicFile, SlicesCsv, TimelineCsv, VmsCsv};
 use sim::metrics::{Metrics, RunSummary};
@@ -165,6 +167,26 @@ pub fn compare(
             energy.extend(energy_rows(&policies[*p].label, *r, run));
         }
         write_energy_csv(out.join(ENERGY_CSV), &energy)?;
+    }
+    // Only a scenario with live migration gets `migrations.csv` and
+    // `migration_summary.csv`.
+    if by_policy
+        .iter()
+        .flatten()
+        .any(|r| r.stats.datacenter.migration.configured)
+    {
+        let (mut rows, mut summary) = (Vec::new(), Vec::new());
+        for ((p, r), _) in jobs.iter().zip(0..) {
+            let run = &by_policy[*p][*r as usize];
+            rows.extend(migration_rows(&policies[*p].label, *r, run));
+            summary.push(migration_summary_row(&policies[*p].label, *r, run));
+        }
+        write_rows_csv(out.join(MIGRATIONS_CSV), &MIGRATIONS_HEADER, &rows)?;
+        write_rows_csv(
+            out.join(MIGRATION_SUMMARY_CSV),
+            &MIGRATION_SUMMARY_HEADER,
+            &summary,
+        )?;
     }
     let scenario_toml = scenario.to_toml_string();
     let plots = if options.plots {

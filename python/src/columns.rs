@@ -44,43 +44,4 @@ impl Columns {
         }
         Ok((names, data).into_pyobject(py)?.into_any().unbind())
     }
-
-    /// Reads a CSV file written by the library (numbers where every non-empty cell of a
-    /// column is one, empty cells as NaN; text otherwise).
-    pub fn read_csv(path: &std::path::Path) -> Result<Columns, String> {
-        let mut r = csv::Reader::from_path(path).map_err(|e| format!("{}: {e}", path.display()))?;
-        let header: Vec<String> = r
-            .headers()
-            .map_err(|e| format!("{}: {e}", path.display()))?
-            .iter()
-            .map(String::from)
-            .collect();
-        let mut cells: Vec<Vec<String>> = vec![Vec::new(); header.len()];
-        for rec in r.records() {
-            let rec = rec.map_err(|e| format!("{}: {e}", path.display()))?;
-            for (i, c) in rec.iter().enumerate().take(header.len()) {
-                cells[i].push(c.to_string());
-            }
-        }
-        let mut out = Columns::default();
-        for (name, col) in header.iter().zip(cells) {
-            let nums: Option<Vec<f64>> = col
-                .iter()
-                .map(|c| {
-                    if c.is_empty() {
-                        Some(f64::NAN)
-                    } else {
-                        c.parse::<f64>().ok()
-                    }
-                })
-                .collect();
-            match nums {
-                Some(v) if !col.iter().all(String::is_empty) || col.is_empty() => {
-                    out.float(name, v)
-                }
-                _ => out.text(name, col),
-            }
-        }
-        Ok(out)
-    }
 }

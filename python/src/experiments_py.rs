@@ -1,9 +1,10 @@
 //! `compare` (what `vmsched.run` calls), `sweep` and `capacity`: the `experiments` crate
-//! run with the GIL released, results returned as columns.
+//! run with the GIL released (Ctrl-C stops them: see `interrupt`), results returned as
+//! columns built in memory (see `inmem`).
 
 use experiments::capacity::CapacitySearch;
 use experiments::sweep::Sweep;
-use experiments::{Policy, Progress, Provenance};
+use experiments::{Policy, Progress};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
 use reports::schema::{CAPACITY_HEADER, SUMMARY_HEADER, SummaryRow, sweep_header};
@@ -11,18 +12,19 @@ use workloads::scenario::Scenario as Inner;
 
 use crate::columns::Columns;
 use crate::err;
+use crate::interrupt::interruptible;
 use crate::scenario::Scenario;
 
 /// Progress reported to a Python callable `f(done, total)` (a tqdm bar's updater, say),
 /// called with the GIL taken back for the call only.
-struct PyProgress {
+pub(crate) struct PyProgress {
     callback: Option<Py<PyAny>>,
     total: std::sync::atomic::AtomicU64,
     done: std::sync::atomic::AtomicU64,
 }
 
 impl PyProgress {
-    fn new(callback: Option<Py<PyAny>>) -> PyProgress {
+    pub(crate) fn new(callback: Option<Py<PyAny>>) -> PyProgress {
         PyProgress {
             callback,
             total: 0.into(),
@@ -50,15 +52,6 @@ impl Progress for PyProgress {
     fn run_done(&self) {
         self.done.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
         self.tell();
-    }
-}
-
-/// What `run.toml` records about a run started from Python.
-fn provenance() -> Provenance {
-    Provenance {
-        command: "vmsched (Python package)".to_string(),
-        version: env!("CARGO_PKG_VERSION").to_string(),
-        git_revision: None,
     }
 }
 
@@ -149,43 +142,17 @@ pub fn compare(
 ) -> PyResult<Py<PyAny>> {
     let s = with_overrides(scenario, seed, replications, vms)?;
     let policies = parse_policies(&policies)?;
-    let dir =
-        tempfile::tempdir().map_err(|e| err(format!("cannot create a temporary folder: {e}")))?;
-    let options = experiments::compare::CompareOptions {
-        out: dir.path().to_path_buf(),
-        threads,
-        vms_csv: keep_vms,
-        slices_csv: false,
-        plots: false,
-        provenance: provenance(),
-    };
     let bar = PyProgress::new(progress);
-    let (outcome, vms_cols, timeline_cols) = py
-        .detach(|| -> Result<_, String> {
-            let o = experiments::compare::compare(&s, &policies, &options, &bar)
-                .map_err(|e| e.to_string())?;
-            let v = if keep_vms {
-                Some(Columns::read_csv(
-                    &dir.path().join(reports::schema::VMS_CSV),
-                )?)
-            } else {
-                None
-            };
-            let t = dir.path().join(reports::schema::TIMELINE_CSV);
-            let t = if t.exists() {
-                Some(Columns::read_csv(&t)?)
-            } else {
-                None
-            };
-            Ok((o, v, t))
-        })
-        .map_err(err)?;
+    let outcome = interruptible(py, |stop| {
+        crate::inmem::compare(&s, &policies, keep_vms, threads, &bar, stop)
+    })?
+    .map_err(err)?;
     let out = PyDict::new(py);
     out.set_item("summary", summary_columns(&outcome.rows).into_py(py)?)?;
-    out.set_item("vms", vms_cols.map(|c| c.into_py(py)).transpose()?)?;
+    out.set_item("vms", outcome.vms.map(|c| c.into_py(py)).transpose()?)?;
     out.set_item(
         "timeline",
-        timeline_cols.map(|c| c.into_py(py)).transpose()?,
+        outcome.timeline.map(|c| c.into_py(py)).transpose()?,
     )?;
     out.set_item("rejected", outcome.rejected)?;
     out.set_item("scenario", s.to_toml_string())?;
@@ -214,20 +181,16 @@ pub fn sweep(
         .map(|(k, vs)| format!("{k}={}", vs.join(",")))
         .collect();
     let plan = Sweep::plan(&s, &set, policies.as_deref()).map_err(err)?;
-    let dir =
-        tempfile::tempdir().map_err(|e| err(format!("cannot create a temporary folder: {e}")))?;
+    let parsed = policies.as_deref().map(parse_policies).transpose()?;
     let bar = PyProgress::new(progress);
-    let done = py
-        .detach(|| -> experiments::Result<_> {
-            let pending = plan.prepare(dir.path(), None, &bar)?;
-            plan.run(dir.path(), &pending, threads, &bar)?;
-            experiments::sweep::finish(dir.path(), plan.manifest(), &provenance())
-        })
-        .map_err(err)?;
+    let rows = interruptible(py, |stop| {
+        crate::inmem::sweep(&s, plan.manifest(), parsed.as_deref(), threads, &bar, stop)
+    })?
+    .map_err(err)?;
     let manifest = plan.manifest();
     let keys: Vec<&str> = manifest.axes.iter().map(|a| a.key.as_str()).collect();
     let header = sweep_header(&keys, &experiments::grid::METRICS);
-    let rows = &done.rows;
+    let rows = &rows;
     let mut c = Columns::default();
     for (i, k) in keys.iter().enumerate() {
         c.text(k, rows.iter().map(|r| r.params[i].clone()).collect());
@@ -282,7 +245,8 @@ pub fn capacity(
     )
     .map_err(err)?;
     let bar = PyProgress::new(progress);
-    let answers = py.detach(|| search.run(threads, &bar)).map_err(err)?;
+    // A capacity search cannot stop part-way: Ctrl-C is raised when it ends.
+    let answers = interruptible(py, |_| search.run(threads, &bar))?.map_err(err)?;
     let h = CAPACITY_HEADER;
     let mut c = Columns::default();
     c.text(h[0], answers.iter().map(|a| a.policy.clone()).collect());

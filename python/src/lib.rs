@@ -10,6 +10,9 @@
 
 mod columns;
 mod experiments_py;
+mod inmem;
+mod interrupt;
+mod own_admission;
 mod own_policy;
 mod scenario;
 mod textbook;
@@ -37,6 +40,7 @@ fn _vmsched(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<scenario::Scenario>()?;
     m.add_class::<own_policy::View>()?;
+    m.add_class::<own_admission::VmView>()?;
     m.add_function(wrap_pyfunction!(own_policy::run_own_policy, m)?)?;
     m.add_function(wrap_pyfunction!(experiments_py::compare, m)?)?;
     m.add_function(wrap_pyfunction!(experiments_py::sweep, m)?)?;

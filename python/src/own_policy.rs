@@ -56,10 +56,62 @@ struct PyCpu {
     time_sliced: bool,
     /// The first problem a `ready_key` call had.
     error: Mutex<Option<String>>,
+    /// Ctrl-C, seen between calls.
+    signals: Arc<Signals>,
+}
+
+/// Python's signal handlers, run every 1024 policy calls (the run holds the GIL between
+/// them): the exception of one that raised (Ctrl-C's `KeyboardInterrupt`, whether seen
+/// here or raised inside the policy's own code) is kept, the policy then answers 0
+/// without calling Python, the workload ends (`stop`), and the run's caller raises it.
+#[derive(Default)]
+pub(crate) struct Signals {
+    calls: std::sync::atomic::AtomicU64,
+    raised: Mutex<Option<PyErr>>,
+    /// Set on a signal or a policy error: the run's workload ends early.
+    pub(crate) stop: std::sync::atomic::AtomicBool,
+}
+
+impl Signals {
+    /// Whether a signal handler raised (now or before).
+    pub(crate) fn poll(&self, py: Python<'_>) -> bool {
+        let n = self
+            .calls
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if n % 1024 == 1023
+            && let Err(e) = py.check_signals()
+        {
+            *self.raised.lock().unwrap_or_else(|e| e.into_inner()) = Some(e);
+            self.stop();
+            return true;
+        }
+        false
+    }
+
+    /// Ends the run's workload early.
+    pub(crate) fn stop(&self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Keeps `e` if it is not an `Exception` (a `KeyboardInterrupt` raised inside the
+    /// policy's code, say) and returns whether it did.
+    pub(crate) fn keep_base(&self, py: Python<'_>, e: &PyErr) -> bool {
+        if e.is_instance_of::<pyo3::exceptions::PyException>(py) {
+            return false;
+        }
+        *self.raised.lock().unwrap_or_else(|e| e.into_inner()) = Some(e.clone_ref(py));
+        self.stop();
+        true
+    }
+
+    /// The exception a handler raised, if any.
+    pub(crate) fn take(&self) -> Option<PyErr> {
+        self.raised.lock().unwrap_or_else(|e| e.into_inner()).take()
+    }
 }
 
 /// An order-preserving map of a finite `f64` onto `u128` (−x below +x, −0 = +0).
-fn order_key(x: f64) -> u128 {
+pub(crate) fn order_key(x: f64) -> u128 {
     let x = if x == 0.0 { 0.0 } else { x };
     let b = x.to_bits();
     let k = if b >> 63 == 1 { !b } else { b | (1 << 63) };
@@ -82,7 +134,13 @@ impl PyCpu {
         let r = self
             .obj
             .call_method1(py, "ready_key", (view,))
-            .map_err(|e| format!("cpu_policy.ready_key raised {}", e))?;
+            .map_err(|e| {
+                if self.signals.keep_base(py, &e) {
+                    "interrupted".to_string()
+                } else {
+                    format!("cpu_policy.ready_key raised {e}")
+                }
+            })?;
         let x: f64 = r
             .extract(py)
             .map_err(|_| "cpu_policy.ready_key must return a number".to_string())?;
@@ -99,10 +157,18 @@ impl CpuPolicy for PyCpu {
         if error.is_some() {
             return 0;
         }
-        match Python::attach(|py| self.key(py, v)) {
+        let key = Python::attach(|py| {
+            if self.signals.poll(py) {
+                Err("interrupted".to_string())
+            } else {
+                self.key(py, v)
+            }
+        });
+        match key {
             Ok(x) => order_key(x),
             Err(e) => {
                 *error = Some(e);
+                self.signals.stop();
                 0
             }
         }
@@ -126,66 +192,101 @@ fn flag(obj: &Bound<'_, PyAny>, name: &str) -> PyResult<bool> {
 }
 
 /// Runs the scenario's replications with the Python object `cpu_policy` ordering the run
-/// queues (the scenario's admission policy admits). Returns `summary` (summary.csv
-/// columns, labelled `label`) and, with `keep_vms`, `vms` (per VM: policy, replication,
-/// id, priority, arrival_s, first_run_s, finish_s, service_s, wait_s, turnaround_s).
+/// queues and/or the Python object `admission_policy` ordering the admission queue; a
+/// level without an object runs the built-in policy `label` names for it (`ADMISSION/CPU`;
+/// a plain label keeps the scenario's). Returns `summary` (summary.csv columns, labelled
+/// `label`) and, with `keep_vms`, `vms` (per VM: policy, replication, id, priority,
+/// arrival_s, first_run_s, finish_s, service_s, wait_s, turnaround_s).
 #[pyfunction]
-#[pyo3(signature = (scenario, cpu_policy, label, seed=None, replications=None, vms=None, keep_vms=false))]
+#[pyo3(signature = (scenario, cpu_policy, label, seed=None, replications=None, vms=None, keep_vms=false, admission_policy=None))]
 #[allow(clippy::too_many_arguments)]
 pub fn run_own_policy(
     py: Python<'_>,
     scenario: &Scenario,
-    cpu_policy: &Bound<'_, PyAny>,
+    cpu_policy: Option<&Bound<'_, PyAny>>,
     label: &str,
     seed: Option<u64>,
     replications: Option<u64>,
     vms: Option<u64>,
     keep_vms: bool,
+    admission_policy: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Py<PyAny>> {
-    let has_key =
-        cpu_policy.hasattr("ready_key")? && cpu_policy.getattr("ready_key")?.is_callable();
-    if !has_key {
-        return Err(err(format!(
-            "cpu_policy: {} has no method ready_key(view) -> float",
-            cpu_policy.get_type().name()?
-        )));
+    if let Some(c) = cpu_policy {
+        let has_key = c.hasattr("ready_key")? && c.getattr("ready_key")?.is_callable();
+        if !has_key {
+            return Err(err(format!(
+                "cpu_policy: {} has no method ready_key(view) -> float",
+                c.get_type().name()?
+            )));
+        }
+    }
+    let signals = Arc::new(Signals::default());
+    let own_admission = admission_policy
+        .map(|a| crate::own_admission::PyAdmission::new(a, Arc::clone(&signals)))
+        .transpose()?;
+    if cpu_policy.is_none() && own_admission.is_none() {
+        return Err(err("give cpu_policy or admission_policy (or both)"));
     }
     let sc = &crate::experiments_py::with_overrides(scenario, seed, replications, vms)?;
-    let (preemptive, time_sliced) = (
-        flag(cpu_policy, "preemptive")?,
-        flag(cpu_policy, "time_sliced")?,
-    );
+    let (preemptive, time_sliced) = match cpu_policy {
+        Some(c) => (flag(c, "preemptive")?, flag(c, "time_sliced")?),
+        None => (false, false),
+    };
     let mut runs = Vec::new();
     let mut kept: Vec<(u64, sim::VmRecord)> = Vec::new();
     for rep in 0..sc.run.replications {
         let config = sc.sim_config_for(rep).map_err(err)?;
-        // `ADMISSION/NAME` picks the admission policy; a plain label keeps the scenario's.
-        let admission_name = match label.split_once('/') {
-            Some((a, _)) => a.trim().to_string(),
-            None => config.admission.policy.clone(),
+        // `ADMISSION/CPU` names the built-in levels; a plain label keeps the scenario's.
+        let (admission_name, cpu_name) = match label.split_once('/') {
+            Some((a, c)) => (a.trim().to_string(), c.trim().to_string()),
+            None => (config.admission.policy.clone(), config.cpu.policy.clone()),
         };
-        let admission = sim::policy::admission_policy(
-            &admission_name,
-            &AdmissionParams {
-                aging_per_s: config.admission.aging_per_s,
-            },
-        )
-        .map_err(err)?;
-        let cpu = Arc::new(PyCpu {
-            obj: cpu_policy.clone().unbind(),
-            preemptive,
-            time_sliced,
-            error: Mutex::new(None),
+        let admission: Box<dyn sim::policy::AdmissionPolicy> = match &own_admission {
+            Some(a) => Box::new(crate::own_admission::PyAdmissionRef(Arc::clone(a))),
+            None => sim::policy::admission_policy(
+                &admission_name,
+                &AdmissionParams {
+                    aging_per_s: config.admission.aging_per_s,
+                },
+            )
+            .map_err(err)?,
+        };
+        let cpu = cpu_policy.map(|c| {
+            Arc::new(PyCpu {
+                obj: c.clone().unbind(),
+                preemptive,
+                time_sliced,
+                error: Mutex::new(None),
+                signals: Arc::clone(&signals),
+            })
         });
+        let cpu_box: Box<dyn CpuPolicy> = match &cpu {
+            Some(c) => Box::new(PyCpuRef(Arc::clone(c))),
+            None => sim::policy::cpu_policy(&cpu_name).map_err(err)?,
+        };
         let mut workload = sc.workload(rep).map_err(err)?;
         let mut metrics = Metrics::new();
         let mut collect = Collect::default();
         let result = {
             let mut obs = (&mut metrics, &mut collect);
-            let cpu_box: Box<dyn CpuPolicy> = Box::new(PyCpuRef(Arc::clone(&cpu)));
-            sim::simulate_with_policies(&config, admission, cpu_box, workload.by_ref(), &mut obs)
+            let source = crate::interrupt::StopAt {
+                inner: &mut workload,
+                stop: &signals.stop,
+                n: 0,
+            };
+            sim::simulate_with_policies(&config, admission, cpu_box, source, &mut obs)
         };
-        if let Some(e) = cpu.error.lock().unwrap_or_else(|e| e.into_inner()).take() {
+        if let Some(e) = signals.take() {
+            return Err(e);
+        }
+        if let Some(c) = &cpu
+            && let Some(e) = c.error.lock().unwrap_or_else(|e| e.into_inner()).take()
+        {
+            return Err(err(e));
+        }
+        if let Some(a) = &own_admission
+            && let Some(e) = a.error.lock().unwrap_or_else(|e| e.into_inner()).take()
+        {
             return Err(err(e));
         }
         let stats = result.map_err(err)?;

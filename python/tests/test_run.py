@@ -104,3 +104,25 @@ def test_capacity_matches_the_cli(vmsched_bin, tmp_path):
     assert py["needed"].iloc[0] == cli["needed"].iloc[0]
     assert py["status"].iloc[0] == cli["status"].iloc[0]
     assert py["value_at_needed"].iloc[0] == pytest.approx(cli["value_at_needed"].iloc[0], abs=5e-7)
+
+
+def test_vms_and_timeline_equal_the_cli_files(vmsched_bin, tmp_path):
+    """Built in memory, `vms` and `timeline` are vms.csv and timeline.csv as pandas reads
+    them: same columns, same rows in the same order; times exact (the file prints the
+    nanoseconds), slowdown and cpu_utilization to the file's six decimals."""
+    sc = small().set("run.timeline_s", 120.0)
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(sc.to_toml())
+    out = tmp_path / "out"
+    subprocess.run(
+        [vmsched_bin, "compare", str(scenario), "--policies", "fcfs,srtf", "--replications",
+         "2", "--seed", "9", "--no-plots", "--out", str(out)],
+        check=True, capture_output=True,
+    )
+    py = vmsched.run(sc, ["fcfs", "srtf"], seed=9, replications=2, vms=True)
+    for name, frame in [("vms.csv", py.vms), ("timeline.csv", py.timeline)]:
+        cli = pd.read_csv(out / name)
+        assert list(frame.columns) == list(cli.columns), name
+        assert len(frame) == len(cli) and len(cli) > 0, name
+        pd.testing.assert_frame_equal(frame, cli, check_dtype=False, rtol=0, atol=0,
+                                      obj=name)

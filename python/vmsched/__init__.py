@@ -21,11 +21,12 @@ from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Unio
 import pandas as pd
 
 from . import _vmsched
-from ._vmsched import Scenario, VcpuView, VmschedError
+from ._vmsched import Scenario, VcpuView, VmschedError, VmView
 
 __all__ = [
     "Scenario",
     "VcpuView",
+    "VmView",
     "VmschedError",
     "RunResult",
     "Textbook",
@@ -105,6 +106,7 @@ def run(
     threads: Optional[int] = None,
     progress: Union[bool, Callable[[int, int], Any]] = False,
     cpu_policy: Any = None,
+    admission_policy: Any = None,
 ) -> RunResult:
     """Runs every policy × replication of ``scenario`` (``vmsched compare``).
 
@@ -129,6 +131,16 @@ def run(
             policy, replication, id, priority, arrival_s, first_run_s, finish_s,
             service_s, wait_s, turnaround_s. Runs one replication after another, with
             the GIL held.
+        admission_policy: an admission policy written in Python: an object with
+            ``queue_key(vm) -> float`` (the smallest key is admitted first; it must not
+            change while the VM waits; ``vm`` is a :class:`VmView`: id, arrival, vcpus,
+            memory_mib, priority, estimate, tenant, times in seconds). The CPU level is
+            then ``cpu_policy`` if given, else the one ``policies[0]`` names as
+            ``"ADMISSION/CPU"`` (e.g. ``"mine/fcfs"``), else the scenario's. Results as
+            with ``cpu_policy``.
+
+    Ctrl-C (``KeyboardInterrupt``) stops a run within a fraction of a second: the
+    runs under way end early, their results are dropped, and the exception is raised.
 
     Returns:
         A :class:`RunResult`; ``summary`` equals the ``summary.csv`` that
@@ -139,10 +151,12 @@ def run(
     else:
         keep = bool(vms)
     sc = scenario if scenario is not None else Scenario.default()
-    if cpu_policy is not None:
-        label = list(policies)[0] if policies else type(cpu_policy).__name__
+    if cpu_policy is not None or admission_policy is not None:
+        own = cpu_policy if cpu_policy is not None else admission_policy
+        label = list(policies)[0] if policies else type(own).__name__
         out = _vmsched.run_own_policy(sc, cpu_policy, label, seed=seed,
-                                      replications=replications, vms=n_vms, keep_vms=keep)
+                                      replications=replications, vms=n_vms, keep_vms=keep,
+                                      admission_policy=admission_policy)
         return RunResult(
             summary=_frame(out["summary"]),
             vms=_frame(out["vms"]) if out["vms"] is not None else None,

@@ -91,6 +91,16 @@ class VcpuView:
     preempted: bool
     remaining_estimate: float
 
+class VmView:
+    """What a Python admission policy sees about a waiting VM (times in seconds)."""
+    id: int
+    arrival: float
+    vcpus: int
+    memory_mib: int
+    priority: int
+    estimate: float
+    tenant: Optional[int]
+
 def run_own_policy(
     scenario: Scenario,
     cpu_policy: Any,
@@ -99,4 +109,5 @@ def run_own_policy(
     replications: Optional[int] = None,
     vms: Optional[int] = None,
     keep_vms: bool = False,
+    admission_policy: Any = None,
 ) -> Dict[str, Any]: ...

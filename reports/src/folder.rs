@@ -43,6 +43,8 @@ pub fn results_files() -> Vec<String> {
         "devices.csv",
         "energy.csv",
         "power.csv",
+        "migrations.csv",
+        "migration_summary.csv",
         crate::html::REPORT_HTML,
     ]
     .map(String::from)

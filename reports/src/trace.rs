@@ -132,7 +132,8 @@ pub fn trace_text_by_id(
             | SliceEnd::Paused
             | SliceEnd::Stopped
             | SliceEnd::HostFailed
-            | SliceEnd::Throttled => e.preempted.push(s.vm),
+            | SliceEnd::Throttled
+            | SliceEnd::Migrated => e.preempted.push(s.vm),
         }
         e.freed.push((s.host, s.pcpu));
     }

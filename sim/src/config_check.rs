@@ -60,6 +60,61 @@ fn check_slowdown(slowdown: f64, what: &str) -> Result<(), SimError> {
     Ok(())
 }
 
+/// Live migration: a link > 0 and at least one round; a known consolidation policy with
+/// 0 ≤ `low` < `high` ≤ 1 and an interval > 0, only with migration; `migrate` events to
+/// an existing host, only with migration.
+fn check_migration(c: &SimConfig) -> Result<(), SimError> {
+    let bad = |m: String| Err(SimError::InvalidConfig(m));
+    let d = &c.datacenter;
+    if let Some(m) = &d.migration {
+        if m.bandwidth_bytes_per_s == 0 {
+            return bad("migration bandwidth must be > 0".into());
+        }
+        if m.max_rounds == 0 {
+            return bad("migration max_rounds must be ≥ 1".into());
+        }
+    }
+    if let Some(k) = &d.consolidation {
+        if policy::consolidation::consolidation_policy(&k.policy).is_none() {
+            return bad(format!(
+                "unknown consolidation policy `{}`; known: {}",
+                k.policy,
+                policy::consolidation::consolidation_names()
+            ));
+        }
+        if !(k.low >= 0.0 && k.high <= 1.0 && k.low < k.high) {
+            return bad(format!(
+                "consolidation thresholds need 0 ≤ low < high ≤ 1, got low {} and high {}",
+                k.low, k.high
+            ));
+        }
+        if k.interval == SimTime::ZERO {
+            return bad("consolidation interval must be > 0".into());
+        }
+        if d.migration.is_none() {
+            return bad("consolidation needs live migration settings".into());
+        }
+    }
+    for e in &c.events {
+        if let crate::model::LifecycleAction::Migrate { to_host } = e.action {
+            if to_host as usize >= c.cluster.hosts.len() {
+                return bad(format!(
+                    "migrate event of VM {}: to_host {to_host} does not exist (the cluster has {} hosts)",
+                    e.vm,
+                    c.cluster.hosts.len()
+                ));
+            }
+            if d.migration.is_none() {
+                return bad(format!(
+                    "migrate event of VM {}: needs live migration settings",
+                    e.vm
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
 impl SimConfig {
     /// Checks every value the engine relies on, in this order, and returns the first
     /// problem: the policy names (and the priority policy's `aging_per_s`, finite and
@@ -160,6 +215,7 @@ impl SimConfig {
                 "timeline interval must be > 0".into(),
             ));
         }
+        check_migration(self)?;
         Ok(CheckedConfig {
             config: self,
             admission_policy,

@@ -116,6 +116,11 @@ pub struct DatacenterSpec {
     pub failures: Option<FailureSpec>,
     /// What happens to the VMs of a failed host.
     pub on_failure: OnFailure,
+    /// Live migration's link and thresholds (`None`: `migrate` events are refused and
+    /// nothing migrates).
+    pub migration: Option<crate::migration::MigrationSpec>,
+    /// A consolidation policy run every interval (`None`: none; needs `migration`).
+    pub consolidation: Option<crate::migration::ConsolidationSpec>,
 }
 
 impl DatacenterSpec {
@@ -157,6 +162,8 @@ pub struct DatacenterStats {
     /// Guest work done by VMs when their host failed (lost: restarted VMs do it again),
     /// ns of reference CPU time summed over vCPUs.
     pub lost_work_ns: u128,
+    /// Live migrations (empty unless migration is configured).
+    pub migration: crate::migration::MigrationStats,
 }
 
 impl DatacenterStats {

@@ -18,6 +18,7 @@ pub mod engine;
 pub mod error;
 pub mod event;
 pub mod metrics;
+pub mod migration;
 pub mod model;
 pub mod numbers;
 pub mod observer;
@@ -37,6 +38,10 @@ pub use engine::{
     FastPaths, RunStats, simulate, simulate_source, simulate_with, simulate_with_policies,
 };
 pub use error::SimError;
+pub use migration::{
+    ConsolidationSpec, MigrationReason, MigrationRecord, MigrationSpec, MigrationStats,
+    PrecopyPlan, precopy,
+};
 pub use model::{
     AdmissionSpec, Backfill, ClusterSpec, CpuSpec, DEFAULT_WEIGHT, Demote, DeviceKind, DeviceSpec,
     HeadOfLine, HostResources, HostSpec, IoBursts, IoProfile, LifecycleAction, LifecycleEvent,

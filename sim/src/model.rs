@@ -39,6 +39,11 @@ pub struct VmProfile {
     /// run at most `cap × period` of CPU time per [`CpuSpec::cap_period`], summed over
     /// its vCPUs (cgroup `cpu.max`), under any CPU policy.
     pub cpu_cap_ppm: u32,
+    /// MiB of memory the VM writes per second (≥ 0; default 0): what a live migration's
+    /// pre-copy rounds send again (see [`crate::migration`]). The set dirtied in a round
+    /// never exceeds the working set of `memory` (none without it). (An `f32`: it fits
+    /// beside `weight` without making every request larger.)
+    pub dirty_mib_per_s: f32,
 }
 
 impl Default for VmProfile {
@@ -48,6 +53,7 @@ impl Default for VmProfile {
             memory: None,
             weight: DEFAULT_WEIGHT,
             cpu_cap_ppm: 0,
+            dirty_mib_per_s: 0.0,
         }
     }
 }
@@ -565,6 +571,13 @@ pub enum LifecycleAction {
     Resume,
     /// End the VM now (it is recorded as stopped).
     Stop,
+    /// Live-migrate the VM to host `to_host` (see [`crate::migration`]); needs
+    /// [`crate::DatacenterSpec::migration`]. A destination that cannot hold the VM refuses
+    /// it (counted in [`crate::MigrationStats::refused`]).
+    Migrate {
+        /// Destination host number.
+        to_host: u32,
+    },
 }
 
 impl LifecycleAction {
@@ -574,6 +587,7 @@ impl LifecycleAction {
             LifecycleAction::Pause => "pause",
             LifecycleAction::Resume => "resume",
             LifecycleAction::Stop => "stop",
+            LifecycleAction::Migrate { .. } => "migrate",
         }
     }
     /// Parses a scenario name.
@@ -582,6 +596,8 @@ impl LifecycleAction {
             "pause" => Some(LifecycleAction::Pause),
             "resume" => Some(LifecycleAction::Resume),
             "stop" => Some(LifecycleAction::Stop),
+            // (The destination is set by the caller.)
+            "migrate" => Some(LifecycleAction::Migrate { to_host: 0 }),
             _ => None,
         }
     }
@@ -613,7 +629,7 @@ pub struct SimConfig {
     pub seed: u64,
     /// Replication number (see `seed`).
     pub replication: u64,
-    /// Lifecycle events (pause, resume, stop), in any order.
+    /// Lifecycle events (pause, resume, stop, migrate), in any order.
     pub events: Vec<LifecycleEvent>,
     /// Interval of timeline samples ([`crate::Observer::on_sample`]); `None` = no samples.
     pub timeline_interval: Option<SimTime>,

@@ -57,6 +57,9 @@ pub struct VmRecord {
     /// Wall time during which it was throttled by its CPU cap, waiting for the next period
     /// (0 without a cap).
     pub throttled: SimTime,
+    /// Time it was paused by live migrations (stop-copy and resume), summed: it finishes
+    /// that much later, but it is not counted as wait (see [`VmTimes::wait`]).
+    pub downtime: SimTime,
 }
 
 impl VmRecord {
@@ -72,6 +75,7 @@ impl VmRecord {
             io_service: self.io_service,
             fault_service: self.fault_service,
             ready_wait: self.ready_wait,
+            downtime: self.downtime,
             priority: self.priority,
             warmup: self.warmup,
         }
@@ -100,8 +104,8 @@ impl VmRecord {
 
 /// The times and class of a finished VM: the part of its [`VmRecord`] that summaries
 /// ([`crate::metrics::Metrics`]) read. An observer that reads no more says so
-/// ([`Observer::wants_times_only`]); a write-behind then hands over only these 72 bytes
-/// instead of the 160-byte record.
+/// ([`Observer::wants_times_only`]); a write-behind then hands over only these 80 bytes
+/// instead of the 168-byte record.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
 pub struct VmTimes {
     /// Submission.
@@ -120,6 +124,8 @@ pub struct VmTimes {
     pub fault_service: SimTime,
     /// Time its vCPUs were runnable but not running.
     pub ready_wait: SimTime,
+    /// Time it was paused by live migrations.
+    pub downtime: SimTime,
     /// Priority class.
     pub priority: i32,
     /// Left out of statistics (warm-up).
@@ -139,15 +145,17 @@ impl VmTimes {
     pub fn turnaround(&self) -> SimTime {
         self.finish.saturating_sub(self.arrival)
     }
-    /// Turnaround − CPU service − I/O service − fault service: the textbook waiting time
-    /// when there is no I/O. It includes queueing at devices and slowdowns (SMT, NUMA,
-    /// translation, context switches, migrations). For a multi-vCPU VM the I/O and fault
-    /// service are summed over vCPUs, so this can undercount; it never goes below 0.
+    /// Turnaround − CPU service − I/O service − fault service − live-migration downtime:
+    /// the textbook waiting time when there is no I/O. It includes queueing at devices and
+    /// slowdowns (SMT, NUMA, translation, context switches, pCPU migrations). For a
+    /// multi-vCPU VM the I/O and fault service are summed over vCPUs, so this can
+    /// undercount; it never goes below 0.
     pub fn wait(&self) -> SimTime {
         self.turnaround()
             .saturating_sub(self.service)
             .saturating_sub(self.io_service)
             .saturating_sub(self.fault_service)
+            .saturating_sub(self.downtime)
     }
     /// Turnaround / service (1 for a VM that never waited; `inf` for a zero-length VM that
     /// waited, 1 for one that did not).
@@ -181,6 +189,8 @@ pub enum SliceEnd {
     HostFailed,
     /// Its VM used up its CPU cap for the period.
     Throttled,
+    /// Its VM was paused for the stop-copy phase of a live migration.
+    Migrated,
 }
 
 impl SliceEnd {
@@ -195,6 +205,7 @@ impl SliceEnd {
             SliceEnd::Stopped => "stopped",
             SliceEnd::HostFailed => "host-failed",
             SliceEnd::Throttled => "throttled",
+            SliceEnd::Migrated => "migrated",
         }
     }
 }

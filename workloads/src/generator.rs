@@ -56,6 +56,8 @@ pub struct Generator {
     /// I/O profile and the share of VMs that have it.
     io: Option<(sim::IoProfile, f64)>,
     memory: Option<sim::MemoryProfile>,
+    /// MiB written per second (`[workload] memory.dirty_mib_per_s`).
+    dirty_mib_per_s: f32,
     /// Draws which VMs do I/O (its own stream: the engine's `io` stream draws bursts).
     rng_io_class: SimRng,
 }
@@ -296,6 +298,10 @@ impl Generator {
                 Some(m) => Some(memory_profile(m)?),
                 None => None,
             },
+            dirty_mib_per_s: spec
+                .memory
+                .as_ref()
+                .map_or(0.0, |m| m.dirty_mib_per_s as f32),
             rng_io_class: stream(seed, replication, "io-class"),
             rng_weight: stream(seed, replication, "weight"),
             cpu_cap_ppm: cap_ppm(spec.cpu_cap)?,
@@ -412,6 +418,7 @@ impl Iterator for Generator {
                     },
                     ..m
                 }),
+                dirty_mib_per_s: self.dirty_mib_per_s,
             },
         })
     }

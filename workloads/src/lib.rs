@@ -38,6 +38,7 @@ mod error;
 pub mod fit;
 pub mod generator;
 pub mod limits;
+pub mod migration;
 mod names;
 pub mod resources;
 pub mod scenario;

@@ -76,7 +76,7 @@ impl Named for VirtualDevice {
 }
 
 impl Named for LifecycleAction {
-    const NAMES: &'static [&'static str] = &["pause", "resume", "stop"];
+    const NAMES: &'static [&'static str] = &["pause", "resume", "stop", "migrate"];
     fn from_name(name: &str) -> Option<Self> {
         LifecycleAction::from_name(name)
     }

@@ -87,6 +87,14 @@ pub struct MemorySettings {
     /// Memory touches per millisecond of CPU work (≥ 0), uniform over the working set.
     #[serde(default)]
     pub touches_per_ms: f64,
+    /// MiB written per second while the VM runs (≥ 0, default 0), what a live migration
+    /// sends again in its pre-copy rounds.
+    #[serde(default, skip_serializing_if = "is_zero_f64")]
+    pub dirty_mib_per_s: f64,
+}
+
+fn is_zero_f64(v: &f64) -> bool {
+    *v == 0.0
 }
 
 /// `[[events]]`: a lifecycle event.
@@ -97,9 +105,12 @@ pub struct EventSettings {
     pub at_s: f64,
     /// VM id (ids count arrivals from 0).
     pub vm: u64,
-    /// `"pause"`, `"resume"` or `"stop"`.
+    /// `"pause"`, `"resume"`, `"stop"` or `"migrate"`.
     #[serde(with = "crate::names::named")]
     pub action: LifecycleAction,
+    /// Destination host of a `"migrate"` (host numbers count from 0 in file order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to_host: Option<u32>,
 }
 
 /// Converts `[[hosts.devices]]` of group `g` into the engine's devices and the index of the
@@ -213,6 +224,13 @@ pub fn io_profile(io: &IoSettings) -> Result<IoProfile, Error> {
 pub fn memory_profile(m: &MemorySettings) -> Result<MemoryProfile, Error> {
     finite_non_negative("workload.memory.working_set_gib", m.working_set_gib)?;
     finite_non_negative("workload.memory.touches_per_ms", m.touches_per_ms)?;
+    finite_non_negative("workload.memory.dirty_mib_per_s", m.dirty_mib_per_s)?;
+    if m.dirty_mib_per_s > 1e12 {
+        return Err(Error::invalid(
+            "workload.memory.dirty_mib_per_s",
+            format!("too large (at most 10¹² MiB/s), got {}", m.dirty_mib_per_s),
+        ));
+    }
     let mib = (m.working_set_gib * 1024.0 + 0.5).floor();
     if mib >= u64::MAX as f64 {
         return Err(Error::invalid(
@@ -237,7 +255,12 @@ pub fn lifecycle_events(list: &[EventSettings]) -> Result<Vec<LifecycleEvent>, E
                 at: SimTime::from_secs_f64(e.at_s)
                     .ok_or_else(|| Error::invalid(key("at_s"), "too large"))?,
                 vm: e.vm,
-                action: e.action,
+                action: match (e.action, e.to_host) {
+                    (LifecycleAction::Migrate { .. }, Some(to_host)) => {
+                        LifecycleAction::Migrate { to_host }
+                    }
+                    (action, _) => action,
+                },
             })
         })
         .collect()
@@ -304,13 +327,23 @@ mod tests {
         let m = memory_profile(&MemorySettings {
             working_set_gib: 1.5,
             touches_per_ms: 10.0,
+            dirty_mib_per_s: 0.0,
         })
         .unwrap();
+        assert!(
+            memory_profile(&MemorySettings {
+                working_set_gib: 1.0,
+                touches_per_ms: 0.0,
+                dirty_mib_per_s: -1.0,
+            })
+            .is_err()
+        );
         assert_eq!(m.working_set_mib, 1536);
         let ev = lifecycle_events(&[EventSettings {
             at_s: 2.5,
             vm: 7,
             action: LifecycleAction::Pause,
+            to_host: None,
         }])
         .unwrap();
         assert_eq!(ev[0].at, SimTime::from_millis(2500));
@@ -319,6 +352,7 @@ mod tests {
             at_s: -1.0,
             vm: 0,
             action: LifecycleAction::Pause,
+            to_host: None,
         }]);
         assert!(bad.unwrap_err().to_string().contains("events.0.at_s"));
         assert!(check_host(0, 0, 0.0, 1, 0.0, 0.0, 0.0, 0.0).is_err());

@@ -31,7 +31,7 @@ enum Call {
 /// A batch of recorded observer calls, in the order the engine made them.
 ///
 /// For an observer that [`Observer::wants_times_only`], finished VMs are kept apart as
-/// [`VmTimes`] (72 bytes instead of a 168-byte call); each other call notes how many of
+/// [`VmTimes`] (80 bytes instead of a 176-byte call); each other call notes how many of
 /// those came before it, so the order is kept.
 pub struct Batch {
     calls: Vec<Call>,

@@ -125,6 +125,7 @@ mod tests {
                 ],
                 vms_lost: 0,
                 lost_work_ns: 7_200_000_000_000,
+                ..Default::default()
             },
             ..Default::default()
         };

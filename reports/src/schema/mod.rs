@@ -30,6 +30,9 @@
 //! - `power.csv` ([`POWER_HEADER`]): per host and timeline sample, its state and mean
 //!   power since the previous sample ([`TimelineCsv::with_power`]); only with a timeline
 //!   and a power model or failures.
+//! - `migrations.csv` ([`MIGRATIONS_HEADER`]) and `migration_summary.csv`
+//!   ([`MIGRATION_SUMMARY_HEADER`]): see [`migration_rows`] and [`migration_summary_row`];
+//!   only when live migration is configured.
 //! - `run.toml`: see [`write_run_toml`].
 //!
 //! # Confidence intervals
@@ -39,6 +42,7 @@
 
 mod capacity;
 mod energy;
+mod migrations;
 mod records;
 mod run_toml;
 mod summary;
@@ -46,6 +50,10 @@ mod sweep;
 
 pub use capacity::{CapacityRow, write_capacity_csv};
 pub use energy::{ENERGY_HEADER, energy_rows, write_energy_csv};
+pub use migrations::{
+    MIGRATION_SUMMARY_HEADER, MIGRATIONS_HEADER, migration_rows, migration_summary_row,
+    write_rows_csv,
+};
 pub use records::{SlicesCsv, TimelineCsv, VmsCsv};
 pub use run_toml::{RunInfo, read_run_toml, write_run_toml};
 pub use summary::{Replication, SummaryRow, summary_rows, write_summary_csv};
@@ -67,6 +75,10 @@ pub const SWEEP_CSV: &str = "sweep.csv";
 pub const ENERGY_CSV: &str = "energy.csv";
 /// File name of the per-host power samples (a timeline with a power model).
 pub const POWER_CSV: &str = "power.csv";
+/// File name of the completed live migrations (migration configured).
+pub const MIGRATIONS_CSV: &str = "migrations.csv";
+/// File name of the per-run migration figures (migration configured).
+pub const MIGRATION_SUMMARY_CSV: &str = "migration_summary.csv";
 /// File name of a capacity search's answers.
 pub const CAPACITY_CSV: &str = "capacity.csv";
 

@@ -64,6 +64,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             paused: false,
             ballooned_mib: 0,
             stopped: false,
+            migrating: false,
             ready_wait: 0,
             io_wait: 0,
             io_service: 0,

@@ -15,6 +15,7 @@ use super::admission_queue::AdmissionQueue;
 use super::capacity::{ClusterFacts, new_index};
 use super::device::Device;
 use super::ids::{OptId, Running};
+use super::migration::Migrations;
 use super::power::Ops;
 use super::slab::Slab;
 use super::state::{
@@ -37,6 +38,17 @@ impl<'a, O: Observer> Engine<'a, O> {
     ) -> Result<Self, SimError> {
         let mut events = EventQueue::new();
         let dc = Ops::new(&checked, &mut events)?;
+        let mig = {
+            let d = &checked.config().datacenter;
+            Migrations::new(
+                d.migration.as_ref(),
+                d.consolidation.as_ref(),
+                checked.config().cluster.hosts.len(),
+                &mut events,
+            )?
+        };
+        // (Consolidation reads each host's busy pCPU time.)
+        let consolidating = mig.as_ref().is_some_and(|m| m.consolidating());
         let (config, admission_policy, cpu_policy) = checked.into_parts();
         // The slice of a host: `slice` if set, else the policy's default for the host's
         // pCPUs, else the quantum.
@@ -135,7 +147,9 @@ impl<'a, O: Observer> Engine<'a, O> {
                     idle_count: h.pcpus,
                     busy_count: 0,
                     busy_area: 0,
-                    track_busy: config.timeline_interval.is_some() || r.power.is_some(),
+                    track_busy: config.timeline_interval.is_some()
+                        || r.power.is_some()
+                        || consolidating,
                     busy_last: SimTime::ZERO,
                     sampled_busy_area: 0,
                     // Watts with k of the pCPUs busy, k = 0 ..= pCPUs.
@@ -199,7 +213,11 @@ impl<'a, O: Observer> Engine<'a, O> {
         let want_slices = observer.wants_slices();
         let want_decisions = observer.wants_decisions();
         // (A failure takes VMs off their host, which the plain path cannot undo.)
-        let plain_ok = fast.plain && lifecycle.is_empty() && config.datacenter.failures.is_none();
+        // (So does a migration, which moves vCPUs the plain path does not create.)
+        let plain_ok = fast.plain
+            && lifecycle.is_empty()
+            && config.datacenter.failures.is_none()
+            && !consolidating;
         let arrival_order = admission_policy.arrival_order();
         let queue_sums = if queue_avg {
             hosts
@@ -279,6 +297,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             plain_ok,
             dc,
             backfill,
+            mig,
         })
     }
 }

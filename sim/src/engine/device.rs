@@ -217,8 +217,10 @@ impl<'a, O: Observer> Engine<'a, O> {
         if vm.paused {
             self.set_state(v, VcpuState::Paused);
         } else {
+            // (Its VM's host: the request's host unless the VM migrated meanwhile.)
+            let home = vm.host.get().unwrap_or(h);
             self.set_state(v, VcpuState::Ready);
-            self.enqueue_ready(h, v);
+            self.enqueue_ready(home, v);
         }
         Ok(())
     }

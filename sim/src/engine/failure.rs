@@ -86,6 +86,9 @@ impl<'a, O: Observer> Engine<'a, O> {
         self.set_power_state(h, PowerState::Failed);
         self.set_host_available(h, false);
         self.hosts[h].ops.stats.failures += 1;
+        if self.mig.is_some() {
+            self.abandon_migrations_to(h);
+        }
         let mut vms = std::mem::take(&mut self.dc.scratch);
         self.vms_on_host(h, &mut vms);
         for &slot in &vms {

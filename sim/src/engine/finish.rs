@@ -45,6 +45,9 @@ impl<'a, O: Observer> Engine<'a, O> {
         {
             self.backfill_leaving(slot, h);
         }
+        if self.vms.get(slot).migrating {
+            self.abandon_migration_of(slot);
+        }
         let vm = self.vms.get(slot);
         let (h, vcpus, mem, home) = (vm.host, vm.req.vcpus, vm.req.memory_mib, vm.home_node);
         // (A ballooned working set was taken off already.)
@@ -90,6 +93,10 @@ impl<'a, O: Observer> Engine<'a, O> {
         self.count_change(false);
         self.stats.vm_time_area_ns += u128::from(residence);
         let now = self.now;
+        let downtime = match self.mig.as_mut() {
+            Some(m) => m.take_downtime(slot),
+            None => SimTime::ZERO,
+        };
         // Read in place (the slot is freed below): no copy of the VM on the way out.
         let vms = &self.vms;
         self.observer.on_vm_finished_with(|| {
@@ -124,6 +131,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 migrations: vm.migrations,
                 stopped: vm.stopped,
                 throttled,
+                downtime,
             }
         });
         self.vms.free(slot);

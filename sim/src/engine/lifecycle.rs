@@ -1,4 +1,4 @@
-//! Lifecycle events: pause, resume and stop of a VM at a scheduled time.
+//! Lifecycle events: pause, resume, stop and migrate of a VM at a scheduled time.
 
 use crate::error::SimError;
 use crate::model::LifecycleAction;
@@ -24,7 +24,15 @@ impl<'a, O: Observer> Engine<'a, O> {
         let vm = self.vms.get(slot);
         // (The host, once admitted.)
         let host = vm.host.get();
+        let migrating = vm.migrating;
         match e.action {
+            LifecycleAction::Migrate { to_host } => {
+                self.migrate_event(slot, HostId(to_host))?;
+            }
+            // (A VM paused for its stop-copy stays so until it is on its destination.)
+            LifecycleAction::Pause | LifecycleAction::Resume
+                if migrating
+                    && self.pause_during_stop_copy(slot, e.action == LifecycleAction::Pause) => {}
             LifecycleAction::Pause => {
                 let was_paused = std::mem::replace(&mut self.vms.get_mut(slot).paused, true);
                 if let Some(h) = host {

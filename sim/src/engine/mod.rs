@@ -33,9 +33,10 @@
 //! | `rate` | the rate a vCPU runs at and the constant-rate segments of a slice |
 //! | `paging` | major faults and the balloon |
 //! | `device` | device queues: I/O and swap-in requests |
-//! | `lifecycle` | pause, resume, stop |
+//! | `lifecycle` | pause, resume, stop, migrate |
 //! | `power` | energy, hosts switched off and on, the one switch of placement candidates |
 //! | `failure` | host failures and repairs; a host's VMs, and taking a VM off its host |
+//! | `migration` | live migration (pre-copy) of a VM between hosts, and consolidation |
 //! | `finish` | a vCPU's or a VM's end |
 //! | `sample` | timeline samples |
 //! | `backfill`, `profile` | EASY and conservative backfilling; a host's free capacity over time |
@@ -54,6 +55,7 @@ mod failure;
 mod finish;
 mod ids;
 mod lifecycle;
+mod migration;
 mod paging;
 pub mod placement_index;
 mod plain;

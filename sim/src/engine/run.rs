@@ -52,6 +52,9 @@ impl<'a, O: Observer> Engine<'a, O> {
         }
         self.close_vm_time_area();
         self.close_datacenter();
+        if let Some(m) = &self.mig {
+            self.stats.datacenter.migration = m.stats().clone();
+        }
         Ok(())
     }
 
@@ -84,6 +87,8 @@ impl<'a, O: Observer> Engine<'a, O> {
                 self.admission_dirty = true;
                 Ok(())
             }
+            Event::MigrationStep { uid } => self.migration_step(uid),
+            Event::Consolidate => self.consolidate(),
         }
     }
 

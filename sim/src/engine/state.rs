@@ -54,6 +54,10 @@ pub(super) enum Event {
     HostRepair { host: HostId },
     /// Conservative backfilling: a waiting VM's reservation starts (see `backfill`).
     AdmissionWake,
+    /// A live migration's pre-copy or stop-copy ends (see `migration.rs`).
+    MigrationStep { uid: u32 },
+    /// A consolidation decision.
+    Consolidate,
 }
 
 /// A device request in service: which host's device, for which vCPU (slot and uid).
@@ -130,6 +134,8 @@ pub(super) struct Vm {
     /// Working set reclaimed by the balloon while paused (MiB).
     pub(super) ballooned_mib: u64,
     pub(super) stopped: bool,
+    /// A live migration of the VM is under way (see `migration.rs`).
+    pub(super) migrating: bool,
     pub(super) ready_wait: u64,
     pub(super) io_wait: u64,
     pub(super) io_service: u64,
@@ -568,6 +574,8 @@ pub(super) struct Engine<'a, O: Observer> {
     pub(super) dc: super::power::Ops,
     /// Backfilling's plans (empty when off).
     pub(super) backfill: super::backfill::Backfiller,
+    /// Live migrations and consolidation (none unless configured).
+    pub(super) mig: Option<Box<super::migration::Migrations>>,
 }
 
 #[cfg(test)]
@@ -582,7 +590,8 @@ mod tests {
     /// sentinels (measured before the change: Event 16, Vm 240, Vcpu 96, Pcpu 88,
     /// ReadyEntry 64, QueueEntry 48, InFlight 24). `Vcpu` grew deliberately to 104 with the
     /// CPU policy's state word (`policy_state`, for time- and service-dependent keys), and
-    /// `Vm` to 248 with the request's CPU weight (`VmProfile::weight`).
+    /// `Vm` to 248 with the request's CPU weight (`VmProfile::weight`), then to 256 with its
+    /// CPU cap and memory dirtying rate (`cpu_cap_ppm`, `dirty_mib_per_s`).
     #[test]
     fn typed_indices_keep_the_hot_structs_small() {
         assert_eq!(size_of::<HostId>(), 4);
@@ -590,7 +599,7 @@ mod tests {
         assert_eq!(size_of::<OptId<PcpuId>>(), 4);
         assert_eq!(size_of::<Running>(), 4);
         assert_eq!(size_of::<Event>(), 16);
-        assert_eq!(size_of::<Vm>(), 248);
+        assert_eq!(size_of::<Vm>(), 256);
         assert_eq!(size_of::<Vcpu>(), 104);
         assert_eq!(size_of::<Pcpu>(), 72);
         assert_eq!(size_of::<ReadyEntry>(), 64);

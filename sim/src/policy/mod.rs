@@ -22,6 +22,7 @@
 //! [`CpuPolicy::uses_state`]); static policies pay for neither.
 
 pub mod admission;
+pub mod consolidation;
 pub mod cpu;
 
 use crate::error::SimError;

@@ -30,6 +30,8 @@ impl Scenario {
             },
             hosts: vec![HostGroup::new(16, 256.0)],
             events: Vec::new(),
+            migration: None,
+            consolidation: None,
             cluster: ClusterSettings::default(),
             admission: AdmissionSettings::default(),
             cpu: CpuSettings::default(),

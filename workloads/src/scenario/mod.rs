@@ -82,6 +82,13 @@ pub struct Scenario {
     /// `[[events]]`: lifecycle events (pause, resume, stop) at given times.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub events: Vec<EventSettings>,
+    /// `[migration]`: live migration's link and thresholds (default none: nothing
+    /// migrates).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migration: Option<crate::migration::MigrationSettings>,
+    /// `[consolidation]`: a policy migrating VMs every interval (default none).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consolidation: Option<crate::migration::ConsolidationSettings>,
     /// The folder relative paths (traces, node lists) are taken from: the scenario file's
     /// folder when it was loaded from a file, else the current folder.
     #[serde(skip)]

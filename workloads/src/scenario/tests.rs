@@ -471,7 +471,7 @@ fn closed_sets_are_parsed_into_enums_and_list_their_names() {
     );
     assert_eq!(
         err(&with("[[events]]\nat_s = 1\nvm = 0\naction = \"kill\"\n")),
-        "s.toml:12: events.0.action: must be \"pause\", \"resume\" or \"stop\", got \"kill\""
+        "s.toml:12: events.0.action: must be \"pause\", \"resume\", \"stop\" or \"migrate\", got \"kill\""
     );
     // Accepted spellings: page sizes in any case, also as KiB/MiB/GiB; written back
     // under their canonical names, and parsed back to the same values.
@@ -632,4 +632,63 @@ path = "pods.csv"
         e.contains("admission.backfill:") && e.contains("switched off"),
         "{e}"
     );
+}
+
+/// `[migration]`, `[consolidation]` and migrate events: parsed into the engine's
+/// settings; a `to_host` beyond the hosts, `low` ≥ `high` and a migrate event without
+/// `[migration]` are errors naming the file, the line and the key.
+#[test]
+fn migration_settings_and_their_errors() {
+    let two = MINIMAL.replace("pcpus = 4", "count = 2\npcpus = 4");
+    let ok = format!(
+        "{two}memory = {{ working_set_gib = 1, dirty_mib_per_s = 200 }}\n\n[migration]\n\
+         bandwidth_mbps = 1000\n\n[consolidation]\npolicy = \"threshold\"\ninterval_s = 60\n\
+         low = 0.2\nhigh = 0.9\n\n[[events]]\nat_s = 5\nvm = 3\naction = \"migrate\"\nto_host = 1\n"
+    );
+    let s = parse(&ok).unwrap();
+    let c = s.sim_config().unwrap();
+    let m = c.datacenter.migration.as_ref().unwrap();
+    assert_eq!(m.bandwidth_bytes_per_s, 1_000_000_000);
+    assert_eq!(m.stop_copy_bytes, 64 << 20);
+    assert_eq!(m.max_rounds, 30);
+    let k = c.datacenter.consolidation.as_ref().unwrap();
+    assert_eq!(
+        (k.interval, k.low, k.high),
+        (SimTime::from_secs(60), 0.2, 0.9)
+    );
+    assert_eq!(
+        c.events[0].action,
+        sim::LifecycleAction::Migrate { to_host: 1 }
+    );
+    let vm = s.workload(0).unwrap().next().unwrap();
+    assert_eq!(vm.profile.dirty_mib_per_s, 200.0);
+    // Round trip.
+    assert_eq!(parse(&s.to_toml_string()).unwrap(), s);
+
+    let far = ok.replace("to_host = 1", "to_host = 2");
+    let e = err(&far);
+    assert!(
+        e.contains("to_host: host 2 does not exist: the cluster has 2 hosts (0 to 1)"),
+        "{e}"
+    );
+    assert!(e.starts_with("s.toml:25: events.0.to_host:"), "{e}");
+    let e = err(&ok.replace("low = 0.2", "low = 0.9"));
+    assert!(
+        e.contains("consolidation.low: must be < consolidation.high (0.9), got 0.9"),
+        "{e}"
+    );
+    assert!(e.starts_with("s.toml:18:"), "{e}");
+    let e = err(&ok.replace("bandwidth_mbps = 1000", "bandwidth_mbps = 0"));
+    assert!(
+        e.starts_with("s.toml:13: migration.bandwidth_mbps: must be > 0"),
+        "{e}"
+    );
+    let without =
+        format!("{two}\n[[events]]\nat_s = 5\nvm = 3\naction = \"migrate\"\nto_host = 1\n");
+    let e = err(&without);
+    assert!(e.contains("migrate needs a [migration] table"), "{e}");
+    let e = err(&format!(
+        "{two}\n[[events]]\nat_s = 5\nvm = 3\naction = \"migrate\"\n"
+    ));
+    assert!(e.contains("a migrate event needs to_host"), "{e}");
 }

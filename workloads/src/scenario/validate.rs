@@ -12,7 +12,20 @@ use crate::limits::{MAX_DEVICES, MAX_HOSTS};
 use crate::resources;
 use crate::units::{gib_to_mib, scaled_time};
 
+/// The number of hosts of the `[[hosts]]` groups.
+fn total_hosts_of(s: &Scenario) -> u64 {
+    s.hosts.iter().map(|h| u64::from(h.count)).sum()
+}
+
 impl Scenario {
+    /// Checks `[migration]`, `[consolidation]` and the `migrate` events (their `to_host`
+    /// against `hosts` hosts, when known).
+    pub(super) fn check_migration(&self, hosts: Option<u64>) -> Result<(), Error> {
+        let migration = crate::migration::migration_spec(self.migration.as_ref())?.is_some();
+        crate::migration::consolidation_spec(self.consolidation.as_ref(), migration)?;
+        crate::migration::check_migrate_events(&self.events, hosts, migration)
+    }
+
     /// Checks every value (ranges, weights, policy names). Errors name the key but no file
     /// or line (those are added when the scenario comes from a file).
     pub fn validate(&self) -> Result<(), Error> {
@@ -82,6 +95,12 @@ impl Scenario {
             resources::memory_profile(m)?;
         }
         resources::lifecycle_events(&self.events)?;
+        self.check_migration(
+            self.cluster
+                .node_list
+                .is_none()
+                .then_some(total_hosts_of(self)),
+        )?;
         if run.vms == 0 {
             return Err(Error::invalid("run.vms", "must be ≥ 1, got 0"));
         }
