@@ -161,7 +161,7 @@ fn run_job(
     let ctx =
         |e: &dyn std::fmt::Display| format!("policy {}, replication {rep}: {e}", policy.label);
     let mut sc = sc.clone();
-    sc.set_policy(&policy.admission, &policy.cpu);
+    policy.apply(&mut sc);
     let config = sc.sim_config_for(rep).map_err(|e| ctx(&e))?;
     let mut workload = sc.workload(rep).map_err(|e| ctx(&e))?;
     let mut metrics = Metrics::new();
@@ -321,7 +321,7 @@ fn run_metrics(
         return Err(STOPPED.into());
     }
     let mut sc = sc.clone();
-    sc.set_policy(&policy.admission, &policy.cpu);
+    policy.apply(&mut sc);
     let config = sc.sim_config_for(rep).map_err(|e| e.to_string())?;
     let mut workload = sc.workload(rep).map_err(|e| e.to_string())?;
     let mut metrics = Metrics::new();
