@@ -8,35 +8,9 @@ mod common;
 
 use common::{Service, poisson};
 use sim::observer::Collect;
-use sim::{SimConfig, SimTime, VmProfile, VmRecord, VmRequest, simulate};
+use sim::{SimConfig, SimTime, VmRecord, simulate};
 
-fn secs(s: f64) -> SimTime {
-    SimTime::from_secs_f64(s).unwrap()
-}
-
-fn vm(id: u64, arrival: f64, demand: f64, weight: u32) -> VmRequest {
-    VmRequest {
-        id,
-        arrival: secs(arrival),
-        vcpus: 1,
-        memory_mib: 0,
-        priority: 0,
-        demand: secs(demand),
-        estimate: secs(demand),
-        tenant: None,
-        profile: VmProfile {
-            weight,
-            ..VmProfile::default()
-        },
-    }
-}
-
-fn run(policy: &str, slice: SimTime, vms: Vec<VmRequest>) -> Vec<VmRecord> {
-    let mut c = Collect::default();
-    simulate(&SimConfig::textbook(policy, slice), vms, &mut c).unwrap();
-    c.vms.sort_by_key(|r| r.id);
-    c.vms
-}
+use common::{run_textbook as run, secs, weighted_vm as vm};
 
 fn finish(r: &VmRecord) -> f64 {
     r.finish.as_secs_f64()

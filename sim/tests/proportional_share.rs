@@ -1,36 +1,12 @@
 //! Proportional-share and time-dependent CPU policies in the engine: stride scheduling
 //! against generalized processor sharing worked by hand, and HRRN on Stallings' table.
 
+mod common;
+
 use sim::observer::Collect;
-use sim::{SimConfig, SimTime, VmProfile, VmRecord, VmRequest, simulate};
+use sim::{SimConfig, SimTime, VmRequest, simulate};
 
-fn secs(s: f64) -> SimTime {
-    SimTime::from_secs_f64(s).unwrap()
-}
-
-fn vm(id: u64, arrival: f64, demand: f64, weight: u32) -> VmRequest {
-    VmRequest {
-        id,
-        arrival: secs(arrival),
-        vcpus: 1,
-        memory_mib: 0,
-        priority: 0,
-        demand: secs(demand),
-        estimate: secs(demand),
-        tenant: None,
-        profile: VmProfile {
-            weight,
-            ..VmProfile::default()
-        },
-    }
-}
-
-fn run(policy: &str, quantum: SimTime, vms: Vec<VmRequest>) -> Vec<VmRecord> {
-    let mut c = Collect::default();
-    simulate(&SimConfig::textbook(policy, quantum), vms, &mut c).unwrap();
-    c.vms.sort_by_key(|r| r.id);
-    c.vms
-}
+use common::{run_textbook as run, weighted_vm as vm};
 
 /// Two VMs of 2 s each at weights 2 : 1 on one pCPU. Under generalized processor sharing
 /// the first gets 2/3 of the pCPU and finishes when it has had 2 s, at t = 3 s (the

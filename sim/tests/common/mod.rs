@@ -3,8 +3,9 @@
 
 use rand::Rng;
 use rand_distr::{Distribution, Exp, LogNormal};
+use sim::observer::Collect;
 use sim::rng::{SimRng, purpose, stream};
-use sim::{SimTime, VmRequest};
+use sim::{SimConfig, SimTime, VmProfile, VmRecord, VmRequest, simulate};
 
 /// A service-time sampler in seconds.
 pub enum Service {
@@ -65,4 +66,37 @@ pub fn poisson(
             profile: Default::default(),
         }
     })
+}
+
+/// `s` seconds as simulated time.
+pub fn secs(s: f64) -> SimTime {
+    SimTime::from_secs_f64(s).unwrap()
+}
+
+/// A one-vCPU VM without memory of CPU weight `weight`, arriving at `arrival` s with
+/// `demand` s of work (its estimate exact).
+pub fn weighted_vm(id: u64, arrival: f64, demand: f64, weight: u32) -> VmRequest {
+    VmRequest {
+        id,
+        arrival: secs(arrival),
+        vcpus: 1,
+        memory_mib: 0,
+        priority: 0,
+        demand: secs(demand),
+        estimate: secs(demand),
+        tenant: None,
+        profile: VmProfile {
+            weight,
+            ..VmProfile::default()
+        },
+    }
+}
+
+/// Runs `vms` on one pCPU under CPU policy `policy` with time slice `slice` (the textbook
+/// configuration); the records in id order.
+pub fn run_textbook(policy: &str, slice: SimTime, vms: Vec<VmRequest>) -> Vec<VmRecord> {
+    let mut c = Collect::default();
+    simulate(&SimConfig::textbook(policy, slice), vms, &mut c).unwrap();
+    c.vms.sort_by_key(|r| r.id);
+    c.vms
 }
