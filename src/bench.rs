@@ -89,7 +89,7 @@ pub fn bench(a: BenchArgs) -> Result<()> {
     experiments::memory::check_fits_in_memory(&config)?;
     let lambda = spec.lambda();
     match a.model {
-        Model::Mmc => println!(
+        Model::Mmc => outln!(
             "M/M/{} FCFS, λ = {lambda} /s, E[S] = 1 s (ρ = {}), {} VMs, per-VM output off{}",
             a.pcpus,
             a.rho,
@@ -100,11 +100,11 @@ pub fn bench(a: BenchArgs) -> Result<()> {
                 ";\n  the workload is drawn and the metrics kept on one more thread (the engine is one)"
             }
         ),
-        Model::Full => println!(
+        Model::Full => outln!(
             "full model (SMT host, RR, disk I/O, paging), λ = {lambda} /s, {} VMs, per-VM output off",
             a.vms
         ),
-        Model::Cluster => println!(
+        Model::Cluster => outln!(
             "cluster: {} hosts of 16 pCPUs / 128 GiB, {}, λ = {lambda:.3} /s (ρ = {}), {} VMs of 1–8 vCPUs, per-VM output off",
             a.hosts,
             spec.placement.name(),
@@ -120,7 +120,7 @@ pub fn bench(a: BenchArgs) -> Result<()> {
         let r = bench::run_once(&scenario, &config, a.one_thread)?;
         let rate = r.stats.events as f64 / r.secs;
         mean_wait = r.mean_wait_s;
-        println!(
+        outln!(
             "run {}: {} events in {:.3} s = {:.2} M events/s, {:.0} VMs/s",
             run + 1,
             r.stats.events,
@@ -137,29 +137,31 @@ pub fn bench(a: BenchArgs) -> Result<()> {
     let expected = sim::queueing::mmc_mean_wait(a.pcpus, lambda, 1.0);
     match (a.model, last_stats) {
         (Model::Mmc, _) => {
-            println!(
+            outln!(
                 "median: {:.2} M events/s (arrivals + departures)",
                 median / 1e6
             );
-            println!(
+            outln!(
                 "mean wait {mean_wait:.4} s; Erlang C {expected:.4} s ({:+.2} %)",
                 100.0 * (mean_wait / expected - 1.0)
             );
         }
         (Model::Full, Some(s)) => {
-            println!(
+            outln!(
                 "median: {:.2} M events/s (arrivals, slice ends, device completions)",
                 median / 1e6
             );
-            println!(
+            outln!(
                 "per run: {} I/O requests, {} major faults, {} quantum/preemption switches; mean wait {mean_wait:.4} s",
-                s.io_requests, s.major_faults, s.preemptions
+                s.io_requests,
+                s.major_faults,
+                s.preemptions
             );
         }
         (Model::Full, None) => {}
         (Model::Cluster, _) => {
             vm_rates.sort_by(f64::total_cmp);
-            println!(
+            outln!(
                 "median: {:.2} M events/s, {:.0} VMs/s; mean wait {mean_wait:.4} s",
                 median / 1e6,
                 vm_rates[vm_rates.len() / 2]
@@ -167,8 +169,8 @@ pub fn bench(a: BenchArgs) -> Result<()> {
         }
     }
     match bench::peak_rss_mib() {
-        Some(m) => println!("peak memory (VmHWM): {m:.1} MiB"),
-        None => println!("peak memory: not available on this platform"),
+        Some(m) => outln!("peak memory (VmHWM): {m:.1} MiB"),
+        None => outln!("peak memory: not available on this platform"),
     }
     Ok(())
 }

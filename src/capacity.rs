@@ -83,7 +83,7 @@ pub fn capacity(args: CapacityArgs) -> Result<()> {
     let bar = Bar::new("{bar:30} {pos}/~{len} runs, {elapsed} elapsed, ETA ~{eta}");
     let answers = search.run(args.threads, &bar)?;
     search.write(&args.out, &answers, !args.no_plots, &provenance())?;
-    print!("{}", search.table(&answers));
+    out!("{}", search.table(&answers));
     for a in &answers {
         for n in &a.notes {
             eprintln!("warning: {} at load ×{}: {n}", a.policy, a.load_scale);

@@ -101,8 +101,8 @@ pub fn run(args: RunArgs) -> Result<()> {
     common.replications = Some(1);
     let mut sc = scenario.clone();
     apply_overrides(&mut sc, &common)?;
-    print!("{}", trace_decisions(&sc, &policy)?);
-    println!();
+    out!("{}", trace_decisions(&sc, &policy)?);
+    outln!();
     execute(scenario, vec![policy], &common)
 }
 
@@ -164,14 +164,12 @@ fn execute(mut scenario: Scenario, policies: Vec<Policy>, c: &Common) -> Result<
             std::slice::from_ref(r),
         ));
     }
-    println!("{}", reports::comparison_table(&table_rows));
+    outln!("{}", reports::comparison_table(&table_rows));
     if recorded.is_some() {
-        println!(
-            "recorded: the waits the trace itself recorded (SWF field 3), for the same jobs\n"
-        );
+        outln!("recorded: the waits the trace itself recorded (SWF field 3), for the same jobs\n");
     }
     if policies.len() == 1 || outcome.has_classes() {
-        println!("{}", reports::per_class_table(&outcome.rows));
+        outln!("{}", reports::per_class_table(&outcome.rows));
     }
     if let Some(t) = &outcome.trace {
         eprintln!("trace {t}");

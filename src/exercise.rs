@@ -40,7 +40,7 @@ pub fn exercise(a: ExerciseArgs) -> Result<()> {
     } else {
         None
     };
-    print!(
+    out!(
         "{}",
         exercise_text(&a.policy, a.processes, a.seed, a.quantum, sol.as_ref())?
     );

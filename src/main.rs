@@ -3,6 +3,9 @@
 //! `experiments`, the outputs in `reports`.
 #![forbid(unsafe_code)]
 
+#[macro_use]
+mod stdout;
+
 mod bench;
 mod capacity;
 mod compare;
@@ -71,12 +74,12 @@ fn main() -> ExitCode {
         Command::Compare(a) => compare::compare(a),
         Command::Run(a) => compare::run(a),
         Command::Policies => {
-            print!("{}", policies_text());
+            out!("{}", policies_text());
             Ok(())
         }
         Command::Textbook(a) => textbook::textbook(a),
         Command::Scenario => {
-            print!("{}", workloads::scenario::Scenario::builtin_default_toml());
+            out!("{}", workloads::scenario::Scenario::builtin_default_toml());
             Ok(())
         }
         Command::Bench(a) => bench::bench(a),

@@ -14,6 +14,6 @@ pub struct ReportArgs {
 
 pub fn report(args: ReportArgs) -> Result<()> {
     let path = reports::html::write_report(&args.dir)?;
-    println!("{}", path.display());
+    outln!("{}", path.display());
     Ok(())
 }

@@ -121,7 +121,7 @@ pub fn merge(args: MergeArgs) -> Result<()> {
 /// Writes `sweep.csv`, its plots and `run.toml`, and prints the table.
 fn finish(out: &std::path::Path, manifest: &Manifest) -> Result<()> {
     let done = sweep::finish(out, manifest, &provenance())?;
-    print!("{}", sweep::table(manifest, &done.rows));
+    out!("{}", sweep::table(manifest, &done.rows));
     eprintln!(
         "{} row(s) in {}",
         done.rows.len(),

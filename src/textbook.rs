@@ -59,9 +59,9 @@ enum Format {
 
 pub fn textbook(args: TextbookArgs) -> Result<()> {
     let Some(name) = args.case.as_deref() else {
-        println!("Textbook cases (vmsched textbook CASE [--policy P] [--quantum Q]):");
+        outln!("Textbook cases (vmsched textbook CASE [--policy P] [--quantum Q]):");
         for c in CASES {
-            println!(
+            outln!(
                 "  {:<16}{} [{}; average wait {}]",
                 c.name,
                 c.description,
@@ -69,7 +69,7 @@ pub fn textbook(args: TextbookArgs) -> Result<()> {
                 trim(c.avg_wait)
             );
         }
-        println!("\nOr give your own CSV table: name,arrival,burst,priority");
+        outln!("\nOr give your own CSV table: name,arrival,burst,priority");
         return Ok(());
     };
     let (table, default_policy, default_quantum, case_mlfq) = match textbook::case(name) {
@@ -124,14 +124,14 @@ pub fn textbook(args: TextbookArgs) -> Result<()> {
         write_picture(path, &title, &collected.slices, &names)?;
     }
     if args.trace {
-        print!(
+        out!(
             "{}",
             trace(&policy, &table, &collected.slices, &collected.decisions)
         );
-        println!();
+        outln!();
     }
     match args.format {
-        Format::Csv => print!("{}", reports::process_csv(&records, &names)),
+        Format::Csv => out!("{}", reports::process_csv(&records, &names)),
         Format::Text => {
             let q = if policy == sim::policy::cpu::mlfq::ENTRY.name {
                 let m = &config.cpu.mlfq;
@@ -146,9 +146,9 @@ pub fn textbook(args: TextbookArgs) -> Result<()> {
             } else {
                 String::new()
             };
-            println!("{name} under {policy}{q}\n");
-            println!("{}", reports::ascii_gantt(&collected.slices, &names));
-            print!("{}", reports::process_table(&records, &names));
+            outln!("{name} under {policy}{q}\n");
+            outln!("{}", reports::ascii_gantt(&collected.slices, &names));
+            out!("{}", reports::process_table(&records, &names));
         }
     }
     Ok(())

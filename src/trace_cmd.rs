@@ -225,8 +225,8 @@ fn start_offset(report: &TraceReport) -> Option<f64> {
 fn stats(a: StatsArgs) -> Result<()> {
     let (st, report, secs) = read(&a.input, true)?;
     let utc = start_offset(&report).is_some();
-    print!("{}", stats_text(&st, &report, utc));
-    println!(
+    out!("{}", stats_text(&st, &report, utc));
+    outln!(
         "read {} records in {:.3} s = {:.2} M records/s",
         report.records,
         secs,
@@ -482,8 +482,8 @@ fn fit(a: FitArgs) -> Result<()> {
         );
     }
     let f = fit_trace(&st);
-    println!("trace {report}");
-    println!(
+    outln!("trace {report}");
+    outln!(
         "{} VMs over {:.2} days: {} arrivals/s, mean runtime {} s\n",
         st.count,
         st.span_s() / 86_400.0,
@@ -504,13 +504,13 @@ fn fit(a: FitArgs) -> Result<()> {
             st.runtime.moments.cv(),
         ),
     ] {
-        println!(
+        outln!(
             "{what}: mean {} s, cv {} — candidates by Kolmogorov–Smirnov distance:",
             fmt_num(mean),
             fmt_num(cv)
         );
         for (i, c) in fits.iter().enumerate() {
-            println!(
+            outln!(
                 "  {} KS {:.4}  {}",
                 if i == 0 { "*" } else { " " },
                 c.ks,
@@ -518,7 +518,7 @@ fn fit(a: FitArgs) -> Result<()> {
             );
         }
     }
-    println!(
+    outln!(
         "diurnal profile (first harmonic): amplitude {:.3}, peak at {:.1} h of the trace day",
         f.diurnal.0,
         f.diurnal.1 / 3600.0
@@ -558,7 +558,7 @@ fn fit(a: FitArgs) -> Result<()> {
             write_atomic(out, &toml)?;
             eprintln!("wrote {}", out.display());
         }
-        None => print!("\n{toml}"),
+        None => out!("\n{toml}"),
     }
     Ok(())
 }

@@ -204,9 +204,14 @@ mod imp {
         })?;
         write_atomic(&args.out, p.to_toml_string()?.as_bytes())?;
         let row = |name: &str, s: &validate::profile::Stat, unit: &str| {
-            println!(
+            outln!(
                 "{name:<28} {:>14.3} {unit:<8} (p10 {:.3}, p90 {:.3}, p99 {:.3}, mean {:.3}, n {})",
-                s.median, s.p10, s.p90, s.p99, s.mean, s.n
+                s.median,
+                s.p10,
+                s.p90,
+                s.p99,
+                s.mean,
+                s.n
             )
         };
         row("native loop rate", &scale(&p.native_loop_rate, 1e-6), "M/s");
@@ -521,7 +526,7 @@ mod imp {
                 command: std::env::args().collect::<Vec<_>>().join(" "),
             },
         )?;
-        print!("{text}");
+        out!("{text}");
         eprintln!("results in {}", args.out.display());
         if !failures.is_empty() {
             anyhow::bail!(

@@ -216,3 +216,30 @@ fn policies_lists_both_levels() {
         );
     }
 }
+
+/// `vmsched textbook | head -0`: the reader is gone before the first line; the command
+/// ends with status 0 and no panic message (a `print!` would panic on the broken pipe).
+#[test]
+fn a_closed_pipe_ends_the_output_quietly() {
+    use std::io::Read;
+    use std::process::{Command, Stdio};
+    for args in [&["textbook"][..], &["policies"], &["scenario"]] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_vmsched"))
+            .args(args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        drop(child.stdout.take());
+        let mut stderr = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut stderr)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert!(!stderr.contains("panicked"), "{args:?}: {stderr}");
+        assert_eq!(status.code(), Some(0), "{args:?}: {stderr}");
+    }
+}

@@ -136,6 +136,42 @@ fn fcfs_on_the_cpu_is_in_order_of_readiness() {
     assert_eq!(&order[..4], &[0, 1, 2, 0], "{order:?}");
 }
 
+/// SJF orders by the estimate minus the guest work done, as the simulator counts it: not
+/// the CPU time, which also holds first touch. Each VM computes two equal bursts around a
+/// 2 ms request and first touches 4,096 pages (16 MiB: ≥ 4 ms at ≥ 1 µs a page). VM 0
+/// (100 ms) runs alone from 0 and blocks after 50 ms of work; VM 1 (40 ms) goes before
+/// VM 2 (48 ms), blocks after 20 ms; then VM 2 (48 ms left) goes before VM 0 (50 ms left)
+/// although VM 0 became ready first: 0, 1, 2. Counting VM 0's first touch as work would
+/// leave it ≤ 46 ms and run it before VM 2: 0, 1, 0.
+#[test]
+fn sjf_counts_guest_work_not_first_touch() {
+    let Some(kvm) = kvm_or_skip("sjf_counts_guest_work_not_first_touch") else {
+        return;
+    };
+    let _serial = serial();
+    let reqs = requests(&[(0, 100, 0), (5, 40, 0), (5, 48, 0)]);
+    let hz = validate::kvm::tsc_hz(std::time::Duration::from_millis(20));
+    let p = validate::plan::build(
+        &reqs,
+        &validate::plan::PlanOptions {
+            work: validate::plan::Work::Tsc {
+                ticks_per_s: hz,
+                gap_ticks: i32::MAX as u32,
+            },
+            touch_pages: 4096,
+            io_per_vcpu: 1,
+            io_service: std::time::Duration::from_millis(2),
+        },
+    );
+    let mut cfg = config("sjf");
+    cfg.capacity = u64::MAX;
+    let r = replay(&kvm, &p, &cfg).expect("replay");
+    let mut s = r.slices.clone();
+    s.sort_by_key(|s| s.start);
+    let order: Vec<u64> = s.iter().map(|s| s.vm).collect();
+    assert_eq!(&order[..3], &[0, 1, 2], "{order:?}");
+}
+
 /// Without helper cores (`housekeeping` empty) the executor sleeps while idle and a
 /// dispatch wakes it: the replay still finishes, in policy order, with every I/O served.
 #[test]

@@ -61,15 +61,22 @@ impl Sched<'_> {
         keys::admission_key(&*self.policies.admission, &self.plans[vm].request)
     }
 
-    /// The run-queue key of vCPU `v` at `now` (a running vCPU's CPU time includes its
-    /// current slice, and its readiness is its dispatch).
+    /// The run-queue key of vCPU `v` at `now` (a running vCPU's work includes its current
+    /// slice, and its readiness is its dispatch).
+    ///
+    /// `attained` is guest work as the simulator counts it: the planned work of the bursts
+    /// the vCPU completed, plus its CPU time in the current burst (capped at the burst's
+    /// work). Its CPU time alone would also count first touch and exits, which the
+    /// simulator does not: with a 64 MiB working set a short VM's first burst alone would
+    /// use up its estimate, and SJF would fall back to arrival order.
     pub(super) fn cpu_key(&self, v: usize, now: Instant) -> Key {
         let st = &self.vcpus[v];
         let running = st.status == Status::Running;
-        let mut attained = st.cpu_time;
+        let mut in_burst = st.burst_cpu;
         if running {
-            attained += now.saturating_duration_since(st.dispatch);
+            in_burst += now.saturating_duration_since(st.dispatch);
         }
+        let attained = st.work_done + in_burst.min(st.burst_work);
         let state = VcpuState {
             index: st.index,
             attained: SimTime::from_nanos(attained.as_nanos() as u64),
@@ -300,6 +307,9 @@ impl Sched<'_> {
         match stop {
             SliceStop::Done => self.vcpu_done(vcpu, end),
             SliceStop::Io(i) => {
+                let st = &mut self.vcpus[vcpu];
+                st.work_done += st.burst_work;
+                st.burst_cpu = Duration::ZERO;
                 let service = self.vcpus[vcpu].io_queue.pop_front().ok_or_else(|| {
                     Error::Guest(format!(
                         "VM {}: guest made I/O request {i} beyond its plan",
@@ -315,6 +325,7 @@ impl Sched<'_> {
                     .map_err(|_| Error::Host("the device thread stopped".into()))?;
             }
             SliceStop::Kicked => {
+                self.vcpus[vcpu].burst_cpu += end.saturating_duration_since(start);
                 self.vms[vm].preemptions += 1;
                 self.make_ready(vcpu, end, true);
             }

@@ -45,6 +45,12 @@ pub(super) struct VcpuSt {
     pub(super) quantum_end: Option<Instant>,
     pub(super) kick_reason: Option<SliceEnd>,
     pub(super) cpu_time: Duration,
+    /// Guest work of one compute burst (the vCPU's demand split around its I/O requests).
+    pub(super) burst_work: Duration,
+    /// Guest work of the bursts it completed.
+    pub(super) work_done: Duration,
+    /// CPU time in the current burst, over the slices that ended in a kick.
+    pub(super) burst_cpu: Duration,
     pub(super) io_queue: VecDeque<Duration>,
 }
 
@@ -206,6 +212,7 @@ impl<'a> Sched<'a> {
         for (i, vcpu) in vcpus.into_iter().enumerate() {
             let id = self.vcpus.len();
             let now = Instant::now();
+            let bursts = plan.vcpus[i].io.len() as u64 + 1;
             self.vcpus.push(VcpuSt {
                 vm,
                 index: i as u32,
@@ -219,6 +226,9 @@ impl<'a> Sched<'a> {
                 quantum_end: None,
                 kick_reason: None,
                 cpu_time: Duration::ZERO,
+                burst_work: Duration::from_nanos(plan.request.demand.nanos() / bursts),
+                work_done: Duration::ZERO,
+                burst_cpu: Duration::ZERO,
                 io_queue: plan.vcpus[i].io.iter().copied().collect(),
             });
             self.vms[vm].vcpu_ids.push(id);
