@@ -479,9 +479,17 @@ impl<'a, O: Observer> Engine<'a, O> {
         if self.max_free().0 > 0 && self.queue.arrival_order() {
             // In place: the deque is read behind the head, started VMs taken out.
             let (mut i, mut seen) = (1, 0);
-            while seen < BACKFILL_DEPTH
-                && let Some(e) = self.queue.fifo_at(i)
-            {
+            while seen < BACKFILL_DEPTH {
+                // (The VMs the quick test rejects in a row, passed over at once.)
+                let skip = self.easy_skip(i, BACKFILL_DEPTH - seen);
+                i += skip;
+                seen += skip;
+                if seen == BACKFILL_DEPTH {
+                    break;
+                }
+                let Some(e) = self.queue.fifo_at(i) else {
+                    break;
+                };
                 if self.stats.stopped > 0 && !queued_live(&self.vms, &e) {
                     self.queue.fifo_remove(i);
                     continue;

@@ -108,6 +108,29 @@ impl<'a, O: Observer> Engine<'a, O> {
         d > limit
     }
 
+    /// How many waiting VMs in a row, from position `i` of an arrival-order queue on and at
+    /// most `max`, the quick test rejects from limits already worked out (it stops at the
+    /// first it cannot judge so, or that may start).
+    #[inline]
+    pub(super) fn easy_skip(&self, i: usize, max: usize) -> usize {
+        if !self.backfill.quick || self.stats.stopped > 0 {
+            return 0;
+        }
+        let sc = &self.backfill.classes;
+        let mut n = 0;
+        for e in self.queue.fifo_range(i, max).into_iter().flatten() {
+            let Some(&Cand { d, class: Some(c) }) = sc.cands.get(e.slot.0 as usize) else {
+                break;
+            };
+            let (_, (at_epoch, limit)) = sc.classes[c as usize];
+            if at_epoch != sc.epoch || d <= limit {
+                break;
+            }
+            n += 1;
+        }
+        n
+    }
+
     /// The longest planned duration (ns) with which a VM of `v` vCPUs and `m` MiB starts
     /// now ahead of head `hd`: 0 when it fits nowhere now; `u64::MAX` when it starts
     /// whatever its duration (the placement rule puts it on another host than the head's,
