@@ -4,8 +4,9 @@
 # 1, 2, 4, 8 or 16 vCPUs (weights 8:4:2:1:1, mean 3), 4 GiB, exponential service of mean
 # 60 s, estimates with noise cv 0.5, VMS VMs (default 1,000,000). Times `vmsched compare`
 # with --policies fcfs+none, fcfs+easy and (unless CONSERVATIVE=0) fcfs+conservative,
-# alternately, ROUNDS times each (default 3), and prints every time, the medians and the
-# ratios of the medians to `none`.
+# alternately, ROUNDS times each (default 3), and prints every time (wall and CPU), the
+# medians and the ratios of the medians to `none`. On a busy machine the CPU time (user +
+# system) is the steadier figure.
 #
 # Usage: scripts/backfill-bench.sh [ROUNDS] [VMS]   (set VMSCHED to time a given binary
 #        instead of building target/release/vmsched; LOAD to change the offered load)
@@ -49,23 +50,31 @@ estimate = { noise_cv = 0.5 }
 TOML
 policies=(fcfs+none fcfs+easy)
 if [[ "${CONSERVATIVE:-1}" != 0 ]]; then policies+=(fcfs+conservative); fi
-declare -A times
-TIMEFORMAT='%R'
+declare -A wall cpu
+TIMEFORMAT='%R %U %S'
 echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
 for ((r = 0; r < rounds; r++)); do
     for p in "${policies[@]}"; do
-        t=$({ time "$bin" compare "$tmp/queue-heavy.toml" --policies "$p" --no-plots --no-vms \
-            --out "$tmp/out-$p" >/dev/null 2>&1; } 2>&1)
-        times[$p]+="$t "
-        printf 'round %d, %-18s %6.2f s (load average now %s)\n' "$r" "$p:" "$t" \
-            "$(cut -d' ' -f1 /proc/loadavg)"
+        # real, user and system seconds of the run, from bash's `time`.
+        read -r real user sys < <({ time "$bin" compare "$tmp/queue-heavy.toml" --policies "$p" \
+            --no-plots --no-vms --out "$tmp/out-$p" >/dev/null 2>&1; } 2>&1)
+        c=$(echo "$user + $sys" | bc -l)
+        wall[$p]+="$real "
+        cpu[$p]+="$c "
+        printf 'round %d, %-18s %6.2f s wall, %6.2f s CPU (load average now %s)\n' "$r" "$p:" \
+            "$real" "$c" "$(cut -d' ' -f1 /proc/loadavg)"
     done
 done
 median() { printf '%s\n' "$@" | sort -g | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 # shellcheck disable=SC2086
-base=$(median ${times[fcfs+none]})
+base_w=$(median ${wall[fcfs+none]})
+# shellcheck disable=SC2086
+base_c=$(median ${cpu[fcfs+none]})
 for p in "${policies[@]}"; do
     # shellcheck disable=SC2086
-    m=$(median ${times[$p]})
-    printf 'median %-18s %6.2f s  (%.2f× none)\n' "$p:" "$m" "$(echo "$m / $base" | bc -l)"
+    w=$(median ${wall[$p]})
+    # shellcheck disable=SC2086
+    c=$(median ${cpu[$p]})
+    printf 'median %-18s %6.2f s wall (%.2f× none), %6.2f s CPU (%.2f× none)\n' "$p:" \
+        "$w" "$(echo "$w / $base_w" | bc -l)" "$c" "$(echo "$c / $base_c" | bc -l)"
 done
