@@ -343,7 +343,7 @@ proptest! {
         }
         let run = |plain: bool, keep_decisions: bool| {
             let mut c = Collect { keep_decisions, ..Collect::default() };
-            let stats = simulate_with(&case.cfg, case.vms.clone(), &mut c, FastPaths { plain }).unwrap();
+            let stats = simulate_with(&case.cfg, case.vms.clone(), &mut c, FastPaths { plain, ..FastPaths::default() }).unwrap();
             (stats, c)
         };
         let (plain_stats, plain) = run(true, false);

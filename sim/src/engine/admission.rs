@@ -81,6 +81,9 @@ impl<'a, O: Observer> Engine<'a, O> {
         {
             *s = OptId::some(slot);
         }
+        if self.backfill.quick {
+            self.backfill_arrived(slot);
+        }
         self.arrived_now.push(QueueEntry { slot, ..entry });
         self.admission_dirty = true;
         Ok(())

@@ -93,6 +93,23 @@ impl AdmissionQueue {
         }
     }
 
+    /// The entries at positions `from..from + n` (as many as there are) of an arrival-order
+    /// queue, in order; `None` for a heap.
+    #[inline]
+    pub(crate) fn fifo_range(
+        &self,
+        from: usize,
+        n: usize,
+    ) -> Option<std::collections::vec_deque::Iter<'_, QueueEntry>> {
+        match self {
+            AdmissionQueue::Heap(_) => None,
+            AdmissionQueue::Fifo(q) => {
+                let from = from.min(q.len());
+                Some(q.range(from..from.saturating_add(n).min(q.len())))
+            }
+        }
+    }
+
     /// Removes the entry at position `i` of an arrival-order queue (no-op for a heap).
     pub(crate) fn fifo_remove(&mut self, i: usize) {
         if let AdmissionQueue::Fifo(q) = self {

@@ -37,6 +37,7 @@ use crate::observer::{AdmissionNote, BackfillWhy, Observer};
 use crate::time::SimTime;
 
 use super::admission::queued_live;
+use super::backfill_scan::SizeClasses;
 use super::ids::{HostId, VmSlot};
 use super::profile::Profile;
 use super::state::{Engine, Event, Host, QueueEntry, Vm};
@@ -65,13 +66,13 @@ struct Reservation {
 
 /// The EASY head's reservation, kept between passes while nothing leaves.
 #[derive(Clone, Copy, Debug)]
-struct Head {
+pub(super) struct Head {
     entry: QueueEntry,
     id: u64,
-    host: HostId,
-    at: SimTime,
-    spare_v: u64,
-    spare_m: u64,
+    pub(super) host: HostId,
+    pub(super) at: SimTime,
+    pub(super) spare_v: u64,
+    pub(super) spare_m: u64,
 }
 
 /// The planning state of backfilling.
@@ -101,6 +102,10 @@ pub(super) struct Backfiller {
     placed: Vec<(u64, u64, u64, Option<HostId>)>,
     /// Admissions in this pass.
     admitted: u64,
+    /// EASY: the scan's quick rejection is on (see `backfill_scan`).
+    pub(super) quick: bool,
+    /// EASY with the quick rejection: size classes and their limits.
+    pub(super) classes: SizeClasses,
 }
 
 /// A VM's planned duration: the context switch plus its estimate, at least 1 ns.
@@ -119,8 +124,9 @@ fn after(t: SimTime, d: SimTime) -> SimTime {
 }
 
 impl Backfiller {
-    /// The planner of `mode` for `hosts`, all empty.
-    pub(super) fn new(mode: Backfill, hosts: &[Host]) -> Backfiller {
+    /// The planner of `mode` for `hosts`, all empty; `quick`: the EASY scan's quick
+    /// rejection.
+    pub(super) fn new(mode: Backfill, hosts: &[Host], quick: bool) -> Backfiller {
         let on = mode != Backfill::None;
         Backfiller {
             mode,
@@ -142,6 +148,7 @@ impl Backfiller {
                 Vec::new()
             },
             wake_at: SimTime::MAX,
+            quick: quick && mode == Backfill::Easy,
             ..Backfiller::default()
         }
     }
@@ -169,7 +176,7 @@ impl Backfiller {
 }
 
 impl<'a, O: Observer> Engine<'a, O> {
-    fn planned_of(&self, slot: VmSlot) -> SimTime {
+    pub(super) fn planned_of(&self, slot: VmSlot) -> SimTime {
         planned(self.vms.get(slot), self.context_switch)
     }
 
@@ -389,6 +396,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         });
         self.admit(e.slot, h)?;
         self.backfill.admitted += 1;
+        self.backfill.classes.changed();
         Ok(true)
     }
 
@@ -398,6 +406,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         }
         self.backfill.failed.clear();
         self.backfill.placed.clear();
+        self.backfill.classes.changed();
         // Arrivals alone since the last pass, all behind the head: the reservation holds
         // (nothing freed, time only moved on), and the VMs behind it that could not start
         // still cannot; only the new ones are tried.
@@ -470,15 +479,25 @@ impl<'a, O: Observer> Engine<'a, O> {
         if self.max_free().0 > 0 && self.queue.arrival_order() {
             // In place: the deque is read behind the head, started VMs taken out.
             let (mut i, mut seen) = (1, 0);
-            while seen < BACKFILL_DEPTH
-                && let Some(e) = self.queue.fifo_at(i)
-            {
+            while seen < BACKFILL_DEPTH {
+                // (The VMs the quick test rejects in a row, passed over at once.)
+                let skip = self.easy_skip(i, BACKFILL_DEPTH - seen);
+                i += skip;
+                seen += skip;
+                if seen == BACKFILL_DEPTH {
+                    break;
+                }
+                let Some(e) = self.queue.fifo_at(i) else {
+                    break;
+                };
                 if self.stats.stopped > 0 && !queued_live(&self.vms, &e) {
                     self.queue.fifo_remove(i);
                     continue;
                 }
                 seen += 1;
-                if self.easy_try(e, &mut hd)? {
+                if self.easy_rejects(e.slot, &hd) {
+                    i += 1;
+                } else if self.easy_try(e, &mut hd)? {
                     self.queue.fifo_remove(i);
                     if self.max_free().0 == 0 {
                         break;
@@ -500,7 +519,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                     continue;
                 }
                 seen += 1;
-                if !self.easy_try(e, &mut hd)? {
+                if self.easy_rejects(e.slot, &hd) || !self.easy_try(e, &mut hd)? {
                     scratch.push(e);
                 }
                 if self.max_free().0 == 0 {

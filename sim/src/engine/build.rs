@@ -236,7 +236,8 @@ impl<'a, O: Observer> Engine<'a, O> {
             Vec::new()
         };
         let placement_index = new_index(config.cluster.placement, &hosts, config.cpu.gang);
-        let backfill = super::backfill::Backfiller::new(config.admission.backfill, &hosts);
+        let backfill =
+            super::backfill::Backfiller::new(config.admission.backfill, &hosts, fast.backfill);
         let cluster_facts = ClusterFacts::new(&hosts, config.cpu.gang);
         Ok(Engine {
             now: SimTime::ZERO,

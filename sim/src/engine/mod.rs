@@ -46,6 +46,7 @@ mod account;
 mod admission;
 mod admission_queue;
 mod backfill;
+mod backfill_scan;
 mod build;
 mod capacity;
 mod caps;
@@ -158,11 +159,19 @@ pub struct FastPaths {
     /// The plain path (see `Engine::admit_plain`): one event per VM instead of one per
     /// vCPU slice, no run-queue or segment bookkeeping.
     pub plain: bool,
+    /// The EASY backfill scan's quick rejection (see `engine::backfill`): a waiting VM is
+    /// judged by its size class's limit on planned duration, worked out once per class
+    /// until the next admission, instead of asking the placement rule and the head's
+    /// reservation one VM at a time.
+    pub backfill: bool,
 }
 
 impl Default for FastPaths {
     fn default() -> Self {
-        FastPaths { plain: true }
+        FastPaths {
+            plain: true,
+            backfill: true,
+        }
     }
 }
 
