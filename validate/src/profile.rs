@@ -14,6 +14,7 @@
 //! | `first_touch_us` (median, per 4 KiB page) | `[[hosts]] first_touch_us` × page size / 4 KiB |
 //! | `cpu_speed` (median) | `[[hosts]] translation_overhead`: `(1 + x) / speed − 1` (not below 0) |
 //! | `device_sleep_us`, `device_file_us` | the replay's device in `vmsched validate` only |
+//! | `host_slice_us` (median), `host_switch_us` (mean) + `exit_round_trip_us` (median) | `[cpu] slice_ms` (unless the scenario sets it) and `[cpu] context_switch_us` of the `fair` prediction of `vmsched validate --host-scheduler` |
 //! | `native_loop_rate`, `guest_loop_rate`, `kick_latency_us`, `vm_create_us`, `vm_destroy_us`, `first_touch_prefaulted_us` | reported, not mapped (`validate` sizes loops from the native rate measured before each replay; VMs are created before the replay starts) |
 
 use std::path::{Path, PathBuf};
@@ -155,6 +156,15 @@ pub struct Profile {
     pub device_nominal_us: f64,
     /// Device service time of a 4 KiB write + fdatasync to a temporary file, µs.
     pub device_file_us: Stat,
+    /// The host scheduler's effective slice: how long one of two spinning threads of
+    /// equal weight on one core runs before Linux switches to the other, µs (all zero in
+    /// profiles written before it was measured).
+    #[serde(default)]
+    pub host_slice_us: Stat,
+    /// The host scheduler's switch between those two threads: from one's last TSC reading
+    /// to the other's first, µs (all zero in profiles written before it was measured).
+    #[serde(default)]
+    pub host_switch_us: Stat,
 }
 
 impl Profile {
@@ -227,6 +237,22 @@ impl Profile {
         }
         let d = self.device_sleep_us.median - self.device_nominal_us;
         if d.is_finite() { d.max(0.0) } else { 0.0 }
+    }
+
+    /// The host scheduler's effective slice (`None` when not measured).
+    pub fn host_slice(&self) -> Option<SimTime> {
+        (self.host_slice_us.n > 0 && self.host_slice_us.median > 0.0)
+            .then(|| SimTime::from_secs_f64(self.host_slice_us.median * 1e-6))
+            .flatten()
+    }
+
+    /// What one switch between two vCPU threads costs under the host scheduler, µs: the
+    /// thread switch (mean `host_switch_us`) plus the preempted guest's exit and the next
+    /// one's entry (the median exit round trip).
+    pub fn host_switch_cost_us(&self) -> f64 {
+        let s = &self.host_switch_us;
+        non_negative(if s.mean > 0.0 { s.mean } else { s.median })
+            + non_negative(self.exit_round_trip_us.median)
     }
 
     /// Guest speed relative to native (1 when not measured).
