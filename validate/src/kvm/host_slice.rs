@@ -12,11 +12,13 @@
 //!   are `b₀ − s` and `e − b₁`. Stalls in which B did not run (another process took the
 //!   core) are left out.
 
-use std::sync::{Arc, Barrier};
+use std::sync::Barrier;
 use std::time::Duration;
 
+use super::cgroup::HostGroups;
 use super::{pin_current_thread, rdtsc};
 use crate::error::Error;
+use crate::host_sched::GroupSettings;
 
 /// A TSC increment longer than this (ns) is a stall.
 pub const GAP_NS: f64 = 2_000.0;
@@ -25,17 +27,22 @@ pub const GAP_NS: f64 = 2_000.0;
 type Stalls = Vec<(u64, u64)>;
 
 /// Spins on `core` for `window`, recording stalls longer than `gap` ticks (at most
-/// `cap`). Starts when `start` opens.
+/// 65 536). Starts when `start` opens. In `group` when given (else at nice −20 with
+/// `boost`).
 fn spin(
     core: usize,
     boost: bool,
+    group: Option<&HostGroups>,
     window_ticks: u64,
     gap: u64,
-    start: Arc<Barrier>,
+    start: &Barrier,
 ) -> Result<(u64, u64, Stalls), Error> {
     pin_current_thread(core)?;
-    if boost {
-        super::boost_current_thread()?;
+    match group {
+        // SAFETY: gettid has no preconditions.
+        Some(g) => g.add_thread(0, unsafe { libc::gettid() })?,
+        None if boost => super::boost_current_thread()?,
+        None => {}
     }
     let mut stalls = Vec::with_capacity(1 << 16);
     start.wait();
@@ -58,20 +65,42 @@ pub fn measure_once(core: usize, boost: bool, window: Duration) -> Result<(Vec<f
     let hz = super::tsc_hz(Duration::from_millis(20));
     let gap = (hz * GAP_NS * 1e-9) as u64;
     let window_ticks = (hz * window.as_secs_f64()) as u64;
-    let barrier = Arc::new(Barrier::new(2));
-    let spawn = |b: Arc<Barrier>| {
-        std::thread::Builder::new()
-            .name("vmsched-slice".into())
-            .spawn(move || spin(core, boost, window_ticks, gap, b))
-            .map_err(|e| Error::Host(format!("cannot start a slice thread: {e}")))
+    // With `boost`, both threads in one cgroup of the largest weight (as the host
+    // replay's vCPU threads with --boost), so that other processes, whose autogroups nice
+    // does not outweigh, take little of the core; nice −20 when no cgroup is writable.
+    let group = if boost {
+        HostGroups::create(
+            &[GroupSettings {
+                weight: sim::DEFAULT_WEIGHT,
+                vcpus: 2,
+                cap_ppm: 0,
+                period_us: 100_000,
+            }],
+            true,
+        )
+        .ok()
+    } else {
+        None
     };
-    let a = spawn(barrier.clone())?;
-    let b = spawn(barrier)?;
-    let join = |h: std::thread::JoinHandle<Result<(u64, u64, Stalls), Error>>| {
-        h.join()
-            .map_err(|_| Error::Host("a slice thread panicked".into()))?
-    };
-    let (ra, rb) = (join(a)?, join(b)?);
+    let barrier = Barrier::new(2);
+    let (ra, rb) = std::thread::scope(|scope| {
+        let spawn = || {
+            std::thread::Builder::new()
+                .name("vmsched-slice".into())
+                .spawn_scoped(scope, || {
+                    spin(core, boost, group.as_ref(), window_ticks, gap, &barrier)
+                })
+                .map_err(|e| Error::Host(format!("cannot start a slice thread: {e}")))
+        };
+        let a = spawn()?;
+        let b = spawn()?;
+        let join = |h: std::thread::ScopedJoinHandle<'_, Result<(u64, u64, Stalls), Error>>| {
+            h.join()
+                .map_err(|_| Error::Host("a slice thread panicked".into()))?
+        };
+        Ok::<_, Error>((join(a)?, join(b)?))
+    })?;
+    drop(group);
     let us = |t: u64| t as f64 / hz * 1e6;
     let (slices, switches) = analyse(&ra, &rb);
     Ok((
