@@ -170,14 +170,14 @@ mod imp {
 
     use reports::{SlicesCsv, VmsCsv, write_atomic};
     use validate::compare;
+    use validate::host_sched::{HostRow, host_csv, host_policies, host_rows, host_text};
     use validate::interference::Thresholds;
     use validate::kvm::calibrate::CalibrateOptions;
+    use validate::kvm::host_validation::run_host_policy;
     use validate::kvm::replay::DeviceMode;
     use validate::kvm::validation::{
         PolicyRun, ValidateOptions, ends_only_the_round, round_result, run_policy,
     };
-    use validate::host_sched::{HostRow, host_csv, host_policies, host_rows, host_text};
-    use validate::kvm::host_validation::run_host_policy;
     use validate::profile::Profile;
     use validate::rounds::RoundResult;
     use workloads::Scenario;
@@ -456,7 +456,8 @@ mod imp {
                     run_host_policy(&kvm, &scenario, &requests, label, adm, &opts)
                         .map(|(r, x)| (r, Some(x)))
                 } else {
-                    run_policy(&kvm, &scenario, &requests, label, adm, cpu, &opts).map(|r| (r, None))
+                    run_policy(&kvm, &scenario, &requests, label, adm, cpu, &opts)
+                        .map(|r| (r, None))
                 };
                 let (run, extras) = match ran {
                     Ok(run) => run,
@@ -495,7 +496,8 @@ mod imp {
                 let _ = writeln!(notes, "{}", run_notes(&run, round, cpu));
                 let mut r = round_result(&run, round, &requests, cpu, &thresholds)?;
                 if let Some(x) = &extras {
-                    let rows = host_rows(round, &requests, &run.measured.vms, &run.predicted, &x.gps);
+                    let rows =
+                        host_rows(round, &requests, &run.measured.vms, &run.predicted, &x.gps);
                     host_rows_all.extend(rows.into_iter().map(|h| (h, r.kept())));
                     let _ = writeln!(
                         host_notes,
@@ -538,14 +540,23 @@ mod imp {
         text.push_str(&compare::attribution_text(&kept_rows));
         if args.host_scheduler {
             let all: Vec<HostRow> = host_rows_all.iter().map(|h| h.0.clone()).collect();
-            write_atomic(args.out.join("host-scheduler.csv"), host_csv(&all).as_bytes())?;
+            write_atomic(
+                args.out.join("host-scheduler.csv"),
+                host_csv(&all).as_bytes(),
+            )?;
             let kept: Vec<HostRow> = host_rows_all
                 .iter()
                 .filter(|h| h.1)
                 .map(|h| h.0.clone())
                 .collect();
             text.push('\n');
-            text.push_str(&host_text(&kept));
+            if kept.is_empty() && !all.is_empty() {
+                // Still worth reading (the flags say why): every round, marked as such.
+                text.push_str("(no round kept: the table below is over every round)\n");
+                text.push_str(&host_text(&all));
+            } else {
+                text.push_str(&host_text(&kept));
+            }
             text.push_str(&host_notes);
         }
         text.push('\n');

@@ -122,7 +122,9 @@ impl GroupSettings {
                 f
             }
             CgroupKind::V2 => {
-                let w = ((total as f64) * 100.0 / 1024.0).round().clamp(1.0, 10_000.0) as u64;
+                let w = ((total as f64) * 100.0 / 1024.0)
+                    .round()
+                    .clamp(1.0, 10_000.0) as u64;
                 let max = match self.quota_us() {
                     Some(q) => format!("{q} {}", self.period_us),
                     None => format!("max {}", self.period_us),
@@ -144,9 +146,11 @@ pub fn check_scenario(config: &SimConfig, requests: &[VmRequest]) -> Result<(), 
         ));
     }
     if config.cpu.mapping == sim::Mapping::Pinned {
-        return Err("cpu.mapping: --host-scheduler lets Linux place the threads on the \
+        return Err(
+            "cpu.mapping: --host-scheduler lets Linux place the threads on the \
                     scenario's cores (floating); `pinned` is not reproduced"
-            .into());
+                .into(),
+        );
     }
     if let Some(r) = requests.iter().find(|r| r.profile.io.is_some()) {
         return Err(format!(
@@ -377,7 +381,18 @@ pub fn host_text(rows: &[HostRow]) -> String {
     let _ = writeln!(
         out,
         "{:>5} {:>6} {:>5} {:>8} {:>8} {:>9} {:>9} {:>8} {:>7} {:>7} {:>7} {:>7}  driver",
-        "vm", "weight", "cap", "share_m", "share_p", "thr_m_s", "thr_p_s", "TA_err%", "work", "cap", "slice", "weight"
+        "vm",
+        "weight",
+        "cap",
+        "share_m",
+        "share_p",
+        "thr_m_s",
+        "thr_p_s",
+        "TA_err%",
+        "work",
+        "cap",
+        "slice",
+        "weight"
     );
     let mut counts = [0usize; 4];
     let names = ["weight", "cap", "slice", "work"];
@@ -464,7 +479,10 @@ mod tests {
             cap_ppm: 0,
             period_us: 100_000,
         };
-        assert_eq!(u.files(&CgroupKind::V1), vec![("cpu.shares", "2048".into())]);
+        assert_eq!(
+            u.files(&CgroupKind::V1),
+            vec![("cpu.shares", "2048".into())]
+        );
         let big = GroupSettings {
             weight: 88761,
             vcpus: 4,
@@ -472,10 +490,7 @@ mod tests {
         };
         assert_eq!(big.files(&CgroupKind::V1)[0].1, "262144");
         // 0.1 % of a 100 ms period is 100 µs, raised to Linux's 1 ms minimum.
-        let tiny = GroupSettings {
-            cap_ppm: 1000,
-            ..g
-        };
+        let tiny = GroupSettings { cap_ppm: 1000, ..g };
         assert_eq!(tiny.quota_us(), Some(1000));
     }
 
@@ -500,7 +515,11 @@ mod tests {
         // 15 × 100 / 1024 = 1.46 → 1; the top clamps to 10 000.
         let light = GroupSettings { weight: 15, ..u };
         assert_eq!(light.files(&CgroupKind::V2)[0].1, "1");
-        let heavy = GroupSettings { weight: 88761, vcpus: 2, ..u };
+        let heavy = GroupSettings {
+            weight: 88761,
+            vcpus: 2,
+            ..u
+        };
         assert_eq!(heavy.files(&CgroupKind::V2)[0].1, "10000");
     }
 
@@ -573,7 +592,10 @@ mod tests {
         r.admission = SimTime::from_millis(350);
         r.id = 4;
         let e = check_admission(&[r]).unwrap_err();
-        assert!(e.starts_with("hosts.overcommit:") && e.contains("VM 4 waits 0.250 s"), "{e}");
+        assert!(
+            e.starts_with("hosts.overcommit:") && e.contains("VM 4 waits 0.250 s"),
+            "{e}"
+        );
     }
 
     #[test]

@@ -14,7 +14,7 @@
 //! | `first_touch_us` (median, per 4 KiB page) | `[[hosts]] first_touch_us` × page size / 4 KiB |
 //! | `cpu_speed` (median) | `[[hosts]] translation_overhead`: `(1 + x) / speed − 1` (not below 0) |
 //! | `device_sleep_us`, `device_file_us` | the replay's device in `vmsched validate` only |
-//! | `host_slice_us` (median), `host_switch_us` (mean) + `exit_round_trip_us` (median) | `[cpu] slice_ms` (unless the scenario sets it) and `[cpu] context_switch_us` of the `fair` prediction of `vmsched validate --host-scheduler` |
+//! | `host_slice_us` (median), `host_switch_us` (median) | `[cpu] slice_ms` (unless the scenario sets it) and `[cpu] context_switch_us` of the `fair` prediction of `vmsched validate --host-scheduler` |
 //! | `native_loop_rate`, `guest_loop_rate`, `kick_latency_us`, `vm_create_us`, `vm_destroy_us`, `first_touch_prefaulted_us` | reported, not mapped (`validate` sizes loops from the native rate measured before each replay; VMs are created before the replay starts) |
 
 use std::path::{Path, PathBuf};
@@ -247,12 +247,12 @@ impl Profile {
     }
 
     /// What one switch between two vCPU threads costs under the host scheduler, µs: the
-    /// thread switch (mean `host_switch_us`) plus the preempted guest's exit and the next
-    /// one's entry (the median exit round trip).
+    /// median `host_switch_us`. Not the mean: its tail is other processes taking the core
+    /// between the two threads. No exit round trip either: Linux preempts a thread in guest
+    /// mode inside the kernel, without a return to user space (charging the 48 µs round
+    /// trip per 1 ms slice over-predicted every turnaround by 7 %).
     pub fn host_switch_cost_us(&self) -> f64 {
-        let s = &self.host_switch_us;
-        non_negative(if s.mean > 0.0 { s.mean } else { s.median })
-            + non_negative(self.exit_round_trip_us.median)
+        non_negative(self.host_switch_us.median)
     }
 
     /// Guest speed relative to native (1 when not measured).

@@ -74,7 +74,11 @@ fn weights_two_to_one_share_a_core() {
         }
         let vms = &run.result.vms;
         assert_eq!(vms.len(), 2);
-        assert_eq!(vms[0].id, 0, "the heavier VM finishes first ({})", run.weighting);
+        assert_eq!(
+            vms[0].id, 0,
+            "the heavier VM finishes first ({})",
+            run.weighting
+        );
         let s = share(&vms[0]);
         eprintln!(
             "heavier VM: share {s:.3}, finish {:.3} s; lighter: finish {:.3} s",
@@ -121,7 +125,10 @@ fn a_cap_throttles_through_the_cfs_quota() {
             let v = &run.result.vms[0];
             let finish = v.finish.as_secs_f64();
             let throttled = v.throttled.as_secs_f64();
-            eprintln!("{}: finish {finish:.3} s, throttled {throttled:.3} s", run.weighting);
+            eprintln!(
+                "{}: finish {finish:.3} s, throttled {throttled:.3} s",
+                run.weighting
+            );
             assert!((0.25..0.45).contains(&finish), "finish {finish:.3} s");
             assert!(throttled > 0.08, "throttled {throttled:.3} s");
         }
@@ -132,6 +139,11 @@ fn a_cap_throttles_through_the_cfs_quota() {
         }
     }
     // Nice values cannot cap: refused.
-    let e = host_replay(&kvm, &p, &config(true)).unwrap_err().to_string();
-    assert!(e.contains("workload.cpu_cap") && e.contains("cgroup"), "{e}");
+    let e = host_replay(&kvm, &p, &config(true))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("workload.cpu_cap") && e.contains("cgroup"),
+        "{e}"
+    );
 }

@@ -27,7 +27,8 @@ pub struct HostGroups {
 static SERIAL: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
 
 fn write(path: &Path, text: &str) -> Result<(), String> {
-    std::fs::write(path, text).map_err(|e| format!("cannot write {text:?} to {}: {e}", path.display()))
+    std::fs::write(path, text)
+        .map_err(|e| format!("cannot write {text:?} to {}: {e}", path.display()))
 }
 
 impl HostGroups {
@@ -116,8 +117,14 @@ impl HostGroups {
     /// Which hierarchy, and where (for the report).
     pub fn describe(&self) -> String {
         match self.kind {
-            CgroupKind::V1 => format!("cgroup v1 cpu.shares / cpu.cfs_quota_us under {}", self.root.display()),
-            CgroupKind::V2 => format!("cgroup v2 cpu.weight / cpu.max under {}", self.root.display()),
+            CgroupKind::V1 => format!(
+                "cgroup v1 cpu.shares / cpu.cfs_quota_us under {}",
+                self.root.display()
+            ),
+            CgroupKind::V2 => format!(
+                "cgroup v2 cpu.weight / cpu.max under {}",
+                self.root.display()
+            ),
         }
     }
 

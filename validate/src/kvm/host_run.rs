@@ -126,7 +126,9 @@ enum Weighting {
 /// writable.
 pub fn host_replay(kvm: &Kvm, plans: &[VmPlan], cfg: &HostRunConfig) -> Result<HostRun, Error> {
     if cfg.cores.is_empty() {
-        return Err(Error::Host("--host-scheduler needs at least one core".into()));
+        return Err(Error::Host(
+            "--host-scheduler needs at least one core".into(),
+        ));
     }
     super::install_kick_handler()?;
     if !cfg.housekeeping.is_empty() {
@@ -181,7 +183,9 @@ pub fn host_replay(kvm: &Kvm, plans: &[VmPlan], cfg: &HostRunConfig) -> Result<H
     let lead = Duration::from_millis(50 + 2 * vcpus.len() as u64);
     let t0 = Instant::now() + lead;
     let fail = |e: Error| {
-        let mut g = error.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut g = error
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if g.is_none() {
             *g = Some(e);
         }
@@ -267,7 +271,10 @@ pub fn host_replay(kvm: &Kvm, plans: &[VmPlan], cfg: &HostRunConfig) -> Result<H
     }
     let outs: Vec<VcpuOut> = outs
         .into_iter()
-        .map(|m| m.into_inner().unwrap_or_else(std::sync::PoisonError::into_inner))
+        .map(|m| {
+            m.into_inner()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+        })
         .collect();
     let mut result = ReplayResult {
         wall,

@@ -61,7 +61,11 @@ fn spin(
 }
 
 /// Slices (µs) and switches (µs) of one measurement of `window` on `core`.
-pub fn measure_once(core: usize, boost: bool, window: Duration) -> Result<(Vec<f64>, Vec<f64>), Error> {
+pub fn measure_once(
+    core: usize,
+    boost: bool,
+    window: Duration,
+) -> Result<(Vec<f64>, Vec<f64>), Error> {
     let hz = super::tsc_hz(Duration::from_millis(20));
     let gap = (hz * GAP_NS * 1e-9) as u64;
     let window_ticks = (hz * window.as_secs_f64()) as u64;
