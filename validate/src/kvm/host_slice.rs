@@ -128,7 +128,7 @@ pub fn analyse(a: &(u64, u64, Stalls), b: &(u64, u64, Stalls)) -> (Vec<u64>, Vec
             // y's run inside x's stall: y resumed (a stall of y ended) after s, and
             // stopped (a stall of y began) before e.
             let resumed = y.2.iter().map(|st| st.1).find(|&t| t > s && t < e);
-            let stopped = y.2.iter().map(|st| st.0).filter(|&t| t > s && t < e).last();
+            let stopped = y.2.iter().rev().map(|st| st.0).find(|&t| t > s && t < e);
             if let (Some(b0), Some(b1)) = (resumed, stopped)
                 && b1 > b0
             {
