@@ -391,10 +391,19 @@ mod imp {
             ]
             .map(String::from),
         )?;
+        // (`throttled_s` when caps are set, as `vmsched run` writes it.)
+        let capped = requests.iter().any(|r| r.profile.cpu_cap_ppm > 0);
+        let vms_csv = |name: &str| {
+            if capped {
+                VmsCsv::create_with_throttled(args.out.join(name))
+            } else {
+                VmsCsv::create(args.out.join(name))
+            }
+        };
         let mut csvs = Csvs {
-            mvms: VmsCsv::create(args.out.join("measured-vms.csv"))?,
+            mvms: vms_csv("measured-vms.csv")?,
             mslices: SlicesCsv::create(args.out.join("measured-slices.csv"))?,
-            pvms: VmsCsv::create(args.out.join("predicted-vms.csv"))?,
+            pvms: vms_csv("predicted-vms.csv")?,
             pslices: SlicesCsv::create(args.out.join("predicted-slices.csv"))?,
         };
         let mut policies = Vec::new();
