@@ -555,6 +555,22 @@ io = { requests = 1, size_kib = 0 }
     }
 
     #[test]
+    fn profiles_without_the_host_scheduler_fields_still_load() {
+        // Written before `host_slice_us` / `host_switch_us` existed.
+        let old = include_str!("../../notebooks/data/validation/profile.toml");
+        let p = Profile::from_toml_str(old, "old.toml").unwrap();
+        assert_eq!((p.host_slice_us.n, p.host_switch_us.n), (0, 0));
+        assert_eq!(p.host_slice(), None);
+        assert_eq!(p.host_switch_cost_us(), 0.0);
+        // The example of `--host-scheduler` has them: a slice of about 1 ms (HZ = 1000).
+        let new = include_str!("../../notebooks/data/validation/host/profile.toml");
+        let p = Profile::from_toml_str(new, "new.toml").unwrap();
+        let slice = p.host_slice().unwrap().as_secs_f64();
+        assert!((0.0009..0.0011).contains(&slice), "{slice}");
+        assert_eq!(p.host_switch_cost_us(), p.host_switch_us.median);
+    }
+
+    #[test]
     fn an_old_profile_without_mean_uses_the_median_switch() {
         let p = profile(28.0, 0.0, 0.0, 0.0, 1.0);
         assert_eq!(p.switch_cost_us("fcfs"), 28.0);
