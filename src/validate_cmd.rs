@@ -32,9 +32,17 @@ pub struct ValidateArgs {
     /// Scenario file (TOML; one host). Without it, the default validation scenario: 20
     /// CPU-bound VMs on one pCPU (`validate/scenarios/default.toml`).
     scenario: Option<PathBuf>,
-    /// Comma-separated policies (a CPU policy name, or ADMISSION/CPU).
-    #[arg(long, default_value = "fcfs,sjf,priority", value_delimiter = ',')]
+    /// Comma-separated policies (a CPU policy name, or ADMISSION/CPU; default
+    /// `fcfs,sjf,priority`, or `fair` with --host-scheduler).
+    #[arg(long, value_delimiter = ',')]
     policies: Vec<String>,
+    /// Replay `fair` with Linux's own scheduler: one host thread per vCPU enters KVM_RUN on
+    /// the pCPUs' cores, weights through one cgroup per VM (`cpu.shares` or `cpu.weight`;
+    /// nice values when no cgroup is writable), caps through its CFS quota. The other
+    /// policies of --policies are replayed by the user-space scheduler as without it.
+    /// CPU-bound scenarios only; every VM must be admitted at its arrival.
+    #[arg(long)]
+    host_scheduler: bool,
     /// Calibration profile (from `vmsched calibrate`): context-switch, VM-exit and
     /// first-touch costs, device oversleep, per-VM overhead (overrides `[[hosts]]
     /// profile`). Without either, an ideal host.
@@ -162,8 +170,10 @@ mod imp {
 
     use reports::{SlicesCsv, VmsCsv, write_atomic};
     use validate::compare;
+    use validate::host_sched::{HostRow, host_csv, host_policies, host_rows, host_text};
     use validate::interference::Thresholds;
     use validate::kvm::calibrate::CalibrateOptions;
+    use validate::kvm::host_validation::run_host_policy;
     use validate::kvm::replay::DeviceMode;
     use validate::kvm::validation::{
         PolicyRun, ValidateOptions, ends_only_the_round, round_result, run_policy,
@@ -232,6 +242,8 @@ mod imp {
         row("VM destroy", &p.vm_destroy_us, "µs");
         row("device: 500 µs sleep", &p.device_sleep_us, "µs");
         row("device: 4 KiB write+sync", &p.device_file_us, "µs");
+        row("host scheduler slice", &p.host_slice_us, "µs");
+        row("host scheduler switch", &p.host_switch_us, "µs");
         eprintln!("profile written to {}", args.out.display());
         Ok(())
     }
@@ -380,17 +392,37 @@ mod imp {
                 "validation.csv",
                 "validation-summary.csv",
                 "validation.txt",
+                "host-scheduler.csv",
             ]
             .map(String::from),
         )?;
+        // (`throttled_s` when caps are set, as `vmsched run` writes it.)
+        let capped = requests.iter().any(|r| r.profile.cpu_cap_ppm > 0);
+        let vms_csv = |name: &str| {
+            if capped {
+                VmsCsv::create_with_throttled(args.out.join(name))
+            } else {
+                VmsCsv::create(args.out.join(name))
+            }
+        };
         let mut csvs = Csvs {
-            mvms: VmsCsv::create(args.out.join("measured-vms.csv"))?,
+            mvms: vms_csv("measured-vms.csv")?,
             mslices: SlicesCsv::create(args.out.join("measured-slices.csv"))?,
-            pvms: VmsCsv::create(args.out.join("predicted-vms.csv"))?,
+            pvms: vms_csv("predicted-vms.csv")?,
             pslices: SlicesCsv::create(args.out.join("predicted-slices.csv"))?,
         };
         let mut policies = Vec::new();
-        for name in &args.policies {
+        let default: &[&str] = if args.host_scheduler {
+            &["fair"]
+        } else {
+            &["fcfs", "sjf", "priority"]
+        };
+        let names: Vec<String> = if args.policies.is_empty() {
+            default.iter().map(|s| s.to_string()).collect()
+        } else {
+            args.policies.clone()
+        };
+        for name in &names {
             let name = name.trim();
             if name.is_empty() {
                 continue;
@@ -400,6 +432,14 @@ mod imp {
             policies.push((adm, cpu, label));
         }
         let labels: Vec<String> = policies.iter().map(|p| p.2.clone()).collect();
+        let on_host: Vec<bool> = if args.host_scheduler {
+            let cpus: Vec<String> = policies.iter().map(|p| p.1.clone()).collect();
+            host_policies(&cpus).map_err(anyhow::Error::msg)?
+        } else {
+            vec![false; policies.len()]
+        };
+        let mut host_rows_all: Vec<(HostRow, bool)> = Vec::new();
+        let mut host_notes = String::new();
         let thresholds = Thresholds::for_demand(
             args.work == "loops",
             args.max_steal_pct,
@@ -426,7 +466,14 @@ mod imp {
             let (adm, cpu, label) = &policies[pi];
             for attempt in 0..=args.retry_flagged {
                 eprintln!("round {round}/{}: replaying {label} on KVM …", args.rounds);
-                let run = match run_policy(&kvm, &scenario, &requests, label, adm, cpu, &opts) {
+                let ran = if on_host[pi] {
+                    run_host_policy(&kvm, &scenario, &requests, label, adm, &opts)
+                        .map(|(r, x)| (r, Some(x)))
+                } else {
+                    run_policy(&kvm, &scenario, &requests, label, adm, cpu, &opts)
+                        .map(|r| (r, None))
+                };
+                let (run, extras) = match ran {
                     Ok(run) => run,
                     Err(e) if ends_only_the_round(&e) => {
                         eprintln!("round {round} {label}: {e}");
@@ -462,6 +509,18 @@ mod imp {
                 write_run(&mut csvs, &run, round)?;
                 let _ = writeln!(notes, "{}", run_notes(&run, round, cpu));
                 let mut r = round_result(&run, round, &requests, cpu, &thresholds)?;
+                if let Some(x) = &extras {
+                    let rows =
+                        host_rows(round, &requests, &run.measured.vms, &run.predicted, &x.gps);
+                    host_rows_all.extend(rows.into_iter().map(|h| (h, r.kept())));
+                    let _ = writeln!(
+                        host_notes,
+                        "round {round} {label}: Linux's scheduler with {}; predicted with slice {:.3} ms, switch {:.1} µs",
+                        x.weighting,
+                        x.slice.as_secs_f64() * 1e3,
+                        x.switch_us
+                    );
+                }
                 let rerun = !r.kept() && attempt < args.retry_flagged;
                 if rerun {
                     r.excluded.push("replayed again".into());
@@ -493,6 +552,27 @@ mod imp {
             .collect();
         let mut text = validate::rounds::summary_text(&labels, &results);
         text.push_str(&compare::attribution_text(&kept_rows));
+        if args.host_scheduler {
+            let all: Vec<HostRow> = host_rows_all.iter().map(|h| h.0.clone()).collect();
+            write_atomic(
+                args.out.join("host-scheduler.csv"),
+                host_csv(&all).as_bytes(),
+            )?;
+            let kept: Vec<HostRow> = host_rows_all
+                .iter()
+                .filter(|h| h.1)
+                .map(|h| h.0.clone())
+                .collect();
+            text.push('\n');
+            if kept.is_empty() && !all.is_empty() {
+                // Still worth reading (the flags say why): every round, marked as such.
+                text.push_str("(no round kept: the table below is over every round)\n");
+                text.push_str(&host_text(&all));
+            } else {
+                text.push_str(&host_text(&kept));
+            }
+            text.push_str(&host_notes);
+        }
         text.push('\n');
         for round in 1..=args.rounds {
             let rows: Vec<compare::VmRow> = results

@@ -90,3 +90,58 @@ fn zero_rounds_is_an_error() {
     assert_eq!(o.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("--rounds must be at least 1"), "{stderr}");
 }
+
+/// `--host-scheduler` end to end on the shipped scenario cut to 4 VMs: Linux shares a core
+/// among their threads, `host-scheduler.csv` has one row per VM; a `--policies` list
+/// without `fair` is refused. Exit 2 with the reason where KVM is not available.
+#[test]
+fn host_scheduler_small_run_or_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let out = dir.path().join("h");
+    let scenario = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/validate/scenarios/host-weights.toml"
+    );
+    let o = vmsched(
+        &[
+            "validate",
+            scenario,
+            "--host-scheduler",
+            "--vms",
+            "4",
+            "--target-s",
+            "0.4",
+            "--tsc-gap-us",
+            "200",
+        ],
+        &out,
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    if o.status.code() == Some(2) {
+        assert!(
+            std::env::var("VMSCHED_REQUIRE_KVM").map_or(true, |v| v != "1"),
+            "VMSCHED_REQUIRE_KVM=1 but KVM is not available: {stderr}"
+        );
+        eprintln!("SKIPPED: host_scheduler_small_run_or_exit_2: {stderr}");
+        return;
+    }
+    assert!(o.status.success(), "{stderr}");
+    let csv = std::fs::read_to_string(out.join("host-scheduler.csv")).expect("host csv");
+    assert!(csv.starts_with(validate::host_sched::HOST_HEADER));
+    assert_eq!(csv.lines().count(), 1 + 4, "{csv}");
+    let text = std::fs::read_to_string(out.join("validation.txt")).expect("text");
+    assert!(text.contains("Linux's scheduler with"), "{text}");
+    let o = vmsched(
+        &[
+            "validate",
+            scenario,
+            "--host-scheduler",
+            "--policies",
+            "fcfs",
+        ],
+        &out,
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("no `fair`"), "{stderr}");
+}

@@ -11,6 +11,8 @@
 //! * [`distribution`] — means, p95s, the Kolmogorov–Smirnov distance and order flips;
 //! * [`rounds`] — repeated rounds, medians with their min–max, `validation-summary.csv`;
 //! * [`interference`] — what the host did during a replay, and when that disturbs it;
+//! * [`host_sched`] — `--host-scheduler`: weights and caps as cgroup files or nice
+//!   values, the checks of the mode, and the error split by weight, cap and slice;
 //! * [`keys`] — the replay's queue order, from `sim`'s policy registry;
 //! * `kvm` (feature `kvm`, Linux) — the VMs, the executor threads that run their vCPUs, the
 //!   user-space scheduler, the device thread and the calibration benchmarks.
@@ -26,6 +28,7 @@ pub mod compare;
 pub mod distribution;
 pub mod error;
 pub mod exits;
+pub mod host_sched;
 pub mod interference;
 pub mod keys;
 pub mod layout;

@@ -14,6 +14,7 @@
 //! | `first_touch_us` (median, per 4 KiB page) | `[[hosts]] first_touch_us` × page size / 4 KiB |
 //! | `cpu_speed` (median) | `[[hosts]] translation_overhead`: `(1 + x) / speed − 1` (not below 0) |
 //! | `device_sleep_us`, `device_file_us` | the replay's device in `vmsched validate` only |
+//! | `host_slice_us` (median), `host_switch_us` (median) | `[cpu] slice_ms` (unless the scenario sets it) and `[cpu] context_switch_us` of the `fair` prediction of `vmsched validate --host-scheduler` |
 //! | `native_loop_rate`, `guest_loop_rate`, `kick_latency_us`, `vm_create_us`, `vm_destroy_us`, `first_touch_prefaulted_us` | reported, not mapped (`validate` sizes loops from the native rate measured before each replay; VMs are created before the replay starts) |
 
 use std::path::{Path, PathBuf};
@@ -155,6 +156,15 @@ pub struct Profile {
     pub device_nominal_us: f64,
     /// Device service time of a 4 KiB write + fdatasync to a temporary file, µs.
     pub device_file_us: Stat,
+    /// The host scheduler's effective slice: how long one of two spinning threads of
+    /// equal weight on one core runs before Linux switches to the other, µs (all zero in
+    /// profiles written before it was measured).
+    #[serde(default)]
+    pub host_slice_us: Stat,
+    /// The host scheduler's switch between those two threads: from one's last TSC reading
+    /// to the other's first, µs (all zero in profiles written before it was measured).
+    #[serde(default)]
+    pub host_switch_us: Stat,
 }
 
 impl Profile {
@@ -227,6 +237,22 @@ impl Profile {
         }
         let d = self.device_sleep_us.median - self.device_nominal_us;
         if d.is_finite() { d.max(0.0) } else { 0.0 }
+    }
+
+    /// The host scheduler's effective slice (`None` when not measured).
+    pub fn host_slice(&self) -> Option<SimTime> {
+        (self.host_slice_us.n > 0 && self.host_slice_us.median > 0.0)
+            .then(|| SimTime::from_secs_f64(self.host_slice_us.median * 1e-6))
+            .flatten()
+    }
+
+    /// What one switch between two vCPU threads costs under the host scheduler, µs: the
+    /// median `host_switch_us`. Not the mean: its tail is other processes taking the core
+    /// between the two threads. No exit round trip either: Linux preempts a thread in guest
+    /// mode inside the kernel, without a return to user space (charging the 48 µs round
+    /// trip per 1 ms slice over-predicted every turnaround by 7 %).
+    pub fn host_switch_cost_us(&self) -> f64 {
+        non_negative(self.host_switch_us.median)
     }
 
     /// Guest speed relative to native (1 when not measured).
@@ -526,6 +552,22 @@ io = { requests = 1, size_kib = 0 }
         let mut s = plain.clone();
         profile(0.0, 0.0, 0.0, 0.0, 0.8).apply_overheads(&mut s);
         assert_eq!(s.hosts[0].translation_overhead, 0.0);
+    }
+
+    #[test]
+    fn profiles_without_the_host_scheduler_fields_still_load() {
+        // Written before `host_slice_us` / `host_switch_us` existed.
+        let old = include_str!("../../notebooks/data/validation/profile.toml");
+        let p = Profile::from_toml_str(old, "old.toml").unwrap();
+        assert_eq!((p.host_slice_us.n, p.host_switch_us.n), (0, 0));
+        assert_eq!(p.host_slice(), None);
+        assert_eq!(p.host_switch_cost_us(), 0.0);
+        // The example of `--host-scheduler` has them: a slice of about 1 ms (HZ = 1000).
+        let new = include_str!("../../notebooks/data/validation/host/profile.toml");
+        let p = Profile::from_toml_str(new, "new.toml").unwrap();
+        let slice = p.host_slice().unwrap().as_secs_f64();
+        assert!((0.0009..0.0011).contains(&slice), "{slice}");
+        assert_eq!(p.host_switch_cost_us(), p.host_switch_us.median);
     }
 
     #[test]

@@ -51,7 +51,9 @@ pub struct Generator {
     weight: Picker<u32>,
     rng_weight: SimRng,
     /// CPU cap in millionths of a pCPU (0: none).
-    cpu_cap_ppm: u32,
+    /// CPU cap per VM in millionths of a pCPU (0: none; a fixed cap draws nothing).
+    cpu_cap_ppm: Picker<u32>,
+    rng_cpu_cap: SimRng,
     rng_estimate: SimRng,
     /// I/O profile and the share of VMs that have it.
     io: Option<(sim::IoProfile, f64)>,
@@ -304,7 +306,8 @@ impl Generator {
                 .map_or(0.0, |m| m.dirty_mib_per_s as f32),
             rng_io_class: stream(seed, replication, "io-class"),
             rng_weight: stream(seed, replication, "weight"),
-            cpu_cap_ppm: cap_ppm(spec.cpu_cap)?,
+            cpu_cap_ppm: cap_picker(spec.cpu_cap.as_ref())?,
+            rng_cpu_cap: stream(seed, replication, "cpu-cap"),
         })
     }
 }
@@ -323,6 +326,23 @@ fn cap_ppm(cap: Option<f64>) -> Result<u32, Error> {
         ));
     }
     Ok(ppm as u32)
+}
+
+/// The cap picker of `[workload] cpu_cap`: a fixed cap (> 0), or a choice whose 0 values
+/// mean "no cap"; none: 0 for every VM.
+fn cap_picker(cap: Option<&Choice<f64>>) -> Result<Picker<u32>, Error> {
+    let choice = match cap {
+        None => Choice::Fixed(0),
+        Some(Choice::Fixed(c)) => Choice::Fixed(cap_ppm(Some(*c))?),
+        Some(Choice::Weighted { values, weights }) => Choice::Weighted {
+            values: values
+                .iter()
+                .map(|&v| if v == 0.0 { Ok(0) } else { cap_ppm(Some(v)) })
+                .collect::<Result<Vec<u32>, Error>>()?,
+            weights: weights.clone(),
+        },
+    };
+    choice.picker("workload.cpu_cap", "values", |_| Ok(()))
 }
 
 /// The CPU weight picker of `[workload]`: from `weight` (> 0, at most 2³² − 1) or `nice`
@@ -404,7 +424,7 @@ impl Iterator for Generator {
             tenant: None,
             profile: sim::VmProfile {
                 weight: self.weight.sample(&mut self.rng_weight),
-                cpu_cap_ppm: self.cpu_cap_ppm,
+                cpu_cap_ppm: self.cpu_cap_ppm.sample(&mut self.rng_cpu_cap),
                 io: match self.io {
                     Some((p, f)) if f >= 1.0 || self.rng_io_class.random::<f64>() < f => Some(p),
                     _ => None,

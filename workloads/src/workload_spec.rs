@@ -53,9 +53,15 @@ pub struct WorkloadSpec {
     /// CPU cap of each VM, in pCPUs: it may run at most `cpu_cap × [cpu] cap_period_ms` of
     /// CPU time per period, summed over its vCPUs (cgroup `cpu.max`), then is throttled
     /// until the next period; in (0, pCPUs of the largest host] (default none: no cap).
+    /// A number, or `{ values, weights }` drawn per VM, where a value of 0 means "no cap"
+    /// (so `{ values = [0.5, 0], weights = [1, 1] }` caps about half the VMs).
     /// Generated workloads only.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub cpu_cap: Option<f64>,
+    #[serde(
+        with = "crate::dist::choice_values_opt",
+        default,
+        skip_serializing_if = "Option::is_none"
+    )]
+    pub cpu_cap: Option<Choice<f64>>,
     /// The users' runtime estimates (default exact).
     #[serde(default)]
     pub estimate: Estimate,

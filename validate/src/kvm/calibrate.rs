@@ -208,6 +208,17 @@ pub fn calibrate(
     progress("vCPU switch at I/O (two VMs, fcfs, 0.5 ms bursts)");
     p.vcpu_switch_io_us = Stat::of(&io_switch_cost(kvm, opts, p.native_loop_rate.median)?);
 
+    progress("host scheduler slice and switch (two spinning threads on one core)");
+    let (mut slices, mut switches) = (Vec::new(), Vec::new());
+    for _ in 0..reps {
+        let (s, w) =
+            super::host_slice::measure_once(opts.core, opts.boost, Duration::from_millis(200))?;
+        slices.extend(s);
+        switches.extend(w);
+    }
+    p.host_slice_us = Stat::of(&slices);
+    p.host_switch_us = Stat::of(&switches);
+
     progress("device service time");
     let nominal = Duration::from_micros(500);
     p.device_nominal_us = nominal.as_secs_f64() * 1e6;

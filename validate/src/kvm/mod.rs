@@ -1,7 +1,11 @@
 //! Everything that touches `/dev/kvm` (cargo feature `kvm`, Linux only).
 
 pub mod calibrate;
+pub mod cgroup;
 pub mod host_load;
+pub mod host_run;
+pub mod host_slice;
+pub mod host_validation;
 pub mod replay;
 pub mod validation;
 pub mod vm;

@@ -101,6 +101,14 @@ pub fn run_policy(
     opts: &ValidateOptions,
 ) -> Result<PolicyRun, Error> {
     plan::check(requests).map_err(Error::Host)?;
+    if let Some(r) = requests.iter().find(|r| r.profile.cpu_cap_ppm > 0) {
+        return Err(Error::Host(format!(
+            "workload.cpu_cap: the user-space replay does not enforce CPU caps (VM {} is \
+             capped): replay `fair` with --host-scheduler, which caps through the cgroup's \
+             CFS quota",
+            r.id
+        )));
+    }
     // What the replay's device does per request: sleep for the device's latency.
     let io_service = replay_io_service(&scenario.sim_config()?, requests)?;
     let profile = match (&opts.profile, opts.window_calibration) {

@@ -518,6 +518,26 @@ fn caps_and_slices_are_read_and_checked() {
         );
     }
     assert!(parse(&format!("{MINIMAL}cpu_cap = 4\n")).is_ok());
+    // A choice: 0 is "no cap" there; the other values are checked alike.
+    let half = format!("{MINIMAL}cpu_cap = {{ values = [0.5, 0], weights = [1, 1] }}\n");
+    let s = parse(&half).unwrap();
+    let caps: Vec<u32> = s
+        .workload(0)
+        .unwrap()
+        .take(200)
+        .map(|r| r.profile.cpu_cap_ppm)
+        .collect();
+    assert!(caps.iter().all(|&c| c == 0 || c == 500_000));
+    // 200 fair draws: capped ones number 100 ± 3 σ (σ = √(200 · ¼) ≈ 7).
+    let capped = caps.iter().filter(|&&c| c > 0).count();
+    assert!((79..=121).contains(&capped), "{capped} capped of 200");
+    let e = err(&format!(
+        "{MINIMAL}cpu_cap = {{ values = [5, 0], weights = [1, 1] }}\n"
+    ));
+    assert!(
+        e.ends_with("workload.cpu_cap: must be in (0, 4] (pCPUs of the largest host), got 5"),
+        "{e}"
+    );
     let e = err(&format!("{MINIMAL}[cpu]\nslice_ms = 0\n"));
     assert_eq!(e, "s.toml:10: cpu.slice_ms: must be > 0, got 0");
     let e = err(&format!("{MINIMAL}[cpu]\ncap_period_ms = 0.5\n"));

@@ -204,17 +204,30 @@ impl Scenario {
                 ));
             }
         }
-        if let Some(c) = self.workload.cpu_cap {
+        if let Some(c) = &self.workload.cpu_cap {
             // (A node list's hosts are not known before it is read.)
             let most = match &self.cluster.node_list {
                 Some(_) => 4294,
                 None => self.hosts.iter().map(|h| h.pcpus).max().unwrap_or(0),
             };
-            if !(c > 0.0 && c <= f64::from(most)) {
-                return Err(Error::invalid(
-                    "workload.cpu_cap",
-                    format!("must be in (0, {most}] (pCPUs of the largest host), got {c}"),
-                ));
+            let check = |c: f64| {
+                if c > 0.0 && c <= f64::from(most) {
+                    Ok(())
+                } else {
+                    Err(Error::invalid(
+                        "workload.cpu_cap",
+                        format!("must be in (0, {most}] (pCPUs of the largest host), got {c}"),
+                    ))
+                }
+            };
+            match c {
+                crate::dist::Choice::Fixed(v) => check(*v)?,
+                // In a choice, 0 is "no cap".
+                crate::dist::Choice::Weighted { values, .. } => {
+                    for &v in values.iter().filter(|&&v| v != 0.0) {
+                        check(v)?;
+                    }
+                }
             }
             if self.workload.trace.is_some() {
                 return Err(Error::invalid(
