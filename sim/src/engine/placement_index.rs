@@ -90,6 +90,13 @@ impl Node {
     }
 }
 
+/// A host's free quantities as last given, and whether it is a candidate.
+#[derive(Clone, Copy, Debug)]
+struct Leaf {
+    free: HostFree,
+    candidate: bool,
+}
+
 /// An ordered-set key: (free vCPU slots, free memory, host number as the rule orders it).
 type Key = (u64, u64, u32);
 
@@ -105,8 +112,9 @@ struct Class {
 pub struct PlacementIndex {
     /// The rule queries follow (first-fit when there is only one host: all rules agree).
     rule: Placement,
-    hosts: Vec<HostFree>,
-    candidate: Vec<bool>,
+    /// Per host, its free quantities and whether it is a candidate (one entry, so that an
+    /// update reads one cache line).
+    hosts: Vec<Leaf>,
     /// Leaves start at `size` (a power of two); node `i` has children `2i` and `2i + 1`.
     size: usize,
     /// The tree's nodes: the maxima of their subtree in one 16-byte entry, so that a step
@@ -121,31 +129,36 @@ impl PlacementIndex {
     /// About how many bytes the index takes per host: its free quantities and flag, up to
     /// four tree nodes (the tree is rounded up to a power of two) and, for best-fit and
     /// worst-fit, an ordered-set entry and its share of a B-tree node.
-    pub const BYTES_PER_HOST: u64 = 24 + 1 + 4 + 4 * 16 + 48;
+    pub const BYTES_PER_HOST: u64 = 24 + 4 + 4 * 16 + 48;
 
     /// An index over `hosts` (numbered from 0 in this order), all of them candidates.
     pub fn new(rule: Placement, hosts: impl IntoIterator<Item = HostFree>) -> Self {
-        let hosts: Vec<HostFree> = hosts.into_iter().collect();
+        let hosts: Vec<Leaf> = hosts
+            .into_iter()
+            .map(|free| Leaf {
+                free,
+                candidate: true,
+            })
+            .collect();
         let n = hosts.len();
         let rule = if n <= 1 { Placement::FirstFit } else { rule };
         let size = n.max(1).next_power_of_two();
         let mut index = PlacementIndex {
             rule,
-            candidate: vec![true; n],
             size,
             tree: vec![Node::default(); 2 * size],
             classes: Vec::new(),
             class_of: Vec::new(),
             hosts,
         };
-        for (h, f) in index.hosts.iter().enumerate() {
+        for (h, Leaf { free: f, .. }) in index.hosts.iter().enumerate() {
             index.tree[size + h] = Node::of(*f);
         }
         for i in (1..size).rev() {
             index.pull(i);
         }
         if rule != Placement::FirstFit {
-            let mut limits: Vec<u32> = index.hosts.iter().map(|f| f.limit).collect();
+            let mut limits: Vec<u32> = index.hosts.iter().map(|l| l.free.limit).collect();
             limits.sort_unstable();
             limits.dedup();
             index.classes = limits
@@ -158,7 +171,7 @@ impl PlacementIndex {
             index.class_of = index
                 .hosts
                 .iter()
-                .map(|f| limits.partition_point(|&l| l < f.limit) as u32)
+                .map(|f| limits.partition_point(|&l| l < f.free.limit) as u32)
                 .collect();
             for h in 0..n {
                 let key = index.key(h);
@@ -172,7 +185,9 @@ impl PlacementIndex {
     /// enters with [`Self::set_candidate`]).
     pub fn without_candidates(rule: Placement, hosts: impl IntoIterator<Item = HostFree>) -> Self {
         let mut index = Self::new(rule, hosts);
-        index.candidate.fill(false);
+        for l in &mut index.hosts {
+            l.candidate = false;
+        }
         index.tree.fill(Node::default());
         for c in &mut index.classes {
             c.set.clear();
@@ -192,17 +207,17 @@ impl PlacementIndex {
 
     /// Host `h`'s free quantities as last given.
     pub fn host(&self, h: usize) -> HostFree {
-        self.hosts[h]
+        self.hosts[h].free
     }
 
     /// Whether host `h` is a candidate.
     pub fn is_candidate(&self, h: usize) -> bool {
-        self.candidate[h]
+        self.hosts[h].candidate
     }
 
     #[inline]
     fn key(&self, h: usize) -> Key {
-        let f = self.hosts[h];
+        let f = self.hosts[h].free;
         let rank = match self.rule {
             Placement::WorstFit => u32::MAX - h as u32,
             _ => h as u32,
@@ -220,8 +235,8 @@ impl PlacementIndex {
     #[inline]
     fn refresh_tree(&mut self, h: usize) {
         let mut i = self.size + h;
-        self.tree[i] = if self.candidate[h] {
-            Node::of(self.hosts[h])
+        self.tree[i] = if self.hosts[h].candidate {
+            Node::of(self.hosts[h].free)
         } else {
             Node::default()
         };
@@ -237,22 +252,22 @@ impl PlacementIndex {
 
     /// Host `h` now has `vcpus` free vCPU slots and `mem` free MiB. O(log H).
     pub fn update(&mut self, h: usize, vcpus: u64, mem: u64) {
-        let old = self.hosts[h];
+        let old = self.hosts[h].free;
         if old.vcpus == vcpus && old.mem == mem {
             return;
         }
-        let in_sets = self.candidate[h] && self.rule != Placement::FirstFit;
+        let in_sets = self.hosts[h].candidate && self.rule != Placement::FirstFit;
         if in_sets {
             let key = self.key(h);
             self.classes[self.class_of[h] as usize].set.remove(&key);
         }
-        self.hosts[h].vcpus = vcpus;
-        self.hosts[h].mem = mem;
+        self.hosts[h].free.vcpus = vcpus;
+        self.hosts[h].free.mem = mem;
         if in_sets {
             let key = self.key(h);
             self.classes[self.class_of[h] as usize].set.insert(key);
         }
-        if self.candidate[h] {
+        if self.hosts[h].candidate {
             self.refresh_tree(h);
         }
     }
@@ -260,7 +275,7 @@ impl PlacementIndex {
     /// Takes host `h` out of the candidate set (`false`: no VM is placed on it) or puts it
     /// back (`true`), keeping its free quantities. O(log H).
     pub fn set_candidate(&mut self, h: usize, candidate: bool) {
-        if self.candidate[h] == candidate {
+        if self.hosts[h].candidate == candidate {
             return;
         }
         if self.rule != Placement::FirstFit {
@@ -272,7 +287,7 @@ impl PlacementIndex {
                 set.remove(&key);
             }
         }
-        self.candidate[h] = candidate;
+        self.hosts[h].candidate = candidate;
         self.refresh_tree(h);
     }
 
