@@ -20,6 +20,10 @@
 //!
 //! - a segment tree over host numbers whose nodes hold the maximum free vCPU slots, free
 //!   memory and limit of their subtree. First-fit descends to the leftmost leaf that fits.
+//!   The tree has eight children per node, stored together in one 128-byte-aligned group
+//!   (two cache lines): 100,000 hosts are six levels deep rather than seventeen, and with
+//!   many hosts the lower levels are not in the caches, so a descent or an update costs
+//!   its levels' cache misses.
 //!   The three maxima are a filter, not an exact test (a subtree may have one host with
 //!   many free slots and another with much free memory and none with both), so the
 //!   descent backtracks out of such subtrees: O(log H) when the maxima do not mislead,
@@ -60,6 +64,14 @@ impl HostFree {
     }
 }
 
+/// Children per node of the tree.
+const B: usize = 8;
+
+/// `B` sibling nodes, aligned to 128 bytes (two cache lines).
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C, align(128))]
+struct Group([Node; B]);
+
 /// A node of the tree: the most free vCPU slots (saturated at `u32::MAX`, above any VM's
 /// vCPUs), the highest vCPU limit and the most free memory of a subtree's candidates.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -78,6 +90,12 @@ impl Node {
             limit: f.limit,
             mem: f.mem,
         }
+    }
+
+    /// Whether a VM of `v` vCPUs and `m` MiB may fit under this node (at a leaf: fits).
+    #[inline(always)]
+    fn may_fit(&self, v: u64, m: u64) -> bool {
+        u64::from(self.vcpus) >= v && self.mem >= m && u64::from(self.limit) >= v
     }
 
     #[inline]
@@ -115,21 +133,24 @@ pub struct PlacementIndex {
     /// Per host, its free quantities and whether it is a candidate (one entry, so that an
     /// update reads one cache line).
     hosts: Vec<Leaf>,
-    /// Leaves start at `size` (a power of two); node `i` has children `2i` and `2i + 1`.
-    size: usize,
-    /// The tree's nodes: the maxima of their subtree in one 16-byte entry, so that a step
-    /// of a descent reads one cache line (both children) rather than one per quantity.
-    tree: Vec<Node>,
+    /// The number of internal nodes of the tree: host `h`'s leaf is node `first_leaf + h`.
+    /// Node `k` has children `B·k + 1 ..= B·k + B`, and lives at position `k + B − 1` of
+    /// `tree` (so that the children of node `k` fill group `k + 1`).
+    first_leaf: usize,
+    /// The tree's nodes, in groups of `B` siblings; groups past the last leaf's are not
+    /// allocated (their nodes are empty).
+    tree: Vec<Group>,
     /// Best-fit and worst-fit: the classes of hosts by limit, and each host's class.
     classes: Vec<Class>,
     class_of: Vec<u32>,
 }
 
 impl PlacementIndex {
-    /// About how many bytes the index takes per host: its free quantities and flag, up to
-    /// four tree nodes (the tree is rounded up to a power of two) and, for best-fit and
+    /// About how many bytes the index takes per host: its free quantities and flag, its
+    /// class, a leaf and its share of the internal nodes and of a last partial group (16 B
+    /// × (1 + 1/7) and some), and, for best-fit and
     /// worst-fit, an ordered-set entry and its share of a B-tree node.
-    pub const BYTES_PER_HOST: u64 = 24 + 4 + 4 * 16 + 48;
+    pub const BYTES_PER_HOST: u64 = 24 + 4 + 24 + 48;
 
     /// An index over `hosts` (numbered from 0 in this order), all of them candidates.
     pub fn new(rule: Placement, hosts: impl IntoIterator<Item = HostFree>) -> Self {
@@ -142,19 +163,27 @@ impl PlacementIndex {
             .collect();
         let n = hosts.len();
         let rule = if n <= 1 { Placement::FirstFit } else { rule };
-        let size = n.max(1).next_power_of_two();
+        // The smallest complete B-ary tree with at least n leaves (one host: the root is
+        // its leaf).
+        let (mut first_leaf, mut width) = (0usize, 1usize);
+        while width < n {
+            first_leaf += width;
+            width *= B;
+        }
+        // Through the group of the last leaf.
+        let groups = (first_leaf + n.max(1) - 1 + B - 1) / B + 1;
         let mut index = PlacementIndex {
             rule,
-            size,
-            tree: vec![Node::default(); 2 * size],
+            first_leaf,
+            tree: vec![Group::default(); groups],
             classes: Vec::new(),
             class_of: Vec::new(),
             hosts,
         };
-        for (h, Leaf { free: f, .. }) in index.hosts.iter().enumerate() {
-            index.tree[size + h] = Node::of(*f);
+        for h in 0..n {
+            *index.node_mut(first_leaf + h) = Node::of(index.hosts[h].free);
         }
-        for i in (1..size).rev() {
+        for i in (0..first_leaf).rev() {
             index.pull(i);
         }
         if rule != Placement::FirstFit {
@@ -188,7 +217,7 @@ impl PlacementIndex {
         for l in &mut index.hosts {
             l.candidate = false;
         }
-        index.tree.fill(Node::default());
+        index.tree.fill(Group::default());
         for c in &mut index.classes {
             c.set.clear();
         }
@@ -225,26 +254,43 @@ impl PlacementIndex {
         (f.vcpus, f.mem, rank)
     }
 
+    /// Node `k`.
+    #[inline(always)]
+    fn node(&self, k: usize) -> Node {
+        let p = k + B - 1;
+        self.tree[p / B].0[p % B]
+    }
+
+    #[inline(always)]
+    fn node_mut(&mut self, k: usize) -> &mut Node {
+        let p = k + B - 1;
+        &mut self.tree[p / B].0[p % B]
+    }
+
+    /// Sets internal node `k` to the maxima of its children (group `k + 1`).
     #[inline]
-    fn pull(&mut self, i: usize) {
-        let (l, r) = (2 * i, 2 * i + 1);
-        self.tree[i] = self.tree[l].max(self.tree[r]);
+    fn pull(&mut self, k: usize) {
+        let max = match self.tree.get(k + 1) {
+            Some(g) => g.0.iter().fold(Node::default(), |a, &c| a.max(c)),
+            None => Node::default(),
+        };
+        *self.node_mut(k) = max;
     }
 
     /// Writes host `h`'s leaf (zeros when it is not a candidate) and its ancestors.
     #[inline]
     fn refresh_tree(&mut self, h: usize) {
-        let mut i = self.size + h;
-        self.tree[i] = if self.hosts[h].candidate {
+        let mut k = self.first_leaf + h;
+        *self.node_mut(k) = if self.hosts[h].candidate {
             Node::of(self.hosts[h].free)
         } else {
             Node::default()
         };
-        while i > 1 {
-            i /= 2;
-            let before = self.tree[i];
-            self.pull(i);
-            if self.tree[i] == before {
+        while k > 0 {
+            k = (k - 1) / B;
+            let before = self.node(k);
+            self.pull(k);
+            if self.node(k) == before {
                 break;
             }
         }
@@ -296,7 +342,7 @@ impl PlacementIndex {
     /// than either fits nowhere. O(1).
     #[inline]
     pub fn max_free(&self) -> (u64, u64) {
-        let root = self.tree[1];
+        let root = self.node(0);
         (u64::from(root.vcpus), root.mem)
     }
 
@@ -304,17 +350,16 @@ impl PlacementIndex {
     /// necessary condition).
     #[inline]
     fn may_fit(&self, i: usize, v: u64, m: u64) -> bool {
-        let n = &self.tree[i];
-        u64::from(n.vcpus) >= v && n.mem >= m && u64::from(n.limit) >= v
+        self.node(i).may_fit(v, m)
     }
 
     /// The candidate host the rule picks for a VM of `v` ≥ 1 vCPUs and `m` MiB, if any.
     pub fn choose(&self, v: u64, m: u64) -> Option<usize> {
-        if self.hosts.is_empty() || !self.may_fit(1, v, m) {
+        if self.hosts.is_empty() || !self.may_fit(0, v, m) {
             return None;
         }
         match self.rule {
-            Placement::FirstFit => self.first_fit(1, v, m),
+            Placement::FirstFit => self.first_fit(0, v, m),
             Placement::BestFit => self
                 .classes
                 .iter()
@@ -332,19 +377,20 @@ impl PlacementIndex {
         }
     }
 
-    /// The leftmost leaf under node `i` that fits (the caller checked `may_fit(i)`).
-    fn first_fit(&self, i: usize, v: u64, m: u64) -> Option<usize> {
-        if i >= self.size {
-            return Some(i - self.size);
+    /// The leftmost leaf under node `k` that fits, as a host number (the caller checked
+    /// that node `k` may fit).
+    fn first_fit(&self, k: usize, v: u64, m: u64) -> Option<usize> {
+        if k >= self.first_leaf {
+            let h = k - self.first_leaf;
+            return (h < self.hosts.len()).then_some(h);
         }
-        let (l, r) = (2 * i, 2 * i + 1);
-        if self.may_fit(l, v, m)
-            && let Some(h) = self.first_fit(l, v, m)
-        {
-            return Some(h);
-        }
-        if self.may_fit(r, v, m) {
-            return self.first_fit(r, v, m);
+        let children = &self.tree.get(k + 1)?.0;
+        for (j, c) in children.iter().enumerate() {
+            if c.may_fit(v, m)
+                && let Some(h) = self.first_fit(B * k + 1 + j, v, m)
+            {
+                return Some(h);
+            }
         }
         None
     }

@@ -36,7 +36,13 @@ pub(super) enum Event {
     DeviceDone { request: RequestSlot },
     /// A VM on the plain path (see [`Engine::admit_plain`]) finishes: all its vCPUs end
     /// their only slice at this instant.
-    VmDone { slot: VmSlot },
+    /// (With the VM's host and first pCPU, so that the end reads the VM and the host at
+    /// once rather than one after the other.)
+    VmDone {
+        slot: VmSlot,
+        host: HostId,
+        first: PcpuId,
+    },
     /// The next cap period of VM `slot` starts: its pool is refilled (ignored unless
     /// `epoch` is that of the VM now in the slot).
     CapRefill { slot: VmSlot, epoch: u32 },
