@@ -4,12 +4,6 @@
 //! Four children per node halve the depth of a binary heap (two levels hold 20 events),
 //! and a pop moves the last entry down a hole instead of swapping at every level: a
 //! discrete-event simulation pops and pushes once per event, so this is its hot loop.
-//!
-//! The four children of a node are stored together in one 128-byte-aligned group (node
-//! `k` lives at position `k + 3`, so the children `4i + 1 ..= 4i + 4` of node `i` fill
-//! group `i + 1`): a step of a pop reads one aligned pair of cache lines, never three.
-//! With hundreds of thousands of pending events (a datacenter's VMs in flight), the lower
-//! levels of the heap are not in the caches and those reads are what a pop costs.
 
 use crate::error::SimError;
 use crate::time::SimTime;
@@ -17,26 +11,12 @@ use crate::time::SimTime;
 /// Children per heap node.
 const ARITY: usize = 4;
 
-/// Where node 0 sits in the first group (so that siblings share a group).
-const OFFSET: usize = ARITY - 1;
-
 /// A queue of events of type `E`.
 #[derive(Debug, Clone)]
 pub struct EventQueue<E> {
-    /// Node `k` is `groups[(k + OFFSET) / ARITY].0[(k + OFFSET) % ARITY]`; positions past
-    /// the last node hold copies of earlier entries and are never read. Groups are kept
-    /// when the heap shrinks (like a vector's capacity).
-    groups: Vec<Group<E>>,
-    /// Number of nodes.
-    n: usize,
+    heap: Vec<Entry<E>>,
     seq: u64,
 }
-
-/// Four sibling entries, aligned to 128 bytes (two cache lines; one pair of lines for the
-/// 32-byte entries of the engine's events).
-#[derive(Debug, Clone, Copy)]
-#[repr(C, align(128))]
-struct Group<E>([Entry<E>; ARITY]);
 
 /// A pending event. Ordered by `key = time << 64 | sequence` alone: one integer comparison
 /// per heap step, and keys are unique.
@@ -66,8 +46,7 @@ fn min_of(i: usize, ki: u128, j: usize, kj: u128) -> (usize, u128) {
 impl<E> Default for EventQueue<E> {
     fn default() -> Self {
         EventQueue {
-            groups: Vec::new(),
-            n: 0,
+            heap: Vec::new(),
             seq: 0,
         }
     }
@@ -77,18 +56,6 @@ impl<E: Copy> EventQueue<E> {
     /// An empty queue.
     pub fn new() -> Self {
         Self::default()
-    }
-
-    #[inline(always)]
-    fn get(&self, k: usize) -> Entry<E> {
-        let pos = k + OFFSET;
-        self.groups[pos / ARITY].0[pos % ARITY]
-    }
-
-    #[inline(always)]
-    fn set(&mut self, k: usize, e: Entry<E>) {
-        let pos = k + OFFSET;
-        self.groups[pos / ARITY].0[pos % ARITY] = e;
     }
 
     /// Schedules `event` at `at`; `now` is the current time, and scheduling before it is an
@@ -104,43 +71,36 @@ impl<E: Copy> EventQueue<E> {
         };
         self.seq += 1;
         // Sift up: move parents down into the hole until the entry's place is found.
-        let mut i = self.n;
-        if (i + OFFSET) / ARITY >= self.groups.len() {
-            self.groups.push(Group([entry; ARITY]));
-        }
-        self.n += 1;
+        let mut i = self.heap.len();
+        self.heap.push(entry);
         while i > 0 {
             let parent = (i - 1) / ARITY;
-            let p = self.get(parent);
+            let p = self.heap[parent];
             if p.key < entry.key {
                 break;
             }
-            self.set(i, p);
+            self.heap[i] = p;
             i = parent;
         }
-        self.set(i, entry);
+        self.heap[i] = entry;
         Ok(())
     }
 
     /// Time of the next event.
     #[inline]
     pub fn peek_time(&self) -> Option<SimTime> {
-        (self.n > 0).then(|| SimTime((self.get(0).key >> 64) as u64))
+        self.heap.first().map(|e| SimTime((e.key >> 64) as u64))
     }
 
     /// Removes and returns the next event.
     #[inline(always)]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
-        if self.n == 0 {
-            return None;
-        }
-        self.n -= 1;
-        let n = self.n;
-        let last = self.get(n);
+        let last = self.heap.pop()?;
+        let n = self.heap.len();
         if n == 0 {
             return Some((SimTime((last.key >> 64) as u64), last.event));
         }
-        let top = self.get(0);
+        let top = self.heap[0];
         // Sift down: move the smallest child up into the hole until `last` fits.
         let mut i = 0;
         loop {
@@ -149,18 +109,18 @@ impl<E: Copy> EventQueue<E> {
                 break;
             }
             let (m, m_key) = if first + ARITY <= n {
-                // All four children, in group i + 1: a tournament of two pairs, without
-                // data-dependent branches (the comparisons are unpredictable).
-                let c = &self.groups[i + 1].0;
+                // All four children: a tournament of two pairs, without data-dependent
+                // branches (the comparisons are unpredictable).
+                let c = &self.heap[first..first + ARITY];
                 let (a, ka) = min_of(0, c[0].key, 1, c[1].key);
                 let (b, kb) = min_of(2, c[2].key, 3, c[3].key);
                 let (w, kw) = min_of(a, ka, b, kb);
                 (first + w, kw)
             } else {
                 let mut m = first;
-                let mut m_key = self.get(first).key;
+                let mut m_key = self.heap[first].key;
                 for c in first + 1..n {
-                    let k = self.get(c).key;
+                    let k = self.heap[c].key;
                     if k < m_key {
                         m = c;
                         m_key = k;
@@ -171,22 +131,21 @@ impl<E: Copy> EventQueue<E> {
             if last.key < m_key {
                 break;
             }
-            let moved = self.get(m);
-            self.set(i, moved);
+            self.heap[i] = self.heap[m];
             i = m;
         }
-        self.set(i, last);
+        self.heap[i] = last;
         Some((SimTime((top.key >> 64) as u64), top.event))
     }
 
     /// Number of pending events (cancelled ones included until popped).
     pub fn len(&self) -> usize {
-        self.n
+        self.heap.len()
     }
 
     /// Whether no event is pending.
     pub fn is_empty(&self) -> bool {
-        self.n == 0
+        self.heap.is_empty()
     }
 }
 
