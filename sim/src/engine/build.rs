@@ -1,7 +1,6 @@
 //! Building an engine from a configuration: hosts and their pCPUs, devices and run queues,
 //! the policies, the random streams, and the scheduled lifecycle events and samples.
 
-
 use crate::config_check::CheckedConfig;
 use crate::error::SimError;
 use crate::event::EventQueue;
@@ -234,7 +233,10 @@ impl<'a, O: Observer> Engine<'a, O> {
         let backfill = super::backfill::Backfiller::new(config.admission.backfill, &hosts);
         let cluster_facts = ClusterFacts::new(&hosts, config.cpu.gang);
         if dc.power_off.is_some() {
-            dc.wake = Some(Box::new(super::power::WakeIndex::new(&hosts, config.cpu.gang)));
+            dc.wake = Some(Box::new(super::power::WakeIndex::new(
+                &hosts,
+                config.cpu.gang,
+            )));
         }
         Ok(Engine {
             now: SimTime::ZERO,
