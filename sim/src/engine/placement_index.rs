@@ -171,7 +171,7 @@ impl PlacementIndex {
             width *= B;
         }
         // Through the group of the last leaf.
-        let groups = (first_leaf + n.max(1) - 1 + B - 1) / B + 1;
+        let groups = (first_leaf + n.max(1) - 1).div_ceil(B) + 1;
         let mut index = PlacementIndex {
             rule,
             first_leaf,
