@@ -49,3 +49,41 @@ fn bench_cluster_refuses_bad_sizes() {
     let e = fails(&["bench", "--hosts", "5", "--vms", "10", "--runs", "1"]);
     assert!(e.contains("--hosts is for --model cluster"), "{e}");
 }
+
+/// A scenario file beyond the datacenter limits is refused when it is read, before any
+/// host is built, with the file, line, key and figure: 1,000,001 hosts (`MAX_HOSTS` =
+/// 1,000,000), and 1,000,000 hosts of 11 pCPUs = 11,000,000 pCPUs (`MAX_TOTAL_PCPUS` =
+/// 10,000,000, which bounds the memory the hosts' state needs).
+#[test]
+fn run_refuses_clusters_beyond_the_limits() {
+    let dir = tempfile::tempdir().unwrap();
+    let scenario = |name: &str, count: u64, pcpus: u32| {
+        let path = dir.path().join(name);
+        std::fs::write(
+            &path,
+            format!(
+                "[run]\nvms = 10\n[[hosts]]\ncount = {count}\npcpus = {pcpus}\nmemory_gib = 1\n\
+                 [workload]\narrival = {{ process = \"poisson\", rate_per_s = 1 }}\n\
+                 service = {{ dist = \"exponential\", mean_s = 1 }}\n"
+            ),
+        )
+        .unwrap();
+        path.to_string_lossy().into_owned()
+    };
+    let out = dir.path().join("out");
+    let out = out.to_string_lossy();
+    let hosts = scenario("hosts.toml", 1_000_001, 1);
+    let e = fails(&["run", &hosts, "--no-vms", "--no-plots", "--out", &out]);
+    assert!(
+        e.contains(
+            "hosts.toml:4: hosts[0].count: the scenario would have 1000001 hosts; at most 1000000"
+        ),
+        "{e}"
+    );
+    let pcpus = scenario("pcpus.toml", 1_000_000, 11);
+    let e = fails(&["run", &pcpus, "--no-vms", "--no-plots", "--out", &out]);
+    assert!(
+        e.contains("pcpus.toml:3: hosts: 11000000 pCPUs over all hosts; at most 10000000"),
+        "{e}"
+    );
+}

@@ -179,6 +179,39 @@ fn power_off_and_boot_by_hand() {
     assert_eq!((v1.host, v1.admission), (1, SimTime::from_secs(6)));
 }
 
+/// Which switched-off host boots, with hosts of different sizes: hosts 0 and 1 have 1
+/// pCPU, hosts 2 and 3 have 4; power-off after 5 s idle, boot 2 s. VM 0 (0 s, 20 s, 1 vCPU)
+/// takes host 0; hosts 1–3 switch off at 5 s. VM 1 (6 s, 1 s, 4 vCPUs) fits on no running
+/// host: the lowest-numbered switched-off host that could hold it is host 2 (host 1 is too
+/// small), which boots 6–8 s; VM 2 (7 s, 1 s, 3 vCPUs) waits behind it (strict head of
+/// line). At 8 s VM 1 takes host 2, and VM 2 fits on no running host: host 3 boots (8–10
+/// s; host 1 is still too small). At 9 s VM 1 leaves and VM 2 takes host 2 (first-fit:
+/// the lowest host that fits), 9–10 s. Two boots, of hosts 2 and 3.
+#[test]
+fn the_lowest_off_host_that_could_hold_the_vm_boots() {
+    let mut cfg = SimConfig::single_host(1, 0);
+    cfg.cluster.hosts[0].resources.boot = SimTime::from_secs(2);
+    let small = cfg.cluster.hosts[0].clone();
+    let mut large = small.clone();
+    large.pcpus = 4;
+    cfg.cluster.hosts = vec![small.clone(), small, large.clone(), large];
+    cfg.datacenter.power_off_idle = Some(SimTime::from_secs(5));
+    let mut v1 = vm(1, 6, 1);
+    v1.vcpus = 4;
+    let mut v2 = vm(2, 7, 1);
+    v2.vcpus = 3;
+    let mut c = Collect::default();
+    let s = simulate(&cfg, vec![vm(0, 0, 20), v1, v2], &mut c).unwrap();
+    let at = |id: u64| {
+        let r = c.vms.iter().find(|r| r.id == id).unwrap();
+        (r.host, r.admission.as_secs_f64(), r.finish.as_secs_f64())
+    };
+    assert_eq!(at(1), (2, 8.0, 9.0));
+    assert_eq!(at(2), (2, 9.0, 10.0));
+    let boots: Vec<u64> = s.datacenter.hosts.iter().map(|h| h.boots).collect();
+    assert_eq!(boots, [0, 0, 1, 1]);
+}
+
 fn recorded(host: u32, fail_s: u64, repair_s: u64) -> FailureSpec {
     FailureSpec::Recorded(vec![RecordedFailure {
         host,

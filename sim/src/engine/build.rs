@@ -1,8 +1,6 @@
 //! Building an engine from a configuration: hosts and their pCPUs, devices and run queues,
 //! the policies, the random streams, and the scheduled lifecycle events and samples.
 
-use std::collections::BinaryHeap;
-
 use crate::config_check::CheckedConfig;
 use crate::error::SimError;
 use crate::event::EventQueue;
@@ -37,7 +35,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         fast: FastPaths,
     ) -> Result<Self, SimError> {
         let mut events = EventQueue::new();
-        let dc = Ops::new(&checked, &mut events)?;
+        let mut dc = Ops::new(&checked, &mut events)?;
         let mig = {
             let d = &checked.config().datacenter;
             Migrations::new(
@@ -70,11 +68,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             let tpc = r.threads_per_core.max(1);
             let nodes = r.numa_nodes.clamp(1, h.pcpus);
             total_pcpus += u64::from(h.pcpus);
-            let words = h.pcpus.div_ceil(64) as usize;
-            let mut idle = vec![0u64; words];
-            for p in 0..h.pcpus {
-                idle[(p / 64) as usize] |= 1 << (p % 64);
-            }
+            let idle = super::state::PcpuBits::all_set(h.pcpus);
             let pcpus = (0..h.pcpus)
                 .map(|_| Pcpu {
                     running: Running::IDLE,
@@ -166,7 +160,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                     }),
                 },
                 pcpus,
-                ready: (0..queues).map(|_| BinaryHeap::new()).collect(),
+                ready: super::state::RunQueues::new(queues),
                 slice: slice_for(h.pcpus).and_then(std::num::NonZeroU64::new),
                 dirty: false,
                 dedicated: h.vcpu_capacity() <= u64::from(h.pcpus),
@@ -239,6 +233,12 @@ impl<'a, O: Observer> Engine<'a, O> {
         let backfill =
             super::backfill::Backfiller::new(config.admission.backfill, &hosts, fast.backfill);
         let cluster_facts = ClusterFacts::new(&hosts, config.cpu.gang);
+        if dc.power_off.is_some() {
+            dc.wake = Some(Box::new(super::power::WakeIndex::new(
+                &hosts,
+                config.cpu.gang,
+            )));
+        }
         Ok(Engine {
             now: SimTime::ZERO,
             events,

@@ -175,6 +175,12 @@ pub fn estimated_host_bytes(config: &crate::model::SimConfig) -> u64 {
     // A heap allocation's header and rounding, roughly.
     const ALLOC: u64 = 16;
     let pinned = config.cpu.mapping == crate::model::Mapping::Pinned;
+    // With power-off, the switched-off and booting hosts' indexes (first-fit: no sets).
+    let wake = if config.datacenter.power_off_idle.is_some() {
+        2 * (PlacementIndex::BYTES_PER_HOST - 48)
+    } else {
+        0
+    };
     let mut total = 0u64;
     for h in &config.cluster.hosts {
         let pcpus = u64::from(h.pcpus);
@@ -189,16 +195,21 @@ pub fn estimated_host_bytes(config: &crate::model::SimConfig) -> u64 {
         } else {
             0
         };
+        // (The first run queue and the first 64 pCPUs' idle bits are in the host.)
+        let more_queues = (queues - 1) * size_of::<std::collections::BinaryHeap<u8>>() as u64;
+        let more_words = (pcpus.div_ceil(64).max(1) - 1) * 8;
+        let extra = |bytes: u64| if bytes > 0 { bytes + ALLOC } else { 0 };
         total = total.saturating_add(
             size_of::<Host>() as u64
                 + pcpus * size_of::<super::state::Pcpu>() as u64
                 + devices * size_of::<super::device::Device>() as u64
-                + queues * size_of::<std::collections::BinaryHeap<u8>>() as u64
-                + pcpus.div_ceil(64) * 8
+                + extra(more_queues)
+                + extra(more_words)
                 + size_of::<super::state::HostOps>() as u64
-                + 5 * ALLOC
+                + 3 * ALLOC
                 + numa
                 + power
+                + wake
                 + PlacementIndex::BYTES_PER_HOST,
         );
     }

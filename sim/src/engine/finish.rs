@@ -59,7 +59,8 @@ impl<'a, O: Observer> Engine<'a, O> {
         if let Some(hid) = h.get() {
             self.release_capacity(hid, u64::from(vcpus), mem);
             let host = &mut self.hosts[hid];
-            if host.topology.numa_nodes > 1 {
+            // (A plain host has one NUMA node: its topology is not read.)
+            if !host.plain && host.topology.numa_nodes > 1 {
                 let n = &mut host.topology.node_mem_used[home as usize];
                 *n = n.saturating_sub(mem);
             }

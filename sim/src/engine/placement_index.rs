@@ -20,6 +20,10 @@
 //!
 //! - a segment tree over host numbers whose nodes hold the maximum free vCPU slots, free
 //!   memory and limit of their subtree. First-fit descends to the leftmost leaf that fits.
+//!   The tree has eight children per node, stored together in one 128-byte-aligned group
+//!   (two cache lines): 100,000 hosts are six levels deep rather than seventeen, and with
+//!   many hosts the lower levels are not in the caches, so a descent or an update costs
+//!   its levels' cache misses.
 //!   The three maxima are a filter, not an exact test (a subtree may have one host with
 //!   many free slots and another with much free memory and none with both), so the
 //!   descent backtracks out of such subtrees: O(log H) when the maxima do not mislead,
@@ -60,6 +64,57 @@ impl HostFree {
     }
 }
 
+/// Children per node of the tree.
+const B: usize = 8;
+
+/// `B` sibling nodes, aligned to 128 bytes (two cache lines).
+#[derive(Clone, Copy, Debug, Default)]
+#[repr(C, align(128))]
+struct Group([Node; B]);
+
+/// A node of the tree: the most free vCPU slots (saturated at `u32::MAX`, above any VM's
+/// vCPUs), the highest vCPU limit and the most free memory of a subtree's candidates.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[repr(C, align(16))]
+struct Node {
+    vcpus: u32,
+    limit: u32,
+    mem: u64,
+}
+
+impl Node {
+    #[inline]
+    fn of(f: HostFree) -> Self {
+        Node {
+            vcpus: u32::try_from(f.vcpus).unwrap_or(u32::MAX),
+            limit: f.limit,
+            mem: f.mem,
+        }
+    }
+
+    /// Whether a VM of `v` vCPUs and `m` MiB may fit under this node (at a leaf: fits).
+    #[inline(always)]
+    fn may_fit(&self, v: u64, m: u64) -> bool {
+        u64::from(self.vcpus) >= v && self.mem >= m && u64::from(self.limit) >= v
+    }
+
+    #[inline]
+    fn max(self, o: Node) -> Node {
+        Node {
+            vcpus: self.vcpus.max(o.vcpus),
+            limit: self.limit.max(o.limit),
+            mem: self.mem.max(o.mem),
+        }
+    }
+}
+
+/// A host's free quantities as last given, and whether it is a candidate.
+#[derive(Clone, Copy, Debug)]
+struct Leaf {
+    free: HostFree,
+    candidate: bool,
+}
+
 /// An ordered-set key: (free vCPU slots, free memory, host number as the rule orders it).
 type Key = (u64, u64, u32);
 
@@ -75,52 +130,64 @@ struct Class {
 pub struct PlacementIndex {
     /// The rule queries follow (first-fit when there is only one host: all rules agree).
     rule: Placement,
-    hosts: Vec<HostFree>,
-    candidate: Vec<bool>,
-    /// Leaves start at `size` (a power of two); node `i` has children `2i` and `2i + 1`.
-    size: usize,
-    max_vcpus: Vec<u64>,
-    max_mem: Vec<u64>,
-    max_limit: Vec<u32>,
+    /// Per host, its free quantities and whether it is a candidate (one entry, so that an
+    /// update reads one cache line).
+    hosts: Vec<Leaf>,
+    /// The number of internal nodes of the tree: host `h`'s leaf is node `first_leaf + h`.
+    /// Node `k` has children `B·k + 1 ..= B·k + B`, and lives at position `k + B − 1` of
+    /// `tree` (so that the children of node `k` fill group `k + 1`).
+    first_leaf: usize,
+    /// The tree's nodes, in groups of `B` siblings; groups past the last leaf's are not
+    /// allocated (their nodes are empty).
+    tree: Vec<Group>,
     /// Best-fit and worst-fit: the classes of hosts by limit, and each host's class.
     classes: Vec<Class>,
     class_of: Vec<u32>,
 }
 
 impl PlacementIndex {
-    /// About how many bytes the index takes per host: its free quantities and flag, up to
-    /// four tree nodes (the tree is rounded up to a power of two) and, for best-fit and
+    /// About how many bytes the index takes per host: its free quantities and flag, its
+    /// class, a leaf and its share of the internal nodes and of a last partial group (16 B
+    /// × (1 + 1/7) and some), and, for best-fit and
     /// worst-fit, an ordered-set entry and its share of a B-tree node.
-    pub const BYTES_PER_HOST: u64 = 24 + 1 + 4 + 4 * 20 + 48;
+    pub const BYTES_PER_HOST: u64 = 24 + 4 + 24 + 48;
 
     /// An index over `hosts` (numbered from 0 in this order), all of them candidates.
     pub fn new(rule: Placement, hosts: impl IntoIterator<Item = HostFree>) -> Self {
-        let hosts: Vec<HostFree> = hosts.into_iter().collect();
+        let hosts: Vec<Leaf> = hosts
+            .into_iter()
+            .map(|free| Leaf {
+                free,
+                candidate: true,
+            })
+            .collect();
         let n = hosts.len();
         let rule = if n <= 1 { Placement::FirstFit } else { rule };
-        let size = n.max(1).next_power_of_two();
+        // The smallest complete B-ary tree with at least n leaves (one host: the root is
+        // its leaf).
+        let (mut first_leaf, mut width) = (0usize, 1usize);
+        while width < n {
+            first_leaf += width;
+            width *= B;
+        }
+        // Through the group of the last leaf.
+        let groups = (first_leaf + n.max(1) - 1).div_ceil(B) + 1;
         let mut index = PlacementIndex {
             rule,
-            candidate: vec![true; n],
-            size,
-            max_vcpus: vec![0; 2 * size],
-            max_mem: vec![0; 2 * size],
-            max_limit: vec![0; 2 * size],
+            first_leaf,
+            tree: vec![Group::default(); groups],
             classes: Vec::new(),
             class_of: Vec::new(),
             hosts,
         };
-        for (h, f) in index.hosts.iter().enumerate() {
-            let i = size + h;
-            index.max_vcpus[i] = f.vcpus;
-            index.max_mem[i] = f.mem;
-            index.max_limit[i] = f.limit;
+        for h in 0..n {
+            *index.node_mut(first_leaf + h) = Node::of(index.hosts[h].free);
         }
-        for i in (1..size).rev() {
+        for i in (0..first_leaf).rev() {
             index.pull(i);
         }
         if rule != Placement::FirstFit {
-            let mut limits: Vec<u32> = index.hosts.iter().map(|f| f.limit).collect();
+            let mut limits: Vec<u32> = index.hosts.iter().map(|l| l.free.limit).collect();
             limits.sort_unstable();
             limits.dedup();
             index.classes = limits
@@ -133,12 +200,26 @@ impl PlacementIndex {
             index.class_of = index
                 .hosts
                 .iter()
-                .map(|f| limits.partition_point(|&l| l < f.limit) as u32)
+                .map(|f| limits.partition_point(|&l| l < f.free.limit) as u32)
                 .collect();
             for h in 0..n {
                 let key = index.key(h);
                 index.classes[index.class_of[h] as usize].set.insert(key);
             }
+        }
+        index
+    }
+
+    /// An index over `hosts` like [`Self::new`], but with no host a candidate yet (each
+    /// enters with [`Self::set_candidate`]).
+    pub fn without_candidates(rule: Placement, hosts: impl IntoIterator<Item = HostFree>) -> Self {
+        let mut index = Self::new(rule, hosts);
+        for l in &mut index.hosts {
+            l.candidate = false;
+        }
+        index.tree.fill(Group::default());
+        for c in &mut index.classes {
+            c.set.clear();
         }
         index
     }
@@ -155,17 +236,17 @@ impl PlacementIndex {
 
     /// Host `h`'s free quantities as last given.
     pub fn host(&self, h: usize) -> HostFree {
-        self.hosts[h]
+        self.hosts[h].free
     }
 
     /// Whether host `h` is a candidate.
     pub fn is_candidate(&self, h: usize) -> bool {
-        self.candidate[h]
+        self.hosts[h].candidate
     }
 
     #[inline]
     fn key(&self, h: usize) -> Key {
-        let f = self.hosts[h];
+        let f = self.hosts[h].free;
         let rank = match self.rule {
             Placement::WorstFit => u32::MAX - h as u32,
             _ => h as u32,
@@ -173,32 +254,43 @@ impl PlacementIndex {
         (f.vcpus, f.mem, rank)
     }
 
+    /// Node `k`.
+    #[inline(always)]
+    fn node(&self, k: usize) -> Node {
+        let p = k + B - 1;
+        self.tree[p / B].0[p % B]
+    }
+
+    #[inline(always)]
+    fn node_mut(&mut self, k: usize) -> &mut Node {
+        let p = k + B - 1;
+        &mut self.tree[p / B].0[p % B]
+    }
+
+    /// Sets internal node `k` to the maxima of its children (group `k + 1`).
     #[inline]
-    fn pull(&mut self, i: usize) {
-        let (l, r) = (2 * i, 2 * i + 1);
-        self.max_vcpus[i] = self.max_vcpus[l].max(self.max_vcpus[r]);
-        self.max_mem[i] = self.max_mem[l].max(self.max_mem[r]);
-        self.max_limit[i] = self.max_limit[l].max(self.max_limit[r]);
+    fn pull(&mut self, k: usize) {
+        let max = match self.tree.get(k + 1) {
+            Some(g) => g.0.iter().fold(Node::default(), |a, &c| a.max(c)),
+            None => Node::default(),
+        };
+        *self.node_mut(k) = max;
     }
 
     /// Writes host `h`'s leaf (zeros when it is not a candidate) and its ancestors.
     #[inline]
     fn refresh_tree(&mut self, h: usize) {
-        let mut i = self.size + h;
-        let (v, m, l) = if self.candidate[h] {
-            let f = self.hosts[h];
-            (f.vcpus, f.mem, f.limit)
+        let mut k = self.first_leaf + h;
+        *self.node_mut(k) = if self.hosts[h].candidate {
+            Node::of(self.hosts[h].free)
         } else {
-            (0, 0, 0)
+            Node::default()
         };
-        self.max_vcpus[i] = v;
-        self.max_mem[i] = m;
-        self.max_limit[i] = l;
-        while i > 1 {
-            i /= 2;
-            let before = (self.max_vcpus[i], self.max_mem[i], self.max_limit[i]);
-            self.pull(i);
-            if (self.max_vcpus[i], self.max_mem[i], self.max_limit[i]) == before {
+        while k > 0 {
+            k = (k - 1) / B;
+            let before = self.node(k);
+            self.pull(k);
+            if self.node(k) == before {
                 break;
             }
         }
@@ -206,22 +298,22 @@ impl PlacementIndex {
 
     /// Host `h` now has `vcpus` free vCPU slots and `mem` free MiB. O(log H).
     pub fn update(&mut self, h: usize, vcpus: u64, mem: u64) {
-        let old = self.hosts[h];
+        let old = self.hosts[h].free;
         if old.vcpus == vcpus && old.mem == mem {
             return;
         }
-        let in_sets = self.candidate[h] && self.rule != Placement::FirstFit;
+        let in_sets = self.hosts[h].candidate && self.rule != Placement::FirstFit;
         if in_sets {
             let key = self.key(h);
             self.classes[self.class_of[h] as usize].set.remove(&key);
         }
-        self.hosts[h].vcpus = vcpus;
-        self.hosts[h].mem = mem;
+        self.hosts[h].free.vcpus = vcpus;
+        self.hosts[h].free.mem = mem;
         if in_sets {
             let key = self.key(h);
             self.classes[self.class_of[h] as usize].set.insert(key);
         }
-        if self.candidate[h] {
+        if self.hosts[h].candidate {
             self.refresh_tree(h);
         }
     }
@@ -229,7 +321,7 @@ impl PlacementIndex {
     /// Takes host `h` out of the candidate set (`false`: no VM is placed on it) or puts it
     /// back (`true`), keeping its free quantities. O(log H).
     pub fn set_candidate(&mut self, h: usize, candidate: bool) {
-        if self.candidate[h] == candidate {
+        if self.hosts[h].candidate == candidate {
             return;
         }
         if self.rule != Placement::FirstFit {
@@ -241,31 +333,33 @@ impl PlacementIndex {
                 set.remove(&key);
             }
         }
-        self.candidate[h] = candidate;
+        self.hosts[h].candidate = candidate;
         self.refresh_tree(h);
     }
 
-    /// The most free vCPU slots and the most free memory on any candidate host (maybe two
-    /// different hosts): a VM larger than either fits nowhere. O(1).
+    /// The most free vCPU slots (saturated at `u32::MAX`, more than any VM has) and the
+    /// most free memory on any candidate host (maybe two different hosts): a VM larger
+    /// than either fits nowhere. O(1).
     #[inline]
     pub fn max_free(&self) -> (u64, u64) {
-        (self.max_vcpus[1], self.max_mem[1])
+        let root = self.node(0);
+        (u64::from(root.vcpus), root.mem)
     }
 
     /// Whether the root's maxima let a VM of `v` vCPUs and `m` MiB fit somewhere (a
     /// necessary condition).
     #[inline]
     fn may_fit(&self, i: usize, v: u64, m: u64) -> bool {
-        self.max_vcpus[i] >= v && self.max_mem[i] >= m && u64::from(self.max_limit[i]) >= v
+        self.node(i).may_fit(v, m)
     }
 
     /// The candidate host the rule picks for a VM of `v` ≥ 1 vCPUs and `m` MiB, if any.
     pub fn choose(&self, v: u64, m: u64) -> Option<usize> {
-        if self.hosts.is_empty() || !self.may_fit(1, v, m) {
+        if self.hosts.is_empty() || !self.may_fit(0, v, m) {
             return None;
         }
         match self.rule {
-            Placement::FirstFit => self.first_fit(1, v, m),
+            Placement::FirstFit => self.first_fit(0, v, m),
             Placement::BestFit => self
                 .classes
                 .iter()
@@ -283,19 +377,20 @@ impl PlacementIndex {
         }
     }
 
-    /// The leftmost leaf under node `i` that fits (the caller checked `may_fit(i)`).
-    fn first_fit(&self, i: usize, v: u64, m: u64) -> Option<usize> {
-        if i >= self.size {
-            return Some(i - self.size);
+    /// The leftmost leaf under node `k` that fits, as a host number (the caller checked
+    /// that node `k` may fit).
+    fn first_fit(&self, k: usize, v: u64, m: u64) -> Option<usize> {
+        if k >= self.first_leaf {
+            let h = k - self.first_leaf;
+            return (h < self.hosts.len()).then_some(h);
         }
-        let (l, r) = (2 * i, 2 * i + 1);
-        if self.may_fit(l, v, m)
-            && let Some(h) = self.first_fit(l, v, m)
-        {
-            return Some(h);
-        }
-        if self.may_fit(r, v, m) {
-            return self.first_fit(r, v, m);
+        let children = &self.tree.get(k + 1)?.0;
+        for (j, c) in children.iter().enumerate() {
+            if c.may_fit(v, m)
+                && let Some(h) = self.first_fit(B * k + 1 + j, v, m)
+            {
+                return Some(h);
+            }
         }
         None
     }

@@ -62,15 +62,33 @@ impl<'a, O: Observer> Engine<'a, O> {
             self.decide_alone(h, p, slot, index);
         }
         self.vms.get_mut(slot).plain_pcpu = first;
-        self.events.schedule(now, end, Event::VmDone { slot })
+        // (A VM has at least one vCPU.)
+        let first = first.known();
+        self.events.schedule(
+            now,
+            end,
+            Event::VmDone {
+                slot,
+                host: h,
+                first,
+            },
+        )
     }
 
-    /// The end of a plain-path VM: each vCPU's slice ends (vCPU 0 first), then the VM.
-    pub(super) fn plain_done(&mut self, slot: VmSlot) -> Result<(), SimError> {
+    /// The end of a plain-path VM on host `h` whose vCPU 0 holds pCPU `first`: each
+    /// vCPU's slice ends (vCPU 0 first), then the VM. (The host and pCPU come with the
+    /// event, as the VM has them: a plain-path VM never moves.)
+    pub(super) fn plain_done(
+        &mut self,
+        slot: VmSlot,
+        h: HostId,
+        first: PcpuId,
+    ) -> Result<(), SimError> {
         let now = self.now;
         let vm = self.vms.get(slot);
-        let (h, id, demand) = (vm.host.known(), vm.req.id, vm.req.demand.nanos());
-        let mut link = vm.plain_pcpu;
+        debug_assert_eq!((vm.host.get(), vm.plain_pcpu.get()), (Some(h), Some(first)));
+        let (id, demand) = (vm.req.id, vm.req.demand.nanos());
+        let mut link = OptId::some(first);
         let mut index = 0u32;
         while let Some(p) = link.get() {
             self.count_event();

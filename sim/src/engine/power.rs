@@ -22,6 +22,7 @@ use crate::rng::{SimRng, purpose, stream_indexed};
 use crate::time::SimTime;
 
 use super::ids::HostId;
+use super::placement_index::{HostFree, PlacementIndex};
 use super::state::{Engine, Event, PowerState};
 
 /// The run's datacenter settings and counters.
@@ -43,6 +44,52 @@ pub(super) struct Ops {
     pub(super) scratch: Vec<super::ids::VmSlot>,
     pub(super) vms_lost: u64,
     pub(super) lost_work_ns: u128,
+    /// With power-off: the switched-off and the booting hosts, by what each could hold
+    /// empty (see [`WakeIndex`]).
+    pub(super) wake: Option<Box<WakeIndex>>,
+}
+
+/// Which hosts are switched off and which are booting, as two first-fit placement indexes
+/// over the hosts' capacities when empty (vCPU cap, memory cap, vCPU limit of one VM), so
+/// that [`Engine::wake_for`] finds "a booting host that could hold the VM" and "the
+/// lowest-numbered switched-off host that could" in O(log H), and a host enters or leaves
+/// either set in O(log H) (in [`Engine::set_power_state`]).
+#[derive(Debug)]
+pub(super) struct WakeIndex {
+    off: PlacementIndex,
+    booting: PlacementIndex,
+}
+
+impl WakeIndex {
+    /// Both sets empty (every host starts on).
+    pub(super) fn new(hosts: &[super::state::Host], gang: bool) -> Self {
+        let empty = || {
+            PlacementIndex::without_candidates(
+                crate::model::Placement::FirstFit,
+                hosts.iter().map(|h| capacity_when_empty(h, gang)),
+            )
+        };
+        WakeIndex {
+            off: empty(),
+            booting: empty(),
+        }
+    }
+
+    /// Host `h` is now in `state`.
+    fn set(&mut self, h: HostId, state: PowerState) {
+        let i = h.0 as usize;
+        self.off.set_candidate(i, state == PowerState::Off);
+        self.booting.set_candidate(i, state == PowerState::Booting);
+    }
+}
+
+/// What host `h` could hold when empty: its vCPU and memory caps, and its vCPU limit.
+fn capacity_when_empty(h: &super::state::Host, gang: bool) -> HostFree {
+    HostFree {
+        vcpus: h.capacity.vcpu_cap,
+        mem: h.capacity.mem_cap,
+        limit: if gang { h.pcpus.len() as u32 } else { u32::MAX },
+    }
 }
 
 impl Ops {
@@ -165,6 +212,10 @@ impl<'a, O: Observer> Engine<'a, O> {
             host.ops.stats.down_ns += u128::from(now.nanos() - host.ops.down_since.nanos());
         }
         host.ops.state = state;
+        if let Some(w) = self.dc.wake.as_mut() {
+            w.set(h, state);
+        }
+        let host = &mut self.hosts[h];
         if let Some(p) = host.busy.power.as_mut() {
             p.off = !state.is_on();
         }
@@ -218,24 +269,13 @@ impl<'a, O: Observer> Engine<'a, O> {
         if self.dc.power_off.is_none() {
             return Ok(());
         }
-        let gang = self.gang;
-        let could = |h: &super::state::Host| {
-            vcpus <= h.capacity.vcpu_cap
-                && mem <= h.capacity.mem_cap
-                && (!gang || vcpus <= h.pcpus.len() as u64)
+        let Some(w) = self.dc.wake.as_ref() else {
+            return Ok(());
         };
-        if self
-            .hosts
-            .iter()
-            .any(|h| h.ops.state == PowerState::Booting && could(h))
-        {
+        if w.booting.choose(vcpus, mem).is_some() {
             return Ok(());
         }
-        let Some(i) = self
-            .hosts
-            .iter()
-            .position(|h| h.ops.state == PowerState::Off && could(h))
-        else {
+        let Some(i) = w.off.choose(vcpus, mem) else {
             return Ok(());
         };
         let h = HostId(i as u32);

@@ -75,7 +75,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                     "internal: device completion of unknown request {request}"
                 ))),
             },
-            Event::VmDone { slot } => self.plain_done(slot),
+            Event::VmDone { slot, host, first } => self.plain_done(slot, host, first),
             Event::CapRefill { slot, epoch } => self.cap_refill(slot, epoch),
             Event::Lifecycle { index } => self.lifecycle_event(index),
             Event::Sample => self.take_sample(),

@@ -36,7 +36,13 @@ pub(super) enum Event {
     DeviceDone { request: RequestSlot },
     /// A VM on the plain path (see [`Engine::admit_plain`]) finishes: all its vCPUs end
     /// their only slice at this instant.
-    VmDone { slot: VmSlot },
+    /// (With the VM's host and first pCPU, so that the end reads the VM and the host at
+    /// once rather than one after the other.)
+    VmDone {
+        slot: VmSlot,
+        host: HostId,
+        first: PcpuId,
+    },
     /// The next cap period of VM `slot` starts: its pool is refilled (ignored unless
     /// `epoch` is that of the VM now in the slot).
     CapRefill { slot: VmSlot, epoch: u32 },
@@ -203,33 +209,39 @@ pub(super) struct Pcpu {
 
 /// A host: its pCPUs and run queues, and its state in parts (capacity, topology, paging,
 /// busy accounting).
+///
+/// Laid out in declaration order (`repr(C)`) on cache-line boundaries, so that what every
+/// admission and departure reads — capacity, pCPUs, run queues and flags, idle bits —
+/// lies in the first three cache lines, and the rest after them: with many hosts, a
+/// host's state is mostly not in the caches when a VM arrives or leaves.
 #[derive(Debug)]
+#[repr(C, align(64))]
 pub(super) struct Host {
     /// What admission books on the host.
     pub(super) capacity: Capacity,
-    /// SMT, NUMA and translation: the rates vCPUs run at.
-    pub(super) topology: Topology,
-    /// Working sets, the resident limit and the swap device.
-    pub(super) paging: Paging,
-    /// Which pCPUs are idle, and ∫ busy pCPUs dt for the timeline.
-    pub(super) busy: Busy,
     pub(super) pcpus: Vec<Pcpu>,
     /// One run queue (floating) or one per pCPU (pinned).
-    pub(super) ready: Vec<BinaryHeap<Reverse<ReadyEntry>>>,
-    /// The time slice on this host (none without time slicing; read it with
-    /// [`Host::quantum`]).
-    pub(super) slice: Option<std::num::NonZeroU64>,
+    pub(super) ready: RunQueues,
     pub(super) dirty: bool,
     pub(super) dedicated: bool,
     /// Dedicated, one thread per core, one NUMA node, no translation overhead, floating
     /// vCPUs, no time slicing: a VM without I/O or memory profile runs every vCPU from
     /// admission to its end without a rate change or an interruption.
     pub(super) plain: bool,
-    /// CPU cost of one VM exit (ns).
-    pub(super) exit_cost: u64,
-    pub(super) devices: Vec<Device>,
     /// vCPUs blocked on a device request.
     pub(super) blocked: u32,
+    /// The time slice on this host (none without time slicing; read it with
+    /// [`Host::quantum`]).
+    pub(super) slice: Option<std::num::NonZeroU64>,
+    /// CPU cost of one VM exit (ns).
+    pub(super) exit_cost: u64,
+    /// Which pCPUs are idle, and ∫ busy pCPUs dt for the timeline.
+    pub(super) busy: Busy,
+    /// SMT, NUMA and translation: the rates vCPUs run at.
+    pub(super) topology: Topology,
+    /// Working sets, the resident limit and the swap device.
+    pub(super) paging: Paging,
+    pub(super) devices: Vec<Device>,
     /// Power state, boots and failures (boxed: cold, kept off the hot part of the host).
     pub(super) ops: Box<HostOps>,
 }
@@ -338,20 +350,112 @@ pub(super) struct Paging {
     pub(super) sampled_swap_ins: u64,
 }
 
+/// A host's run queues: the first kept in the host itself (a host with floating vCPUs has
+/// only that one, and the plain path's end reads it without another cache miss), the
+/// others, one per pCPU with pinned vCPUs, beside it.
+#[derive(Debug, Default)]
+pub(super) struct RunQueues {
+    first: BinaryHeap<Reverse<ReadyEntry>>,
+    rest: Box<[BinaryHeap<Reverse<ReadyEntry>>]>,
+}
+
+impl RunQueues {
+    /// `n` ≥ 1 empty queues.
+    pub(super) fn new(n: usize) -> Self {
+        RunQueues {
+            first: BinaryHeap::new(),
+            rest: (1..n).map(|_| BinaryHeap::new()).collect(),
+        }
+    }
+
+    /// How many queues.
+    #[inline]
+    pub(super) fn len(&self) -> usize {
+        1 + self.rest.len()
+    }
+
+    /// The queues in order.
+    pub(super) fn iter(&self) -> impl Iterator<Item = &BinaryHeap<Reverse<ReadyEntry>>> {
+        std::iter::once(&self.first).chain(self.rest.iter())
+    }
+}
+
+impl std::ops::Index<usize> for RunQueues {
+    type Output = BinaryHeap<Reverse<ReadyEntry>>;
+    #[inline(always)]
+    fn index(&self, q: usize) -> &Self::Output {
+        match q {
+            0 => &self.first,
+            _ => &self.rest[q - 1],
+        }
+    }
+}
+
+impl std::ops::IndexMut<usize> for RunQueues {
+    #[inline(always)]
+    fn index_mut(&mut self, q: usize) -> &mut Self::Output {
+        match q {
+            0 => &mut self.first,
+            _ => &mut self.rest[q - 1],
+        }
+    }
+}
+
+/// A bitmap of a host's pCPUs, the first 64 in the host itself (no other allocation, and
+/// no other cache miss, for hosts of up to 64 pCPUs).
+#[derive(Debug, Default)]
+pub(super) struct PcpuBits {
+    first: u64,
+    rest: Box<[u64]>,
+}
+
+impl PcpuBits {
+    /// `pcpus` bits, all set.
+    pub(super) fn all_set(pcpus: u32) -> Self {
+        let word = |w: u32| {
+            let n = pcpus.saturating_sub(w * 64).min(64);
+            if n == 64 { u64::MAX } else { (1u64 << n) - 1 }
+        };
+        PcpuBits {
+            first: word(0),
+            rest: (1..pcpus.div_ceil(64)).map(word).collect(),
+        }
+    }
+
+    #[inline(always)]
+    fn word(&self, w: usize) -> u64 {
+        match w {
+            0 => self.first,
+            _ => self.rest[w - 1],
+        }
+    }
+
+    #[inline(always)]
+    fn word_mut(&mut self, w: usize) -> &mut u64 {
+        match w {
+            0 => &mut self.first,
+            _ => &mut self.rest[w - 1],
+        }
+    }
+}
+
 /// Which pCPUs of a host are idle (a bitmap), how many are busy, and ∫ busy pCPUs dt.
+/// (In declaration order: what a pCPU taken or given back reads comes first, the areas a
+/// timeline keeps last.)
 #[derive(Debug)]
+#[repr(C)]
 pub(super) struct Busy {
-    pub(super) idle: Vec<u64>,
+    pub(super) idle: PcpuBits,
     pub(super) idle_count: u32,
     pub(super) busy_count: u32,
-    /// ∫ busy pCPUs dt (ns), kept only when a timeline samples it (`track_busy`).
-    pub(super) busy_area: u128,
     pub(super) track_busy: bool,
     pub(super) busy_last: SimTime,
-    pub(super) sampled_busy_area: u128,
     /// The power model and the energy (none without a power model; boxed: kept off the
     /// hot part of the host).
     pub(super) power: Option<Box<BusyPower>>,
+    /// ∫ busy pCPUs dt (ns), kept only when a timeline samples it (`track_busy`).
+    pub(super) busy_area: u128,
+    pub(super) sampled_busy_area: u128,
 }
 
 /// A host's power model and energy account.
@@ -371,12 +475,12 @@ impl Busy {
     pub(super) fn set_idle(&mut self, p: PcpuId, idle: bool, now: SimTime) {
         let p = p.0;
         let (w, b) = ((p / 64) as usize, p % 64);
-        let was = self.idle[w] >> b & 1 == 1;
+        let was = self.idle.word(w) >> b & 1 == 1;
         if was != idle {
             if self.track_busy {
                 self.advance(now);
             }
-            self.idle[w] ^= 1 << b;
+            *self.idle.word_mut(w) ^= 1 << b;
             if idle {
                 self.idle_count += 1;
                 self.busy_count -= 1;
@@ -396,7 +500,7 @@ impl Busy {
             self.advance(now);
         }
         let p = p.0;
-        self.idle[(p / 64) as usize] ^= 1 << (p % 64);
+        *self.idle.word_mut((p / 64) as usize) ^= 1 << (p % 64);
         if idle {
             self.idle_count += 1;
             self.busy_count -= 1;
@@ -437,20 +541,22 @@ impl Busy {
 
     pub(super) fn is_idle(&self, p: PcpuId) -> bool {
         let p = p.0;
-        self.idle[(p / 64) as usize] >> (p % 64) & 1 == 1
+        self.idle.word((p / 64) as usize) >> (p % 64) & 1 == 1
     }
 
     #[inline(always)]
     pub(super) fn lowest_idle(&self) -> Option<PcpuId> {
-        // (Up to 64 pCPUs: one word.)
-        if let [w] = self.idle[..] {
-            return (w != 0).then(|| PcpuId(w.trailing_zeros()));
+        // (Up to 64 pCPUs: the first word, in the host.)
+        let w = self.idle.first;
+        if w != 0 {
+            return Some(PcpuId(w.trailing_zeros()));
         }
         self.idle
+            .rest
             .iter()
             .enumerate()
             .find(|(_, w)| **w != 0)
-            .map(|(i, w)| PcpuId(i as u32 * 64 + w.trailing_zeros()))
+            .map(|(i, w)| PcpuId((i as u32 + 1) * 64 + w.trailing_zeros()))
     }
 }
 
@@ -605,5 +711,21 @@ mod tests {
         assert_eq!(size_of::<ReadyEntry>(), 64);
         assert_eq!(size_of::<QueueEntry>(), 48);
         assert_eq!(size_of::<InFlight>(), 24);
+    }
+
+    /// What an admission and a departure on the plain path read of a host lies in its
+    /// first three cache lines (the host is 64-byte aligned): capacity and pCPUs in the
+    /// first, run queues and flags in the second, the idle bits and busy count in the
+    /// third.
+    #[test]
+    fn a_hosts_hot_fields_share_three_cache_lines() {
+        use std::mem::{align_of, offset_of};
+        assert_eq!(align_of::<Host>(), 64);
+        let end = |offset: usize, size: usize| offset + size;
+        assert!(end(offset_of!(Host, pcpus), size_of::<Vec<Pcpu>>()) <= 64);
+        assert!(offset_of!(Host, ready) >= 64);
+        assert!(end(offset_of!(Host, exit_cost), 8) <= 128);
+        assert_eq!(offset_of!(Host, busy), 128);
+        assert!(offset_of!(Host, busy) + offset_of!(Busy, power) + 8 <= 192);
     }
 }
