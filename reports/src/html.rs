@@ -67,6 +67,63 @@ const SUMMARY_COLUMNS: [(&str, &str); 10] = [
     ("cpu_utilization", "CPU util."),
 ];
 
+/// One line per policy with its energy (`energy_kwh`, `mean_power_w`, `hosts_on_mean`)
+/// and live migrations (`migrations`, `mean_migration_downtime_s`) from the class-`all`
+/// `mean` row (or replication 0) of `summary.csv`; empty when it has neither column.
+fn datacenter_lines(t: &CsvTable) -> String {
+    let (Some(cp), Some(cr), Some(cc)) = (
+        t.column("policy"),
+        t.column("replication"),
+        t.column("class"),
+    ) else {
+        return String::new();
+    };
+    let (energy, migrations) = (t.column("energy_kwh"), t.column("migrations"));
+    if energy.is_none() && migrations.is_none() {
+        return String::new();
+    }
+    let mut s = String::new();
+    for r in &t.rows {
+        let cell = |i: usize| r.get(i).map(String::as_str).unwrap_or("");
+        let policy = cell(cp);
+        let has_mean = t
+            .rows
+            .iter()
+            .any(|q| q.get(cp).map(String::as_str) == Some(policy) && q[cr] == "mean");
+        if cell(cr) != if has_mean { "mean" } else { "0" } || cell(cc) != "all" {
+            continue;
+        }
+        let num = |name: &str| {
+            t.column(name)
+                .and_then(|i| cell(i).parse::<f64>().ok())
+                .map_or("–".to_string(), |x| format!("{x:.3}"))
+        };
+        let mut parts = Vec::new();
+        if energy.is_some() {
+            parts.push(format!(
+                "energy {} kWh, mean power {} W, {} hosts on",
+                num("energy_kwh"),
+                num("mean_power_w"),
+                num("hosts_on_mean")
+            ));
+        }
+        if migrations.is_some() {
+            parts.push(format!(
+                "{} migrations, mean downtime {} s",
+                num("migrations"),
+                num("mean_migration_downtime_s")
+            ));
+        }
+        let _ = writeln!(
+            s,
+            "<p class=\"energy\"><b>{}</b>: {}.</p>",
+            escape(policy),
+            escape(&parts.join("; "))
+        );
+    }
+    s
+}
+
 /// The `mean` rows of `summary.csv` (or, for a policy without them, its replication-0
 /// rows) as an HTML table; `all_only` keeps class `all` only.
 fn summary_table(t: &CsvTable, all_only: bool) -> String {
@@ -237,6 +294,7 @@ pub fn report_html(
     match summary {
         Some(t) => {
             s.push_str(&summary_table(t, true));
+            s.push_str(&datacenter_lines(t));
             if let Some(cc) = t.column("class")
                 && t.rows.iter().any(|r| r.get(cc).is_some_and(|c| c != "all"))
             {

@@ -1,7 +1,7 @@
 //! Plots of a results folder, as SVG and PNG (plotters).
 //!
 //! [`plot_results_dir`] reads `vms.csv`, `summary.csv`, `slices.csv`, `timeline.csv`,
-//! `devices.csv`, `sweep.csv` and `capacity.csv` (whichever exist)
+//! `devices.csv`, `power.csv`, `sweep.csv` and `capacity.csv` (whichever exist)
 //! and writes, next to them:
 //!
 //! | file | from | shows |
@@ -13,6 +13,7 @@
 //! | `gantt.svg/.png` | `slices.csv` | a Gantt chart of slices on pCPUs per policy (first replication) |
 //! | `memory.svg/.png` | `timeline.csv` | working set and resident memory of host 0 over time, and swap-ins per sampling interval, per policy (first replication) |
 //! | `devices.svg/.png` | `devices.csv` | utilisation and queue length over time of each device of host 0, one curve per policy (first replication) |
+//! | `power.svg/.png` | `power.csv` | the cluster's power and hosts on over time, one curve per policy (first replication) |
 //! | `sweep_<metric>.svg/.png` | `sweep.csv` | a metric (mean wait, p95 wait, mean turnaround, CPU utilisation) against the first swept key, one line per policy, the 95 % confidence band shaded; one panel per value of a second key (see [`params`]) |
 //! | `capacity.svg/.png` | `capacity.csv` | the value needed against the load level per policy, and the SLO metric there with its band (see [`params`]) |
 //!
@@ -258,6 +259,20 @@ pub fn plot_results_dir_with(dir: &Path, pcpus: Option<u64>) -> Result<Vec<PlotF
                 dir,
                 "devices",
                 "Devices over time",
+                &c.caption(),
+                &c,
+            )?);
+        }
+    }
+    let power = dir.join("power.csv");
+    if power.exists() {
+        let timelines = data::read_power(&power)?;
+        if timelines.iter().any(|t| t.end > 0.0) {
+            let c = charts::PowerChart { timelines };
+            out.push(write_chart(
+                dir,
+                "power",
+                "Power over time",
                 &c.caption(),
                 &c,
             )?);
