@@ -93,25 +93,32 @@ fn datacenter_lines(t: &CsvTable) -> String {
         if cell(cr) != if has_mean { "mean" } else { "0" } || cell(cc) != "all" {
             continue;
         }
-        let num = |name: &str| {
+        // (Whole numbers without decimals: a count in a replication row.)
+        let num = |name: &str, decimals: usize| {
             t.column(name)
                 .and_then(|i| cell(i).parse::<f64>().ok())
-                .map_or("–".to_string(), |x| format!("{x:.3}"))
+                .map_or("–".to_string(), |x| {
+                    if x.fract() == 0.0 {
+                        format!("{x:.0}")
+                    } else {
+                        format!("{x:.decimals$}")
+                    }
+                })
         };
         let mut parts = Vec::new();
         if energy.is_some() {
             parts.push(format!(
                 "energy {} kWh, mean power {} W, {} hosts on",
-                num("energy_kwh"),
-                num("mean_power_w"),
-                num("hosts_on_mean")
+                num("energy_kwh", 3),
+                num("mean_power_w", 1),
+                num("hosts_on_mean", 2)
             ));
         }
         if migrations.is_some() {
             parts.push(format!(
                 "{} migrations, mean downtime {} s",
-                num("migrations"),
-                num("mean_migration_downtime_s")
+                num("migrations", 1),
+                num("mean_migration_downtime_s", 4)
             ));
         }
         let _ = writeln!(
@@ -437,6 +444,47 @@ mod tests {
         ] {
             assert!(html.contains(needle), "{needle} not in the report");
         }
+    }
+
+    /// The energy and migration line of each policy, from its `mean` row of class `all`
+    /// (2.5 migrations on average: one decimal; a whole count: none).
+    #[test]
+    fn energy_and_migration_line() {
+        let t = CsvTable {
+            header: [
+                "policy",
+                "replication",
+                "class",
+                "energy_kwh",
+                "mean_power_w",
+                "hosts_on_mean",
+                "migrations",
+                "mean_migration_downtime_s",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: vec![
+                ["fcfs", "0", "all", "1", "2", "3", "4", "0.5"],
+                ["fcfs", "mean", "all", "12.3456", "1263.26", "5.6", "2.5", "0.021395"],
+                ["sjf", "0", "all", "7", "8", "9", "3", ""],
+            ]
+            .into_iter()
+            .map(|r| r.map(String::from).to_vec())
+            .collect(),
+        };
+        let text = datacenter_lines(&t);
+        assert_eq!(
+            text,
+            "<p class=\"energy\"><b>fcfs</b>: energy 12.346 kWh, mean power 1263.3 W, \
+             5.60 hosts on; 2.5 migrations, mean downtime 0.0214 s.</p>\n\
+             <p class=\"energy\"><b>sjf</b>: energy 7 kWh, mean power 8 W, 9 hosts on; 3 \
+             migrations, mean downtime – s.</p>\n"
+        );
+        let plain = CsvTable {
+            header: vec!["policy".into(), "replication".into(), "class".into()],
+            rows: vec![],
+        };
+        assert_eq!(datacenter_lines(&plain), "");
     }
 
     #[test]

@@ -334,7 +334,8 @@ impl TimelineCsv {
         self.power = Some(Sink::create(path.as_ref(), &POWER_HEADER)?);
         let mut header = TIMELINE_HEADER.to_vec();
         header.extend(TIMELINE_POWER_COLUMNS);
-        let old = std::mem::replace(&mut self.hosts, Sink::create(&self.hosts.path, &header)?);
+        let with_columns = Sink::create(&self.hosts.path, &header)?;
+        let old = std::mem::replace(&mut self.hosts, with_columns);
         // (The file without the columns is dropped unwritten: it leaves nothing.)
         drop(old);
         Ok(self)
