@@ -377,4 +377,40 @@ mod tests {
         assert_eq!((plan.rounds, plan.stop_copy_bytes), (1, 0));
         assert_eq!(plan.downtime, SimTime::from_millis(5));
     }
+
+    /// A NIC link by hand: 1 GB/s with 1 ms latency, chunks of 1 GiB = 1 073 741 824 B.
+    /// A full chunk holds it 1 000 000 + 1 073 741 824 = 1 074 741 824 ns; one more byte is
+    /// a second chunk of 1 000 000 + 1 ns; nothing takes no time. At 3 B/s one byte takes
+    /// ⌈10⁹ / 3⌉ = 333 333 334 ns (rounded up).
+    #[test]
+    fn nic_link_by_hand() {
+        let link = Link {
+            bandwidth_bytes_per_s: 1_000_000_000,
+            latency: SimTime::from_millis(1),
+            chunk_bytes: 1 << 30,
+        };
+        assert_eq!(link.transfer_time(0), SimTime::ZERO);
+        assert_eq!(link.transfer_time(1 << 30), SimTime(1_074_741_824));
+        assert_eq!(
+            link.transfer_time((1 << 30) + 1),
+            SimTime(1_074_741_824 + 1_000_001)
+        );
+        let slow = Link {
+            bandwidth_bytes_per_s: 3,
+            latency: SimTime::ZERO,
+            chunk_bytes: 1,
+        };
+        assert_eq!(slow.chunk_time(1), SimTime(333_333_334));
+        // Without latency at 1 GB/s, the chunked times are the dedicated link's.
+        let spec = MigrationSpec::with_bandwidth(1_000_000_000);
+        let nic = Link {
+            bandwidth_bytes_per_s: 1_000_000_000,
+            latency: SimTime::ZERO,
+            chunk_bytes: spec.chunk_bytes,
+        };
+        assert_eq!(
+            precopy_over(&spec, &nic, 4096 * MIB, 4096 * MIB, 200 * MIB),
+            precopy(&spec, 4096 * MIB, 4096 * MIB, 200 * MIB)
+        );
+    }
 }
