@@ -110,9 +110,11 @@ impl Bench {
                     "[run]\nseed = {}\nvms = {}\n{}\narrival = {{ process = \"poisson\", rate_per_s = {lambda} }}\n",
                     self.seed,
                     self.vms,
-                    FULL_MODEL
-                        .trim_end()
-                        .replacen("[[hosts]]\n", &format!("[[hosts]]\n{power}"), 1)
+                    FULL_MODEL.trim_end().replacen(
+                        "[[hosts]]\n",
+                        &format!("[[hosts]]\n{power}"),
+                        1
+                    )
                 )
             }
             Model::Cluster => {

@@ -118,11 +118,7 @@ impl Link {
     /// chunks and one of `x mod c` bytes if that is not 0.
     pub fn transfer_time(&self, bytes: u64) -> SimTime {
         let c = self.chunk_bytes.max(1);
-        let full = SimTime(
-            self.chunk_time(c)
-                .nanos()
-                .saturating_mul(bytes / c),
-        );
+        let full = SimTime(self.chunk_time(c).nanos().saturating_mul(bytes / c));
         match bytes % c {
             0 => full,
             r => full.saturating_add(self.chunk_time(r)),
@@ -193,9 +189,7 @@ pub fn precopy_over(
 /// Bytes dirtied in `t` at `dirty_bytes_per_s`, rounded down, at most `working_set_bytes`.
 pub fn dirtied(dirty_bytes_per_s: u64, working_set_bytes: u64, t: SimTime) -> u64 {
     let x = u128::from(dirty_bytes_per_s) * u128::from(t.nanos()) / 1_000_000_000;
-    u64::try_from(x)
-        .unwrap_or(u64::MAX)
-        .min(working_set_bytes)
+    u64::try_from(x).unwrap_or(u64::MAX).min(working_set_bytes)
 }
 
 /// Whether the pre-copy stops after round `rounds` (1 = round 0) that sent `sent` bytes

@@ -3,10 +3,9 @@
 
 use sim::observer::Collect;
 use sim::{
-    ConsolidationSpec, DeviceKind, DeviceSpec, HostSpec, IoBursts, IoProfile, LifecycleAction, LifecycleEvent, MemoryProfile, MigrationReason,
-    MigrationSpec, NullObserver, Placement, SimConfig, SimTime, SliceEnd, VirtualDevice, VmProfile,
-    VmRequest,
-    simulate,
+    ConsolidationSpec, DeviceKind, DeviceSpec, HostSpec, IoBursts, IoProfile, LifecycleAction,
+    LifecycleEvent, MemoryProfile, MigrationReason, MigrationSpec, NullObserver, Placement,
+    SimConfig, SimTime, SliceEnd, VirtualDevice, VmProfile, VmRequest, simulate,
 };
 
 const MIB: u64 = 1 << 20;
@@ -285,7 +284,11 @@ fn migrations_share_the_source_nic() {
     let end = |id| m.records.iter().find(|r| r.vm == id).unwrap().end;
     assert_eq!(end(0), SimTime(10_201_326_592));
     assert_eq!(end(1), SimTime(10_268_435_456));
-    assert!(m.records.iter().all(|r| r.rounds == 1 && r.downtime == SimTime::ZERO));
+    assert!(
+        m.records
+            .iter()
+            .all(|r| r.rounds == 1 && r.downtime == SimTime::ZERO)
+    );
 }
 
 /// Without a dedicated link, a host without a NIC cannot migrate: a configuration error.

@@ -101,9 +101,7 @@ pub fn migration_spec(
         (None, Some(host)) => {
             return Err(Error::invalid(
                 "migration.bandwidth_mbps",
-                format!(
-                    "needed: {host} has no kind = \"nic\" device to migrate through"
-                ),
+                format!("needed: {host} has no kind = \"nic\" device to migrate through"),
             ));
         }
         (None, None) => 0,

@@ -551,12 +551,20 @@ sjf,0,10,0,1,swap,0,0,0,0
         assert_eq!(names, ["power"]);
         let svg = std::fs::read_to_string(dir.path().join("power.svg")).unwrap();
         let t = texts(&svg);
-        for label in ["Cluster power over time", "Hosts on over time", "power (W)", "fcfs"] {
+        for label in [
+            "Cluster power over time",
+            "Hosts on over time",
+            "power (W)",
+            "fcfs",
+        ] {
             assert!(t.iter().any(|x| x == label), "{label} not in {t:?}");
         }
         // A host number that is not one names the file and the line.
-        std::fs::write(&path, "policy,replication,time_s,host,state,power_w\nfcfs,0,5,x,on,1\n")
-            .unwrap();
+        std::fs::write(
+            &path,
+            "policy,replication,time_s,host,state,power_w\nfcfs,0,5,x,on,1\n",
+        )
+        .unwrap();
         let e = data::read_power(&path).unwrap_err().to_string();
         assert!(e.contains("power.csv") && e.contains("host"), "{e}");
     }

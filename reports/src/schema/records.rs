@@ -557,13 +557,23 @@ fcfs,0,2,0,1,512,0,,0.000000000,0.000000000,24.000000000,27.000000000,3.00000000
                 .unwrap()
                 .ends_with(",migrations,stopped,throttled_s,downtime_s")
         );
-        assert!(lines.next().unwrap().ends_with(",0,0,0.000000000,0.039614081"));
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .ends_with(",0,0,0.000000000,0.039614081")
+        );
         // Downtime alone.
         let mut w = VmsCsv::create_with(&path, false, true).unwrap();
         w.on_vm_finished(&r);
         w.finish().unwrap();
         let text = std::fs::read_to_string(&path).unwrap();
-        assert!(text.lines().next().unwrap().ends_with(",stopped,downtime_s"));
+        assert!(
+            text.lines()
+                .next()
+                .unwrap()
+                .ends_with(",stopped,downtime_s")
+        );
     }
 
     /// With `power.csv`, `timeline.csv` ends with `power_w` and `hosts_on`: a booting
@@ -589,7 +599,11 @@ fcfs,0,2,0,1,512,0,,0.000000000,0.000000000,24.000000000,27.000000000,3.00000000
         assert_eq!(w.finish().unwrap(), 2);
         let text = std::fs::read_to_string(p("timeline.csv")).unwrap();
         let lines: Vec<&str> = text.lines().collect();
-        assert!(lines[0].ends_with(",swap_ins,power_w,hosts_on"), "{}", lines[0]);
+        assert!(
+            lines[0].ends_with(",swap_ins,power_w,hosts_on"),
+            "{}",
+            lines[0]
+        );
         assert!(lines[1].ends_with(",95.000000,1"), "{}", lines[1]);
         assert!(lines[2].ends_with(",8.000000,0"), "{}", lines[2]);
         // Without power, the plain header.

@@ -535,9 +535,21 @@ mod tests {
         assert!(lines[0].ends_with(
             ",rejected,energy_kwh,mean_power_w,hosts_on_mean,migrations,mean_migration_downtime_s"
         ));
-        assert!(lines[1].ends_with(",0.200000,200.000000,1.500000,2,0.030000"), "{}", lines[1]);
-        assert!(lines[2].ends_with(",0.300000,300.000000,2.000000,0,"), "{}", lines[2]);
-        assert!(lines[3].ends_with(",0.250000,250.000000,1.750000,1,0.030000"), "{}", lines[3]);
+        assert!(
+            lines[1].ends_with(",0.200000,200.000000,1.500000,2,0.030000"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[2].ends_with(",0.300000,300.000000,2.000000,0,"),
+            "{}",
+            lines[2]
+        );
+        assert!(
+            lines[3].ends_with(",0.250000,250.000000,1.750000,1,0.030000"),
+            "{}",
+            lines[3]
+        );
         // Without the features the header is the plain one.
         let plain = summary_rows("fcfs", &three_runs());
         write_summary_csv(&path, &plain).unwrap();

@@ -172,7 +172,12 @@ impl<'a, O: Observer> Engine<'a, O> {
         Ok(())
     }
 
-    pub(super) fn start_request(&mut self, h: HostId, device: u32, r: Request) -> Result<(), SimError> {
+    pub(super) fn start_request(
+        &mut self,
+        h: HostId,
+        device: u32,
+        r: Request,
+    ) -> Result<(), SimError> {
         let at = self.now.saturating_add(r.service);
         let request = self.io_in_flight.insert(InFlight {
             host: h,

@@ -709,5 +709,8 @@ fn migration_settings_and_their_errors() {
     assert_eq!((m.bandwidth_bytes_per_s, m.chunk_bytes), (0, 16 << 20));
     assert_eq!(parse(&s.to_toml_string()).unwrap(), s);
     let e = err(&with_nic.replace("chunk_mib = 16", "chunk_mib = -1"));
-    assert!(e.contains("migration.chunk_mib: must be > 0, got -1"), "{e}");
+    assert!(
+        e.contains("migration.chunk_mib: must be > 0, got -1"),
+        "{e}"
+    );
 }

@@ -21,9 +21,11 @@ impl Scenario {
     /// Checks `[migration]`, `[consolidation]` and the `migrate` events (their `to_host`
     /// against `hosts` hosts, when known).
     pub(super) fn check_migration(&self, hosts: Option<u64>) -> Result<(), Error> {
-        let migration =
-            crate::migration::migration_spec(self.migration.as_ref(), self.host_without_nic().as_deref())?
-                .is_some();
+        let migration = crate::migration::migration_spec(
+            self.migration.as_ref(),
+            self.host_without_nic().as_deref(),
+        )?
+        .is_some();
         crate::migration::consolidation_spec(self.consolidation.as_ref(), migration)?;
         crate::migration::check_migrate_events(&self.events, hosts, migration)
     }
