@@ -172,6 +172,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         Ok(())
     }
 
+    #[inline(always)]
     pub(super) fn start_request(
         &mut self,
         h: HostId,
