@@ -34,6 +34,10 @@ pub struct BenchArgs {
     /// Hosts (`--model cluster`).
     #[arg(long, default_value_t = 1)]
     hosts: u32,
+    /// Give the hosts a power model (linear, 100 W idle to 250 W busy), so that the engine
+    /// integrates their energy (`--model full` or `cluster`).
+    #[arg(long)]
+    power: bool,
     /// Placement rule (`--model cluster`).
     #[arg(long, value_enum, default_value_t = PlacementArg::FirstFit)]
     placement: PlacementArg,
@@ -83,6 +87,7 @@ pub fn bench(a: BenchArgs) -> Result<()> {
             PlacementArg::BestFit => sim::Placement::BestFit,
             PlacementArg::WorstFit => sim::Placement::WorstFit,
         },
+        power: a.power,
     };
     let scenario = spec.scenario()?;
     let config = scenario.sim_config()?;
@@ -101,7 +106,8 @@ pub fn bench(a: BenchArgs) -> Result<()> {
             }
         ),
         Model::Full => outln!(
-            "full model (SMT host, RR, disk I/O, paging), λ = {lambda} /s, {} VMs, per-VM output off",
+            "full model (SMT host, RR, disk I/O, paging{}), λ = {lambda} /s, {} VMs, per-VM output off",
+            if a.power { ", power model" } else { "" },
             a.vms
         ),
         Model::Cluster => outln!(

@@ -243,3 +243,56 @@ fn a_closed_pipe_ends_the_output_quietly() {
         assert_eq!(status.code(), Some(0), "{args:?}: {stderr}");
     }
 }
+
+/// The columns of datacenter operations appear only when their feature is configured:
+/// the default scenario keeps the plain headers; `consolidation.toml` (power, power-off,
+/// migration) gets `downtime_s` at the end of `vms.csv` and the energy and migration
+/// columns at the end of `summary.csv`; `energy.toml` (power and a timeline, no
+/// migration) gets the energy columns and `timeline.csv`'s `power_w`, `hosts_on`, and no
+/// `downtime_s`.
+#[test]
+fn datacenter_columns_only_with_their_features() {
+    let dir = tempfile::tempdir().unwrap();
+    let header = |path: std::path::PathBuf| {
+        let text = String::from_utf8(read(&path)).unwrap();
+        text.lines().next().unwrap().to_string()
+    };
+    let run = |name: &str, scenario: Option<&str>| {
+        let out = dir.path().join(name);
+        let mut args = vec!["compare"];
+        if let Some(s) = scenario {
+            args.push(s);
+        }
+        args.extend([
+            "--vms",
+            "300",
+            "--replications",
+            "1",
+            "--policies",
+            "fcfs",
+            "--no-plots",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
+        ok(&args);
+        out
+    };
+    let plain = run("plain", None);
+    assert!(header(plain.join("vms.csv")).ends_with(",migrations,stopped"));
+    assert!(header(plain.join("summary.csv")).ends_with(",events,rejected"));
+
+    let ex = |f: &str| format!("{}/workloads/examples/{f}", env!("CARGO_MANIFEST_DIR"));
+    let cons = ex("consolidation.toml");
+    let c = run("consolidation", Some(&cons));
+    assert!(header(c.join("vms.csv")).ends_with(",migrations,stopped,downtime_s"));
+    assert!(header(c.join("summary.csv")).ends_with(
+        ",rejected,energy_kwh,mean_power_w,hosts_on_mean,migrations,mean_migration_downtime_s"
+    ));
+    let energy = ex("energy.toml");
+    let e = run("energy", Some(&energy));
+    assert!(header(e.join("vms.csv")).ends_with(",migrations,stopped"));
+    assert!(
+        header(e.join("summary.csv")).ends_with(",rejected,energy_kwh,mean_power_w,hosts_on_mean")
+    );
+    assert!(header(e.join("timeline.csv")).ends_with(",swap_ins,power_w,hosts_on"));
+}

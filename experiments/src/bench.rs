@@ -39,7 +39,14 @@ pub struct Bench {
     pub hosts: u32,
     /// Placement rule (the cluster model).
     pub placement: sim::Placement,
+    /// Give the hosts a power model ([`BENCH_POWER`]), so that the engine integrates
+    /// their energy (the full and cluster models).
+    pub power: bool,
 }
+
+/// The power model `--power` gives the hosts of the full and cluster models: linear from
+/// 100 W idle to 250 W with every pCPU busy.
+pub const BENCH_POWER: &str = "power = { idle_w = 100, max_w = 250 }";
 
 /// One timed run.
 #[derive(Clone, Debug)]
@@ -79,6 +86,15 @@ impl Bench {
             bail!("--rho must be in (0, 1), got {}", self.rho);
         }
         let lambda = self.lambda();
+        if self.power && self.model == Model::Mmc {
+            bail!("--power is for --model full and --model cluster");
+        }
+        // (Right after `[[hosts]]`' first key, so that it belongs to the host.)
+        let power = if self.power {
+            format!("{BENCH_POWER}\n")
+        } else {
+            String::new()
+        };
         let text = match self.model {
             Model::Mmc => format!(
                 "[run]\nseed = {}\nvms = {}\n[[hosts]]\npcpus = {}\nmemory_gib = 1.0\n\
@@ -94,7 +110,11 @@ impl Bench {
                     "[run]\nseed = {}\nvms = {}\n{}\narrival = {{ process = \"poisson\", rate_per_s = {lambda} }}\n",
                     self.seed,
                     self.vms,
-                    FULL_MODEL.trim_end()
+                    FULL_MODEL.trim_end().replacen(
+                        "[[hosts]]\n",
+                        &format!("[[hosts]]\n{power}"),
+                        1
+                    )
                 )
             }
             Model::Cluster => {
@@ -103,7 +123,7 @@ impl Bench {
                 }
                 format!(
                     "[run]\nseed = {}\nvms = {}\nwarmup_vms = 0\nreplications = 1\n\
-                     [cluster]\nplacement = \"{}\"\n[[hosts]]\ncount = {}\n{}\n\
+                     [cluster]\nplacement = \"{}\"\n[[hosts]]\ncount = {}\n{power}{}\n\
                      arrival = {{ process = \"poisson\", rate_per_s = {lambda} }}\n",
                     self.seed,
                     self.vms,

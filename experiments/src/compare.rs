@@ -318,12 +318,13 @@ fn run_one(
     let mut rejections = Rejections::default();
     let mut vms = if options.vms_csv {
         let path = parts.join(format!("vms-{id}.csv"));
-        // (`throttled_s` only when caps are configured: other files keep their columns.)
-        let mut w = if sc.workload.cpu_cap.is_some() {
-            VmsCsv::create_with_throttled(path)?
-        } else {
-            VmsCsv::create(path)?
-        };
+        // (`throttled_s` only when caps are configured, `downtime_s` only when VMs can
+        // migrate: other files keep their columns.)
+        let mut w = VmsCsv::create_with(
+            path,
+            sc.workload.cpu_cap.is_some(),
+            config.datacenter.migration.is_some(),
+        )?;
         w.set_run(&policy.label, replication);
         Some(w)
     } else {

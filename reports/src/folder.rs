@@ -30,6 +30,7 @@ pub const PLOT_STEMS: &[&str] = &[
     "gantt",
     "memory",
     "devices",
+    "power",
 ];
 
 /// Every file `vmsched compare` or `vmsched run` (and `vmsched report`) may write in its

@@ -67,6 +67,70 @@ const SUMMARY_COLUMNS: [(&str, &str); 10] = [
     ("cpu_utilization", "CPU util."),
 ];
 
+/// One line per policy with its energy (`energy_kwh`, `mean_power_w`, `hosts_on_mean`)
+/// and live migrations (`migrations`, `mean_migration_downtime_s`) from the class-`all`
+/// `mean` row (or replication 0) of `summary.csv`; empty when it has neither column.
+fn datacenter_lines(t: &CsvTable) -> String {
+    let (Some(cp), Some(cr), Some(cc)) = (
+        t.column("policy"),
+        t.column("replication"),
+        t.column("class"),
+    ) else {
+        return String::new();
+    };
+    let (energy, migrations) = (t.column("energy_kwh"), t.column("migrations"));
+    if energy.is_none() && migrations.is_none() {
+        return String::new();
+    }
+    let mut s = String::new();
+    for r in &t.rows {
+        let cell = |i: usize| r.get(i).map(String::as_str).unwrap_or("");
+        let policy = cell(cp);
+        let has_mean = t
+            .rows
+            .iter()
+            .any(|q| q.get(cp).map(String::as_str) == Some(policy) && q[cr] == "mean");
+        if cell(cr) != if has_mean { "mean" } else { "0" } || cell(cc) != "all" {
+            continue;
+        }
+        // (Whole numbers without decimals: a count in a replication row.)
+        let num = |name: &str, decimals: usize| {
+            t.column(name)
+                .and_then(|i| cell(i).parse::<f64>().ok())
+                .map_or("–".to_string(), |x| {
+                    if x.fract() == 0.0 {
+                        format!("{x:.0}")
+                    } else {
+                        format!("{x:.decimals$}")
+                    }
+                })
+        };
+        let mut parts = Vec::new();
+        if energy.is_some() {
+            parts.push(format!(
+                "energy {} kWh, mean power {} W, {} hosts on",
+                num("energy_kwh", 3),
+                num("mean_power_w", 1),
+                num("hosts_on_mean", 2)
+            ));
+        }
+        if migrations.is_some() {
+            parts.push(format!(
+                "{} migrations, mean downtime {} s",
+                num("migrations", 1),
+                num("mean_migration_downtime_s", 4)
+            ));
+        }
+        let _ = writeln!(
+            s,
+            "<p class=\"energy\"><b>{}</b>: {}.</p>",
+            escape(policy),
+            escape(&parts.join("; "))
+        );
+    }
+    s
+}
+
 /// The `mean` rows of `summary.csv` (or, for a policy without them, its replication-0
 /// rows) as an HTML table; `all_only` keeps class `all` only.
 fn summary_table(t: &CsvTable, all_only: bool) -> String {
@@ -237,6 +301,7 @@ pub fn report_html(
     match summary {
         Some(t) => {
             s.push_str(&summary_table(t, true));
+            s.push_str(&datacenter_lines(t));
             if let Some(cc) = t.column("class")
                 && t.rows.iter().any(|r| r.get(cc).is_some_and(|c| c != "all"))
             {
@@ -379,6 +444,49 @@ mod tests {
         ] {
             assert!(html.contains(needle), "{needle} not in the report");
         }
+    }
+
+    /// The energy and migration line of each policy, from its `mean` row of class `all`
+    /// (2.5 migrations on average: one decimal; a whole count: none).
+    #[test]
+    fn energy_and_migration_line() {
+        let t = CsvTable {
+            header: [
+                "policy",
+                "replication",
+                "class",
+                "energy_kwh",
+                "mean_power_w",
+                "hosts_on_mean",
+                "migrations",
+                "mean_migration_downtime_s",
+            ]
+            .map(String::from)
+            .to_vec(),
+            rows: vec![
+                ["fcfs", "0", "all", "1", "2", "3", "4", "0.5"],
+                [
+                    "fcfs", "mean", "all", "12.3456", "1263.26", "5.6", "2.5", "0.021395",
+                ],
+                ["sjf", "0", "all", "7", "8", "9", "3", ""],
+            ]
+            .into_iter()
+            .map(|r| r.map(String::from).to_vec())
+            .collect(),
+        };
+        let text = datacenter_lines(&t);
+        assert_eq!(
+            text,
+            "<p class=\"energy\"><b>fcfs</b>: energy 12.346 kWh, mean power 1263.3 W, \
+             5.60 hosts on; 2.5 migrations, mean downtime 0.0214 s.</p>\n\
+             <p class=\"energy\"><b>sjf</b>: energy 7 kWh, mean power 8 W, 9 hosts on; 3 \
+             migrations, mean downtime – s.</p>\n"
+        );
+        let plain = CsvTable {
+            header: vec!["policy".into(), "replication".into(), "class".into()],
+            rows: vec![],
+        };
+        assert_eq!(datacenter_lines(&plain), "");
     }
 
     #[test]

@@ -282,6 +282,8 @@ mod tests {
             mean_in_system: 1.0,
             events: 10.0,
             rejected: 0.0,
+            energy: None,
+            migration: None,
         }
     }
 

@@ -60,15 +60,27 @@ fn check_slowdown(slowdown: f64, what: &str) -> Result<(), SimError> {
     Ok(())
 }
 
-/// Live migration: a link > 0 and at least one round; a known consolidation policy with
+/// Live migration: a link > 0 for hosts without a NIC, chunks > 0 and at least one round; a known consolidation policy with
 /// 0 ≤ `low` < `high` ≤ 1 and an interval > 0, only with migration; `migrate` events to
 /// an existing host, only with migration.
 fn check_migration(c: &SimConfig) -> Result<(), SimError> {
     let bad = |m: String| Err(SimError::InvalidConfig(m));
     let d = &c.datacenter;
     if let Some(m) = &d.migration {
-        if m.bandwidth_bytes_per_s == 0 {
-            return bad("migration bandwidth must be > 0".into());
+        if m.bandwidth_bytes_per_s == 0
+            && let Some(h) = c.cluster.hosts.iter().position(|h| {
+                !h.resources
+                    .devices
+                    .iter()
+                    .any(|d| d.kind == crate::model::DeviceKind::Nic)
+            })
+        {
+            return bad(format!(
+                "migration bandwidth must be > 0: host {h} has no NIC to migrate through"
+            ));
+        }
+        if m.chunk_bytes == 0 {
+            return bad("migration chunk size must be > 0".into());
         }
         if m.max_rounds == 0 {
             return bad("migration max_rounds must be ≥ 1".into());

@@ -39,8 +39,8 @@ pub use engine::{
 };
 pub use error::SimError;
 pub use migration::{
-    ConsolidationSpec, MigrationReason, MigrationRecord, MigrationSpec, MigrationStats,
-    PrecopyPlan, precopy,
+    ConsolidationSpec, Link, MigrationReason, MigrationRecord, MigrationSpec, MigrationStats,
+    PrecopyPlan, precopy, precopy_over,
 };
 pub use model::{
     AdmissionSpec, Backfill, ClusterSpec, CpuSpec, DEFAULT_WEIGHT, Demote, DeviceKind, DeviceSpec,

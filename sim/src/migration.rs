@@ -18,9 +18,22 @@
 //! * then the VM is paused and `x` is sent: the **downtime** is `⌈x × 10⁹ / B⌉` ns plus
 //!   `resume`. The VM continues on the destination at the end.
 //!
-//! The link is `[migration] bandwidth_mbps`, a dedicated migration network: it is not
-//! shared with the VMs' own device requests, and migrations at the same time do not
-//! slow each other.
+//! # The link
+//!
+//! The link is the source host's first `kind = "nic"` device when it has one: migration
+//! data goes through that device's FIFO queue as requests of `[migration] chunk_mib`
+//! (default 64 MiB; the last chunk of a round is what is left), one chunk at a time per
+//! migration, beside the VMs' own requests to the NIC. A chunk of `c` bytes holds a
+//! channel for `L + ⌈c × 10⁹ / B⌉` ns (`L` the NIC's latency, `B` its bandwidth rounded
+//! to a whole byte per second), so a round's duration — and with it what is dirtied
+//! during the round — includes the time its chunks waited behind other requests. On an
+//! otherwise idle NIC a round of `x` bytes lasts [`Link::transfer_time`] and the whole
+//! migration follows [`precopy_over`] to the nanosecond (with `L = 0` and `B` dividing
+//! `c × 10⁹`, e.g. 1 GB/s, that is the formula above).
+//!
+//! A source host without a NIC uses `[migration] bandwidth_mbps`, a dedicated migration
+//! network: it is not shared with the VMs' own device requests, and migrations at the
+//! same time do not slow each other.
 
 use crate::time::SimTime;
 
@@ -30,8 +43,11 @@ pub const MIB: u64 = 1 << 20;
 /// The live-migration settings of a run (`[migration]`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct MigrationSpec {
-    /// Bandwidth of the migration link, bytes per second (> 0).
+    /// Bandwidth of the dedicated migration link of hosts without a NIC, bytes per second
+    /// (0: none; then every host needs a NIC).
     pub bandwidth_bytes_per_s: u64,
+    /// Size of the requests migration data is sent in through a NIC (default 64 MiB, > 0).
+    pub chunk_bytes: u64,
     /// The pre-copy stops once what is left is at most this many bytes (default 64 MiB).
     pub stop_copy_bytes: u64,
     /// The most pre-copy rounds, round 0 included (default 30, ≥ 1).
@@ -46,6 +62,7 @@ impl MigrationSpec {
     pub fn with_bandwidth(bandwidth_bytes_per_s: u64) -> MigrationSpec {
         MigrationSpec {
             bandwidth_bytes_per_s,
+            chunk_bytes: 64 * MIB,
             stop_copy_bytes: 64 * MIB,
             max_rounds: 30,
             resume: SimTime::ZERO,
@@ -57,6 +74,55 @@ impl MigrationSpec {
         let b = u128::from(self.bandwidth_bytes_per_s.max(1));
         let ns = (u128::from(bytes) * 1_000_000_000).div_ceil(b);
         SimTime(u64::try_from(ns).unwrap_or(u64::MAX))
+    }
+}
+
+/// A NIC as a migration link: chunks of `chunk_bytes`, each holding a channel for
+/// `latency + ⌈c × 10⁹ / bandwidth⌉` ns.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Link {
+    /// Bytes per second (≥ 1).
+    pub bandwidth_bytes_per_s: u64,
+    /// Fixed time per request.
+    pub latency: SimTime,
+    /// Bytes per request (≥ 1).
+    pub chunk_bytes: u64,
+}
+
+impl Link {
+    /// The link of a NIC of `nic` under `spec`'s chunk size (the NIC's bandwidth rounded
+    /// to a whole byte per second, at least 1).
+    pub fn nic(spec: &MigrationSpec, nic: &crate::model::DeviceSpec) -> Link {
+        let bw = nic.bandwidth_bytes_per_s;
+        let bw = if bw.is_finite() && bw >= 1.0 {
+            bw.round().min(u64::MAX as f64) as u64
+        } else {
+            1
+        };
+        Link {
+            bandwidth_bytes_per_s: bw,
+            latency: nic.latency,
+            chunk_bytes: spec.chunk_bytes.max(1),
+        }
+    }
+
+    /// Service time of one chunk of `bytes`.
+    pub fn chunk_time(&self, bytes: u64) -> SimTime {
+        let b = u128::from(self.bandwidth_bytes_per_s.max(1));
+        let ns = (u128::from(bytes) * 1_000_000_000).div_ceil(b);
+        self.latency
+            .saturating_add(SimTime(u64::try_from(ns).unwrap_or(u64::MAX)))
+    }
+
+    /// Time to send `bytes` in chunks one after the other on an idle NIC: `⌊x / c⌋` full
+    /// chunks and one of `x mod c` bytes if that is not 0.
+    pub fn transfer_time(&self, bytes: u64) -> SimTime {
+        let c = self.chunk_bytes.max(1);
+        let full = SimTime(self.chunk_time(c).nanos().saturating_mul(bytes / c));
+        match bytes % c {
+            0 => full,
+            r => full.saturating_add(self.chunk_time(r)),
+        }
     }
 }
 
@@ -94,10 +160,51 @@ pub fn precopy(
     working_set_bytes: u64,
     dirty_bytes_per_s: u64,
 ) -> PrecopyPlan {
-    let dirtied = |t: SimTime| -> u64 {
-        let x = u128::from(dirty_bytes_per_s) * u128::from(t.nanos()) / 1_000_000_000;
-        u64::try_from(x).unwrap_or(u64::MAX).min(working_set_bytes)
-    };
+    precopy_with(
+        spec,
+        |x| spec.transfer_time(x),
+        memory_bytes,
+        working_set_bytes,
+        dirty_bytes_per_s,
+    )
+}
+
+/// [`precopy`] through an otherwise idle NIC `link` (rounds sent in chunks).
+pub fn precopy_over(
+    spec: &MigrationSpec,
+    link: &Link,
+    memory_bytes: u64,
+    working_set_bytes: u64,
+    dirty_bytes_per_s: u64,
+) -> PrecopyPlan {
+    precopy_with(
+        spec,
+        |x| link.transfer_time(x),
+        memory_bytes,
+        working_set_bytes,
+        dirty_bytes_per_s,
+    )
+}
+
+/// Bytes dirtied in `t` at `dirty_bytes_per_s`, rounded down, at most `working_set_bytes`.
+pub fn dirtied(dirty_bytes_per_s: u64, working_set_bytes: u64, t: SimTime) -> u64 {
+    let x = u128::from(dirty_bytes_per_s) * u128::from(t.nanos()) / 1_000_000_000;
+    u64::try_from(x).unwrap_or(u64::MAX).min(working_set_bytes)
+}
+
+/// Whether the pre-copy stops after round `rounds` (1 = round 0) that sent `sent` bytes
+/// and during which `left` bytes were dirtied.
+pub fn precopy_stops(spec: &MigrationSpec, rounds: u32, sent: u64, left: u64) -> bool {
+    left <= spec.stop_copy_bytes || rounds >= spec.max_rounds.max(1) || left >= sent
+}
+
+fn precopy_with(
+    spec: &MigrationSpec,
+    transfer: impl Fn(u64) -> SimTime,
+    memory_bytes: u64,
+    working_set_bytes: u64,
+    dirty_bytes_per_s: u64,
+) -> PrecopyPlan {
     let mut send = memory_bytes;
     let mut plan = PrecopyPlan {
         rounds: 0,
@@ -107,14 +214,14 @@ pub fn precopy(
         downtime: SimTime::ZERO,
     };
     loop {
-        let t = spec.transfer_time(send);
+        let t = transfer(send);
         plan.rounds += 1;
         plan.precopy = plan.precopy.saturating_add(t);
         plan.precopy_bytes = plan.precopy_bytes.saturating_add(send);
-        let left = dirtied(t);
-        if left <= spec.stop_copy_bytes || plan.rounds >= spec.max_rounds.max(1) || left >= send {
+        let left = dirtied(dirty_bytes_per_s, working_set_bytes, t);
+        if precopy_stops(spec, plan.rounds, send, left) {
             plan.stop_copy_bytes = left;
-            plan.downtime = spec.transfer_time(left).saturating_add(spec.resume);
+            plan.downtime = transfer(left).saturating_add(spec.resume);
             return plan;
         }
         send = left;
@@ -263,5 +370,41 @@ mod tests {
         let plan = precopy(&spec, m, w, 0);
         assert_eq!((plan.rounds, plan.stop_copy_bytes), (1, 0));
         assert_eq!(plan.downtime, SimTime::from_millis(5));
+    }
+
+    /// A NIC link by hand: 1 GB/s with 1 ms latency, chunks of 1 GiB = 1 073 741 824 B.
+    /// A full chunk holds it 1 000 000 + 1 073 741 824 = 1 074 741 824 ns; one more byte is
+    /// a second chunk of 1 000 000 + 1 ns; nothing takes no time. At 3 B/s one byte takes
+    /// ⌈10⁹ / 3⌉ = 333 333 334 ns (rounded up).
+    #[test]
+    fn nic_link_by_hand() {
+        let link = Link {
+            bandwidth_bytes_per_s: 1_000_000_000,
+            latency: SimTime::from_millis(1),
+            chunk_bytes: 1 << 30,
+        };
+        assert_eq!(link.transfer_time(0), SimTime::ZERO);
+        assert_eq!(link.transfer_time(1 << 30), SimTime(1_074_741_824));
+        assert_eq!(
+            link.transfer_time((1 << 30) + 1),
+            SimTime(1_074_741_824 + 1_000_001)
+        );
+        let slow = Link {
+            bandwidth_bytes_per_s: 3,
+            latency: SimTime::ZERO,
+            chunk_bytes: 1,
+        };
+        assert_eq!(slow.chunk_time(1), SimTime(333_333_334));
+        // Without latency at 1 GB/s, the chunked times are the dedicated link's.
+        let spec = MigrationSpec::with_bandwidth(1_000_000_000);
+        let nic = Link {
+            bandwidth_bytes_per_s: 1_000_000_000,
+            latency: SimTime::ZERO,
+            chunk_bytes: spec.chunk_bytes,
+        };
+        assert_eq!(
+            precopy_over(&spec, &nic, 4096 * MIB, 4096 * MIB, 200 * MIB),
+            precopy(&spec, 4096 * MIB, 4096 * MIB, 200 * MIB)
+        );
     }
 }

@@ -3,9 +3,9 @@
 
 use sim::observer::Collect;
 use sim::{
-    ConsolidationSpec, HostSpec, LifecycleAction, LifecycleEvent, MemoryProfile, MigrationReason,
-    MigrationSpec, NullObserver, Placement, SimConfig, SimTime, SliceEnd, VmProfile, VmRequest,
-    simulate,
+    ConsolidationSpec, DeviceKind, DeviceSpec, HostSpec, IoBursts, IoProfile, LifecycleAction,
+    LifecycleEvent, MemoryProfile, MigrationReason, MigrationSpec, NullObserver, Placement,
+    SimConfig, SimTime, SliceEnd, VirtualDevice, VmProfile, VmRequest, simulate,
 };
 
 const MIB: u64 = 1 << 20;
@@ -186,4 +186,151 @@ fn threshold_consolidation_empties_the_least_used_host() {
     let v0 = obs.vms.iter().find(|v| v.id == 0).unwrap();
     assert_eq!((v0.host, v0.finish), (1, SimTime::from_secs(100)));
     assert_eq!(stats.makespan, SimTime::from_secs(100));
+}
+
+/// Two hosts as [`two_hosts`], each with one NIC of `bandwidth` B/s, `latency` and one
+/// channel, and no dedicated migration link: migrations go through host 0's NIC in
+/// chunks of `chunk` bytes.
+fn two_hosts_with_nics(bandwidth: f64, latency: SimTime, chunk: u64) -> SimConfig {
+    let mut cfg = two_hosts();
+    for h in &mut cfg.cluster.hosts {
+        h.resources.devices.push(DeviceSpec {
+            kind: DeviceKind::Nic,
+            bandwidth_bytes_per_s: bandwidth,
+            latency,
+            channels: 1,
+        });
+    }
+    let m = cfg.datacenter.migration.as_mut().unwrap();
+    m.bandwidth_bytes_per_s = 0;
+    m.chunk_bytes = chunk;
+    cfg
+}
+
+/// The worked case of [`precopy_times_to_the_nanosecond`] through an otherwise idle NIC
+/// of 1 GB/s with no latency, in chunks of 64 MiB: a chunk of c bytes takes c ns, so the
+/// rounds, the downtime and the end are the formula's to the nanosecond (pause at
+/// 15.384 581 880 s, end at 15.424 195 961 s, downtime 39 614 081 ns).
+#[test]
+fn precopy_through_an_idle_nic_matches_the_formula() {
+    let mut cfg = two_hosts_with_nics(1e9, SimTime::ZERO, 64 * MIB);
+    cfg.events = vec![migrate(10, 0, 1)];
+    let mut obs = Collect::default();
+    let stats = simulate(&cfg, vec![vm(0, 0, 100, 4096, 200.0)], &mut obs).unwrap();
+    let m = &stats.datacenter.migration;
+    assert_eq!((m.refused, m.aborted, m.records.len()), (0, 0, 1));
+    let r = &m.records[0];
+    assert_eq!(r.rounds, 3);
+    assert_eq!(r.end, SimTime(10_000_000_000 + 5_424_195_961));
+    assert_eq!(r.downtime, SimTime(39_614_081));
+    assert_eq!(r.transferred_bytes, 5_424_195_961);
+    let v = &obs.vms[0];
+    assert_eq!((v.host, v.finish), (1, SimTime(100_039_614_081)));
+    assert_eq!(v.downtime, SimTime(39_614_081));
+    assert_eq!(v.wait(), SimTime::ZERO);
+    let pause = obs
+        .slices
+        .iter()
+        .find(|s| s.reason == SliceEnd::Migrated)
+        .unwrap();
+    assert_eq!(pause.end, SimTime(15_384_581_880));
+}
+
+/// Chunks of 1 GiB = 1 073 741 824 B on a NIC of 1 GB/s with 1 ms latency: a chunk of c
+/// bytes holds the NIC for 1 000 000 + c ns. M = 4096 MiB, D = 200 MiB/s = 209 715 200 B/s.
+///
+/// * round 0: 4 chunks, 4 × 1 074 741 824 = 4 298 967 296 ns; dirtied
+///   ⌊0.2097152 × 4 298 967 296⌋ = 901 558 786 B;
+/// * round 1: one chunk, 902 558 786 ns; dirtied ⌊0.2097152 × 902 558 786⌋ = 189 280 296 B;
+/// * round 2: 190 280 296 ns; dirtied 39 904 670 B ≤ 64 MiB: stop;
+/// * stop-copy: 40 904 670 ns. Pre-copy 5 391 806 378 ns; end 10 s + 5 432 711 048 ns.
+///
+/// The engine and `sim::precopy_over` both give these.
+#[test]
+fn chunks_with_latency_by_hand() {
+    let mut cfg = two_hosts_with_nics(1e9, SimTime::from_millis(1), 1024 * MIB);
+    cfg.events = vec![migrate(10, 0, 1)];
+    let mut obs = Collect::default();
+    let stats = simulate(&cfg, vec![vm(0, 0, 100, 4096, 200.0)], &mut obs).unwrap();
+    let r = &stats.datacenter.migration.records[0];
+    assert_eq!(r.rounds, 3);
+    assert_eq!(r.downtime, SimTime(40_904_670));
+    assert_eq!(r.end, SimTime(10_000_000_000 + 5_432_711_048));
+    assert_eq!(
+        r.transferred_bytes,
+        4_294_967_296 + 901_558_786 + 189_280_296 + 39_904_670
+    );
+    let spec = cfg.datacenter.migration.as_ref().unwrap();
+    let link = sim::Link::nic(spec, &cfg.cluster.hosts[0].resources.devices[0]);
+    let plan = sim::precopy_over(spec, &link, 4096 * MIB, 4096 * MIB, 200 * MIB);
+    assert_eq!(plan.precopy, SimTime(5_391_806_378));
+    assert_eq!(r.end, SimTime::from_secs(10).saturating_add(plan.total()));
+}
+
+/// Two migrations from host 0 at the same instant share its NIC (1 GB/s, one channel):
+/// VMs of 128 MiB that dirty nothing, chunks of 64 MiB = 67 108 864 B (67 108 864 ns
+/// each). FIFO: A1 (0–1×), B1 queued; A2 queued behind B1: B1 (1×–2×), A2 (2×–3×), B2
+/// (3×–4×). Migration A ends at 10 s + 3 × 67 108 864 = 10.201 326 592 s, B at
+/// 10 s + 4 × 67 108 864 = 10.268 435 456 s (on a dedicated link both would end at
+/// 10.134 217 728 s). Nothing dirtied: one round, no downtime.
+#[test]
+fn migrations_share_the_source_nic() {
+    let mut cfg = two_hosts_with_nics(1e9, SimTime::ZERO, 64 * MIB);
+    cfg.events = vec![migrate(10, 0, 1), migrate(10, 1, 1)];
+    let mut obs = Collect::default();
+    let vms = vec![vm(0, 0, 100, 128, 0.0), vm(1, 0, 100, 128, 0.0)];
+    let stats = simulate(&cfg, vms, &mut obs).unwrap();
+    let m = &stats.datacenter.migration;
+    let end = |id| m.records.iter().find(|r| r.vm == id).unwrap().end;
+    assert_eq!(end(0), SimTime(10_201_326_592));
+    assert_eq!(end(1), SimTime(10_268_435_456));
+    assert!(
+        m.records
+            .iter()
+            .all(|r| r.rounds == 1 && r.downtime == SimTime::ZERO)
+    );
+}
+
+/// Without a dedicated link, a host without a NIC cannot migrate: a configuration error.
+#[test]
+fn a_host_without_nic_needs_the_dedicated_link() {
+    let mut cfg = two_hosts_with_nics(1e9, SimTime::ZERO, 64 * MIB);
+    cfg.cluster.hosts[1].resources.devices.clear();
+    let e = simulate(&cfg, vec![vm(0, 0, 1, 0, 0.0)], &mut NullObserver)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("host 1 has no NIC"), "{e}");
+}
+
+/// Migration chunks queue behind the VMs' own requests to the NIC (1 GB/s, 10 ms latency,
+/// one channel; chunks of 64 MiB hold it 10 000 000 + 67 108 864 = 77 108 864 ns). VM 1
+/// (1 s of work, one request of 0 bytes after half of it: 10 ms of NIC latency) holds
+/// the NIC from 0.5 s to 0.51 s. VM 0 (128 MiB, dirtying nothing) starts migrating at
+/// 0.505 s: its first chunk waits until 0.51 s, runs to 0.587 108 864 s, the second to
+/// 0.664 217 728 s; nothing dirtied, so the migration ends there — 5 ms later than on an
+/// idle NIC (0.505 + 2 × 0.077 108 864 = 0.659 217 728 s).
+#[test]
+fn chunks_wait_behind_the_vms_own_requests() {
+    let mut cfg = two_hosts_with_nics(1e9, SimTime::from_millis(10), 64 * MIB);
+    cfg.events = vec![LifecycleEvent {
+        at: SimTime::from_millis(505),
+        vm: 0,
+        action: LifecycleAction::Migrate { to_host: 1 },
+    }];
+    let mut io_vm = vm(1, 0, 1, 0, 0.0);
+    io_vm.profile.memory = None;
+    io_vm.profile.io = Some(IoProfile {
+        bursts: IoBursts::Count(1),
+        size_mean_bytes: 0.0,
+        device: DeviceKind::Nic,
+        virtual_device: VirtualDevice::Passthrough,
+    });
+    let mut obs = Collect::default();
+    let stats = simulate(&cfg, vec![vm(0, 0, 100, 128, 0.0), io_vm], &mut obs).unwrap();
+    let v1 = obs.vms.iter().find(|v| v.id == 1).unwrap();
+    assert_eq!((v1.host, v1.io_requests), (0, 1));
+    let r = &stats.datacenter.migration.records[0];
+    assert_eq!(r.start, SimTime::from_millis(505));
+    assert_eq!(r.end, SimTime(664_217_728));
+    assert_eq!((r.rounds, r.downtime), (1, SimTime::ZERO));
 }

@@ -14,9 +14,14 @@ use crate::resources::EventSettings;
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MigrationSettings {
-    /// Bandwidth of the migration link in MB/s (10⁶ bytes per second, > 0): a dedicated
-    /// migration network, not shared with the hosts' NICs.
-    pub bandwidth_mbps: f64,
+    /// Bandwidth of the migration link of hosts without a NIC, in MB/s (10⁶ bytes per
+    /// second, > 0): a dedicated migration network. Needed only when some host has no
+    /// `kind = "nic"` device; a host with one migrates through it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bandwidth_mbps: Option<f64>,
+    /// Size of the requests migration data is sent in through a NIC, MiB (default 64, > 0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chunk_mib: Option<f64>,
     /// The VM is paused once at most this many MiB are left to send (default 64, ≥ 0).
     #[serde(default = "default_stop_copy")]
     pub stop_copy_mib: f64,
@@ -74,16 +79,38 @@ fn time(key: &str, value: f64, scale: f64) -> Result<SimTime, Error> {
     SimTime::from_secs_f64(value * scale).ok_or_else(|| Error::invalid(key, "too large"))
 }
 
-/// The engine's migration settings for `[migration]`.
-pub fn migration_spec(m: Option<&MigrationSettings>) -> Result<Option<MigrationSpec>, Error> {
+/// The engine's migration settings for `[migration]`; `without_nic` names a host (group)
+/// that has no NIC, which then needs `bandwidth_mbps`.
+pub fn migration_spec(
+    m: Option<&MigrationSettings>,
+    without_nic: Option<&str>,
+) -> Result<Option<MigrationSpec>, Error> {
     let Some(m) = m else {
         return Ok(None);
     };
-    let bw = m.bandwidth_mbps;
-    if !(bw.is_finite() && bw > 0.0 && bw * 1e6 < u64::MAX as f64) {
+    let bandwidth = match (m.bandwidth_mbps, without_nic) {
+        (Some(bw), _) => {
+            if !(bw.is_finite() && bw > 0.0 && bw * 1e6 < u64::MAX as f64) {
+                return Err(Error::invalid(
+                    "migration.bandwidth_mbps",
+                    format!("must be > 0, got {bw}"),
+                ));
+            }
+            ((bw * 1e6).round() as u64).max(1)
+        }
+        (None, Some(host)) => {
+            return Err(Error::invalid(
+                "migration.bandwidth_mbps",
+                format!("needed: {host} has no kind = \"nic\" device to migrate through"),
+            ));
+        }
+        (None, None) => 0,
+    };
+    let chunk = m.chunk_mib.unwrap_or(64.0);
+    if !(chunk.is_finite() && chunk > 0.0 && chunk * 1048576.0 < u64::MAX as f64) {
         return Err(Error::invalid(
-            "migration.bandwidth_mbps",
-            format!("must be > 0, got {bw}"),
+            "migration.chunk_mib",
+            format!("must be > 0, got {chunk}"),
         ));
     }
     let stop = m.stop_copy_mib;
@@ -97,7 +124,8 @@ pub fn migration_spec(m: Option<&MigrationSettings>) -> Result<Option<MigrationS
         return Err(Error::invalid("migration.max_rounds", "must be ≥ 1, got 0"));
     }
     Ok(Some(MigrationSpec {
-        bandwidth_bytes_per_s: ((bw * 1e6).round() as u64).max(1),
+        bandwidth_bytes_per_s: bandwidth,
+        chunk_bytes: ((chunk * 1048576.0).round() as u64).max(1),
         stop_copy_bytes: (stop * 1048576.0).round() as u64,
         max_rounds: m.max_rounds,
         resume: time("migration.resume_ms", m.resume_ms, 1e-3)?,
@@ -206,21 +234,42 @@ mod tests {
     #[test]
     fn settings_convert_and_check() {
         let mut m = MigrationSettings {
-            bandwidth_mbps: 1000.0,
+            bandwidth_mbps: Some(1000.0),
+            chunk_mib: None,
             stop_copy_mib: 64.0,
             max_rounds: 30,
             resume_ms: 2.0,
         };
-        let spec = migration_spec(Some(&m)).unwrap().unwrap();
+        let spec = migration_spec(Some(&m), None).unwrap().unwrap();
         assert_eq!(spec.bandwidth_bytes_per_s, 1_000_000_000);
+        // 64 MiB = 67 108 864 B by default.
+        assert_eq!(spec.chunk_bytes, 64 << 20);
         assert_eq!(spec.stop_copy_bytes, 64 << 20);
         assert_eq!(spec.resume, SimTime::from_millis(2));
-        m.bandwidth_mbps = f64::NAN;
-        let e = migration_spec(Some(&m)).unwrap_err().to_string();
+        m.bandwidth_mbps = Some(f64::NAN);
+        let e = migration_spec(Some(&m), None).unwrap_err().to_string();
         assert!(e.contains("migration.bandwidth_mbps"), "{e}");
-        m.bandwidth_mbps = 10.0;
+        m.bandwidth_mbps = Some(10.0);
         m.max_rounds = 0;
-        assert!(migration_spec(Some(&m)).is_err());
+        assert!(migration_spec(Some(&m), None).is_err());
+        // Without a dedicated link: fine when every host has a NIC (bandwidth 0 = none),
+        // an error naming the host without one otherwise.
+        m.max_rounds = 30;
+        m.bandwidth_mbps = None;
+        m.chunk_mib = Some(0.5);
+        let spec = migration_spec(Some(&m), None).unwrap().unwrap();
+        // 0.5 MiB = 524 288 B.
+        assert_eq!((spec.bandwidth_bytes_per_s, spec.chunk_bytes), (0, 524_288));
+        let e = migration_spec(Some(&m), Some("hosts.1"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("migration.bandwidth_mbps") && e.contains("hosts.1 has no"),
+            "{e}"
+        );
+        m.chunk_mib = Some(0.0);
+        let e = migration_spec(Some(&m), None).unwrap_err().to_string();
+        assert!(e.contains("migration.chunk_mib: must be > 0"), "{e}");
 
         let mut c = ConsolidationSettings {
             policy: "threshold".into(),

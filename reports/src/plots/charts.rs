@@ -18,7 +18,7 @@ mod gantt;
 mod time;
 
 pub use gantt::GanttChart;
-pub use time::{DeviceChart, MemoryChart, TimelineChart};
+pub use time::{DeviceChart, MemoryChart, PowerChart, TimelineChart};
 
 /// A picture that can be drawn on any plotters backend.
 pub trait Chart {

@@ -23,8 +23,8 @@ mod samples;
 
 pub use gantt::{GanttBar, GanttData, gantt_from_slices, read_slices};
 pub use samples::{
-    DEVICE_MAX_PANELS, DeviceSeries, DeviceTimeline, DevicesData, MemoryTimeline, read_devices,
-    read_memory_timeline,
+    DEVICE_MAX_PANELS, DeviceSeries, DeviceTimeline, DevicesData, MemoryTimeline, PowerTimeline,
+    read_devices, read_memory_timeline, read_power,
 };
 
 /// Largest number of wait values kept per (policy, class).

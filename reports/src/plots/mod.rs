@@ -1,7 +1,7 @@
 //! Plots of a results folder, as SVG and PNG (plotters).
 //!
 //! [`plot_results_dir`] reads `vms.csv`, `summary.csv`, `slices.csv`, `timeline.csv`,
-//! `devices.csv`, `sweep.csv` and `capacity.csv` (whichever exist)
+//! `devices.csv`, `power.csv`, `sweep.csv` and `capacity.csv` (whichever exist)
 //! and writes, next to them:
 //!
 //! | file | from | shows |
@@ -13,6 +13,7 @@
 //! | `gantt.svg/.png` | `slices.csv` | a Gantt chart of slices on pCPUs per policy (first replication) |
 //! | `memory.svg/.png` | `timeline.csv` | working set and resident memory of host 0 over time, and swap-ins per sampling interval, per policy (first replication) |
 //! | `devices.svg/.png` | `devices.csv` | utilisation and queue length over time of each device of host 0, one curve per policy (first replication) |
+//! | `power.svg/.png` | `power.csv` | the cluster's power and hosts on over time, one curve per policy (first replication) |
 //! | `sweep_<metric>.svg/.png` | `sweep.csv` | a metric (mean wait, p95 wait, mean turnaround, CPU utilisation) against the first swept key, one line per policy, the 95 % confidence band shaded; one panel per value of a second key (see [`params`]) |
 //! | `capacity.svg/.png` | `capacity.csv` | the value needed against the load level per policy, and the SLO metric there with its band (see [`params`]) |
 //!
@@ -263,6 +264,20 @@ pub fn plot_results_dir_with(dir: &Path, pcpus: Option<u64>) -> Result<Vec<PlotF
             )?);
         }
     }
+    let power = dir.join("power.csv");
+    if power.exists() {
+        let timelines = data::read_power(&power)?;
+        if timelines.iter().any(|t| t.end > 0.0) {
+            let c = charts::PowerChart { timelines };
+            out.push(write_chart(
+                dir,
+                "power",
+                "Power over time",
+                &c.caption(),
+                &c,
+            )?);
+        }
+    }
     out.extend(params::plot_sweep(dir)?);
     out.extend(params::plot_capacity(dir)?);
     Ok(out)
@@ -507,6 +522,52 @@ sjf,0,5,0,1,swap,0,0,0,0
 sjf,0,10,0,0,disk,0.2,1,1,2
 sjf,0,10,0,1,swap,0,0,0,0
 ";
+
+    /// `power.csv` of two hosts, two samples, and a second replication (ignored). Bins of
+    /// 1 s: over [0, 5) the cluster draws 100 + 200 = 300 W with host 0 on and host 1 booting
+    /// (2 on); over [5, 10), 150 + 8 = 158 W with host 1 off (1 on).
+    #[test]
+    fn power_plot_from_power_csv() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("power.csv");
+        std::fs::write(
+            &path,
+            "policy,replication,time_s,host,state,power_w\n\
+             fcfs,0,5,0,on,100\nfcfs,0,5,1,booting,200\n\
+             fcfs,0,10,0,on,150\nfcfs,0,10,1,off,8\n\
+             fcfs,1,5,0,on,999\n",
+        )
+        .unwrap();
+        let t = data::read_power(&path).unwrap();
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].end, 10.0);
+        let power = t[0].power.points(10.0);
+        let on = t[0].hosts_on.points(10.0);
+        assert_eq!(power.len(), 10);
+        assert_eq!((power[0].1, power[9].1), (300.0, 158.0));
+        assert_eq!((on[0].1, on[9].1), (2.0, 1.0));
+        let plots = plot_results_dir(dir.path()).unwrap();
+        let names: Vec<&str> = plots.iter().map(|p| p.name.as_str()).collect();
+        assert_eq!(names, ["power"]);
+        let svg = std::fs::read_to_string(dir.path().join("power.svg")).unwrap();
+        let t = texts(&svg);
+        for label in [
+            "Cluster power over time",
+            "Hosts on over time",
+            "power (W)",
+            "fcfs",
+        ] {
+            assert!(t.iter().any(|x| x == label), "{label} not in {t:?}");
+        }
+        // A host number that is not one names the file and the line.
+        std::fs::write(
+            &path,
+            "policy,replication,time_s,host,state,power_w\nfcfs,0,5,x,on,1\n",
+        )
+        .unwrap();
+        let e = data::read_power(&path).unwrap_err().to_string();
+        assert!(e.contains("power.csv") && e.contains("host"), "{e}");
+    }
 
     #[test]
     fn memory_and_device_plots_from_timeline_files() {

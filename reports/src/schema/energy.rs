@@ -32,6 +32,20 @@ pub const ENERGY_HEADER: [&str; 14] = [
 /// Joules per kWh.
 const J_PER_KWH: f64 = 3.6e6;
 
+/// The cluster's energy (kWh), mean power (W) and mean hosts on over `s`'s makespan:
+/// the first three figures of its `all` row (NaN for power and hosts on with a makespan
+/// of 0).
+pub(super) fn energy_columns(s: &RunSummary) -> super::summary::EnergyColumns {
+    let d = &s.stats.datacenter;
+    let span = s.stats.makespan.nanos() as f64;
+    let per = |x: f64| if span > 0.0 { x / span } else { f64::NAN };
+    super::summary::EnergyColumns {
+        energy_kwh: d.energy_j() / J_PER_KWH,
+        mean_power_w: per(d.energy_j() * 1e9),
+        hosts_on_mean: per(d.on_ns() as f64),
+    }
+}
+
 /// The rows of one run: `all` first, then each host. `hosts_on_mean` is the mean number
 /// of hosts switched on over the makespan (for one host: the share of time it was on);
 /// `host_availability` the mean share of time hosts were not failed; `power` is 1 when a

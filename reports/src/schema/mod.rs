@@ -17,12 +17,17 @@
 //!   `queue_wait_s` = admission − arrival, `response_s` = first run − arrival,
 //!   `turnaround_s` = finish − arrival, `wait_s` = turnaround − service, `slowdown` =
 //!   turnaround / service. Written by [`VmsCsv`]; with CPU caps configured, one more column
-//!   at the end, `throttled_s` ([`VMS_THROTTLED_COLUMN`], [`VmsCsv::create_with_throttled`]).
+//!   at the end, `throttled_s` ([`VMS_THROTTLED_COLUMN`], [`VmsCsv::create_with_throttled`]);
+//!   with live migration configured, `downtime_s` after it ([`VMS_DOWNTIME_COLUMN`],
+//!   [`VmsCsv::create_with`]).
 //! - `slices.csv` ([`SLICES_HEADER`]): one [`SliceRecord`](sim::SliceRecord) per row
 //!   ([`SlicesCsv`]).
 //! - `timeline.csv` and `devices.csv` ([`TIMELINE_HEADER`], [`DEVICES_HEADER`]): host and
-//!   device samples ([`TimelineCsv`]).
-//! - `summary.csv` ([`SUMMARY_HEADER`]): see [`SummaryRow`] and [`summary_rows`].
+//!   device samples ([`TimelineCsv`]); with `power.csv`, `timeline.csv` ends with
+//!   [`TIMELINE_POWER_COLUMNS`].
+//! - `summary.csv` ([`SUMMARY_HEADER`]): see [`SummaryRow`] and [`summary_rows`]; with
+//!   power, power-off or failures it ends with [`SUMMARY_ENERGY_COLUMNS`], with live
+//!   migration with [`SUMMARY_MIGRATION_COLUMNS`].
 //! - `sweep.csv` ([`sweep_header`]): see [`write_sweep_csv`].
 //! - `capacity.csv` ([`CAPACITY_HEADER`]): see [`write_capacity_csv`].
 //! - `energy.csv` ([`ENERGY_HEADER`]): see [`energy_rows`]; only when power, power-off or
@@ -56,7 +61,9 @@ pub use migrations::{
 };
 pub use records::{SlicesCsv, TimelineCsv, VmsCsv};
 pub use run_toml::{RunInfo, read_run_toml, write_run_toml};
-pub use summary::{Replication, SummaryRow, summary_rows, write_summary_csv};
+pub use summary::{
+    EnergyColumns, MigrationColumns, Replication, SummaryRow, summary_rows, write_summary_csv,
+};
 pub use sweep::{SweepRow, sweep_header, write_sweep_csv};
 
 /// File name of the per-VM rows.
@@ -119,6 +126,23 @@ pub const VMS_HEADER: [&str; 30] = [
 /// The column added at the end of `vms.csv` when CPU caps are configured: the time the VM
 /// was throttled by its cap, waiting for the next period (s).
 pub const VMS_THROTTLED_COLUMN: &str = "throttled_s";
+
+/// The column added at the end of `vms.csv` (after `throttled_s` if present) when live
+/// migration is configured: the time the VM was paused by its migrations (s).
+pub const VMS_DOWNTIME_COLUMN: &str = "downtime_s";
+
+/// The columns added at the end of `timeline.csv` when `power.csv` is written (a power
+/// model or datacenter operations): the host's mean power since the previous sample (W)
+/// and whether it is on (1, booting included) or not (0).
+pub const TIMELINE_POWER_COLUMNS: [&str; 2] = ["power_w", "hosts_on"];
+
+/// The columns added at the end of `summary.csv` when power, power-off or failures are
+/// configured (the run's energy, mean power and mean hosts on over its makespan).
+pub const SUMMARY_ENERGY_COLUMNS: [&str; 3] = ["energy_kwh", "mean_power_w", "hosts_on_mean"];
+
+/// The columns added at the end of `summary.csv` (after the energy columns if present)
+/// when live migration is configured: completed migrations and their mean downtime.
+pub const SUMMARY_MIGRATION_COLUMNS: [&str; 2] = ["migrations", "mean_migration_downtime_s"];
 
 /// Column names of `slices.csv`, in order.
 pub const SLICES_HEADER: [&str; 10] = [

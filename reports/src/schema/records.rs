@@ -8,7 +8,8 @@ use std::path::{Path, PathBuf};
 use sim::{Observer, SliceRecord, VmRecord};
 
 use super::{
-    DEVICES_HEADER, POWER_HEADER, SLICES_HEADER, TIMELINE_HEADER, VMS_HEADER, VMS_THROTTLED_COLUMN,
+    DEVICES_HEADER, POWER_HEADER, SLICES_HEADER, TIMELINE_HEADER, TIMELINE_POWER_COLUMNS,
+    VMS_DOWNTIME_COLUMN, VMS_HEADER, VMS_THROTTLED_COLUMN,
 };
 use crate::atomic::AtomicFile;
 use crate::error::ReportError;
@@ -112,29 +113,46 @@ impl Sink {
 #[derive(Debug)]
 pub struct VmsCsv {
     sink: Sink,
-    /// The extra last column `throttled_s` ([`VMS_THROTTLED_COLUMN`]).
+    /// The extra column `throttled_s` ([`VMS_THROTTLED_COLUMN`]).
     throttled: bool,
+    /// The extra last column `downtime_s` ([`VMS_DOWNTIME_COLUMN`]).
+    downtime: bool,
 }
 
 impl VmsCsv {
     /// Starts `path` (its folder must exist) and writes the header. Rows are labelled
     /// policy `""`, replication `0` until [`VmsCsv::set_run`] is called.
     pub fn create(path: impl AsRef<Path>) -> Result<VmsCsv, ReportError> {
-        Ok(VmsCsv {
-            sink: Sink::create(path.as_ref(), &VMS_HEADER)?,
-            throttled: false,
-        })
+        VmsCsv::create_with(path, false, false)
     }
 
     /// [`VmsCsv::create`] with one more column at the end, `throttled_s` (the time each VM
     /// was throttled by its CPU cap): for runs where caps are configured, so that the
     /// files of every other run keep their columns.
     pub fn create_with_throttled(path: impl AsRef<Path>) -> Result<VmsCsv, ReportError> {
+        VmsCsv::create_with(path, true, false)
+    }
+
+    /// [`VmsCsv::create`] with the optional columns at the end, in this order:
+    /// `throttled_s` when `throttled` (runs with CPU caps) and `downtime_s` when
+    /// `downtime` (runs that can migrate VMs: the time each VM was paused by its live
+    /// migrations). The files of other runs keep their columns.
+    pub fn create_with(
+        path: impl AsRef<Path>,
+        throttled: bool,
+        downtime: bool,
+    ) -> Result<VmsCsv, ReportError> {
         let mut header = VMS_HEADER.to_vec();
-        header.push(VMS_THROTTLED_COLUMN);
+        if throttled {
+            header.push(VMS_THROTTLED_COLUMN);
+        }
+        if downtime {
+            header.push(VMS_DOWNTIME_COLUMN);
+        }
         Ok(VmsCsv {
             sink: Sink::create(path.as_ref(), &header)?,
-            throttled: true,
+            throttled,
+            downtime,
         })
     }
 
@@ -188,6 +206,9 @@ impl VmsCsv {
         s.num(u8::from(r.stopped))?;
         if self.throttled {
             s.num(r.throttled)?;
+        }
+        if self.downtime {
+            s.num(r.downtime)?;
         }
         s.end()
     }
@@ -305,9 +326,18 @@ impl TimelineCsv {
     }
 
     /// Also writes `power.csv` at `path`: per host and sample, its state (`on`, `off`,
-    /// `booting`, `failed`) and its mean power since the previous sample.
+    /// `booting`, `failed`) and its mean power since the previous sample; and gives
+    /// `timeline.csv` two more columns at the end ([`TIMELINE_POWER_COLUMNS`]): `power_w`
+    /// (the same mean power) and `hosts_on` (1 when the host is on or booting, else 0, so
+    /// that the rows of one sample add up to the cluster's).
     pub fn with_power(mut self, path: impl AsRef<Path>) -> Result<TimelineCsv, ReportError> {
         self.power = Some(Sink::create(path.as_ref(), &POWER_HEADER)?);
+        let mut header = TIMELINE_HEADER.to_vec();
+        header.extend(TIMELINE_POWER_COLUMNS);
+        let with_columns = Sink::create(&self.hosts.path, &header)?;
+        let old = std::mem::replace(&mut self.hosts, with_columns);
+        // (The file without the columns is dropped unwritten: it leaves nothing.)
+        drop(old);
         Ok(self)
     }
 
@@ -334,6 +364,10 @@ impl TimelineCsv {
         s.num(r.working_set_mib)?;
         s.num(r.resident_mib)?;
         s.num(r.swap_ins)?;
+        if self.power.is_some() {
+            s.num(format_args!("{:.6}", r.power_w))?;
+            s.num(u8::from(matches!(r.state, "on" | "booting")))?;
+        }
         s.end()?;
         let d = &mut self.devices;
         for dev in &r.devices {
@@ -502,5 +536,80 @@ fcfs,0,2,0,1,512,0,,0.000000000,0.000000000,24.000000000,27.000000000,3.00000000
             "policy,replication,host,pcpu,vm,vcpu,dispatch_s,start_s,end_s,reason\n\
              rr,2,1,3,9,0,4.000000000,4.000001000,8.000000000,quantum\n"
         );
+    }
+
+    /// With migration configured (and caps), `throttled_s` then `downtime_s` at the end;
+    /// 39 614 081 ns of downtime is 0.039614081 s.
+    #[test]
+    fn vms_csv_with_downtime() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("vms.csv");
+        let mut w = VmsCsv::create_with(&path, true, true).unwrap();
+        let mut r = vm(1, 0, 0, 2, 1);
+        r.downtime = SimTime(39_614_081);
+        w.on_vm_finished(&r);
+        w.finish().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let mut lines = text.lines();
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .ends_with(",migrations,stopped,throttled_s,downtime_s")
+        );
+        assert!(
+            lines
+                .next()
+                .unwrap()
+                .ends_with(",0,0,0.000000000,0.039614081")
+        );
+        // Downtime alone.
+        let mut w = VmsCsv::create_with(&path, false, true).unwrap();
+        w.on_vm_finished(&r);
+        w.finish().unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert!(
+            text.lines()
+                .next()
+                .unwrap()
+                .ends_with(",stopped,downtime_s")
+        );
+    }
+
+    /// With `power.csv`, `timeline.csv` ends with `power_w` and `hosts_on`: a booting
+    /// host counts as on (1), a failed one not (0).
+    #[test]
+    fn timeline_with_power_columns() {
+        let dir = tempfile::tempdir().unwrap();
+        let p = |n: &str| dir.path().join(n);
+        let mut w = TimelineCsv::create(p("timeline.csv"), p("devices.csv"))
+            .unwrap()
+            .with_power(p("power.csv"))
+            .unwrap();
+        w.set_run("fcfs", 0);
+        for (host, state, power_w) in [(0, "booting", 95.0), (1, "failed", 8.0)] {
+            w.on_sample(&sim::HostSample {
+                time: s(600),
+                host,
+                state,
+                power_w,
+                ..Default::default()
+            });
+        }
+        assert_eq!(w.finish().unwrap(), 2);
+        let text = std::fs::read_to_string(p("timeline.csv")).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(
+            lines[0].ends_with(",swap_ins,power_w,hosts_on"),
+            "{}",
+            lines[0]
+        );
+        assert!(lines[1].ends_with(",95.000000,1"), "{}", lines[1]);
+        assert!(lines[2].ends_with(",8.000000,0"), "{}", lines[2]);
+        // Without power, the plain header.
+        let w = TimelineCsv::create(p("t2.csv"), p("d2.csv")).unwrap();
+        w.finish().unwrap();
+        let text = std::fs::read_to_string(p("t2.csv")).unwrap();
+        assert_eq!(text.trim_end(), TIMELINE_HEADER.join(","));
     }
 }

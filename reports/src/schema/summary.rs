@@ -5,7 +5,7 @@ use std::path::Path;
 
 use sim::metrics::{Class, ClassSummary, RunSummary};
 
-use super::{SUMMARY_HEADER, fixed6};
+use super::{SUMMARY_ENERGY_COLUMNS, SUMMARY_HEADER, SUMMARY_MIGRATION_COLUMNS, fixed6};
 use crate::atomic::AtomicFile;
 use crate::error::ReportError;
 
@@ -81,6 +81,32 @@ pub struct SummaryRow {
     pub events: f64,
     /// VMs rejected (run-level).
     pub rejected: f64,
+    /// Energy, mean power (W) and mean hosts on over the makespan (run-level); only when
+    /// power, power-off or failures are configured (see [`super::energy_rows`]).
+    pub energy: Option<EnergyColumns>,
+    /// Completed live migrations and their mean downtime (s; NaN without any) (run-level);
+    /// only when live migration is configured.
+    pub migration: Option<MigrationColumns>,
+}
+
+/// The run-level energy figures of a [`SummaryRow`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct EnergyColumns {
+    /// Energy drawn over the makespan, kWh.
+    pub energy_kwh: f64,
+    /// Energy / makespan, W.
+    pub mean_power_w: f64,
+    /// Mean number of hosts on (booting included).
+    pub hosts_on_mean: f64,
+}
+
+/// The run-level migration figures of a [`SummaryRow`].
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct MigrationColumns {
+    /// Completed migrations.
+    pub migrations: f64,
+    /// Their mean downtime, s (NaN without any).
+    pub mean_migration_downtime_s: f64,
 }
 
 impl SummaryRow {
@@ -109,6 +135,18 @@ impl SummaryRow {
             mean_in_system: run.mean_in_system,
             events: run.stats.events as f64,
             rejected: run.stats.rejected as f64,
+            energy: run
+                .stats
+                .datacenter
+                .tracked()
+                .then(|| super::energy::energy_columns(run)),
+            migration: run.stats.datacenter.migration.configured.then(|| {
+                let m = &run.stats.datacenter.migration;
+                MigrationColumns {
+                    migrations: m.records.len() as f64,
+                    mean_migration_downtime_s: m.mean_downtime_s(),
+                }
+            }),
         }
     }
 }
@@ -177,6 +215,25 @@ pub fn summary_rows(policy: &str, runs: &[RunSummary]) -> Vec<SummaryRow> {
             mean_in_system: m(|r| r.mean_in_system),
             events: m(|r| r.events),
             rejected: m(|r| r.rejected),
+            energy: reps.iter().any(|r| r.energy.is_some()).then(|| {
+                let e = |f: fn(&EnergyColumns) -> f64| {
+                    mean_defined(reps.iter().filter_map(|r| r.energy.as_ref().map(f)))
+                };
+                EnergyColumns {
+                    energy_kwh: e(|c| c.energy_kwh),
+                    mean_power_w: e(|c| c.mean_power_w),
+                    hosts_on_mean: e(|c| c.hosts_on_mean),
+                }
+            }),
+            migration: reps.iter().any(|r| r.migration.is_some()).then(|| {
+                let g = |f: fn(&MigrationColumns) -> f64| {
+                    mean_defined(reps.iter().filter_map(|r| r.migration.as_ref().map(f)))
+                };
+                MigrationColumns {
+                    migrations: g(|c| c.migrations),
+                    mean_migration_downtime_s: g(|c| c.mean_migration_downtime_s),
+                }
+            }),
         };
         rows.push(row);
     }
@@ -194,8 +251,30 @@ fn count(x: f64) -> String {
     }
 }
 
-/// The fields of one `summary.csv` row, formatted.
-fn summary_fields(r: &SummaryRow) -> [String; 22] {
+/// The fields of one `summary.csv` row, formatted, with the energy and migration
+/// columns when `energy` and `migration` (empty cells for a row without them).
+fn summary_fields(r: &SummaryRow, energy: bool, migration: bool) -> Vec<String> {
+    let mut f = base_fields(r).to_vec();
+    if energy {
+        match &r.energy {
+            Some(e) => f.extend([
+                fixed6(e.energy_kwh),
+                fixed6(e.mean_power_w),
+                fixed6(e.hosts_on_mean),
+            ]),
+            None => f.extend([String::new(), String::new(), String::new()]),
+        }
+    }
+    if migration {
+        match &r.migration {
+            Some(m) => f.extend([count(m.migrations), fixed6(m.mean_migration_downtime_s)]),
+            None => f.extend([String::new(), String::new()]),
+        }
+    }
+    f
+}
+
+fn base_fields(r: &SummaryRow) -> [String; 22] {
     [
         r.policy.clone(),
         r.replication.to_string(),
@@ -222,15 +301,26 @@ fn summary_fields(r: &SummaryRow) -> [String; 22] {
     ]
 }
 
-/// Writes `summary.csv` (columns [`SUMMARY_HEADER`]) with `rows` in the given order
-/// (concatenate [`summary_rows`] of each policy).
+/// Writes `summary.csv` (columns [`SUMMARY_HEADER`], then [`SUMMARY_ENERGY_COLUMNS`] if
+/// a row has energy figures and [`SUMMARY_MIGRATION_COLUMNS`] if a row has migration
+/// figures) with `rows` in the given order (concatenate [`summary_rows`] of each policy).
 pub fn write_summary_csv(path: impl AsRef<Path>, rows: &[SummaryRow]) -> Result<(), ReportError> {
     let path = path.as_ref();
     let mut wtr = csv::Writer::from_writer(AtomicFile::create(path)?);
     let err = |e| ReportError::csv(path, e);
-    wtr.write_record(SUMMARY_HEADER).map_err(err)?;
+    let energy = rows.iter().any(|r| r.energy.is_some());
+    let migration = rows.iter().any(|r| r.migration.is_some());
+    let mut header = SUMMARY_HEADER.to_vec();
+    if energy {
+        header.extend(SUMMARY_ENERGY_COLUMNS);
+    }
+    if migration {
+        header.extend(SUMMARY_MIGRATION_COLUMNS);
+    }
+    wtr.write_record(&header).map_err(err)?;
     for r in rows {
-        wtr.write_record(summary_fields(r)).map_err(err)?;
+        wtr.write_record(summary_fields(r, energy, migration))
+            .map_err(err)?;
     }
     let file = wtr
         .into_inner()
@@ -394,5 +484,76 @@ mod tests {
         assert_eq!(count(101.0), "101");
         assert_eq!(count(31.0 / 3.0), "10.333333");
         assert_eq!(count(f64::NAN), "");
+    }
+
+    /// With power and migration configured, five run-level columns at the end. Two
+    /// replications of one 2-host cluster over a makespan of 3600 s:
+    /// * rep 0: 360 000 J + 360 000 J = 720 000 J = 0.2 kWh; mean power 720 000 J / 3600 s
+    ///   = 200 W; hosts on (3600 + 1800 s) / 3600 s = 1.5; migrations with downtimes
+    ///   40 ms and 20 ms: 2, mean 0.03 s;
+    /// * rep 1: 1 080 000 J = 0.3 kWh, 300 W, 2 hosts on, no migration (mean downtime
+    ///   undefined: an empty cell).
+    ///
+    /// Mean row: 0.25 kWh, 250 W, 1.75 hosts on, 1 migration, mean downtime 0.03 s (the
+    /// defined one).
+    #[test]
+    fn energy_and_migration_columns() {
+        use sim::{HostOpsStats, MigrationReason, MigrationRecord, SimTime};
+        let host = |j: f64, on_s: u128| HostOpsStats {
+            energy_j: j,
+            on_ns: on_s * 1_000_000_000,
+            ..Default::default()
+        };
+        let rec = |ms| MigrationRecord {
+            vm: 1,
+            from: 0,
+            to: 1,
+            start: SimTime::ZERO,
+            end: SimTime::from_secs(1),
+            rounds: 1,
+            transferred_bytes: 0,
+            downtime: SimTime::from_millis(ms),
+            reason: MigrationReason::Manual,
+        };
+        let mut runs = three_runs();
+        runs.truncate(2);
+        for r in &mut runs {
+            r.classes.truncate(1);
+            r.stats.makespan = SimTime::from_secs(3600);
+            r.stats.datacenter.power = true;
+            r.stats.datacenter.migration.configured = true;
+        }
+        runs[0].stats.datacenter.hosts = vec![host(360_000.0, 3600), host(360_000.0, 1800)];
+        runs[0].stats.datacenter.migration.records = vec![rec(40), rec(20)];
+        runs[1].stats.datacenter.hosts = vec![host(540_000.0, 3600), host(540_000.0, 3600)];
+        let rows = summary_rows("fcfs", &runs);
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("summary.csv");
+        write_summary_csv(&path, &rows).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        let lines: Vec<&str> = text.lines().collect();
+        assert!(lines[0].ends_with(
+            ",rejected,energy_kwh,mean_power_w,hosts_on_mean,migrations,mean_migration_downtime_s"
+        ));
+        assert!(
+            lines[1].ends_with(",0.200000,200.000000,1.500000,2,0.030000"),
+            "{}",
+            lines[1]
+        );
+        assert!(
+            lines[2].ends_with(",0.300000,300.000000,2.000000,0,"),
+            "{}",
+            lines[2]
+        );
+        assert!(
+            lines[3].ends_with(",0.250000,250.000000,1.750000,1,0.030000"),
+            "{}",
+            lines[3]
+        );
+        // Without the features the header is the plain one.
+        let plain = summary_rows("fcfs", &three_runs());
+        write_summary_csv(&path, &plain).unwrap();
+        let text = std::fs::read_to_string(&path).unwrap();
+        assert_eq!(text.lines().next().unwrap(), SUMMARY_HEADER.join(","));
     }
 }

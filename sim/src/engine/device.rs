@@ -172,7 +172,13 @@ impl<'a, O: Observer> Engine<'a, O> {
         Ok(())
     }
 
-    fn start_request(&mut self, h: HostId, device: u32, r: Request) -> Result<(), SimError> {
+    #[inline(always)]
+    pub(super) fn start_request(
+        &mut self,
+        h: HostId,
+        device: u32,
+        r: Request,
+    ) -> Result<(), SimError> {
         let at = self.now.saturating_add(r.service);
         let request = self.io_in_flight.insert(InFlight {
             host: h,
@@ -195,6 +201,9 @@ impl<'a, O: Observer> Engine<'a, O> {
         let now = self.now;
         if let Some(next) = self.hosts[h].devices[device as usize].complete(now) {
             self.start_request(h, device, next)?;
+        }
+        if uid & super::migration_nic::MIGRATION_CHUNK != 0 {
+            return self.chunk_done(uid);
         }
         let live = self.vcpus.try_get(v).is_some_and(|x| x.uid == uid);
         if !live {

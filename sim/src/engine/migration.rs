@@ -5,8 +5,10 @@
 //! while `v`'s vCPUs keep running on `s`, then pauses `v` for the stop-copy (its running
 //! vCPUs are taken off with [`SliceEnd::Migrated`]) and, at the end, moves it: `s` gets
 //! its capacity, memory and working set back, `v`'s vCPUs are re-pinned on `d` and made
-//! ready there. The times come from [`crate::migration::precopy`]: the link is dedicated,
-//! so a migration's schedule is fixed at its start and takes two events (pause, end).
+//! ready there. Over a dedicated link (a source host without a NIC) the times come from
+//! [`crate::migration::precopy`]: the schedule is fixed at the start and takes two events
+//! (pause, end). Through the source host's NIC (`migration_nic.rs`) each round is sent as
+//! chunk requests to the device and its end decides the next round.
 //!
 //! A migration is refused (counted) when the VM is not running on a host or is migrating
 //! already, or the destination is its own host, is not on, or lacks room. It is abandoned
@@ -35,16 +37,20 @@ use super::state::{Engine, Event, PowerState, VcpuState};
 
 /// One migration under way.
 #[derive(Clone, Copy, Debug)]
-struct Active {
-    uid: u32,
-    vm: VmSlot,
-    from: HostId,
-    to: HostId,
-    start: SimTime,
-    plan: PrecopyPlan,
+pub(super) struct Active {
+    pub(super) uid: u32,
+    pub(super) vm: VmSlot,
+    pub(super) from: HostId,
+    pub(super) to: HostId,
+    pub(super) start: SimTime,
+    /// Over a dedicated link, the schedule fixed at the start; through a NIC, the rounds,
+    /// bytes and times so far.
+    pub(super) plan: PrecopyPlan,
+    /// Sent through the source host's NIC (`None`: over the dedicated link).
+    pub(super) nic: Option<super::migration_nic::NicTransfer>,
     reason: MigrationReason,
     /// In the stop-copy phase (the VM is paused).
-    stop_copy: bool,
+    pub(super) stop_copy: bool,
     /// The VM was paused by a lifecycle event when the stop-copy began (it stays paused
     /// on the destination).
     was_paused: bool,
@@ -64,8 +70,8 @@ struct Consolidation {
 
 /// The run's live migrations (present only when migration is configured).
 pub(super) struct Migrations {
-    spec: MigrationSpec,
-    active: Vec<Active>,
+    pub(super) spec: MigrationSpec,
+    pub(super) active: Vec<Active>,
     next_uid: u32,
     stats: MigrationStats,
     /// Downtime so far of the VMs in the system that migrated, by slot.
@@ -180,7 +186,24 @@ impl<'a, O: Observer> Engine<'a, O> {
         } else {
             0
         };
-        let plan = precopy(&m.spec, mem.saturating_mul(MIB), ws, dirty);
+        let nic = super::migration_nic::NicTransfer::for_host(
+            &m.spec,
+            &self.hosts[from],
+            ws,
+            dirty,
+            mem.saturating_mul(MIB),
+            self.now,
+        );
+        let plan = match nic {
+            Some(_) => PrecopyPlan {
+                rounds: 1,
+                precopy: SimTime::ZERO,
+                precopy_bytes: 0,
+                stop_copy_bytes: 0,
+                downtime: SimTime::ZERO,
+            },
+            None => precopy(&m.spec, mem.saturating_mul(MIB), ws, dirty),
+        };
         let uid = m.next_uid;
         m.next_uid = m.next_uid.wrapping_add(1);
         m.active.push(Active {
@@ -190,12 +213,17 @@ impl<'a, O: Observer> Engine<'a, O> {
             to,
             start: self.now,
             plan,
+            nic,
             reason,
             stop_copy: false,
             was_paused: false,
         });
         self.vms.get_mut(slot).migrating = true;
         self.reserve_capacity(to, vcpus, mem);
+        if nic.is_some() {
+            self.send_chunk(uid)?;
+            return Ok(true);
+        }
         let now = self.now;
         self.events.schedule(
             now,
@@ -244,24 +272,9 @@ impl<'a, O: Observer> Engine<'a, O> {
         };
         self.count_event();
         let now = self.now;
-        if !a.stop_copy {
-            let was_paused = std::mem::replace(&mut self.vms.get_mut(a.vm).paused, true);
-            if let Some(m) = self.mig.as_mut() {
-                m.active[i].stop_copy = true;
-                m.active[i].was_paused = was_paused;
-            }
-            self.for_each_vcpu(a.vm, |eng, v| {
-                match eng.vcpus.get(v).state {
-                    VcpuState::Running => {
-                        eng.evict(a.from, v, SliceEnd::Migrated)?;
-                        eng.set_state(v, VcpuState::Paused);
-                    }
-                    VcpuState::Ready => eng.set_state(v, VcpuState::Paused),
-                    // A blocked vCPU is paused when its request completes.
-                    VcpuState::Blocked { .. } | VcpuState::Paused | VcpuState::Done => {}
-                }
-                Ok(())
-            })?;
+        // (Through a NIC, the only step is the end: the pause came with the last round.)
+        if !a.stop_copy && a.nic.is_none() {
+            self.pause_for_stop_copy(i)?;
             return self.events.schedule(
                 now,
                 now.saturating_add(a.plan.downtime),
@@ -293,6 +306,31 @@ impl<'a, O: Observer> Engine<'a, O> {
             self.resume_paused_vcpus(a.vm, a.to);
         }
         Ok(())
+    }
+
+    /// Migration `i` enters its stop-copy: its VM is paused, its running vCPUs taken off
+    /// the source's pCPUs.
+    pub(super) fn pause_for_stop_copy(&mut self, i: usize) -> Result<(), SimError> {
+        let Some(a) = self.mig.as_ref().map(|m| m.active[i]) else {
+            return Ok(());
+        };
+        let was_paused = std::mem::replace(&mut self.vms.get_mut(a.vm).paused, true);
+        if let Some(m) = self.mig.as_mut() {
+            m.active[i].stop_copy = true;
+            m.active[i].was_paused = was_paused;
+        }
+        self.for_each_vcpu(a.vm, |eng, v| {
+            match eng.vcpus.get(v).state {
+                VcpuState::Running => {
+                    eng.evict(a.from, v, SliceEnd::Migrated)?;
+                    eng.set_state(v, VcpuState::Paused);
+                }
+                VcpuState::Ready => eng.set_state(v, VcpuState::Paused),
+                // A blocked vCPU is paused when its request completes.
+                VcpuState::Blocked { .. } | VcpuState::Paused | VcpuState::Done => {}
+            }
+            Ok(())
+        })
     }
 
     /// Makes VM `slot`'s paused vCPUs ready on host `h`, their wait starting now.
@@ -407,7 +445,13 @@ impl<'a, O: Observer> Engine<'a, O> {
         if let Some(i) = m.active.iter().position(|a| a.vm == slot) {
             let a = m.active.swap_remove(i);
             m.stats.aborted += 1;
-            self.vms.get_mut(slot).migrating = false;
+            let vm = self.vms.get_mut(slot);
+            vm.migrating = false;
+            if a.stop_copy {
+                // (A VM that restarts after its host failed is as paused as before.)
+                vm.paused = a.was_paused;
+            }
+            self.drop_queued_chunk(&a);
             self.free_destination(slot, a.to);
         }
     }
@@ -423,6 +467,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             };
             let a = m.active.swap_remove(i);
             m.stats.aborted += 1;
+            self.drop_queued_chunk(&a);
             let vm = self.vms.get_mut(a.vm);
             vm.migrating = false;
             if a.stop_copy {

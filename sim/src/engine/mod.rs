@@ -57,6 +57,7 @@ mod finish;
 mod ids;
 mod lifecycle;
 mod migration;
+mod migration_nic;
 mod paging;
 pub mod placement_index;
 mod plain;

@@ -92,7 +92,10 @@ impl Scenario {
             power_off_idle: datacenter::power_off_idle(self.cluster.power_off_idle_s)?,
             failures,
             on_failure: self.cluster.on_failure.to_sim(),
-            migration: crate::migration::migration_spec(self.migration.as_ref())?,
+            migration: crate::migration::migration_spec(
+                self.migration.as_ref(),
+                self.host_without_nic().as_deref(),
+            )?,
             consolidation: crate::migration::consolidation_spec(
                 self.consolidation.as_ref(),
                 self.migration.is_some(),

@@ -711,4 +711,26 @@ fn migration_settings_and_their_errors() {
         "{two}\n[[events]]\nat_s = 5\nvm = 3\naction = \"migrate\"\n"
     ));
     assert!(e.contains("a migrate event needs to_host"), "{e}");
+
+    // Without bandwidth_mbps: an error naming the host group without a NIC; fine when
+    // every host has one (no dedicated link: bandwidth 0), with chunks of 16 MiB.
+    let no_bw = ok.replace("bandwidth_mbps = 1000\n", "chunk_mib = 16\n");
+    let e = err(&no_bw);
+    assert!(
+        e.contains("migration.bandwidth_mbps: needed: hosts.0 has no kind = \"nic\" device"),
+        "{e}"
+    );
+    let with_nic = no_bw.replace(
+        "\n[migration]",
+        "\n[[hosts.devices]]\nkind = \"nic\"\nbandwidth_mbps = 1250\n\n[migration]",
+    );
+    let s = parse(&with_nic).unwrap();
+    let m = s.sim_config().unwrap().datacenter.migration.unwrap();
+    assert_eq!((m.bandwidth_bytes_per_s, m.chunk_bytes), (0, 16 << 20));
+    assert_eq!(parse(&s.to_toml_string()).unwrap(), s);
+    let e = err(&with_nic.replace("chunk_mib = 16", "chunk_mib = -1"));
+    assert!(
+        e.contains("migration.chunk_mib: must be > 0, got -1"),
+        "{e}"
+    );
 }

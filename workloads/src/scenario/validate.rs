@@ -21,9 +21,29 @@ impl Scenario {
     /// Checks `[migration]`, `[consolidation]` and the `migrate` events (their `to_host`
     /// against `hosts` hosts, when known).
     pub(super) fn check_migration(&self, hosts: Option<u64>) -> Result<(), Error> {
-        let migration = crate::migration::migration_spec(self.migration.as_ref())?.is_some();
+        let migration = crate::migration::migration_spec(
+            self.migration.as_ref(),
+            self.host_without_nic().as_deref(),
+        )?
+        .is_some();
         crate::migration::consolidation_spec(self.consolidation.as_ref(), migration)?;
         crate::migration::check_migrate_events(&self.events, hosts, migration)
+    }
+
+    /// A host group without a `kind = "nic"` device, named for errors (`hosts.G`, or
+    /// the node-list hosts); `None` when every host has one.
+    pub(super) fn host_without_nic(&self) -> Option<String> {
+        if let Some(g) = self
+            .hosts
+            .iter()
+            .position(|h| !h.devices.iter().any(|d| d.kind == sim::DeviceKind::Nic))
+        {
+            return Some(format!("hosts.{g}"));
+        }
+        self.cluster
+            .node_list
+            .as_ref()
+            .map(|_| "the node-list hosts".to_string())
     }
 
     /// Checks every value (ranges, weights, policy names). Errors name the key but no file

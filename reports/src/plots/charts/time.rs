@@ -1,5 +1,5 @@
 //! Charts over time: occupancy (`vms.csv`), memory and devices (`timeline.csv`,
-//! `devices.csv`).
+//! `devices.csv`), power and hosts on (`power.csv`).
 
 use super::*;
 
@@ -372,3 +372,58 @@ impl Chart for DeviceChart {
 }
 
 // ---------------------------------------------------------------------------------------
+
+/// The cluster's power (top) and hosts on (bottom) over time, one curve per policy (its
+/// first replication).
+#[derive(Clone, Debug)]
+pub struct PowerChart {
+    /// Per policy.
+    pub timelines: Vec<crate::plots::data::PowerTimeline>,
+}
+
+impl PowerChart {
+    /// How to read the chart.
+    pub fn caption(&self) -> String {
+        format!(
+            "Top: the power the cluster draws (the sum over hosts of each one's mean power \
+             between samples). Bottom: hosts switched on (booting included). First \
+             replication of each policy, warm-up included; time averages over at most {} \
+             bins.",
+            crate::plots::data::TIMELINE_BINS
+        )
+    }
+}
+
+impl Chart for PowerChart {
+    fn size(&self) -> (u32, u32) {
+        (900, 640)
+    }
+    fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
+        let end = self.timelines.iter().map(|t| t.end).fold(0.0, f64::max);
+        let end = if end > 0.0 { end } else { 1.0 };
+        let mut power: Vec<Curve> = Vec::new();
+        let mut on: Vec<Curve> = Vec::new();
+        for (i, t) in self.timelines.iter().enumerate() {
+            let c = policy_colour(i);
+            power.push((Some(t.policy.clone()), c, 2, 1.0, t.power.points(t.end)));
+            on.push((Some(t.policy.clone()), c, 2, 1.0, t.hosts_on.points(t.end)));
+        }
+        let (upper, lower) = root.split_vertically(340);
+        time_panel(
+            &upper,
+            "Cluster power over time",
+            "power (W)",
+            y_top(max_y(&power), 1.0),
+            end,
+            &power,
+        )?;
+        time_panel(
+            &lower,
+            "Hosts on over time",
+            "hosts on",
+            y_top(max_y(&on), 1.0),
+            end,
+            &on,
+        )
+    }
+}

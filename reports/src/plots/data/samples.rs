@@ -1,4 +1,5 @@
-//! Host and device samples read back from `timeline.csv` and `devices.csv`.
+//! Host, device and power samples read back from `timeline.csv`, `devices.csv` and
+//! `power.csv`.
 
 use super::*;
 
@@ -201,4 +202,88 @@ pub fn read_devices(path: &Path) -> Result<DevicesData, ReportError> {
     }
     d.total_devices = names.len();
     Ok(d)
+}
+
+/// The cluster's power and hosts on over time in the first replication of one policy
+/// (`power.csv`). Each host's sample stands for the interval since its previous one.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PowerTimeline {
+    /// Policy label.
+    pub policy: String,
+    /// The replication drawn.
+    pub replication: String,
+    /// Sum over hosts of their mean power (W).
+    pub power: StepSeries,
+    /// Hosts on or booting at the samples.
+    pub hosts_on: StepSeries,
+    /// Last sample time (seconds).
+    pub end: f64,
+    /// Per host, the time of its previous sample.
+    prev: Vec<f64>,
+}
+
+/// Reads `power.csv`: the cluster's power and hosts on over time, one [`PowerTimeline`]
+/// per policy (its first replication), in order of first appearance, binned into
+/// [`TIMELINE_BINS`] bins.
+pub fn read_power(path: &Path) -> Result<Vec<PowerTimeline>, ReportError> {
+    let mut rdr = open(path)?;
+    let cols = Columns::read(path, &mut rdr)?;
+    let c = |n: &str| cols.get(path, n);
+    let (c_policy, c_rep, c_time, c_host) =
+        (c("policy")?, c("replication")?, c("time_s")?, c("host")?);
+    let (c_state, c_power) = (c("state")?, c("power_w")?);
+    let mut policies: Vec<String> = Vec::new();
+    let mut out: Vec<PowerTimeline> = Vec::new();
+    let mut rec = csv::ByteRecord::new();
+    while rdr
+        .read_byte_record(&mut rec)
+        .map_err(|e| csv_err(path, e))?
+    {
+        let policy = field(&rec, c_policy);
+        let p = index_of(&mut policies, policy);
+        if p == out.len() {
+            out.push(PowerTimeline {
+                policy: policy.to_string(),
+                replication: field(&rec, c_rep).to_string(),
+                power: StepSeries::default(),
+                hosts_on: StepSeries::default(),
+                end: 0.0,
+                prev: Vec::new(),
+            });
+        }
+        let m = &mut out[p];
+        if field(&rec, c_rep) != m.replication {
+            continue;
+        }
+        let host: usize = field(&rec, c_host).parse().map_err(|_| {
+            ReportError::input(path, row_line(&rec), "host: not a host number".to_string())
+        })?;
+        if host >= 1 << 20 {
+            return Err(ReportError::input(
+                path,
+                row_line(&rec),
+                format!("host: {host} is too large"),
+            ));
+        }
+        if host >= m.prev.len() {
+            m.prev.resize(host + 1, 0.0);
+        }
+        let t = number(path, &rec, c_time, "time_s")?;
+        let w = number(path, &rec, c_power, "power_w")?;
+        let t0 = m.prev[host];
+        if t < t0 {
+            return Err(ReportError::input(
+                path,
+                row_line(&rec),
+                format!("time_s: goes back in time: {t} after {t0}"),
+            ));
+        }
+        m.power.add(t0, t, w);
+        if matches!(field(&rec, c_state), "on" | "booting") {
+            m.hosts_on.add(t0, t, 1.0);
+        }
+        m.prev[host] = t;
+        m.end = m.end.max(t);
+    }
+    Ok(out)
 }
