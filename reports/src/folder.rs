@@ -30,6 +30,7 @@ pub const PLOT_STEMS: &[&str] = &[
     "gantt",
     "memory",
     "devices",
+    "cpu_share",
 ];
 
 /// Every file `vmsched compare` or `vmsched run` (and `vmsched report`) may write in its
@@ -40,6 +41,7 @@ pub fn results_files() -> Vec<String> {
         "vms.csv",
         "slices.csv",
         "timeline.csv",
+        "cpu_share.csv",
         "devices.csv",
         "energy.csv",
         "power.csv",

@@ -103,3 +103,85 @@ fn a_cap_above_the_vcpus_never_throttles() {
     assert!(near(r[0].finish, 1.0), "{:?}", r[0].finish);
     assert_eq!(r[0].throttled, SimTime::ZERO);
 }
+
+/// Under `credit` a cap is enforced as Xen's Credit scheduler does: by parking. One VM of
+/// 240 ms of CPU, cap 0.5, alone on one pCPU, 30 ms slices (= the accounting period):
+/// it earns min(30, ⌈0.5 × 30⌉) = 15 ms of credit per accounting (credits in ms below),
+/// pays 30 ms per slice, is parked when an accounting leaves it under −15 and unparked
+/// by the first that finds it ≥ 0.
+///
+/// | t (ms) | credit after the accounting | then |
+/// |---|---|---|
+/// | 0 | 0 | runs 0–30 |
+/// | 30 | −30 + 15 = −15 | not under −15: runs 30–60 |
+/// | 60 | −45 + 15 = −30 | parked |
+/// | 90 | −30 + 15 = −15 | still parked (unparked only at ≥ 0) |
+/// | 120 | −15 + 15 = 0 | unparked: runs 120–180 as from 0 |
+///
+/// So it runs 60 ms and is parked 60 ms: the 240 ms run in 0–60, 120–180, 240–300 and
+/// 360–420, and it ends at 420 ms, parked (throttled) 3 × 60 = 180 ms. The engine's
+/// bandwidth control (50 ms per 100 ms period) would have ended it at 4 × 100 + 40 =
+/// 440 ms: it is off under `credit`.
+#[test]
+fn credit_parks_a_capped_vcpu_as_xen_does() {
+    let cfg = SimConfig::textbook("credit", SimTime::from_millis(30));
+    let mut c = Collect::default();
+    simulate(&cfg, vec![vm(0, 1, 0.24, 0.5)], &mut c).unwrap();
+    let r = &c.vms[0];
+    assert!(near(r.finish, 0.42), "ends at {:?}", r.finish);
+    assert!(near(r.throttled, 0.18), "throttled {:?}", r.throttled);
+    // Its slices: 30 ms each, two by two, 60 ms apart.
+    let runs: Vec<(u64, u64)> = c
+        .slices
+        .iter()
+        .map(|s| (s.start.nanos() / 1_000_000, s.end.nanos() / 1_000_000))
+        .collect();
+    assert_eq!(
+        runs,
+        vec![
+            (0, 30),
+            (30, 60),
+            (120, 150),
+            (150, 180),
+            (240, 270),
+            (270, 300),
+            (360, 390),
+            (390, 420)
+        ]
+    );
+    // The same VM uncapped runs straight through: 240 ms.
+    let r = run(&cfg, vec![vm(0, 1, 0.24, 0.0)]);
+    assert!(near(r[0].finish, 0.24) && r[0].throttled == SimTime::ZERO);
+}
+
+/// Parking takes a running vCPU off its pCPU at an accounting and the other VM runs: VM 0
+/// (cap 0.5) and VM 1 (uncapped), 240 ms each, equal weights, one pCPU, 30 ms slices.
+/// The cap never binds harder than the pCPU is shared here (each earns ⌈30 × ½⌉ = 15 ms
+/// per period, VM 0's cap is 15 ms too), so both share the pCPU as uncapped VMs would
+/// until VM 1 ends; then VM 0 alone runs 60 ms, parked 60 ms. Checked: the capped VM never
+/// gets more than half of the pCPU over any 120 ms window after VM 1 ended, and the work
+/// is all done (finish ≥ 0.48 s, the two demands back to back).
+#[test]
+fn credit_parking_leaves_the_pcpu_to_the_others() {
+    let cfg = SimConfig::textbook("credit", SimTime::from_millis(30));
+    let mut c = Collect::default();
+    simulate(&cfg, vec![vm(0, 1, 0.24, 0.5), vm(1, 1, 0.24, 0.0)], &mut c).unwrap();
+    c.vms.sort_by_key(|r| r.id);
+    let (f0, f1) = (c.vms[0].finish.as_secs_f64(), c.vms[1].finish.as_secs_f64());
+    assert!(f0 >= 0.48 - 1e-9 && f1 <= f0, "finishes {f0} {f1}");
+    assert_eq!(c.vms[1].throttled, SimTime::ZERO);
+    // After VM 1 ended: VM 0's run time in each 120 ms window is at most 60 ms + a slice
+    // straddling the window's edge.
+    let ran = |a: f64, b: f64| -> f64 {
+        c.slices
+            .iter()
+            .filter(|s| s.vm == 0)
+            .map(|s| (s.end.as_secs_f64().min(b) - s.start.as_secs_f64().max(a)).max(0.0))
+            .sum()
+    };
+    let mut t = f1;
+    while t + 0.12 <= f0 {
+        assert!(ran(t, t + 0.12) <= 0.09 + 1e-9, "{t}: {}", ran(t, t + 0.12));
+        t += 0.03;
+    }
+}

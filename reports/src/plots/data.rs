@@ -20,8 +20,10 @@ use crate::error::ReportError;
 
 mod gantt;
 mod samples;
+mod share;
 
 pub use gantt::{GanttBar, GanttData, gantt_from_slices, read_slices};
+pub use share::{SHARE_MAX_POINTS, SHARE_MAX_VMS, SharePanel, read_cpu_share};
 pub use samples::{
     DEVICE_MAX_PANELS, DeviceSeries, DeviceTimeline, DevicesData, MemoryTimeline, read_devices,
     read_memory_timeline,

@@ -57,6 +57,7 @@ mod ids;
 mod lifecycle;
 mod migration;
 mod paging;
+mod park;
 pub mod placement_index;
 mod plain;
 mod power;
