@@ -5,7 +5,8 @@ use super::*;
 
 /// Stacked CPU share of VMs over time: one panel per policy (its first replication), a
 /// band per VM with the most CPU time (coloured as in the Gantt chart), the other VMs
-/// summed in grey; the dashed line is the host's pCPUs when known.
+/// summed in grey; the dashed line is the scenario's pCPUs when known. The legend, top
+/// band first, is in a column on the right.
 #[derive(Clone, Debug)]
 pub struct CpuShareChart {
     /// The panels, top to bottom.
@@ -15,6 +16,8 @@ pub struct CpuShareChart {
 }
 
 const PANEL_HEIGHT: u32 = 300;
+/// Width of the legend column (px).
+const LEGEND_WIDTH: u32 = 130;
 const OTHERS: RGBColor = RGBColor(0xBA, 0xB0, 0xAC);
 
 impl CpuShareChart {
@@ -34,7 +37,7 @@ impl CpuShareChart {
 
 impl Chart for CpuShareChart {
     fn size(&self) -> (u32, u32) {
-        (900, PANEL_HEIGHT * self.panels.len().max(1) as u32)
+        (1000, PANEL_HEIGHT * self.panels.len().max(1) as u32)
     }
     fn draw<DB: DrawingBackend>(&self, root: &DrawingArea<DB, Shift>) -> DrawResult<DB> {
         // One y scale for every panel, so panels compare at a glance.
@@ -72,7 +75,9 @@ impl CpuShareChart {
         top: f64,
         end: f64,
     ) -> DrawResult<DB> {
-        let mut chart = ChartBuilder::on(area)
+        // The legend goes in a column of its own on the right, off the bands.
+        let (area, side) = area.split_horizontally(area.dim_in_pixel().0 - LEGEND_WIDTH);
+        let mut chart = ChartBuilder::on(&area)
             .caption(format!("CPU share per VM: {}", p.policy), text(18))
             .margin(12)
             .x_label_area_size(45)
@@ -88,23 +93,20 @@ impl CpuShareChart {
             .draw()?;
         let n = p.times.len();
         let mut lower = vec![0.0; n];
-        let bands = p
+        let mut bands: Vec<(String, RGBAColor, &Vec<f64>)> = p
             .vms
             .iter()
             .map(|(vm, v)| (format!("VM {vm}"), vm_colour(*vm).to_rgba(), v))
-            .chain(
-                (p.other_count > 0)
-                    .then(|| {
-                        (
-                            format!("{} other VMs", p.other_count),
-                            OTHERS.to_rgba(),
-                            &p.others,
-                        )
-                    })
-                    .into_iter(),
-            );
-        for (label, colour, v) in bands {
-            let upper: Vec<f64> = lower.iter().zip(v).map(|(a, b)| a + b).collect();
+            .collect();
+        if p.other_count > 0 {
+            bands.push((
+                format!("{} other VMs", p.other_count),
+                OTHERS.to_rgba(),
+                &p.others,
+            ));
+        }
+        for (_, colour, v) in &bands {
+            let upper: Vec<f64> = lower.iter().zip(v.iter()).map(|(a, b)| a + b).collect();
             // Steps: each value holds over [time − interval, time).
             let mut pts: Vec<(f64, f64)> = Vec::with_capacity(4 * n);
             for i in 0..n {
@@ -117,10 +119,7 @@ impl CpuShareChart {
                 pts.push((t, lower[i]));
                 pts.push(((t - p.interval).max(0.0), lower[i]));
             }
-            chart
-                .draw_series(std::iter::once(Polygon::new(pts, colour.filled())))?
-                .label(label)
-                .legend(move |(x, y)| Rectangle::new([(x, y - 6), (x + 18, y + 6)], colour.filled()));
+            chart.draw_series(std::iter::once(Polygon::new(pts, colour.filled())))?;
             lower = upper;
         }
         if let Some(n) = self.pcpus {
@@ -132,11 +131,12 @@ impl CpuShareChart {
                 BLACK.stroke_width(1),
             ))?;
         }
-        chart
-            .configure_series_labels()
-            .position(SeriesLabelPosition::UpperRight)
-            .house_style()
-            .draw()?;
+        // Top band first, as the stack reads from the top.
+        for (i, (label, colour, _)) in bands.iter().rev().enumerate() {
+            let y = 50 + 22 * i as i32;
+            side.draw(&Rectangle::new([(4, y), (20, y + 14)], colour.filled()))?;
+            side.draw(&Text::new(label.clone(), (26, y), text(14)))?;
+        }
         Ok(())
     }
 }

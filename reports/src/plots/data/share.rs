@@ -24,7 +24,8 @@ pub struct SharePanel {
     pub times: Vec<f64>,
     /// The interval (s): each value holds over `[time − interval, time)`.
     pub interval: f64,
-    /// `(VM id, share per time)` of the VMs with the most CPU time, most first.
+    /// `(VM id, share per time)` of the [`SHARE_MAX_VMS`] VMs with the most CPU time, by
+    /// VM id.
     pub vms: Vec<(u64, Vec<f64>)>,
     /// The other VMs' shares summed, per time (all 0 when there are none).
     pub others: Vec<f64>,
@@ -131,6 +132,8 @@ fn panel(
             others.iter_mut().zip(v).for_each(|(o, x)| *o += x);
         }
     }
+    // The bands in VM id order, so they stack as the VMs came.
+    vms.sort_by_key(|(vm, _)| *vm);
     let other_count = ranked.len().saturating_sub(SHARE_MAX_VMS);
     let mut times: Vec<f64> = times.iter().map(|&t| t as f64 / 1e9).collect();
     let mut interval = interval as f64 / 1e9;
@@ -191,7 +194,7 @@ mod tests {
         assert_eq!(p[0].interval, 1.0);
         assert_eq!(
             p[0].vms,
-            vec![(5, vec![0.75, 0.5]), (2, vec![0.25, 0.5])]
+            vec![(2, vec![0.25, 0.5]), (5, vec![0.75, 0.5])]
         );
         assert_eq!((p[0].others.clone(), p[0].other_count), (vec![0.0, 0.0], 0));
     }
