@@ -12,10 +12,11 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use reports::schema::{
-    CPU_SHARE_CSV, CpuShareCsv, DEVICES_CSV, ENERGY_CSV, MIGRATION_SUMMARY_CSV, MIGRATION_SUMMARY_HEADER, MIGRATIONS_CSV,
-    MIGRATIONS_HEADER, POWER_CSV, RunInfo, SLICES_CSV, SUMMARY_CSV, SummaryRow, TIMELINE_CSV,
-    VMS_CSV, energy_rows, migration_rows, migration_summary_row, summary_rows, write_energy_csv,
-    write_rows_csv, write_run_toml, write_summary_csv,
+    CPU_SHARE_CSV, CpuShareCsv, DEVICES_CSV, ENERGY_CSV, MIGRATION_SUMMARY_CSV,
+    MIGRATION_SUMMARY_HEADER, MIGRATIONS_CSV, MIGRATIONS_HEADER, POWER_CSV, RunInfo, SLICES_CSV,
+    SUMMARY_CSV, SummaryRow, TIMELINE_CSV, VMS_CSV, energy_rows, migration_rows,
+    migration_summary_row, summary_rows, write_energy_csv, write_rows_csv, write_run_toml,
+    write_summary_csv,
 };
 use reports::{AtomicFile, SlicesCsv, TimelineCsv, VmsCsv};
 use sim::metrics::{Metrics, RunSummary};
@@ -371,8 +372,7 @@ fn run_one(
     };
     let mut share = match cpu_share_account(&sc) {
         Some(account) => {
-            let mut w =
-                CpuShareCsv::create(parts.join(format!("cpu_share-{id}.csv")), account)?;
+            let mut w = CpuShareCsv::create(parts.join(format!("cpu_share-{id}.csv")), account)?;
             w.set_run(&policy.label, replication);
             Some(w)
         }

@@ -192,7 +192,13 @@ mod tests {
         let rows = c.rows();
         let got: Vec<(u64, u64, f64)> = rows
             .iter()
-            .map(|r| (r.time.nanos() / 1_000_000, r.cpu.nanos() / 1_000_000, r.share))
+            .map(|r| {
+                (
+                    r.time.nanos() / 1_000_000,
+                    r.cpu.nanos() / 1_000_000,
+                    r.share,
+                )
+            })
             .collect();
         // [0,1): 1 − 0.5 = 0.5 s; [1,2): 1.75 − 1 = 0.75 s; [2,3): nothing (it waited);
         // [3,4): 3.5 − 3.25 = 0.25 s. Rows are stamped with the interval's end.

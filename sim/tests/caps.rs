@@ -169,8 +169,16 @@ fn credit_parks_only_when_the_cap_binds() {
     let mut c = Collect::default();
     simulate(&cfg, vec![vm(0, 1, 0.36, 0.5), vm(1, 1, 0.24, 0.0)], &mut c).unwrap();
     c.vms.sort_by_key(|r| r.id);
-    assert!(near(c.vms[1].finish, 0.48), "VM 1 ends at {:?}", c.vms[1].finish);
-    assert!(near(c.vms[0].finish, 0.66), "VM 0 ends at {:?}", c.vms[0].finish);
+    assert!(
+        near(c.vms[1].finish, 0.48),
+        "VM 1 ends at {:?}",
+        c.vms[1].finish
+    );
+    assert!(
+        near(c.vms[0].finish, 0.66),
+        "VM 0 ends at {:?}",
+        c.vms[0].finish
+    );
     assert!(near(c.vms[0].throttled, 0.06), "{:?}", c.vms[0].throttled);
     assert_eq!(c.vms[1].throttled, SimTime::ZERO);
     let late: Vec<(u64, u64)> = c

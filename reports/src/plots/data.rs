@@ -23,11 +23,11 @@ mod samples;
 mod share;
 
 pub use gantt::{GanttBar, GanttData, gantt_from_slices, read_slices};
-pub use share::{SHARE_MAX_POINTS, SHARE_MAX_VMS, SharePanel, read_cpu_share};
 pub use samples::{
     DEVICE_MAX_PANELS, DeviceSeries, DeviceTimeline, DevicesData, MemoryTimeline, read_devices,
     read_memory_timeline,
 };
+pub use share::{SHARE_MAX_POINTS, SHARE_MAX_VMS, SharePanel, read_cpu_share};
 
 /// Largest number of wait values kept per (policy, class).
 pub const WAIT_SAMPLE_CAP: usize = 50_000;

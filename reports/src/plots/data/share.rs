@@ -34,7 +34,11 @@ pub struct SharePanel {
 }
 
 /// Per policy: replication shown, VM → (time in ns → share), total CPU per VM.
-type Raw = (String, BTreeMap<u64, BTreeMap<u64, f64>>, BTreeMap<u64, f64>);
+type Raw = (
+    String,
+    BTreeMap<u64, BTreeMap<u64, f64>>,
+    BTreeMap<u64, f64>,
+);
 
 /// Reads `cpu_share.csv` into one [`SharePanel`] per policy, in order of first appearance.
 pub fn read_cpu_share(path: &Path) -> Result<Vec<SharePanel>, ReportError> {
@@ -87,9 +91,7 @@ pub fn read_cpu_share(path: &Path) -> Result<Vec<SharePanel>, ReportError> {
     Ok(policies
         .into_iter()
         .zip(raw)
-        .map(|(policy, (replication, series, totals))| {
-            panel(policy, replication, &series, &totals)
-        })
+        .map(|(policy, (replication, series, totals))| panel(policy, replication, &series, &totals))
         .collect())
 }
 
@@ -149,10 +151,7 @@ fn panel(
             *v = group(v);
         }
         others = group(&others);
-        times = times
-            .chunks(g)
-            .filter_map(|c| c.last().copied())
-            .collect();
+        times = times.chunks(g).filter_map(|c| c.last().copied()).collect();
         interval *= g as f64;
     }
     SharePanel {
@@ -192,10 +191,7 @@ mod tests {
         assert_eq!(p.len(), 1);
         assert_eq!(p[0].times, vec![1.0, 2.0]);
         assert_eq!(p[0].interval, 1.0);
-        assert_eq!(
-            p[0].vms,
-            vec![(2, vec![0.25, 0.5]), (5, vec![0.75, 0.5])]
-        );
+        assert_eq!(p[0].vms, vec![(2, vec![0.25, 0.5]), (5, vec![0.75, 0.5])]);
         assert_eq!((p[0].others.clone(), p[0].other_count), (vec![0.0, 0.0], 0));
     }
 }

@@ -268,7 +268,10 @@ mod tests {
         // Ran 0–30 ms: −30 + 15 = −15, not below −15: OVER, not parked.
         let mut s = with_credit(0, -30 * ms);
         c.on_account(&mut s, &acct);
-        assert_eq!((credit_of(s), s & OVER != 0, parked(s)), (-15 * ms, true, false));
+        assert_eq!(
+            (credit_of(s), s & OVER != 0, parked(s)),
+            (-15 * ms, true, false)
+        );
         // Ran 30–60 ms too: −45 + 15 = −30 < −15: parked.
         s = with_credit(s, -45 * ms);
         c.on_account(&mut s, &acct);
@@ -281,7 +284,10 @@ mod tests {
         // Uncapped, it earns a whole slice: −45 + 30 = −15, only OVER.
         let mut s = with_credit(0, -45 * ms);
         c.on_account(&mut s, &Account { cap: 0, ..acct });
-        assert_eq!((credit_of(s), s & OVER != 0, parked(s)), (-15 * ms, true, false));
+        assert_eq!(
+            (credit_of(s), s & OVER != 0, parked(s)),
+            (-15 * ms, true, false)
+        );
     }
 
     #[test]
