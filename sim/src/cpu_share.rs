@@ -80,7 +80,11 @@ impl CpuShare {
     fn reach(&mut self, t: u64) {
         while self.auto && t > AUTO_INTERVALS.saturating_mul(self.interval) {
             // 1 → 2 → 10 → 20 → 100 …: alternately × 2 and × 5.
-            let f = if self.coarsened % 2 == 0 { 2 } else { 5 };
+            let f = if self.coarsened.is_multiple_of(2) {
+                2
+            } else {
+                5
+            };
             self.coarsened += 1;
             self.interval = self.interval.saturating_mul(f);
             let old = std::mem::take(&mut self.busy);

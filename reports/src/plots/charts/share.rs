@@ -109,15 +109,13 @@ impl CpuShareChart {
             let upper: Vec<f64> = lower.iter().zip(v.iter()).map(|(a, b)| a + b).collect();
             // Steps: each value holds over [time − interval, time).
             let mut pts: Vec<(f64, f64)> = Vec::with_capacity(4 * n);
-            for i in 0..n {
-                let t = p.times[i];
-                pts.push(((t - p.interval).max(0.0), upper[i]));
-                pts.push((t, upper[i]));
+            for (&t, &y) in p.times.iter().zip(&upper) {
+                pts.push(((t - p.interval).max(0.0), y));
+                pts.push((t, y));
             }
-            for i in (0..n).rev() {
-                let t = p.times[i];
-                pts.push((t, lower[i]));
-                pts.push(((t - p.interval).max(0.0), lower[i]));
+            for (&t, &y) in p.times.iter().zip(&lower).rev() {
+                pts.push((t, y));
+                pts.push(((t - p.interval).max(0.0), y));
             }
             chart.draw_series(std::iter::once(Polygon::new(pts, colour.filled())))?;
             lower = upper;
