@@ -156,7 +156,8 @@ def test_cpu_share_equals_the_cli_file(vmsched_bin, tmp_path):
 def test_a_cap_adds_throttled_s_and_cpu_share_as_the_cli_does(vmsched_bin, tmp_path):
     """With `workload.cpu_cap` the per-VM rows end in `throttled_s` (as vms.csv does) and
     the CPU share is kept without asking (interval chosen by the run)."""
-    sc = small().set("run.vms", 200).set("run.warmup_vms", 0).set("workload.cpu_cap", 0.5)
+    sc = (small().set("run.warmup_vms", 0).set("run.vms", 100).set("workload.cpu_cap", 0.5)
+          .set("cpu.slice_ms", 30.0))
     scenario = tmp_path / "s.toml"
     scenario.write_text(sc.to_toml())
     out = tmp_path / "out"
