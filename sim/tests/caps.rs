@@ -189,3 +189,32 @@ fn credit_parks_only_when_the_cap_binds() {
         .collect();
     assert_eq!(late, vec![(480, 510), (510, 540), (600, 630), (630, 660)]);
 }
+
+/// Parking with several vCPUs per VM and several pCPUs: two VMs of two vCPUs, 300 ms of
+/// work per vCPU, cap 0.5 each, on two pCPUs under `credit` (30 ms slices): each VM could
+/// have a pCPU, the cap gives it half of one. It needs 2 × 0.3 = 0.6 s of CPU at most 0.5
+/// pCPU: at least 1.2 s, less what its vCPUs may overdraw before they are parked (per
+/// vCPU its cap share ⌈0.5 × 30 / 2⌉ = 7.5 ms, a slice, and its first credits, ≤ 30 ms):
+/// 1.2 s − 2 × (7.5 + 30 + 30) ms = 1.065 s. Both VMs finish, parked a while, and all the
+/// work is done.
+#[test]
+fn credit_parking_with_several_vcpus_and_pcpus() {
+    let mut cfg = SimConfig::textbook("credit", SimTime::from_millis(30));
+    cfg.cluster.hosts[0].pcpus = 2;
+    let vms: Vec<VmRequest> = (0..2).map(|i| vm(i, 2, 0.3, 0.5)).collect();
+    let mut c = Collect::default();
+    simulate(&cfg, vms, &mut c).unwrap();
+    assert_eq!(c.vms.len(), 2);
+    for r in &c.vms {
+        let f = r.finish.as_secs_f64();
+        assert!(f >= 1.065 - 1e-9, "VM {} ends at {f}", r.id);
+        assert!(r.throttled > SimTime::ZERO, "VM {} never parked", r.id);
+    }
+    let busy: f64 = c
+        .slices
+        .iter()
+        .map(|s| s.end.saturating_sub(s.start).as_secs_f64())
+        .sum();
+    // All the work was done: 2 VMs × 2 vCPUs × 0.3 s.
+    assert!((busy - 1.2).abs() < 1e-6, "{busy}");
+}
