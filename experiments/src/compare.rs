@@ -1,6 +1,6 @@
 //! Comparing policies on a scenario: every policy × replication run in parallel, the
 //! results written to a folder (`summary.csv`, `vms.csv`, `slices.csv`, `timeline.csv`,
-//! `devices.csv`, plots, `run.toml`) and summarised in [`SummaryRow`]s.
+//! `devices.csv`, `cpu_share.csv`, plots, `run.toml`) and summarised in [`SummaryRow`]s.
 //!
 //! Each run writes its per-VM rows into a part file of its own in a private folder; the
 //! parts are then concatenated in (policy, replication) order, so the files are the same
@@ -12,10 +12,11 @@ use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use reports::schema::{
-    DEVICES_CSV, ENERGY_CSV, MIGRATION_SUMMARY_CSV, MIGRATION_SUMMARY_HEADER, MIGRATIONS_CSV,
-    MIGRATIONS_HEADER, POWER_CSV, RunInfo, SLICES_CSV, SUMMARY_CSV, SummaryRow, TIMELINE_CSV,
-    VMS_CSV, energy_rows, migration_rows, migration_summary_row, summary_rows, write_energy_csv,
-    write_rows_csv, write_run_toml, write_summary_csv,
+    CPU_SHARE_CSV, CpuShareCsv, DEVICES_CSV, ENERGY_CSV, MIGRATION_SUMMARY_CSV,
+    MIGRATION_SUMMARY_HEADER, MIGRATIONS_CSV, MIGRATIONS_HEADER, POWER_CSV, RunInfo, SLICES_CSV,
+    SUMMARY_CSV, SummaryRow, TIMELINE_CSV, VMS_CSV, energy_rows, migration_rows,
+    migration_summary_row, summary_rows, write_energy_csv, write_rows_csv, write_run_toml,
+    write_summary_csv,
 };
 use reports::{AtomicFile, SlicesCsv, TimelineCsv, VmsCsv};
 use sim::metrics::{Metrics, RunSummary};
@@ -146,6 +147,9 @@ pub fn compare(
     }
     if options.slices_csv {
         merge_parts(parts.path(), "slices", &jobs, &out.join(SLICES_CSV))?;
+    }
+    if cpu_share_account(scenario).is_some() {
+        merge_parts(parts.path(), "cpu_share", &jobs, &out.join(CPU_SHARE_CSV))?;
     }
     if scenario.run.timeline_s.is_some() {
         merge_parts(parts.path(), "timeline", &jobs, &out.join(TIMELINE_CSV))?;
@@ -298,6 +302,23 @@ fn wants_power_csv(config: &sim::SimConfig) -> bool {
             .any(|h| h.resources.power.is_some())
 }
 
+/// The account behind `cpu_share.csv`, if a run of `scenario` writes one: with the
+/// interval `[run] cpu_share_s` when set, else with an interval of its own choosing
+/// ([`sim::CpuShare::auto`]) when the scenario sets weights (`weight`, `nice`) or a CPU
+/// cap, else none.
+pub fn cpu_share_account(scenario: &Scenario) -> Option<sim::CpuShare> {
+    let w = &scenario.workload;
+    match scenario.run.cpu_share_s {
+        Some(t) => Some(sim::CpuShare::new(
+            sim::SimTime::from_secs_f64(t).unwrap_or(sim::SimTime(1)),
+        )),
+        None if w.weight.is_some() || w.nice.is_some() || w.cpu_cap.is_some() => {
+            Some(sim::CpuShare::auto())
+        }
+        None => None,
+    }
+}
+
 fn job_id(p: usize, r: u64) -> String {
     format!("{p:04}-{r:06}")
 }
@@ -350,13 +371,24 @@ fn run_one(
     } else {
         None
     };
+    let mut share = match cpu_share_account(&sc) {
+        Some(account) => {
+            let mut w = CpuShareCsv::create(parts.join(format!("cpu_share-{id}.csv")), account)?;
+            w.set_run(&policy.label, replication);
+            Some(w)
+        }
+        None => None,
+    };
     let stats = {
         let mut files = (
             (
                 OptionObserver(vms.as_mut()),
                 OptionObserver(timeline.as_mut()),
             ),
-            OptionObserver(slices.as_mut()),
+            (
+                OptionObserver(slices.as_mut()),
+                OptionObserver(share.as_mut()),
+            ),
         );
         let mut obs = ((&mut metrics, &mut rejections), &mut files);
         // The workload is drawn (or the trace parsed) and the records kept and written on
@@ -374,6 +406,9 @@ fn run_one(
         w.finish()?;
     }
     if let Some(w) = timeline {
+        w.finish()?;
+    }
+    if let Some(w) = share {
         w.finish()?;
     }
     Ok(RunOutput {

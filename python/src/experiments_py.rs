@@ -125,7 +125,8 @@ pub(crate) fn summary_columns(rows: &[SummaryRow]) -> Columns {
 
 /// Runs every policy × replication of `scenario` (as `vmsched compare`) and returns a
 /// dict: `summary` (columns of summary.csv), `vms` and `timeline` (when kept and the
-/// scenario has a timeline), `rejected` (VMs no host could hold), `scenario` (TOML).
+/// scenario has a timeline), `cpu_share` (when the scenario sets `run.cpu_share_s`),
+/// `rejected` (VMs no host could hold), `scenario` (TOML).
 #[pyfunction]
 #[pyo3(signature = (scenario, policies, seed=None, replications=None, vms=None, keep_vms=false, threads=None, progress=None))]
 #[allow(clippy::too_many_arguments)]
@@ -153,6 +154,10 @@ pub fn compare(
     out.set_item(
         "timeline",
         outcome.timeline.map(|c| c.into_py(py)).transpose()?,
+    )?;
+    out.set_item(
+        "cpu_share",
+        outcome.cpu_share.map(|c| c.into_py(py)).transpose()?,
     )?;
     out.set_item("rejected", outcome.rejected)?;
     out.set_item("scenario", s.to_toml_string())?;

@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use experiments::{Policy, Progress, grid};
 use rayon::prelude::*;
-use reports::schema::{SummaryRow, TIMELINE_HEADER, VMS_HEADER, summary_rows};
+use reports::schema::{CPU_SHARE_HEADER, SummaryRow, TIMELINE_HEADER, VMS_HEADER, summary_rows};
 use sim::metrics::{Metrics, RunSummary};
-use sim::{HostSample, Observer, SimTime, VmRecord};
+use sim::{CpuShare, HostSample, Observer, SimTime, VmRecord};
 use workloads::scenario::Scenario as Inner;
 
 use crate::columns::Columns;
@@ -30,20 +30,23 @@ fn secs(t: SimTime) -> f64 {
     t.nanos() as f64 / 1e9
 }
 
-/// Per-VM rows as columns (the numeric columns of `vms.csv`, after policy and replication).
+/// Per-VM rows as columns (the numeric columns of `vms.csv`, after policy and replication;
+/// with `throttled_s` last when the scenario caps VMs, as in the file).
 #[derive(Default)]
 pub(crate) struct VmColumns {
     cols: Vec<Vec<f64>>,
     buf: String,
+    throttled: bool,
 }
 
 const VM_NUMBERS: usize = VMS_HEADER.len() - 2;
 
 impl VmColumns {
-    fn new() -> VmColumns {
+    fn new(throttled: bool) -> VmColumns {
         VmColumns {
-            cols: vec![Vec::new(); VM_NUMBERS],
+            cols: vec![Vec::new(); VM_NUMBERS + usize::from(throttled)],
             buf: String::new(),
+            throttled,
         }
     }
     fn rows(&self) -> usize {
@@ -86,6 +89,9 @@ impl Observer for VmColumns {
         ];
         for (c, x) in self.cols.iter_mut().zip(v) {
             c.push(x);
+        }
+        if self.throttled {
+            self.cols[VM_NUMBERS].push(secs(r.throttled));
         }
     }
 }
@@ -133,11 +139,26 @@ impl Observer for TimelineColumns {
     }
 }
 
+/// The rows of `cpu_share.csv` of one run as columns (time_s, vm, cpu_s, share; the
+/// share rounded to six decimals as the file prints it).
+fn cpu_share_columns(c: &CpuShare) -> (usize, Vec<Vec<f64>>) {
+    let rows = c.rows();
+    let mut buf = String::new();
+    let cols = vec![
+        rows.iter().map(|r| secs(r.time)).collect(),
+        rows.iter().map(|r| r.vm as f64).collect(),
+        rows.iter().map(|r| secs(r.cpu)).collect(),
+        rows.iter().map(|r| six(r.share, &mut buf)).collect(),
+    ];
+    (rows.len(), cols)
+}
+
 /// What one (policy, replication) run kept.
 struct JobOut {
     summary: RunSummary,
     vms: Option<VmColumns>,
     timeline: Option<TimelineColumns>,
+    cpu_share: Option<(usize, Vec<Vec<f64>>)>,
 }
 
 /// What a comparison returns.
@@ -146,6 +167,7 @@ pub(crate) struct Compared {
     pub rejected: u64,
     pub vms: Option<Columns>,
     pub timeline: Option<Columns>,
+    pub cpu_share: Option<Columns>,
 }
 
 fn run_job(
@@ -165,11 +187,12 @@ fn run_job(
     let config = sc.sim_config_for(rep).map_err(|e| ctx(&e))?;
     let mut workload = sc.workload(rep).map_err(|e| ctx(&e))?;
     let mut metrics = Metrics::new();
-    let mut vms = keep_vms.then(VmColumns::new);
+    let mut vms = keep_vms.then(|| VmColumns::new(sc.workload.cpu_cap.is_some()));
     let mut timeline = config.timeline_interval.map(|_| TimelineColumns::new());
+    let mut share = experiments::compare::cpu_share_account(&sc);
     let stats = {
         let mut obs = (
-            &mut metrics,
+            (&mut metrics, experiments::observers::OptionObserver(share.as_mut())),
             (
                 experiments::observers::OptionObserver(vms.as_mut()),
                 experiments::observers::OptionObserver(timeline.as_mut()),
@@ -193,6 +216,7 @@ fn run_job(
         summary: metrics.summary(&stats),
         vms,
         timeline,
+        cpu_share: share.as_ref().map(cpu_share_columns),
     })
 }
 
@@ -237,6 +261,7 @@ pub(crate) fn compare(
     let mut by_policy: Vec<Vec<RunSummary>> = vec![Vec::new(); policies.len()];
     let mut vm_parts = Vec::new();
     let mut tl_parts = Vec::new();
+    let mut share_parts = Vec::new();
     let mut rejected = 0;
     // A stop wins over any other error (it is what the caller reports).
     if stop.load(Ordering::Relaxed) {
@@ -253,6 +278,9 @@ pub(crate) fn compare(
         if let Some(t) = out.timeline {
             tl_parts.push((label, r, t));
         }
+        if let Some(c) = out.cpu_share {
+            share_parts.push((label, r, c));
+        }
     }
     let rows = policies
         .iter()
@@ -261,8 +289,12 @@ pub(crate) fn compare(
         .collect();
     let vms = keep_vms.then(|| {
         let n = vm_parts.iter().map(|(_, _, v)| v.rows()).sum();
+        let mut header = VMS_HEADER.to_vec();
+        if sc.workload.cpu_cap.is_some() {
+            header.push(reports::schema::VMS_THROTTLED_COLUMN);
+        }
         concat(
-            &VMS_HEADER,
+            &header,
             n,
             vm_parts.iter().map(|(l, r, v)| (*l, *r, v.rows(), &v.cols)),
         )
@@ -275,11 +307,22 @@ pub(crate) fn compare(
             tl_parts.iter().map(|(l, r, t)| (*l, *r, t.rows(), &t.cols)),
         )
     });
+    let cpu_share = experiments::compare::cpu_share_account(sc).is_some().then(|| {
+        let n = share_parts.iter().map(|(_, _, (rows, _))| rows).sum();
+        concat(
+            &CPU_SHARE_HEADER,
+            n,
+            share_parts
+                .iter()
+                .map(|(l, r, (rows, cols))| (*l, *r, *rows, cols)),
+        )
+    });
     Ok(Compared {
         rows,
         rejected,
         vms,
         timeline,
+        cpu_share,
     })
 }
 

@@ -126,3 +126,50 @@ def test_vms_and_timeline_equal_the_cli_files(vmsched_bin, tmp_path):
         assert len(frame) == len(cli) and len(cli) > 0, name
         pd.testing.assert_frame_equal(frame, cli, check_dtype=False, rtol=0, atol=0,
                                       obj=name)
+
+
+def test_cpu_share_is_off_by_default():
+    assert vmsched.run(small(), ["fcfs"], replications=1).cpu_share is None
+
+
+def test_cpu_share_equals_the_cli_file(vmsched_bin, tmp_path):
+    sc = small().set("run.vms", 300).set("run.warmup_vms", 0).set("run.cpu_share_s", 60.0)
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(sc.to_toml())
+    out = tmp_path / "out"
+    subprocess.run(
+        [vmsched_bin, "compare", str(scenario), "--policies", "fcfs,rr", "--replications",
+         "2", "--seed", "9", "--no-plots", "--out", str(out)],
+        check=True, capture_output=True,
+    )
+    py = vmsched.run(sc, ["fcfs", "rr"], seed=9, replications=2)
+    cli = pd.read_csv(out / "cpu_share.csv")
+    assert list(py.cpu_share.columns) == ["policy", "replication", "time_s", "vm", "cpu_s",
+                                          "share"]
+    assert len(cli) > 100
+    pd.testing.assert_frame_equal(py.cpu_share, cli, check_dtype=False, rtol=0, atol=0)
+    # Busy pCPU time adds up: no interval holds more than the 16 pCPUs of the default host.
+    per_interval = cli.groupby(["policy", "replication", "time_s"])["share"].sum()
+    assert per_interval.max() <= 16 + 1e-6
+
+
+def test_a_cap_adds_throttled_s_and_cpu_share_as_the_cli_does(vmsched_bin, tmp_path):
+    """With `workload.cpu_cap` the per-VM rows end in `throttled_s` (as vms.csv does) and
+    the CPU share is kept without asking (interval chosen by the run)."""
+    sc = (small().set("run.warmup_vms", 0).set("run.vms", 100).set("workload.cpu_cap", 0.5)
+          .set("cpu.slice_ms", 30.0))
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(sc.to_toml())
+    out = tmp_path / "out"
+    subprocess.run(
+        [vmsched_bin, "compare", str(scenario), "--policies", "fair,credit", "--seed", "5",
+         "--no-plots", "--out", str(out)],
+        check=True, capture_output=True,
+    )
+    py = vmsched.run(sc, ["fair", "credit"], seed=5, vms=True)
+    for name, frame in [("vms.csv", py.vms), ("cpu_share.csv", py.cpu_share)]:
+        cli = pd.read_csv(out / name)
+        assert len(cli) > 0, name
+        pd.testing.assert_frame_equal(frame, cli, check_dtype=False, rtol=0, atol=0,
+                                      obj=name)
+    assert py.vms.columns[-1] == "throttled_s" and (py.vms["throttled_s"] > 0).any()

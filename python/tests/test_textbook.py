@@ -45,3 +45,25 @@ def test_textbook_errors():
     bad = pd.DataFrame({"name": ["A"], "arrival": [0], "burst": [-5]})
     with pytest.raises(vmsched.VmschedError, match=r"<DataFrame>:2: burst: must be a non-negative"):
         vmsched.textbook(bad)
+
+
+def test_cpu_share_of_weights_2_to_1_is_processor_sharing():
+    # Two processes of 2 s at weights 2 : 1 on one pCPU under fair, 10 ms slices: as the
+    # slice goes to 0 this is generalized processor sharing, A at 2/3 of the pCPU and B
+    # at 1/3 until A finishes at 2 / (2/3) = 3 s, then B alone (1 s left... 2 − 3 × 1/3
+    # = 1 s) until 4 s.
+    df = pd.DataFrame({"name": ["A", "B"], "arrival": [0, 0], "burst": [2, 2],
+                       "priority": [0, 0], "weight": [2048, 1024]})
+    t = vmsched.textbook(df, policy="fair", quantum=0.01)
+    s = t.cpu_share(1.0)
+    a = s[s["name"] == "A"]
+    b = s[s["name"] == "B"]
+    assert list(a["time"]) == [1.0, 2.0, 3.0]
+    assert list(b["time"]) == [1.0, 2.0, 3.0, 4.0]
+    # Within two slices (0.02 s) of the fluid shares in each 1 s interval.
+    assert list(a["share"]) == pytest.approx([2 / 3] * 3, abs=0.02)
+    assert list(b["share"]) == pytest.approx([1 / 3] * 3 + [1.0], abs=0.02)
+    # Every second of work is somewhere: 2 s each.
+    assert a["cpu"].sum() == pytest.approx(2.0) and b["cpu"].sum() == pytest.approx(2.0)
+    with pytest.raises(ValueError):
+        t.cpu_share(0)

@@ -79,6 +79,11 @@ class RunResult:
         vms: one row per VM (the columns of ``vms.csv``), or None unless ``vms=True``.
         timeline: utilisation and queue lengths over time (``timeline.csv``), or None when
             the scenario sets no ``run.timeline_s``.
+        cpu_share: each VM's CPU time per interval (``cpu_share.csv``: policy,
+            replication, time_s = the interval's end, vm, cpu_s, share in pCPUs) when the
+            scenario sets ``run.cpu_share_s`` (the interval in seconds), or sets weights
+            or a CPU cap (then the interval is chosen: 1, 2, 10, 20, 100 … ms, at most 400
+            intervals); else None.
         rejected: VMs that no host could ever hold, over all runs.
         scenario: the scenario that ran (overrides applied), as TOML text.
     """
@@ -88,6 +93,7 @@ class RunResult:
     timeline: Optional[pd.DataFrame]
     rejected: int
     scenario: str
+    cpu_share: Optional[pd.DataFrame] = None
 
     def means(self) -> pd.DataFrame:
         """The ``mean`` rows over all VMs (class ``all``), one per policy, indexed by policy."""
@@ -176,6 +182,7 @@ def run(
         timeline=_frame(out["timeline"]) if out["timeline"] is not None else None,
         rejected=int(out["rejected"]),
         scenario=out["scenario"],
+        cpu_share=_frame(out["cpu_share"]) if out["cpu_share"] is not None else None,
     )
 
 
@@ -291,6 +298,29 @@ class Textbook(pd.DataFrame):
         ax.set_xlabel("time")
         ax.set_title(self.title)
         return ax
+
+    def cpu_share(self, interval: float) -> pd.DataFrame:
+        """Each process's CPU share per interval, from the schedule's slices (as
+        ``cpu_share.csv`` gives it for a scenario run): one row per process and interval
+        ``[time - interval, time)`` from the one holding its arrival to the one holding its
+        finish, with columns ``time`` (the interval's end), ``name``, ``cpu`` (time run in
+        the interval) and ``share`` (``cpu / interval``: 1 = the whole of one pCPU)."""
+        import math
+
+        if not interval > 0:
+            raise ValueError(f"interval must be > 0, got {interval}")
+        rows = []
+        for _, p in self.iterrows():
+            first = math.floor(p["arrival"] / interval)
+            last = max(first, math.ceil(p["finish"] / interval) - 1)
+            mine = self.slices[self.slices["name"] == p["name"]]
+            for k in range(first, last + 1):
+                a, b = k * interval, (k + 1) * interval
+                cpu = float((mine["end"].clip(upper=b) - mine["start"].clip(lower=a))
+                            .clip(lower=0).sum())
+                rows.append((b, p["name"], cpu, cpu / interval))
+        out = pd.DataFrame(rows, columns=["time", "name", "cpu", "share"])
+        return out.sort_values(["time", "name"], kind="stable").reset_index(drop=True)
 
 
 def textbook(

@@ -31,6 +31,7 @@ pub const PLOT_STEMS: &[&str] = &[
     "memory",
     "devices",
     "power",
+    "cpu_share",
 ];
 
 /// Every file `vmsched compare` or `vmsched run` (and `vmsched report`) may write in its
@@ -41,6 +42,7 @@ pub fn results_files() -> Vec<String> {
         "vms.csv",
         "slices.csv",
         "timeline.csv",
+        "cpu_share.csv",
         "devices.csv",
         "energy.csv",
         "power.csv",

@@ -13,6 +13,7 @@
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod config_check;
+pub mod cpu_share;
 pub mod datacenter;
 pub mod engine;
 pub mod error;
@@ -30,6 +31,7 @@ pub mod stats;
 pub mod time;
 
 pub use config_check::CheckedConfig;
+pub use cpu_share::{CpuShare, CpuShareRow};
 pub use datacenter::{
     DatacenterSpec, DatacenterStats, FailureSpec, HostOpsStats, HostPower, OnFailure, PowerCurve,
     RecordedFailure, UptimeDist,

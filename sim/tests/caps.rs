@@ -103,3 +103,118 @@ fn a_cap_above_the_vcpus_never_throttles() {
     assert!(near(r[0].finish, 1.0), "{:?}", r[0].finish);
     assert_eq!(r[0].throttled, SimTime::ZERO);
 }
+
+/// Under `credit` a cap is enforced as Xen's Credit scheduler does: by parking. One VM of
+/// 240 ms of CPU, cap 0.5, alone on one pCPU, 30 ms slices (= the accounting period):
+/// it earns min(30, ⌈0.5 × 30⌉) = 15 ms of credit per accounting (credits in ms below),
+/// pays 30 ms per slice, is parked when an accounting leaves it under −15 and unparked
+/// by the first that finds it ≥ 0.
+///
+/// | t (ms) | credit after the accounting | then |
+/// |---|---|---|
+/// | 0 | 0 | runs 0–30 |
+/// | 30 | −30 + 15 = −15 | not under −15: runs 30–60 |
+/// | 60 | −45 + 15 = −30 | parked |
+/// | 90 | −30 + 15 = −15 | still parked (unparked only at ≥ 0) |
+/// | 120 | −15 + 15 = 0 | unparked: runs 120–180 as from 0 |
+///
+/// So it runs 60 ms and is parked 60 ms: the 240 ms run in 0–60, 120–180, 240–300 and
+/// 360–420, and it ends at 420 ms, parked (throttled) 3 × 60 = 180 ms. The engine's
+/// bandwidth control (50 ms per 100 ms period) would have ended it at 4 × 100 + 40 =
+/// 440 ms: it is off under `credit`.
+#[test]
+fn credit_parks_a_capped_vcpu_as_xen_does() {
+    let cfg = SimConfig::textbook("credit", SimTime::from_millis(30));
+    let mut c = Collect::default();
+    simulate(&cfg, vec![vm(0, 1, 0.24, 0.5)], &mut c).unwrap();
+    let r = &c.vms[0];
+    assert!(near(r.finish, 0.42), "ends at {:?}", r.finish);
+    assert!(near(r.throttled, 0.18), "throttled {:?}", r.throttled);
+    // Its slices: 30 ms each, two by two, 60 ms apart.
+    let runs: Vec<(u64, u64)> = c
+        .slices
+        .iter()
+        .map(|s| (s.start.nanos() / 1_000_000, s.end.nanos() / 1_000_000))
+        .collect();
+    assert_eq!(
+        runs,
+        vec![
+            (0, 30),
+            (30, 60),
+            (120, 150),
+            (150, 180),
+            (240, 270),
+            (270, 300),
+            (360, 390),
+            (390, 420)
+        ]
+    );
+    // The same VM uncapped runs straight through: 240 ms.
+    let r = run(&cfg, vec![vm(0, 1, 0.24, 0.0)]);
+    assert!(near(r[0].finish, 0.24) && r[0].throttled == SimTime::ZERO);
+}
+
+/// The cap binds only when the VM could get more than it. VM 0 (360 ms, cap 0.5) and
+/// VM 1 (240 ms, uncapped), equal weights, one pCPU, 30 ms slices: each earns ⌈30 × ½⌉ =
+/// 15 ms per accounting, which is also VM 0's cap, so while both run they alternate as
+/// uncapped VMs would (VM 0 in 0–30, 60–90, …, VM 1 in 30–60, …: at each accounting the
+/// one that just ran is at −30 + 15 = −15, OVER but not under −15, the other at 0 + 15 or
+/// −15 + 15 = 0, UNDER). VM 1's 8th slice ends at 480 ms; VM 0 has then done 240 ms and
+/// its credit is −15 + 15 = 0. Alone, it runs 480–540 (−30 + 15 = −15 at 510; −45 + 15 =
+/// −30 at 540: parked), earns −15 at 570 and 0 at 600, and runs its last 60 ms in
+/// 600–660: it ends at 660 ms, parked 60 ms.
+#[test]
+fn credit_parks_only_when_the_cap_binds() {
+    let cfg = SimConfig::textbook("credit", SimTime::from_millis(30));
+    let mut c = Collect::default();
+    simulate(&cfg, vec![vm(0, 1, 0.36, 0.5), vm(1, 1, 0.24, 0.0)], &mut c).unwrap();
+    c.vms.sort_by_key(|r| r.id);
+    assert!(
+        near(c.vms[1].finish, 0.48),
+        "VM 1 ends at {:?}",
+        c.vms[1].finish
+    );
+    assert!(
+        near(c.vms[0].finish, 0.66),
+        "VM 0 ends at {:?}",
+        c.vms[0].finish
+    );
+    assert!(near(c.vms[0].throttled, 0.06), "{:?}", c.vms[0].throttled);
+    assert_eq!(c.vms[1].throttled, SimTime::ZERO);
+    let late: Vec<(u64, u64)> = c
+        .slices
+        .iter()
+        .filter(|s| s.vm == 0 && s.start >= SimTime::from_millis(480))
+        .map(|s| (s.start.nanos() / 1_000_000, s.end.nanos() / 1_000_000))
+        .collect();
+    assert_eq!(late, vec![(480, 510), (510, 540), (600, 630), (630, 660)]);
+}
+
+/// Parking with several vCPUs per VM and several pCPUs: two VMs of two vCPUs, 300 ms of
+/// work per vCPU, cap 0.5 each, on two pCPUs under `credit` (30 ms slices): each VM could
+/// have a pCPU, the cap gives it half of one. It needs 2 × 0.3 = 0.6 s of CPU at most 0.5
+/// pCPU: at least 1.2 s, less what its vCPUs may overdraw before they are parked (per
+/// vCPU its cap share ⌈0.5 × 30 / 2⌉ = 7.5 ms, a slice, and its first credits, ≤ 30 ms):
+/// 1.2 s − 2 × (7.5 + 30 + 30) ms = 1.065 s. Both VMs finish, parked a while, and all the
+/// work is done.
+#[test]
+fn credit_parking_with_several_vcpus_and_pcpus() {
+    let mut cfg = SimConfig::textbook("credit", SimTime::from_millis(30));
+    cfg.cluster.hosts[0].pcpus = 2;
+    let vms: Vec<VmRequest> = (0..2).map(|i| vm(i, 2, 0.3, 0.5)).collect();
+    let mut c = Collect::default();
+    simulate(&cfg, vms, &mut c).unwrap();
+    assert_eq!(c.vms.len(), 2);
+    for r in &c.vms {
+        let f = r.finish.as_secs_f64();
+        assert!(f >= 1.065 - 1e-9, "VM {} ends at {f}", r.id);
+        assert!(r.throttled > SimTime::ZERO, "VM {} never parked", r.id);
+    }
+    let busy: f64 = c
+        .slices
+        .iter()
+        .map(|s| s.end.saturating_sub(s.start).as_secs_f64())
+        .sum();
+    // All the work was done: 2 VMs × 2 vCPUs × 0.3 s.
+    assert!((busy - 1.2).abs() < 1e-6, "{busy}");
+}

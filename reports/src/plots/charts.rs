@@ -15,9 +15,11 @@ pub use super::style::{PALETTE, policy_colour, vm_colour};
 use crate::numbers::trim_fraction;
 
 mod gantt;
+mod share;
 mod time;
 
 pub use gantt::GanttChart;
+pub use share::CpuShareChart;
 pub use time::{DeviceChart, MemoryChart, PowerChart, TimelineChart};
 
 /// A picture that can be drawn on any plotters backend.

@@ -20,12 +20,14 @@ use crate::error::ReportError;
 
 mod gantt;
 mod samples;
+mod share;
 
 pub use gantt::{GanttBar, GanttData, gantt_from_slices, read_slices};
 pub use samples::{
     DEVICE_MAX_PANELS, DeviceSeries, DeviceTimeline, DevicesData, MemoryTimeline, PowerTimeline,
     read_devices, read_memory_timeline, read_power,
 };
+pub use share::{SHARE_MAX_POINTS, SHARE_MAX_VMS, SharePanel, read_cpu_share};
 
 /// Largest number of wait values kept per (policy, class).
 pub const WAIT_SAMPLE_CAP: usize = 50_000;

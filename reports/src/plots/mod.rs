@@ -1,7 +1,7 @@
 //! Plots of a results folder, as SVG and PNG (plotters).
 //!
 //! [`plot_results_dir`] reads `vms.csv`, `summary.csv`, `slices.csv`, `timeline.csv`,
-//! `devices.csv`, `power.csv`, `sweep.csv` and `capacity.csv` (whichever exist)
+//! `devices.csv`, `power.csv`, `cpu_share.csv`, `sweep.csv` and `capacity.csv` (whichever exist)
 //! and writes, next to them:
 //!
 //! | file | from | shows |
@@ -12,6 +12,7 @@
 //! | `mean_wait.svg/.png` | `summary.csv` | mean wait per policy with its 95 % confidence interval |
 //! | `gantt.svg/.png` | `slices.csv` | a Gantt chart of slices on pCPUs per policy (first replication) |
 //! | `memory.svg/.png` | `timeline.csv` | working set and resident memory of host 0 over time, and swap-ins per sampling interval, per policy (first replication) |
+//! | `cpu_share.svg/.png` | `cpu_share.csv` | each VM's CPU share over time (pCPUs), stacked, one panel per policy (first replication): the VMs with the most CPU time in colour, the others summed |
 //! | `devices.svg/.png` | `devices.csv` | utilisation and queue length over time of each device of host 0, one curve per policy (first replication) |
 //! | `power.svg/.png` | `power.csv` | the cluster's power and hosts on over time, one curve per policy (first replication) |
 //! | `sweep_<metric>.svg/.png` | `sweep.csv` | a metric (mean wait, p95 wait, mean turnaround, CPU utilisation) against the first swept key, one line per policy, the 95 % confidence band shaded; one panel per value of a second key (see [`params`]) |
@@ -273,6 +274,20 @@ pub fn plot_results_dir_with(dir: &Path, pcpus: Option<u64>) -> Result<Vec<PlotF
                 dir,
                 "power",
                 "Power over time",
+                &c.caption(),
+                &c,
+            )?);
+        }
+    }
+    let share = dir.join("cpu_share.csv");
+    if share.exists() {
+        let panels = data::read_cpu_share(&share)?;
+        if panels.iter().any(|p| !p.times.is_empty()) {
+            let c = charts::CpuShareChart { panels, pcpus };
+            out.push(write_chart(
+                dir,
+                "cpu_share",
+                "CPU share per VM over time",
                 &c.caption(),
                 &c,
             )?);

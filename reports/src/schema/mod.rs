@@ -28,6 +28,8 @@
 //! - `summary.csv` ([`SUMMARY_HEADER`]): see [`SummaryRow`] and [`summary_rows`]; with
 //!   power, power-off or failures it ends with [`SUMMARY_ENERGY_COLUMNS`], with live
 //!   migration with [`SUMMARY_MIGRATION_COLUMNS`].
+//! - `cpu_share.csv` ([`CPU_SHARE_HEADER`]): each VM's CPU time per interval
+//!   ([`CpuShareCsv`]); only when `[run] cpu_share_s` is set.
 //! - `sweep.csv` ([`sweep_header`]): see [`write_sweep_csv`].
 //! - `capacity.csv` ([`CAPACITY_HEADER`]): see [`write_capacity_csv`].
 //! - `energy.csv` ([`ENERGY_HEADER`]): see [`energy_rows`]; only when power, power-off or
@@ -46,6 +48,7 @@
 //! rule named it `<metric>_ci95`; readers accept both ([`find_ci95_column`]).
 
 mod capacity;
+mod cpu_share;
 mod energy;
 mod migrations;
 mod records;
@@ -54,6 +57,7 @@ mod summary;
 mod sweep;
 
 pub use capacity::{CapacityRow, write_capacity_csv};
+pub use cpu_share::CpuShareCsv;
 pub use energy::{ENERGY_HEADER, energy_rows, write_energy_csv};
 pub use migrations::{
     MIGRATION_SUMMARY_HEADER, MIGRATIONS_HEADER, migration_rows, migration_summary_row,
@@ -157,6 +161,12 @@ pub const SLICES_HEADER: [&str; 10] = [
     "end_s",
     "reason",
 ];
+
+/// File name of the per-VM CPU share over time (`[run] cpu_share_s`).
+pub const CPU_SHARE_CSV: &str = "cpu_share.csv";
+
+/// Column names of `cpu_share.csv`, in order.
+pub const CPU_SHARE_HEADER: [&str; 6] = ["policy", "replication", "time_s", "vm", "cpu_s", "share"];
 
 /// Column names of `timeline.csv`, in order.
 pub const TIMELINE_HEADER: [&str; 13] = [

@@ -16,7 +16,7 @@ use crate::error::ReportError;
 
 /// A CSV file being streamed, labelled with the current run. Shared by the observers.
 #[derive(Debug)]
-struct Sink {
+pub(super) struct Sink {
     path: PathBuf,
     wtr: csv::Writer<AtomicFile>,
     /// The first error met by an observer hook (which cannot return one).
@@ -29,7 +29,7 @@ struct Sink {
 }
 
 impl Sink {
-    fn create(path: &Path, header: &[&str]) -> Result<Sink, ReportError> {
+    pub(super) fn create(path: &Path, header: &[&str]) -> Result<Sink, ReportError> {
         let file = AtomicFile::create(path)?;
         let mut wtr = csv::WriterBuilder::new()
             .buffer_capacity(64 * 1024)
@@ -47,7 +47,7 @@ impl Sink {
         })
     }
 
-    fn set_run(&mut self, policy: &str, replication: u64) {
+    pub(super) fn set_run(&mut self, policy: &str, replication: u64) {
         self.policy.clear();
         self.policy.push_str(policy);
         self.replication.clear();
@@ -56,28 +56,28 @@ impl Sink {
     }
 
     /// Writes the run label fields.
-    fn label(&mut self) -> csv::Result<()> {
+    pub(super) fn label(&mut self) -> csv::Result<()> {
         self.wtr.write_field(self.policy.as_bytes())?;
         self.wtr.write_field(self.replication.as_bytes())
     }
 
     /// Writes one field formatted with `Display`, through the scratch buffer.
     #[inline]
-    fn num(&mut self, v: impl Display) -> csv::Result<()> {
+    pub(super) fn num(&mut self, v: impl Display) -> csv::Result<()> {
         self.scratch.clear();
         write!(self.scratch, "{v}")?;
         self.wtr.write_field(&self.scratch)
     }
 
     /// Ends the record.
-    fn end(&mut self) -> csv::Result<()> {
+    pub(super) fn end(&mut self) -> csv::Result<()> {
         self.wtr.write_record(None::<&[u8]>)?;
         self.rows += 1;
         Ok(())
     }
 
     /// Remembers the first error of an observer hook.
-    fn keep(&mut self, r: csv::Result<()>) {
+    pub(super) fn keep(&mut self, r: csv::Result<()>) {
         if let Err(e) = r
             && self.error.is_none()
         {
@@ -85,7 +85,7 @@ impl Sink {
         }
     }
 
-    fn finish(self) -> Result<u64, ReportError> {
+    pub(super) fn finish(self) -> Result<u64, ReportError> {
         if let Some(e) = self.error {
             return Err(e);
         }

@@ -260,6 +260,8 @@ impl<'a, O: Observer> Engine<'a, O> {
             queue_sums,
             slice_quanta,
             caps: None,
+            parks: cpu_policy.parks_capped() && cpu_policy.accounting_period().is_some(),
+            parking: None,
             cap_period: config.cpu.cap_period.nanos(),
             admission_policy,
             cpu_policy,

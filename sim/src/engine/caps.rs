@@ -14,6 +14,10 @@
 //! admission + (k + 1) × period)`. Throttled time (`VmRecord::throttled`) is the wall time
 //! during which the VM had a throttled vCPU waiting for a refill.
 //!
+//! Under a CPU policy that enforces caps itself (Xen Credit parks capped vCPUs at its
+//! accounting instants, `park.rs`), the pools stay empty (quota 0) and only the
+//! throttled time is kept here: the wall time during which the VM had a parked vCPU.
+//!
 //! None of this is allocated or consulted before the first capped VM is admitted.
 
 use crate::error::SimError;
@@ -56,6 +60,8 @@ struct VmCap {
     throttled_ns: u64,
     /// A refill event is scheduled.
     refill_pending: bool,
+    /// vCPUs parked by the CPU policy (`park.rs`).
+    parked: u32,
     /// Counts admissions into this slot, so that a refill for an earlier VM is ignored.
     epoch: u32,
 }
@@ -123,7 +129,12 @@ impl<'a, O: Observer> Engine<'a, O> {
         let now = self.now.nanos();
         let c = &mut caps.vms[i];
         *c = VmCap {
-            quota: if ppm == 0 { 0 } else { quota.max(1) },
+            // (A policy that parks capped vCPUs enforces the cap itself.)
+            quota: if ppm == 0 || self.parks {
+                0
+            } else {
+                quota.max(1)
+            },
             origin: now,
             period_start: now,
             left: quota.max(1),
@@ -296,6 +307,32 @@ impl<'a, O: Observer> Engine<'a, O> {
             }
             Ok(())
         })
+    }
+
+    /// One more (`on`) or one fewer vCPU of VM `slot` is parked (`park.rs`): the VM is
+    /// throttled while any is.
+    pub(super) fn cap_parked(&mut self, slot: VmSlot, on: bool) {
+        let now = self.now.nanos();
+        let Some(c) = self
+            .caps
+            .as_deref_mut()
+            .and_then(|caps| caps.vms.get_mut(slot.0 as usize))
+        else {
+            return;
+        };
+        if on {
+            if c.parked == 0 {
+                c.throttled = true;
+                c.throttled_since = now;
+            }
+            c.parked += 1;
+        } else if c.parked > 0 {
+            c.parked -= 1;
+            if c.parked == 0 && c.throttled {
+                c.throttled = false;
+                c.throttled_ns += now - c.throttled_since;
+            }
+        }
     }
 
     /// The throttled time of VM `slot` up to now.

@@ -116,7 +116,7 @@ impl<'a, O: Observer> Engine<'a, O> {
 
     pub(super) fn dispatch(&mut self, h: HostId) -> Result<(), SimError> {
         let accounted = match self.account_period {
-            Some(period) => self.account(h, period),
+            Some(period) => self.account(h, period)?,
             None => false,
         };
         if self.dynamic_keys || accounted {
@@ -182,6 +182,12 @@ impl<'a, O: Observer> Engine<'a, O> {
                     // Its VM used its cap for this period: it waits for the refill.
                     self.hosts[h].ready[q].pop();
                     self.throttle(top.slot)?;
+                    continue;
+                }
+                if self.parks && self.is_parked(top.slot) {
+                    // Parked by the policy (Xen Credit's cap): it waits for an accounting.
+                    self.hosts[h].ready[q].pop();
+                    self.park(h, top.slot)?;
                     continue;
                 }
                 let gang = self.gang && self.vms.get(self.vcpus.get(top.slot).vm).req.vcpus > 1;

@@ -59,6 +59,7 @@ mod lifecycle;
 mod migration;
 mod migration_nic;
 mod paging;
+mod park;
 pub mod placement_index;
 mod plain;
 mod power;

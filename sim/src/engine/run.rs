@@ -77,6 +77,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             },
             Event::VmDone { slot, host, first } => self.plain_done(slot, host, first),
             Event::CapRefill { slot, epoch } => self.cap_refill(slot, epoch),
+            Event::ParkWake { host } => self.park_wake_event(host),
             Event::Lifecycle { index } => self.lifecycle_event(index),
             Event::Sample => self.take_sample(),
             Event::PowerOff { host } => self.power_off_event(host),

@@ -46,6 +46,9 @@ pub(super) enum Event {
     /// The next cap period of VM `slot` starts: its pool is refilled (ignored unless
     /// `epoch` is that of the VM now in the slot).
     CapRefill { slot: VmSlot, epoch: u32 },
+    /// An accounting period of host `host`, which has vCPUs parked by the CPU policy,
+    /// starts (see `park.rs`).
+    ParkWake { host: HostId },
     /// A scheduled lifecycle event (index into the sorted list).
     Lifecycle { index: u32 },
     /// A timeline sample.
@@ -636,6 +639,11 @@ pub(super) struct Engine<'a, O: Observer> {
     pub(super) slice_quanta: Vec<Vec<u64>>,
     /// CPU caps (`caps.rs`): none until the first capped VM is admitted.
     pub(super) caps: Option<Box<super::caps::Caps>>,
+    /// The CPU policy enforces caps itself by parking vCPUs at its accounting instants
+    /// (`park.rs`); then the bandwidth control of `caps.rs` is off.
+    pub(super) parks: bool,
+    /// Parked vCPUs (`park.rs`): none until the first is parked.
+    pub(super) parking: Option<Box<super::park::Parking>>,
     /// The cap period (ns).
     pub(super) cap_period: u64,
     pub(super) context_switch: u64,

@@ -170,6 +170,9 @@ pub struct Account {
     pub pcpus: u32,
     /// Accounting instants since the host's last accounting (≥ 1).
     pub periods: u64,
+    /// The vCPU's share of its VM's CPU cap, as CPU time per accounting period (ns):
+    /// `⌈cap × period / vCPUs⌉` (Xen's per-vCPU `credit_cap`); 0 without a cap.
+    pub cap: u64,
 }
 
 impl VcpuView {
@@ -276,6 +279,20 @@ pub trait CpuPolicy: Send + Sync {
     /// host at an accounting decision (see there). It must not allocate.
     fn on_account(&self, state: &mut u64, account: &Account) {
         let _ = (state, account);
+    }
+    /// Whether this policy enforces CPU caps (`[workload] cpu_cap`) itself, by parking
+    /// vCPUs at its accounting instants (Xen Credit), instead of the engine's bandwidth
+    /// control (cgroup `cpu.max`). Only with an [`CpuPolicy::accounting_period`]; then
+    /// [`CpuPolicy::parked`] says which vCPUs may not run.
+    fn parks_capped(&self) -> bool {
+        false
+    }
+    /// Whether a vCPU with this state word is parked (only asked when
+    /// [`CpuPolicy::parks_capped`]): the engine takes it off the run queue (off its pCPU
+    /// at an accounting) until an accounting clears it.
+    fn parked(&self, state: u64) -> bool {
+        let _ = state;
+        false
     }
     /// Called (only when [`CpuPolicy::uses_state`]) when a vCPU's quantum expired, after it
     /// was charged and before it is put back in its run queue.

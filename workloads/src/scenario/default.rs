@@ -26,6 +26,7 @@ impl Scenario {
                 warmup_vms: 2_000,
                 replications: 5,
                 timeline_s: None,
+                cpu_share_s: None,
                 max_events: None,
             },
             hosts: vec![HostGroup::new(16, 256.0)],

@@ -29,6 +29,10 @@ pub struct RunSettings {
     /// Interval of `timeline.csv` samples in seconds (default none: no timeline).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timeline_s: Option<f64>,
+    /// Interval of `cpu_share.csv` in seconds: each VM's CPU time per interval (default
+    /// none: no file). For runs small enough to plot VM by VM.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cpu_share_s: Option<f64>,
     /// The most events a replication may be expected to take (default 10¹⁰, see
     /// [`crate::limits`]); a larger run is refused unless this is raised.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -43,6 +47,7 @@ impl Default for RunSettings {
             warmup_vms: 0,
             replications: 1,
             timeline_s: None,
+            cpu_share_s: None,
             max_events: None,
         }
     }

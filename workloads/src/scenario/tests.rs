@@ -238,7 +238,7 @@ fn policy_names_are_checked() {
 fn serde_errors_name_file_line_and_key() {
     assert_eq!(
         err(&format!("[run]\nsed = 3\n{MINIMAL}")),
-        "s.toml:2: run.sed: unknown field `sed`, expected one of `seed`, `vms`, `warmup_vms`, `replications`, `timeline_s`, `max_events`"
+        "s.toml:2: run.sed: unknown field `sed`, expected one of `seed`, `vms`, `warmup_vms`, `replications`, `timeline_s`, `cpu_share_s`, `max_events`"
     );
     assert_eq!(
         err(&format!("{MINIMAL}vcpus = 1.5\n")),
@@ -389,6 +389,7 @@ fn arb_scenario() -> impl Strategy<Value = Scenario> {
                     warmup_vms: vms / 2,
                     replications: 2,
                     timeline_s: None,
+                    cpu_share_s: None,
                     max_events: None,
                 };
                 s.hosts = hosts
@@ -732,5 +733,16 @@ fn migration_settings_and_their_errors() {
     assert!(
         e.contains("migration.chunk_mib: must be > 0, got -1"),
         "{e}"
+    );
+}
+
+#[test]
+fn cpu_share_interval_is_checked_and_off_by_default() {
+    assert_eq!(parse(MINIMAL).unwrap().run.cpu_share_s, None);
+    let s = parse(&format!("[run]\ncpu_share_s = 0.5\n{MINIMAL}")).unwrap();
+    assert_eq!(s.run.cpu_share_s, Some(0.5));
+    assert_eq!(
+        err(&format!("[run]\ncpu_share_s = 0\n{MINIMAL}")),
+        "s.toml:2: run.cpu_share_s: must be ≥ 1e-9 (one nanosecond), got 0"
     );
 }

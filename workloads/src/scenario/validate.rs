@@ -58,6 +58,14 @@ impl Scenario {
                 format!("must be > 0, got {t}"),
             ));
         }
+        if let Some(t) = run.cpu_share_s
+            && !(t.is_finite() && t >= 1e-9)
+        {
+            return Err(Error::invalid(
+                "run.cpu_share_s",
+                format!("must be ≥ 1e-9 (one nanosecond), got {t}"),
+            ));
+        }
         for (g, h) in self.hosts.iter().enumerate() {
             resources::check_host(
                 g,

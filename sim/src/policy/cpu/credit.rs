@@ -20,12 +20,23 @@
 //!   while UNDER competes as BOOST until it runs (Xen resets BOOST at the first tick it
 //!   is found running, so a short waker stays boosted).
 //!
+//! * **Caps** (`[workload] cpu_cap`, Xen's `cap`, in pCPUs here where Xen says percent):
+//!   a capped vCPU earns at most its share of the cap per period, `⌈cap × tslice /
+//!   vCPUs⌉` (Xen's per-vCPU `credit_cap`). When an accounting leaves its credit below
+//!   minus that amount it is **parked** (Xen's `CSCHED_FLAG_VCPU_PARKED`, a pause): taken
+//!   off its pCPU or out of the run queue, it still earns credits at each accounting (the
+//!   engine keeps accounting a host with parked vCPUs at every period, even an idle one)
+//!   and is unparked by the first accounting that finds its credit ≥ 0, without BOOST.
+//!   Over a long run a vCPU gets its cap; a vCPU capped at 0.5 alone on a pCPU runs 60 ms
+//!   and is parked 60 ms with 30 ms slices. Under `credit` the engine's own bandwidth
+//!   control (`[cpu] cap_period_ms`) is off; parked time is the VM's `throttled_s`.
+//!
 //! Not modelled: BOOST preempting a running vCPU (Xen's tickle; here the woken vCPU goes
 //! to the head of the run queue and runs at the next decision), the redistribution of
 //! the unused part of a capped share among the other domains (`credit_xtra`), the active
-//! list (a blocked vCPU earns nothing here, as in Xen once it left the active list), caps
-//! (`credit_cap`, parking), load balancing between pCPUs (one run queue per host, or per
-//! pCPU when pinned), and the rate limit. Weights are the VM's `[workload] weight` (Xen's
+//! list (a blocked vCPU earns nothing here, as in Xen once it left the active list; a
+//! parked vCPU keeps earning), load balancing between pCPUs (one run queue per host, or
+//! per pCPU when pinned), and the rate limit. Weights are the VM's `[workload] weight` (Xen's
 //! default 256 is 1024 here: only ratios matter).
 use crate::error::SimError;
 use crate::policy::{
@@ -39,6 +50,8 @@ const CREDIT_MASK: u64 = (1 << CREDIT_BITS) - 1;
 const CREDIT_MIN: i64 = -(1 << (CREDIT_BITS - 2));
 /// Set when the last accounting found the credit negative.
 const OVER: u64 = 1 << CREDIT_BITS;
+/// Set while the vCPU is parked by its cap.
+const PARKED: u64 = 1 << (CREDIT_BITS + 1);
 
 /// The priority classes, in the order they run.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -122,28 +135,46 @@ impl CpuPolicy for Credit {
     fn accounting_period(&self) -> Option<SimTime> {
         Some(SimTime(self.tslice))
     }
+    fn parks_capped(&self) -> bool {
+        true
+    }
+    fn parked(&self, state: u64) -> bool {
+        state & PARKED != 0
+    }
     fn on_account(&self, state: &mut u64, a: &Account) {
         let tslice = i64::try_from(self.tslice).unwrap_or(i64::MAX);
         let total = u128::from(self.tslice) * u128::from(a.pcpus);
         let w = u128::from(a.weight.max(1));
         let sum = u128::from(a.total_weight.max(1));
-        let fair = i64::try_from((total * w).div_ceil(sum))
+        let cap = i64::try_from(a.cap).unwrap_or(i64::MAX);
+        let mut fair = i64::try_from((total * w).div_ceil(sum))
             .unwrap_or(i64::MAX)
             .min(tslice);
+        if cap > 0 {
+            fair = fair.min(cap);
+        }
         let mut credit = credit_of(*state);
         let mut over = false;
+        let mut parked = *state & PARKED != 0;
         // Several periods since the last decision: each one refills (the runnable set is
         // taken as unchanged); the bounds settle it within a few.
         for _ in 0..a.periods.min(4) {
             credit = credit.saturating_add(fair);
             over = credit < 0;
             if over {
+                // Xen parks a capped vCPU below −credit_cap, before the floor.
+                parked |= cap > 0 && credit < -cap;
                 credit = credit.max(-tslice);
-            } else if credit > tslice {
-                credit /= 2;
+            } else {
+                parked = false;
+                if credit > tslice {
+                    credit /= 2;
+                }
             }
         }
-        *state = with_credit(if over { *state | OVER } else { *state & !OVER }, credit);
+        let mut s = if over { *state | OVER } else { *state & !OVER };
+        s = if parked { s | PARKED } else { s & !PARKED };
+        *state = with_credit(s, credit);
     }
 }
 
@@ -203,6 +234,7 @@ mod tests {
             total_weight: 3072,
             pcpus: 1,
             periods: 1,
+            cap: 0,
         };
         // Ran a whole slice: −30 + 20 = −10 → OVER.
         let mut s = with_credit(0, -30 * ms);
@@ -216,6 +248,46 @@ mod tests {
         let mut s = with_credit(0, 25 * ms);
         c.on_account(&mut s, &acct(2048));
         assert_eq!(credit_of(s), 45 * ms / 2);
+    }
+
+    /// A vCPU capped at 0.5 alone on one pCPU, 30 ms slices: it earns min(30, ⌈0.5 × 30⌉)
+    /// = 15 ms per period, is parked when an accounting leaves it below −15 ms, and
+    /// unparked when one finds it ≥ 0.
+    #[test]
+    fn a_capped_vcpu_is_parked_below_minus_its_cap_and_unparked_at_zero() {
+        let c = Credit::default();
+        let ms = 1_000_000i64;
+        let acct = Account {
+            weight: 1024,
+            total_weight: 1024,
+            pcpus: 1,
+            periods: 1,
+            cap: 15_000_000,
+        };
+        let parked = |s: u64| c.parked(s);
+        // Ran 0–30 ms: −30 + 15 = −15, not below −15: OVER, not parked.
+        let mut s = with_credit(0, -30 * ms);
+        c.on_account(&mut s, &acct);
+        assert_eq!(
+            (credit_of(s), s & OVER != 0, parked(s)),
+            (-15 * ms, true, false)
+        );
+        // Ran 30–60 ms too: −45 + 15 = −30 < −15: parked.
+        s = with_credit(s, -45 * ms);
+        c.on_account(&mut s, &acct);
+        assert_eq!((credit_of(s), parked(s)), (-30 * ms, true));
+        // Parked, it earns: −30 + 15 = −15 (still parked: not yet ≥ 0), then 0: unparked.
+        c.on_account(&mut s, &acct);
+        assert_eq!((credit_of(s), parked(s)), (-15 * ms, true));
+        c.on_account(&mut s, &acct);
+        assert_eq!((credit_of(s), s & OVER != 0, parked(s)), (0, false, false));
+        // Uncapped, it earns a whole slice: −45 + 30 = −15, only OVER.
+        let mut s = with_credit(0, -45 * ms);
+        c.on_account(&mut s, &Account { cap: 0, ..acct });
+        assert_eq!(
+            (credit_of(s), s & OVER != 0, parked(s)),
+            (-15 * ms, true, false)
+        );
     }
 
     #[test]
