@@ -438,6 +438,12 @@ mod imp {
         } else {
             vec![false; policies.len()]
         };
+        for ((_, cpu, label), on_host) in policies.iter().zip(&on_host) {
+            if !on_host {
+                validate::kvm::replay::check_cpu_policy(cpu)
+                    .map_err(|e| anyhow::anyhow!("policy {label}: {e}"))?;
+            }
+        }
         let mut host_rows_all: Vec<(HostRow, bool)> = Vec::new();
         let mut host_notes = String::new();
         let thresholds = Thresholds::for_demand(

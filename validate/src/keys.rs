@@ -20,18 +20,21 @@ pub fn admission_key(policy: &dyn AdmissionPolicy, r: &VmRequest) -> Key {
 pub struct VcpuState {
     /// Index of the vCPU in its VM.
     pub index: u32,
-    /// CPU time it has had, the current slice included.
+    /// Guest work it has done, the current slice included (as the simulator counts it).
     pub attained: SimTime,
     /// When it last became ready; for a running vCPU, when it was dispatched.
     pub ready_since: SimTime,
     /// Whether it became ready because it was kicked out (quantum end or preemption).
     pub preempted: bool,
+    /// The CPU policy's state word (0 for policies without one).
+    pub state: u64,
 }
 
 /// The run-queue key of a vCPU of `r` at the instant `now` (from the start of the replay):
 /// the policy's time-aware key ([`CpuPolicy::ready_key_at`]), so policies whose keys change
 /// with time (`hrrn`) replay as the engine orders them. Policies with a per-vCPU state word
-/// ([`CpuPolicy::uses_state`]) are refused by the replay before it starts.
+/// ([`CpuPolicy::uses_state`]) carry it in [`VcpuState::state`], kept by the replay as the
+/// engine keeps it.
 pub fn cpu_key(policy: &dyn CpuPolicy, r: &VmRequest, v: &VcpuState, now: SimTime) -> Key {
     let view = VcpuView {
         vm: r.id,
@@ -42,7 +45,7 @@ pub fn cpu_key(policy: &dyn CpuPolicy, r: &VmRequest, v: &VcpuState, now: SimTim
         ready_since: v.ready_since,
         preempted: v.preempted,
         weight: r.profile.weight,
-        state: 0,
+        state: v.state,
     };
     (
         policy.ready_key_at(&view, &KeyContext::at(now)),
@@ -63,6 +66,7 @@ pub fn key_at_arrival(policy: &dyn CpuPolicy, r: &VmRequest) -> u128 {
             attained: SimTime::ZERO,
             ready_since: r.arrival,
             preempted: false,
+            state: 0,
         },
         r.arrival,
     )
@@ -141,6 +145,7 @@ mod tests {
                     attained: SimTime::from_nanos(g.next(estimate)),
                     ready_since: SimTime::from_nanos(t),
                     preempted: false,
+                    state: 0,
                 };
                 items.push((r, v, seq));
             }
@@ -211,6 +216,7 @@ mod tests {
             attained: SimTime::ZERO,
             ready_since: SimTime::from_millis(2),
             preempted: false,
+            state: 0,
         };
         for e in sim::policy::CPU_POLICIES {
             let p = (e.build)();

@@ -73,6 +73,7 @@ pub fn config(policy: &str) -> ReplayConfig {
     let allowed = validate::kvm::allowed_cpus();
     let (adm, cpu) = sim::policy::split_policy_name(policy).expect("known policy");
     ReplayConfig {
+        cpu_params: None,
         admission: adm,
         aging_per_s: 0.0,
         cpu,

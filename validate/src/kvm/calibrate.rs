@@ -440,6 +440,7 @@ fn switch_gaps_us(
     quantum: Duration,
 ) -> Result<Vec<f64>, Error> {
     let cfg = ReplayConfig {
+        cpu_params: None,
         aging_per_s: 0.0,
         admission: "fcfs".into(),
         cpu: cpu.into(),

@@ -162,11 +162,12 @@ pub fn run_policy(
         },
     );
     let cfg = ReplayConfig {
+        cpu_params: Some((config.cpu.clone(), config.seed, config.replication)),
         aging_per_s: config.admission.aging_per_s,
         admission: admission.to_string(),
         cpu: cpu.to_string(),
         head_of_line: config.admission.head_of_line,
-        quantum: Duration::from_nanos(config.cpu.quantum.nanos()),
+        quantum: Duration::from_nanos(config.cpu.slice.unwrap_or(config.cpu.quantum).nanos()),
         cores: opts.cores.clone(),
         housekeeping: opts.housekeeping.clone(),
         capacity: host.vcpu_capacity(),

@@ -97,6 +97,10 @@ pub struct ReplayConfig {
     pub aging_per_s: f64,
     /// CPU policy (a name of `sim`'s registry).
     pub cpu: String,
+    /// The CPU level's settings and the run's seed and replication, for a policy with
+    /// options or a random stream (`mlfq`'s levels, `lottery`'s draws): as the simulator
+    /// configures it. `None`: the policy's defaults.
+    pub cpu_params: Option<(sim::CpuSpec, u64, u64)>,
     /// Head-of-line rule of the admission queue.
     pub head_of_line: HeadOfLine,
     /// Time slice of `rr`.
@@ -183,6 +187,14 @@ const GRAVEYARD_BYTES: u64 = 4 << 30;
 
 /// How long an idle executor spins between two looks at the scheduler (arrivals).
 const IDLE_POLL: Duration = Duration::from_micros(20);
+
+/// Whether the replay can reproduce CPU policy `name` (an error saying why not), so that
+/// `vmsched validate` refuses it before replaying anything.
+pub fn check_cpu_policy(name: &str) -> Result<(), Error> {
+    let cpu =
+        sim::policy::cpu_policy(name).map_err(|e| Error::Host(format!("the KVM replay: {e}")))?;
+    state::check_replayable(&*cpu, name)
+}
 
 /// Replays `plans` (in arrival order) under `cfg`, returning what was measured. On a
 /// guest fault or timeout every thread is stopped and joined before the error returns.

@@ -57,6 +57,51 @@ impl Sched<'_> {
         Some((st.vcpu.take()?, st.flags.clone()))
     }
 
+    /// Guest work of vCPU `v` at `now` (see [`Sched::cpu_key`]).
+    fn attained(&self, v: usize, now: Instant) -> Duration {
+        let st = &self.vcpus[v];
+        let mut in_burst = st.burst_cpu;
+        if st.status == Status::Running {
+            in_burst += now.saturating_duration_since(st.dispatch);
+        }
+        st.work_done + in_burst.min(st.burst_work)
+    }
+
+    /// Charges the CPU policy's state word of `v` with the guest work it did since its
+    /// last charge, as the engine does at the end of each stretch of running (only for
+    /// policies that keep one).
+    fn charge(&mut self, v: usize, now: Instant) {
+        if !self.policies.cpu.uses_state() {
+            return;
+        }
+        let attained = self.attained(v, now);
+        let ran = attained.saturating_sub(self.vcpus[v].charged);
+        let charge = sim::policy::Charge {
+            ran: SimTime::from_nanos(ran.as_nanos() as u64),
+            weight: self.plans[self.vcpus[v].vm].request.profile.weight,
+            now: self.sim_time(now),
+        };
+        let st = &mut self.vcpus[v];
+        st.charged = attained;
+        if ran > Duration::ZERO {
+            self.policies.cpu.on_charged(&mut st.policy_state, &charge);
+        }
+    }
+
+    /// Tells the CPU policy that `v` is dispatched at `now` and returns its quantum (the
+    /// configured one for policies without a state word).
+    fn dispatch_quantum(&mut self, v: usize, contended: bool, now: Instant) -> Duration {
+        let cpu = &self.policies.cpu;
+        if !cpu.uses_state() {
+            return self.cfg.quantum;
+        }
+        let at = self.sim_time(now);
+        let st = &mut self.vcpus[v];
+        cpu.on_dispatch(&mut st.policy_state, contended, at);
+        let base = SimTime::from_nanos(self.cfg.quantum.as_nanos() as u64);
+        Duration::from_nanos(cpu.quantum_for(st.policy_state, base).nanos().max(1))
+    }
+
     pub(super) fn admission_key(&self, vm: usize) -> Key {
         keys::admission_key(&*self.policies.admission, &self.plans[vm].request)
     }
@@ -72,16 +117,12 @@ impl Sched<'_> {
     pub(super) fn cpu_key(&self, v: usize, now: Instant) -> Key {
         let st = &self.vcpus[v];
         let running = st.status == Status::Running;
-        let mut in_burst = st.burst_cpu;
-        if running {
-            in_burst += now.saturating_duration_since(st.dispatch);
-        }
-        let attained = st.work_done + in_burst.min(st.burst_work);
         let state = VcpuState {
             index: st.index,
-            attained: SimTime::from_nanos(attained.as_nanos() as u64),
+            attained: SimTime::from_nanos(self.attained(v, now).as_nanos() as u64),
             ready_since: self.sim_time(if running { st.dispatch } else { st.ready_since }),
             preempted: st.preempted,
+            state: st.policy_state,
         };
         keys::cpu_key(
             &*self.policies.cpu,
@@ -139,7 +180,9 @@ impl Sched<'_> {
     }
 
     pub(super) fn make_ready(&mut self, v: usize, at: Instant, preempted: bool) {
+        let all_busy = self.pcpus.iter().all(Option::is_some);
         let st = &mut self.vcpus[v];
+        st.waited = all_busy;
         st.status = Status::Ready;
         st.ready_since = at;
         st.preempted = preempted;
@@ -170,7 +213,16 @@ impl Sched<'_> {
 
     pub(super) fn run_on(&mut self, v: usize, pcpu: usize, now: Instant, sig: &Signals) {
         let sliced = self.policies.cpu.time_sliced();
-        let quantum = self.cfg.quantum;
+        // Another vCPU wanted a pCPU: this one waited, or one is still ready (and has now
+        // waited).
+        let mut contended = self.vcpus[v].waited;
+        for (i, o) in self.vcpus.iter_mut().enumerate() {
+            if i != v && o.status == Status::Ready {
+                o.waited = true;
+                contended = true;
+            }
+        }
+        let quantum = self.dispatch_quantum(v, contended, now);
         let st = &mut self.vcpus[v];
         let waited = now.saturating_duration_since(st.ready_since);
         st.status = Status::Running;
@@ -218,8 +270,18 @@ impl Sched<'_> {
                     if ready {
                         self.kick(v, SliceEnd::Quantum);
                     } else {
-                        // Nobody waits: a new quantum without a switch.
-                        self.vcpus[v].quantum_end = Some(q + self.cfg.quantum);
+                        // Nobody waits: a new quantum without a switch (the engine ends
+                        // the slice and dispatches the vCPU again, uncontended).
+                        let quantum = if self.policies.cpu.uses_state() {
+                            self.charge(v, now);
+                            let at = self.sim_time(now);
+                            let cpu = &self.policies.cpu;
+                            cpu.on_quantum_expired(&mut self.vcpus[v].policy_state, at);
+                            self.dispatch_quantum(v, false, now)
+                        } else {
+                            self.cfg.quantum
+                        };
+                        self.vcpus[v].quantum_end = Some(q + quantum);
                     }
                 }
             }
@@ -310,6 +372,8 @@ impl Sched<'_> {
                 let st = &mut self.vcpus[vcpu];
                 st.work_done += st.burst_work;
                 st.burst_cpu = Duration::ZERO;
+                st.status = Status::Blocked;
+                self.charge(vcpu, end);
                 let service = self.vcpus[vcpu].io_queue.pop_front().ok_or_else(|| {
                     Error::Guest(format!(
                         "VM {}: guest made I/O request {i} beyond its plan",
@@ -325,7 +389,15 @@ impl Sched<'_> {
                     .map_err(|_| Error::Host("the device thread stopped".into()))?;
             }
             SliceStop::Kicked => {
-                self.vcpus[vcpu].burst_cpu += end.saturating_duration_since(start);
+                let st = &mut self.vcpus[vcpu];
+                st.burst_cpu += end.saturating_duration_since(start);
+                st.status = Status::Ready;
+                self.charge(vcpu, end);
+                if kick_reason == Some(SliceEnd::Quantum) {
+                    let at = self.sim_time(end);
+                    let cpu = &self.policies.cpu;
+                    cpu.on_quantum_expired(&mut self.vcpus[vcpu].policy_state, at);
+                }
                 self.vms[vm].preemptions += 1;
                 self.make_ready(vcpu, end, true);
             }

@@ -51,6 +51,13 @@ pub(super) struct VcpuSt {
     pub(super) work_done: Duration,
     /// CPU time in the current burst, over the slices that ended in a kick.
     pub(super) burst_cpu: Duration,
+    /// The CPU policy's state word ([`sim::policy::CpuPolicy::uses_state`]).
+    pub(super) policy_state: u64,
+    /// Guest work the policy has been charged for.
+    pub(super) charged: Duration,
+    /// Since it last became ready, another vCPU got a pCPU it could have had (it became
+    /// ready with every pCPU busy, or another one was dispatched while it was ready).
+    pub(super) waited: bool,
     pub(super) io_queue: VecDeque<Duration>,
 }
 
@@ -70,6 +77,22 @@ pub(super) struct VmSt {
     pub(super) io_requests: u64,
 }
 
+/// Refuses a CPU policy the replay cannot reproduce. The replay keeps a policy's per-vCPU
+/// state word as the engine does (charged with the guest work of each slice, told of
+/// dispatches and expired quanta), but not a run queue's average state (`fair`: replay it
+/// with `--host-scheduler`) nor accounting periods (`credit`).
+pub(super) fn check_replayable(cpu: &dyn sim::policy::CpuPolicy, name: &str) -> Result<(), Error> {
+    if cpu.uses_queue_average() || cpu.accounting_period().is_some() || cpu.parks_capped() {
+        return Err(Error::Host(format!(
+            "the KVM replay does not support `{name}` yet: its order depends on state shared \
+             by a whole run queue (an average virtual runtime, accounting periods), which the \
+             replay does not keep (run it in the simulator; `fair` replays on Linux's own \
+             scheduler with --host-scheduler)"
+        )));
+    }
+    Ok(())
+}
+
 /// The replay's policies, from `sim`'s registry.
 pub(super) fn build_policies(cfg: &ReplayConfig) -> Result<Policies, Error> {
     let admission = sim::policy::admission_policy(
@@ -79,18 +102,22 @@ pub(super) fn build_policies(cfg: &ReplayConfig) -> Result<Policies, Error> {
         },
     )
     .map_err(|e| Error::Host(format!("the KVM replay: {e}")))?;
-    let cpu = sim::policy::cpu_policy(&cfg.cpu)
-        .map_err(|e| Error::Host(format!("the KVM replay: {e}")))?;
+    let cpu = match &cfg.cpu_params {
+        Some((spec, seed, replication)) => sim::policy::configured_cpu_policy(
+            &cfg.cpu,
+            &sim::policy::CpuParams {
+                cpu: spec,
+                seed: *seed,
+                replication: *replication,
+            },
+        ),
+        None => sim::policy::cpu_policy(&cfg.cpu),
+    }
+    .map_err(|e| Error::Host(format!("the KVM replay: {e}")))?;
     if cfg.cores.is_empty() {
         return Err(Error::Host("the replay needs at least one pCPU".into()));
     }
-    if cpu.uses_state() {
-        return Err(Error::Host(format!(
-            "the KVM replay does not support `{}` yet: its order depends on per-vCPU state \
-             charged as vCPUs run, which the replay does not keep (run it in the simulator)",
-            cfg.cpu
-        )));
-    }
+    check_replayable(&*cpu, &cfg.cpu)?;
     if cpu.time_sliced() && cfg.quantum.is_zero() {
         return Err(Error::Host(format!("{} needs a quantum > 0", cfg.cpu)));
     }
@@ -229,6 +256,9 @@ impl<'a> Sched<'a> {
                 burst_work: Duration::from_nanos(plan.request.demand.nanos() / bursts),
                 work_done: Duration::ZERO,
                 burst_cpu: Duration::ZERO,
+                policy_state: 0,
+                charged: Duration::ZERO,
+                waited: false,
                 io_queue: plan.vcpus[i].io.iter().copied().collect(),
             });
             self.vms[vm].vcpu_ids.push(id);
