@@ -12,7 +12,7 @@ use workloads::Scenario;
 use super::calibrate::same_window_rate;
 use super::host_load;
 use super::host_run::{HostRunConfig, host_replay};
-use super::validation::{PolicyRun, ValidateOptions};
+use super::validation::{PolicyRun, ValidateOptions, simulate_with_overhead};
 use crate::error::Error;
 use crate::host_sched::{check_admission, check_scenario};
 use crate::plan::{self, PlanOptions, Work};
@@ -171,17 +171,7 @@ pub fn simulate_host(
         sc.cpu.context_switch_us = 0.0;
     }
     let config = sc.sim_config()?;
-    let over = profile.map(Profile::per_vm_overhead).unwrap_or_default();
-    let reqs: Vec<VmRequest> = requests
-        .iter()
-        .map(|r| {
-            let mut r = r.clone();
-            r.demand = r.demand.saturating_add(over);
-            r
-        })
-        .collect();
-    let mut collect = Collect::default();
-    sim::simulate(&config, reqs, &mut collect)?;
+    let collect = simulate_with_overhead(&config, requests, profile)?;
     if let Some(r) = collect.vms.iter().find(|r| r.major_faults > 0) {
         return Err(Error::Host(format!(
             "workload.memory: VM {} pages to swap in the simulator ({} major faults), which \

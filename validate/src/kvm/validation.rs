@@ -246,17 +246,7 @@ fn simulate(
             config.cluster.hosts.len()
         )));
     }
-    let over = profile.map(Profile::per_vm_overhead).unwrap_or_default();
-    let sim_requests: Vec<VmRequest> = requests
-        .iter()
-        .map(|r| {
-            let mut r = r.clone();
-            r.demand = r.demand.saturating_add(over);
-            r
-        })
-        .collect();
-    let mut collect = Collect::default();
-    sim::simulate(&config, sim_requests, &mut collect)?;
+    let collect = simulate_with_overhead(&config, requests, profile)?;
     if let Some(r) = collect.vms.iter().find(|r| r.major_faults > 0) {
         return Err(Error::Host(format!(
             "VM {} pages to swap in the simulator ({} major faults), which the replay does \
@@ -265,6 +255,27 @@ fn simulate(
         )));
     }
     Ok((config, collect))
+}
+
+/// Simulates `requests` under `config`, each VM's demand grown by the profile's per-VM
+/// overhead (what the replay pays to create and enter a VM), as both replays predict.
+pub(super) fn simulate_with_overhead(
+    config: &sim::SimConfig,
+    requests: &[VmRequest],
+    profile: Option<&Profile>,
+) -> Result<Collect, Error> {
+    let over = profile.map(Profile::per_vm_overhead).unwrap_or_default();
+    let requests: Vec<VmRequest> = requests
+        .iter()
+        .map(|r| {
+            let mut r = r.clone();
+            r.demand = r.demand.saturating_add(over);
+            r
+        })
+        .collect();
+    let mut collect = Collect::default();
+    sim::simulate(config, requests, &mut collect)?;
+    Ok(collect)
 }
 
 /// `profile` with the vCPU switch cost and the device service the replay paid: its mean
