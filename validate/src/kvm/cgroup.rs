@@ -21,6 +21,9 @@ pub struct HostGroups {
     vms: Vec<PathBuf>,
     /// Cgroup v2: the cgroup the process was in before it moved to `parent`.
     home: Option<PathBuf>,
+    /// Cgroup v2: the root's `cgroup.subtree_control` lacked `cpu` and this guard added
+    /// it (taken back on drop, so the host is left as it was found).
+    enabled_at_root: bool,
 }
 
 /// A unique suffix per guard in this process.
@@ -61,6 +64,7 @@ impl HostGroups {
             parent,
             vms: Vec::new(),
             home: None,
+            enabled_at_root: false,
         };
         // From here on `g`'s Drop removes what exists.
         g.populate(settings, boost)?;
@@ -75,8 +79,14 @@ impl HostGroups {
                 }
             }
             CgroupKind::V2 => {
-                // The root usually has +cpu already; a failure shows at the next write.
-                let _ = std::fs::write(self.root.join("cgroup.subtree_control"), "+cpu");
+                // The root usually has +cpu already (systemd enables it); when it has not,
+                // it is enabled here and disabled again on drop. A failure shows at the
+                // next write.
+                let control = self.root.join("cgroup.subtree_control");
+                let before = std::fs::read_to_string(&control).unwrap_or_default();
+                if !before.split_whitespace().any(|c| c == "cpu") {
+                    self.enabled_at_root = std::fs::write(&control, "+cpu").is_ok();
+                }
                 write(&self.parent.join("cgroup.subtree_control"), "+cpu")?;
                 if boost {
                     write(&self.parent.join("cpu.weight"), "10000")?;
@@ -186,6 +196,9 @@ impl Drop for HostGroups {
             let _ = std::fs::remove_dir(dir);
         }
         let _ = std::fs::remove_dir(&self.parent);
+        if self.enabled_at_root {
+            let _ = std::fs::write(self.root.join("cgroup.subtree_control"), "-cpu");
+        }
     }
 }
 
