@@ -4,12 +4,13 @@ use std::path::PathBuf;
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use experiments::exercise::{check, exercise_text, generate, process_name, solve};
+use experiments::exercise::{check, exercise_text, generate_for, process_name, solve};
 
 /// `vmsched exercise`.
 #[derive(Args, Debug)]
 pub struct ExerciseArgs {
-    /// CPU policy: fcfs, sjf, srtf, priority, priority-preemptive or rr.
+    /// CPU policy: any of `vmsched policies` (fcfs, sjf, srtf, priority, rr, hrrn, mlfq,
+    /// stride, lottery, fair, credit, …); the weighted ones get a weight column.
     #[arg(long)]
     policy: String,
     /// Number of processes (1 to 26).
@@ -18,7 +19,8 @@ pub struct ExerciseArgs {
     /// Seed: the same seed gives the same exercise.
     #[arg(long, default_value_t = 1)]
     seed: u64,
-    /// Quantum for rr, in time units.
+    /// Quantum of the time-sliced policies (rr, mlfq's top level, the slice of stride,
+    /// lottery, fair and credit), in time units.
     #[arg(long, default_value_t = 2)]
     quantum: u64,
     /// Print the answer: the schedule in words, the Gantt chart and the waiting times.
@@ -36,7 +38,11 @@ pub fn exercise(a: ExerciseArgs) -> Result<()> {
     }
     sim::policy::cpu_policy(&a.policy)?;
     let sol = if a.answer {
-        Some(solve(&a.policy, a.quantum, &generate(a.processes, a.seed))?)
+        Some(solve(
+            &a.policy,
+            a.quantum,
+            &generate_for(&a.policy, a.processes, a.seed),
+        )?)
     } else {
         None
     };
@@ -45,7 +51,7 @@ pub fn exercise(a: ExerciseArgs) -> Result<()> {
         exercise_text(&a.policy, a.processes, a.seed, a.quantum, sol.as_ref())?
     );
     if let (Some(path), Some(sol)) = (&a.svg, &sol) {
-        let table = generate(a.processes, a.seed);
+        let table = generate_for(&a.policy, a.processes, a.seed);
         let names = |id: u64| process_name(&table, id);
         reports::plots::write_gantt_picture(
             path,

@@ -271,6 +271,110 @@ fn exercise_answers_agree_with_the_reference_on_1000_seeds_per_policy() {
     }
 }
 
+/// Highest response ratio next, written independently of the engine: whenever the CPU is
+/// free, the arrived process with the largest (t − arrival + burst) / burst runs to its
+/// end (compared as fractions, so no rounding); ties go to the earlier arrival, then the
+/// lower number. `procs` are (arrival, burst) in time units; returns the finish times.
+fn reference_hrrn(procs: &[(u64, u64)]) -> Vec<u64> {
+    let mut finish = vec![0u64; procs.len()];
+    let mut done = vec![false; procs.len()];
+    let mut t = 0u64;
+    for _ in 0..procs.len() {
+        let arrived = |i: usize| !done[i] && procs[i].0 <= t;
+        if !(0..procs.len()).any(arrived) {
+            t = (0..procs.len())
+                .filter(|&i| !done[i])
+                .map(|i| procs[i].0)
+                .min()
+                .unwrap();
+        }
+        let mut best: Option<usize> = None;
+        for i in (0..procs.len()).filter(|&i| !done[i] && procs[i].0 <= t) {
+            let better = match best {
+                None => true,
+                Some(b) => {
+                    // (t − aᵢ + sᵢ) / sᵢ > (t − a_b + s_b) / s_b, cross-multiplied.
+                    let (ai, si) = procs[i];
+                    let (ab, sb) = procs[b];
+                    let lhs = u128::from(t - ai + si) * u128::from(sb);
+                    let rhs = u128::from(t - ab + sb) * u128::from(si);
+                    lhs > rhs || (lhs == rhs && (ai, i) < (ab, b))
+                }
+            };
+            if better {
+                best = Some(i);
+            }
+        }
+        let b = best.unwrap();
+        t += procs[b].1;
+        finish[b] = t;
+        done[b] = true;
+    }
+    finish
+}
+
+#[test]
+fn hrrn_exercise_answers_agree_with_the_reference_on_1000_seeds() {
+    // The reference first, on Stallings' case (Table 9.5): A–E arrive at 0, 2, 4, 6, 8
+    // with service 3, 6, 4, 5, 2; HRRN runs A 0–3, B 3–9, then at 9 C's ratio
+    // (5 + 4) / 4 = 2.25 beats D's (3 + 5) / 5 = 1.6 and E's (1 + 2) / 2 = 1.5: C 9–13;
+    // at 13 E's (5 + 2) / 2 = 3.5 beats D's (7 + 5) / 5 = 2.4: E 13–15, D 15–20.
+    let stallings = [(0, 3), (2, 6), (4, 4), (6, 5), (8, 2)];
+    assert_eq!(reference_hrrn(&stallings), [3, 9, 13, 20, 15]);
+    for seed in 0..1000u64 {
+        let n = 3 + (seed % 6) as usize;
+        let table = exercise::generate_for("hrrn", n, seed);
+        let secs = |t: sim::SimTime| t.nanos() / 1_000_000_000;
+        let rows: Vec<(u64, u64)> = table
+            .iter()
+            .map(|p| (secs(p.arrival), secs(p.burst)))
+            .collect();
+        let sol = exercise::solve("hrrn", 1, &table).unwrap();
+        let got: Vec<u64> = sol.records.iter().map(|r| secs(r.finish)).collect();
+        assert_eq!(
+            got,
+            reference_hrrn(&rows),
+            "hrrn, seed {seed}, table {rows:?}"
+        );
+    }
+}
+
+#[test]
+fn weighted_policies_get_a_weight_column_the_others_do_not() {
+    for seed in 0..50u64 {
+        let plain = exercise::generate(6, seed);
+        assert!(plain.iter().all(|p| p.weight.is_none()));
+        assert_eq!(exercise::generate_for("rr", 6, seed), plain);
+        for policy in ["stride", "lottery", "fair", "credit"] {
+            let w = exercise::generate_for(policy, 6, seed);
+            // Same arrivals, bursts and priorities as under any other policy; weights 1–3
+            // from a stream of their own.
+            for (a, b) in w.iter().zip(&plain) {
+                assert_eq!(
+                    (a.arrival, a.burst, a.priority),
+                    (b.arrival, b.burst, b.priority)
+                );
+                assert!(
+                    matches!(a.weight, Some(1..=3)),
+                    "{policy}, seed {seed}: {a:?}"
+                );
+            }
+        }
+    }
+    let (ok, text, err) = vmsched(&["exercise", "--policy", "stride", "--seed", "4"]);
+    assert!(ok, "{err}");
+    assert!(
+        text.contains("name  arrival  burst  priority  weight\nP1 "),
+        "{text}"
+    );
+    let (ok, text, err) = vmsched(&["exercise", "--policy", "hrrn", "--seed", "4"]);
+    assert!(ok, "{err}");
+    assert!(
+        text.contains("name  arrival  burst  priority\nP1 "),
+        "{text}"
+    );
+}
+
 #[test]
 fn exercise_cli_same_seed_same_exercise() {
     let args = [

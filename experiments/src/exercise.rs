@@ -48,6 +48,24 @@ pub fn generate(processes: usize, seed: u64) -> Vec<Process> {
         .collect()
 }
 
+/// The exercise's process table for CPU policy `policy`: [`generate`]'s, with a `weight`
+/// column when `policy` shares the CPU by weight (see the module documentation).
+pub fn generate_for(policy: &str, processes: usize, seed: u64) -> Vec<Process> {
+    let mut table = generate(processes, seed);
+    if uses_weight(policy) {
+        let mut rng = sim::rng::stream(seed, 0, "exercise-weight");
+        for p in &mut table {
+            p.weight = Some(rng.random_range(1..=3u32));
+        }
+    }
+    table
+}
+
+/// Whether `policy`'s order depends on the processes' weights (from its registry entry).
+fn uses_weight(policy: &str) -> bool {
+    sim::policy::cpu_policy(policy).is_ok_and(|p| p.uses_weight())
+}
+
 /// The simulator's answer to an exercise.
 #[derive(Clone, Debug)]
 pub struct Solution {
@@ -99,7 +117,8 @@ pub fn exercise_text(
     quantum: u64,
     answer: Option<&Solution>,
 ) -> Result<String> {
-    let table = generate(processes, seed);
+    let table = generate_for(policy, processes, seed);
+    let weighted = uses_weight(policy);
     let q = if time_sliced(policy) {
         format!(", quantum {quantum}")
     } else {
@@ -109,18 +128,28 @@ pub fn exercise_text(
         "Exercise (seed {seed}): schedule these {processes} processes on one CPU with {policy} \
          ({}{q}).\nDraw the Gantt chart and give each process's waiting time \
          (finish − arrival − burst) and the average waiting time. Ties go to the earlier \
-         arrival, then the lower number.\n\n",
-        describe(policy)
+         arrival, then the lower number.{}\n\n",
+        describe(policy),
+        if weighted {
+            " The CPU is shared in proportion to the weights."
+        } else {
+            ""
+        }
     );
-    s.push_str("name  arrival  burst  priority\n");
+    s.push_str("name  arrival  burst  priority");
+    s.push_str(if weighted { "  weight\n" } else { "\n" });
     for p in &table {
         s.push_str(&format!(
-            "{:<4}  {:>7}  {:>5}  {:>8}\n",
+            "{:<4}  {:>7}  {:>5}  {:>8}",
             p.name,
             p.arrival.nanos() / 1_000_000_000,
             p.burst.nanos() / 1_000_000_000,
             p.priority
         ));
+        match p.weight {
+            Some(w) if weighted => s.push_str(&format!("  {w:>6}\n")),
+            _ => s.push('\n'),
+        }
     }
     match answer {
         None => s.push_str(&format!(

@@ -46,7 +46,7 @@ pub const ENTRY: CpuEntry = CpuEntry {
     key_depends_on_time: false,
     teaching: Teaching {
         long_name: "stride scheduling (proportional share by weight)",
-        quantity: TraceQuantity::Remaining,
+        quantity: TraceQuantity::Received,
         reason: "smallest pass (CPU time x 1024 / weight)",
         ties_by_arrival: true,
     },
