@@ -98,6 +98,11 @@ impl<'a, O: Observer> Engine<'a, O> {
     /// queue; the heap's storage is reused, so nothing is allocated.
     fn rekey(&mut self, h: HostId) {
         for q in 0..self.hosts[h].ready.len() {
+            // (An empty queue has nothing to re-evaluate: its context, which a fair
+            // policy's run-queue average makes cost a pass over the pCPUs, is not needed.)
+            if self.hosts[h].ready[q].is_empty() {
+                continue;
+            }
             let ctx = self.queue_key_context(h, q);
             let mut entries = std::mem::take(&mut self.hosts[h].ready[q]).into_vec();
             entries.retain_mut(|Reverse(e)| {

@@ -58,7 +58,13 @@ pub fn default_slice(pcpus: u32) -> SimTime {
 
 /// `x × 1024 / weight`: nanoseconds at `weight` as virtual nanoseconds (saturating).
 pub fn to_virtual(ns: u64, weight: u32) -> u64 {
-    let v = u128::from(ns) * u128::from(DEFAULT_WEIGHT) / u128::from(weight.max(1));
+    let w = u64::from(weight.max(1));
+    // Below 2⁵⁴ ns (208 days) the product fits in 64 bits: the same quotient without a
+    // 128-bit division (a slice's charge is always there).
+    if let Some(x) = ns.checked_mul(u64::from(DEFAULT_WEIGHT)) {
+        return x / w;
+    }
+    let v = u128::from(ns) * u128::from(DEFAULT_WEIGHT) / u128::from(w);
     u64::try_from(v).unwrap_or(u64::MAX)
 }
 
@@ -144,6 +150,33 @@ pub const ENTRY: CpuEntry = CpuEntry {
 mod tests {
     use super::*;
     use crate::policy::QUEUE_ORIGIN;
+
+    #[test]
+    fn to_virtual_is_the_exact_floor_on_both_sides_of_its_64_bit_path() {
+        // floor(ns × 1024 / weight), saturated to u64::MAX, by 128-bit arithmetic.
+        let exact = |ns: u64, w: u32| {
+            let v = u128::from(ns) * 1024 / u128::from(w.max(1));
+            u64::try_from(v).unwrap_or(u64::MAX)
+        };
+        let edge = u64::MAX / 1024; // the largest ns whose product fits in 64 bits
+        for ns in [
+            0,
+            1,
+            999,
+            100_000_000,
+            edge - 1,
+            edge,
+            edge + 1,
+            u64::MAX / 3,
+            u64::MAX,
+        ] {
+            for w in [0, 1, 3, 15, 1024, 2048, 88_761, u32::MAX] {
+                assert_eq!(to_virtual(ns, w), exact(ns, w), "ns {ns}, weight {w}");
+            }
+        }
+        // By hand: 1 ms at weight 3 is 1,000,000 × 1024 / 3 = 341,333,333.3 → 341,333,333.
+        assert_eq!(to_virtual(1_000_000, 3), 341_333_333);
+    }
 
     fn view(state: u64, weight: u32) -> VcpuView {
         VcpuView {

@@ -9,7 +9,6 @@
 //! nanoseconds at weight 1024. A vCPU starts with pass 0, also when it arrives after others
 //! have run (this model does not move joiners to the global pass: a late vCPU first catches
 //! up). Its key changes only while it runs, so the key is static while it waits.
-use crate::model::DEFAULT_WEIGHT;
 use crate::policy::{Charge, CpuEntry, CpuPolicy, Teaching, TraceQuantity, VcpuView};
 
 /// Stride scheduling (time-sliced, weights from the VM profile).
@@ -29,9 +28,7 @@ impl CpuPolicy for Stride {
         true
     }
     fn on_charged(&self, pass: &mut u64, c: &Charge) {
-        let step =
-            u128::from(c.ran.nanos()) * u128::from(DEFAULT_WEIGHT) / u128::from(c.weight.max(1));
-        *pass = pass.saturating_add(u64::try_from(step).unwrap_or(u64::MAX));
+        *pass = pass.saturating_add(super::fair::to_virtual(c.ran.nanos(), c.weight));
     }
 }
 
