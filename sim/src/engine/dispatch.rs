@@ -32,9 +32,17 @@ impl<'a, O: Observer> Engine<'a, O> {
     pub(super) fn enqueue_ready(&mut self, h: HostId, v: VcpuSlot) {
         let vcpu = self.vcpus.get(v);
         let q = self.hosts[h].queue_of(vcpu.pin);
-        let key = self
-            .cpu_policy
-            .ready_key_at(&self.view(vcpu, 0), &self.queue_key_context(h, q));
+        // A key that changes with time is re-evaluated (`rekey`) at the dispatch this
+        // enqueue marks the host for, before any entry is compared; such policies do not
+        // preempt, so nothing compares it before that. Into an empty queue its value is
+        // not needed (for a fair policy it costs a pass over the pCPUs); into a non-empty
+        // one it keeps the heap ordered meanwhile.
+        let key = if self.dynamic_keys && self.hosts[h].ready[q].is_empty() {
+            0
+        } else {
+            self.cpu_policy
+                .ready_key_at(&self.view(vcpu, 0), &self.queue_key_context(h, q))
+        };
         let vm = &self.vms.get(vcpu.vm).req;
         let entry = ReadyEntry {
             key,
