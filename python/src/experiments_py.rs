@@ -7,7 +7,10 @@ use experiments::sweep::Sweep;
 use experiments::{Policy, Progress};
 use pyo3::prelude::*;
 use pyo3::types::PyDict;
-use reports::schema::{CAPACITY_HEADER, SUMMARY_HEADER, SummaryRow, sweep_header};
+use reports::schema::{
+    CAPACITY_HEADER, EnergyColumns, MigrationColumns, SUMMARY_ENERGY_COLUMNS, SUMMARY_HEADER,
+    SUMMARY_MIGRATION_COLUMNS, SummaryRow, sweep_header,
+};
 use workloads::scenario::Scenario as Inner;
 
 use crate::columns::Columns;
@@ -90,7 +93,10 @@ fn nan(x: Option<f64>) -> f64 {
     x.unwrap_or(f64::NAN)
 }
 
-/// The columns of `summary.csv` (header order) from the rows.
+/// The columns of `summary.csv` (header order) from the rows: as in the file, the energy
+/// columns ([`SUMMARY_ENERGY_COLUMNS`]) when a row has energy figures (power, power-off or
+/// failures configured) and then the migration columns ([`SUMMARY_MIGRATION_COLUMNS`])
+/// when a row has migration figures; NaN where the file has an empty cell.
 pub(crate) fn summary_columns(rows: &[SummaryRow]) -> Columns {
     let mut c = Columns::default();
     let h = SUMMARY_HEADER;
@@ -120,6 +126,27 @@ pub(crate) fn summary_columns(rows: &[SummaryRow]) -> Columns {
     c.float(h[19], f(|r| r.mean_in_system));
     c.float(h[20], f(|r| r.events));
     c.float(h[21], f(|r| r.rejected));
+    if rows.iter().any(|r| r.energy.is_some()) {
+        let e = |g: fn(&EnergyColumns) -> f64| {
+            let v = rows.iter().map(|r| r.energy.as_ref().map_or(f64::NAN, g));
+            v.collect::<Vec<f64>>()
+        };
+        let [kwh, power, hosts_on] = SUMMARY_ENERGY_COLUMNS;
+        c.float(kwh, e(|e| e.energy_kwh));
+        c.float(power, e(|e| e.mean_power_w));
+        c.float(hosts_on, e(|e| e.hosts_on_mean));
+    }
+    if rows.iter().any(|r| r.migration.is_some()) {
+        let m = |g: fn(&MigrationColumns) -> f64| {
+            let v = rows
+                .iter()
+                .map(|r| r.migration.as_ref().map_or(f64::NAN, g));
+            v.collect::<Vec<f64>>()
+        };
+        let [migrations, downtime] = SUMMARY_MIGRATION_COLUMNS;
+        c.float(migrations, m(|m| m.migrations));
+        c.float(downtime, m(|m| m.mean_migration_downtime_s));
+    }
     c
 }
 

@@ -75,7 +75,10 @@ class RunResult:
 
     Attributes:
         summary: the rows of ``summary.csv`` (per policy, replication and priority class,
-            then the ``mean`` rows with ``ci95_mean_wait_s``).
+            then the ``mean`` rows with ``ci95_mean_wait_s``); as in the file, it ends
+            with ``energy_kwh``, ``mean_power_w`` and ``hosts_on_mean`` when the scenario
+            configures power, power-off or failures, then with ``migrations`` and
+            ``mean_migration_downtime_s`` when it configures live migration.
         vms: one row per VM (the columns of ``vms.csv``), or None unless ``vms=True``.
         timeline: utilisation and queue lengths over time (``timeline.csv``), or None when
             the scenario sets no ``run.timeline_s``.

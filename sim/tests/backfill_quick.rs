@@ -6,9 +6,10 @@
 
 use proptest::prelude::*;
 use sim::observer::Collect;
-use sim::{Backfill, FastPaths, HostSpec, Placement, SimConfig, SimTime, VmRequest, simulate_with};
+use sim::{Backfill, FastPaths, HostSpec, SimConfig, SimTime, VmRequest, simulate_with};
 
-const ADM: [&str; 3] = ["fcfs", "sjf", "priority"];
+mod common;
+use common::random::{ADMISSION, PLACEMENTS, vms_from};
 
 fn case() -> impl Strategy<Value = (SimConfig, Vec<VmRequest>)> {
     (
@@ -18,38 +19,19 @@ fn case() -> impl Strategy<Value = (SimConfig, Vec<VmRequest>)> {
             1..150,
         ),
         prop::collection::vec((1u32..9, 2u64..9), 1..4), // hosts: (pCPUs, GiB)
-        0usize..ADM.len(),
+        0usize..ADMISSION.len(),
         0usize..3, // placement
         0u64..3,   // context switch (units of 0.1 s)
     )
         .prop_map(|(vms, hosts, adm, pl, cs)| {
-            let mut t = 0;
-            let vms = vms
-                .into_iter()
-                .enumerate()
-                .map(|(i, (gap, demand, vcpus, prio, mem, est))| {
-                    t += gap;
-                    VmRequest {
-                        id: i as u64,
-                        arrival: SimTime::from_secs(t),
-                        vcpus,
-                        memory_mib: mem * 1024,
-                        priority: prio,
-                        demand: SimTime::from_secs(demand),
-                        estimate: SimTime::from_secs(est),
-                        tenant: None,
-                        profile: Default::default(),
-                    }
-                })
-                .collect();
+            let vms = vms_from(vms);
             let mut cfg = SimConfig::single_host(1, 1024);
             cfg.cluster.hosts = hosts
                 .into_iter()
                 .map(|(pcpus, gib)| HostSpec::new(pcpus, gib * 1024))
                 .collect();
-            cfg.cluster.placement =
-                [Placement::FirstFit, Placement::BestFit, Placement::WorstFit][pl];
-            cfg.admission.policy = ADM[adm].into();
+            cfg.cluster.placement = PLACEMENTS[pl];
+            cfg.admission.policy = ADMISSION[adm].into();
             cfg.admission.backfill = Backfill::Easy;
             cfg.cpu.context_switch = SimTime::from_millis(100 * cs);
             (cfg, vms)

@@ -4,8 +4,8 @@ use proptest::prelude::*;
 use sim::observer::Collect;
 use sim::{
     DeviceKind, DeviceSpec, FastPaths, HeadOfLine, HostSpec, IoBursts, IoProfile, LifecycleAction,
-    LifecycleEvent, Mapping, MemoryProfile, Placement, SimConfig, SimTime, VirtualDevice,
-    VmRequest, simulate, simulate_with,
+    LifecycleEvent, Mapping, MemoryProfile, SimConfig, SimTime, VirtualDevice, VmRequest, simulate,
+    simulate_with,
 };
 
 const CPU: [&str; 9] = [
@@ -19,7 +19,9 @@ const CPU: [&str; 9] = [
     "lottery",
     "credit",
 ];
-const ADM: [&str; 3] = ["fcfs", "sjf", "priority"];
+
+mod common;
+use common::random::{ADMISSION, PLACEMENTS, VmTuple, vms_from};
 
 #[derive(Debug, Clone)]
 struct Case {
@@ -27,7 +29,7 @@ struct Case {
     cfg: SimConfig,
 }
 
-fn vm_strategy() -> impl Strategy<Value = (u64, u64, u32, i32, u64, u64)> {
+fn vm_strategy() -> impl Strategy<Value = VmTuple> {
     // (arrival gap, burst, vcpus, priority, memory, estimate) in small integer units
     (0u64..5, 0u64..10, 1u32..4, 0i32..4, 0u64..4, 0u64..12)
 }
@@ -39,32 +41,14 @@ fn case_strategy() -> impl Strategy<Value = Case> {
         1usize..3, // hosts
         0usize..4, // overcommit choice
         0usize..CPU.len(),
-        0usize..ADM.len(),
+        0usize..ADMISSION.len(),
         0u64..3,       // context switch (units of 0.1 s)
         1u64..4,       // quantum (s)
         any::<bool>(), // skip-ahead
         0usize..3,     // placement
     )
         .prop_map(|(vms, pcpus, hosts, oc, cpu, adm, cs, q, skip, pl)| {
-            let mut t = 0;
-            let vms = vms
-                .into_iter()
-                .enumerate()
-                .map(|(i, (gap, burst, vcpus, prio, mem, est))| {
-                    t += gap;
-                    VmRequest {
-                        id: i as u64,
-                        arrival: SimTime::from_secs(t),
-                        vcpus,
-                        memory_mib: mem * 1024,
-                        priority: prio,
-                        demand: SimTime::from_secs(burst),
-                        estimate: SimTime::from_secs(est),
-                        tenant: None,
-                        profile: Default::default(),
-                    }
-                })
-                .collect();
+            let vms = vms_from(vms);
             let mut cfg = SimConfig::single_host(pcpus, 4 * 1024);
             let overcommit = [1.0, 1.5, 3.0, f64::INFINITY][oc];
             cfg.cluster.hosts = vec![
@@ -74,10 +58,9 @@ fn case_strategy() -> impl Strategy<Value = Case> {
                 };
                 hosts
             ];
-            cfg.cluster.placement =
-                [Placement::FirstFit, Placement::BestFit, Placement::WorstFit][pl];
+            cfg.cluster.placement = PLACEMENTS[pl];
             cfg.cpu.policy = CPU[cpu].into();
-            cfg.admission.policy = ADM[adm].into();
+            cfg.admission.policy = ADMISSION[adm].into();
             cfg.cpu.context_switch = SimTime::from_millis(100 * cs);
             cfg.cpu.quantum = SimTime::from_secs(q);
             cfg.admission.head_of_line = if skip {

@@ -2,8 +2,8 @@
 
 use std::path::Path;
 
+use super::csv_file::write_rows_csv;
 use super::{CAPACITY_HEADER, fixed6};
-use crate::atomic::AtomicFile;
 use crate::error::ReportError;
 
 /// One row of `capacity.csv`.
@@ -35,11 +35,8 @@ pub struct CapacityRow {
 
 /// Writes `capacity.csv` ([`CAPACITY_HEADER`]).
 pub fn write_capacity_csv(path: &Path, rows: &[CapacityRow]) -> Result<(), ReportError> {
-    let mut w = csv::Writer::from_writer(AtomicFile::create(path)?);
-    let err = |e| ReportError::csv(path, e);
-    w.write_record(CAPACITY_HEADER).map_err(err)?;
-    for a in rows {
-        w.write_record([
+    let fields = rows.iter().map(|a| {
+        [
             a.policy.clone(),
             a.load_scale.to_string(),
             a.key.clone(),
@@ -53,11 +50,7 @@ pub fn write_capacity_csv(path: &Path, rows: &[CapacityRow]) -> Result<(), Repor
             a.status.clone(),
             if a.monotone { "yes" } else { "no" }.to_string(),
             a.runs.to_string(),
-        ])
-        .map_err(err)?;
-    }
-    let file = w
-        .into_inner()
-        .map_err(|e| ReportError::io(path, "cannot write", e.into_error()))?;
-    file.commit()
+        ]
+    });
+    write_rows_csv(path, CAPACITY_HEADER, fields)
 }

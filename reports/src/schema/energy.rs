@@ -7,8 +7,8 @@ use std::path::Path;
 
 use sim::metrics::RunSummary;
 
+use super::csv_file::write_rows_csv;
 use super::fixed6;
-use crate::atomic::AtomicFile;
 use crate::error::ReportError;
 
 /// Column names of `energy.csv`, in order.
@@ -95,17 +95,7 @@ pub fn energy_rows(policy: &str, replication: u64, s: &RunSummary) -> Vec<Vec<St
 
 /// Writes `energy.csv` (columns [`ENERGY_HEADER`]) with `rows`.
 pub fn write_energy_csv(path: impl AsRef<Path>, rows: &[Vec<String>]) -> Result<(), ReportError> {
-    let path = path.as_ref();
-    let mut wtr = csv::Writer::from_writer(AtomicFile::create(path)?);
-    let err = |e| ReportError::csv(path, e);
-    wtr.write_record(ENERGY_HEADER).map_err(err)?;
-    for r in rows {
-        wtr.write_record(r).map_err(err)?;
-    }
-    let file = wtr
-        .into_inner()
-        .map_err(|e| ReportError::io(path, "cannot write", e.into_error()))?;
-    file.commit()
+    write_rows_csv(path, ENERGY_HEADER, rows)
 }
 
 #[cfg(test)]

@@ -3,13 +3,9 @@
 //! Written only when a scenario configures live migration, so that the files of every
 //! other scenario stay as they were.
 
-use std::path::Path;
-
 use sim::metrics::RunSummary;
 
 use super::fixed6;
-use crate::atomic::AtomicFile;
-use crate::error::ReportError;
 
 /// Column names of `migrations.csv`, in order.
 pub const MIGRATIONS_HEADER: [&str; 11] = [
@@ -81,25 +77,6 @@ pub fn migration_summary_row(policy: &str, replication: u64, s: &RunSummary) -> 
         m.refused.to_string(),
         m.aborted.to_string(),
     ]
-}
-
-/// Writes `rows` under `header` to `path`, atomically.
-pub fn write_rows_csv(
-    path: impl AsRef<Path>,
-    header: &[&str],
-    rows: &[Vec<String>],
-) -> Result<(), ReportError> {
-    let path = path.as_ref();
-    let mut wtr = csv::Writer::from_writer(AtomicFile::create(path)?);
-    let err = |e| ReportError::csv(path, e);
-    wtr.write_record(header).map_err(err)?;
-    for r in rows {
-        wtr.write_record(r).map_err(err)?;
-    }
-    let file = wtr
-        .into_inner()
-        .map_err(|e| ReportError::io(path, "cannot write", e.into_error()))?;
-    file.commit()
 }
 
 #[cfg(test)]

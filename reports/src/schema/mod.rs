@@ -49,6 +49,7 @@
 
 mod capacity;
 mod cpu_share;
+mod csv_file;
 mod energy;
 mod migrations;
 mod records;
@@ -58,10 +59,10 @@ mod sweep;
 
 pub use capacity::{CapacityRow, write_capacity_csv};
 pub use cpu_share::CpuShareCsv;
+pub use csv_file::write_rows_csv;
 pub use energy::{ENERGY_HEADER, energy_rows, write_energy_csv};
 pub use migrations::{
     MIGRATION_SUMMARY_HEADER, MIGRATIONS_HEADER, migration_rows, migration_summary_row,
-    write_rows_csv,
 };
 pub use records::{SlicesCsv, TimelineCsv, VmsCsv};
 pub use run_toml::{RunInfo, read_run_toml, write_run_toml};

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use sim::{Observer, SliceRecord, VmRecord};
 
+use super::csv_file::commit_csv;
 use super::{
     DEVICES_HEADER, POWER_HEADER, SLICES_HEADER, TIMELINE_HEADER, TIMELINE_POWER_COLUMNS,
     VMS_DOWNTIME_COLUMN, VMS_HEADER, VMS_THROTTLED_COLUMN,
@@ -89,11 +90,7 @@ impl Sink {
         if let Some(e) = self.error {
             return Err(e);
         }
-        let file = self
-            .wtr
-            .into_inner()
-            .map_err(|e| ReportError::io(&self.path, "cannot write", e.into_error()))?;
-        file.commit()?;
+        commit_csv(self.wtr, &self.path)?;
         Ok(self.rows)
     }
 }

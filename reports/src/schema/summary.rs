@@ -5,8 +5,8 @@ use std::path::Path;
 
 use sim::metrics::{Class, ClassSummary, RunSummary};
 
+use super::csv_file::write_rows_csv;
 use super::{SUMMARY_ENERGY_COLUMNS, SUMMARY_HEADER, SUMMARY_MIGRATION_COLUMNS, fixed6};
-use crate::atomic::AtomicFile;
 use crate::error::ReportError;
 
 /// Which replication a [`SummaryRow`] describes.
@@ -305,9 +305,6 @@ fn base_fields(r: &SummaryRow) -> [String; 22] {
 /// a row has energy figures and [`SUMMARY_MIGRATION_COLUMNS`] if a row has migration
 /// figures) with `rows` in the given order (concatenate [`summary_rows`] of each policy).
 pub fn write_summary_csv(path: impl AsRef<Path>, rows: &[SummaryRow]) -> Result<(), ReportError> {
-    let path = path.as_ref();
-    let mut wtr = csv::Writer::from_writer(AtomicFile::create(path)?);
-    let err = |e| ReportError::csv(path, e);
     let energy = rows.iter().any(|r| r.energy.is_some());
     let migration = rows.iter().any(|r| r.migration.is_some());
     let mut header = SUMMARY_HEADER.to_vec();
@@ -317,15 +314,8 @@ pub fn write_summary_csv(path: impl AsRef<Path>, rows: &[SummaryRow]) -> Result<
     if migration {
         header.extend(SUMMARY_MIGRATION_COLUMNS);
     }
-    wtr.write_record(&header).map_err(err)?;
-    for r in rows {
-        wtr.write_record(summary_fields(r, energy, migration))
-            .map_err(err)?;
-    }
-    let file = wtr
-        .into_inner()
-        .map_err(|e| ReportError::io(path, "cannot write", e.into_error()))?;
-    file.commit()
+    let fields = rows.iter().map(|r| summary_fields(r, energy, migration));
+    write_rows_csv(path, &header, fields)
 }
 
 #[cfg(test)]

@@ -3,8 +3,8 @@
 
 use std::path::Path;
 
+use super::csv_file::write_rows_csv;
 use super::{ci95_column, fixed6};
-use crate::atomic::AtomicFile;
 use crate::error::ReportError;
 
 /// One row of `sweep.csv`.
@@ -43,10 +43,7 @@ pub fn write_sweep_csv(
     metrics: &[&str],
     rows: &[SweepRow],
 ) -> Result<(), ReportError> {
-    let mut w = csv::Writer::from_writer(AtomicFile::create(path)?);
-    let err = |e| ReportError::csv(path, e);
-    w.write_record(sweep_header(keys, metrics)).map_err(err)?;
-    for r in rows {
+    let fields = rows.iter().map(|r| {
         let mut rec: Vec<String> = r.params.clone();
         rec.push(r.policy.clone());
         rec.push(r.seed.clone());
@@ -55,12 +52,9 @@ pub fn write_sweep_csv(
             rec.push(fixed6(mean));
             rec.push(fixed6(hw));
         }
-        w.write_record(&rec).map_err(err)?;
-    }
-    let file = w
-        .into_inner()
-        .map_err(|e| ReportError::io(path, "cannot write", e.into_error()))?;
-    file.commit()
+        rec
+    });
+    write_rows_csv(path, sweep_header(keys, metrics), fields)
 }
 
 #[cfg(test)]

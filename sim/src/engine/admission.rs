@@ -9,7 +9,7 @@ use crate::time::SimTime;
 use super::device::draw_exp;
 use super::ids::{HostId, OptId, PcpuId, VmSlot};
 use super::slab::Slab;
-use super::state::{Engine, NO_LIMIT, QueueEntry, Vcpu, VcpuState, Vm, tie};
+use super::state::{Engine, Host, NO_LIMIT, QueueEntry, Vcpu, VcpuState, Vm, tie};
 
 impl<'a, O: Observer> Engine<'a, O> {
     pub(super) fn arrive(&mut self, vm: &VmRequest) -> Result<(), SimError> {
@@ -245,22 +245,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         let host = &mut self.hosts[h];
         let vm = self.vms.get_mut(slot);
         let (vcpus, mem, demand) = (vm.req.vcpus, vm.req.memory_mib, vm.req.demand.nanos());
-        // Home NUMA node: the one with the most free memory (lowest number on ties).
-        let mut home = 0u32;
-        if host.topology.numa_nodes > 1 {
-            let mut best_free = 0u64;
-            for n in 0..host.topology.numa_nodes {
-                let free = host
-                    .topology
-                    .node_mem_cap
-                    .saturating_sub(host.topology.node_mem_used[n as usize]);
-                if n == 0 || free > best_free {
-                    best_free = free;
-                    home = n;
-                }
-            }
-            host.topology.node_mem_used[home as usize] += mem;
-        }
+        let home = choose_home_node(host, mem);
         vm.home_node = home;
         // First touch: the working set is mapped page by page, a cost shared by the vCPUs.
         let (mut touch_per_vcpu, mut touch_extra) = (0u64, 0u64);
@@ -288,20 +273,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             let host = &mut self.hosts[h];
             let pin = match mapping {
                 Mapping::Floating => OptId::NONE,
-                Mapping::Pinned => {
-                    // Fewest pinned vCPUs on the home node, lowest number on ties.
-                    let mut best = 0u32;
-                    let mut best_key = (true, u32::MAX);
-                    for (p, pc) in host.pcpus.iter().enumerate() {
-                        let key = (host.node_of(PcpuId(p as u32)) != home, pc.pinned);
-                        if key < best_key {
-                            best_key = key;
-                            best = p as u32;
-                        }
-                    }
-                    host.pcpus[PcpuId(best)].pinned += 1;
-                    OptId::some(PcpuId(best))
-                }
+                Mapping::Pinned => OptId::some(pin_vcpu(host, home)),
             };
             let (burst_left, io_left) = match io_bursts {
                 Some(IoBursts::Exponential(mean)) => {
@@ -380,4 +352,43 @@ const MAX_FAILED_SIZES: usize = 16;
 pub(super) fn queued_live(vms: &Slab<VmSlot, Vm>, e: &QueueEntry) -> bool {
     vms.try_get(e.slot)
         .is_some_and(|vm| vm.req.id == e.tie as u64 && vm.host.is_none() && !vm.stopped)
+}
+
+/// The home NUMA node of a VM of `mem` MiB placed on `host` (at admission or by a
+/// migration): the node with the most free memory, lowest number on ties (0 with one
+/// node); `mem` is booked on it.
+pub(super) fn choose_home_node(host: &mut Host, mem: u64) -> u32 {
+    let mut home = 0u32;
+    if host.topology.numa_nodes > 1 {
+        let mut best_free = 0u64;
+        for n in 0..host.topology.numa_nodes {
+            let free = host
+                .topology
+                .node_mem_cap
+                .saturating_sub(host.topology.node_mem_used[n as usize]);
+            if n == 0 || free > best_free {
+                best_free = free;
+                home = n;
+            }
+        }
+        host.topology.node_mem_used[home as usize] += mem;
+    }
+    home
+}
+
+/// The pCPU of `host` a vCPU of a VM with home node `home` is pinned to (at admission or
+/// by a migration): fewest pinned vCPUs on the home node, lowest number on ties; counted
+/// as pinned there.
+pub(super) fn pin_vcpu(host: &mut Host, home: u32) -> PcpuId {
+    let mut best = 0u32;
+    let mut best_key = (true, u32::MAX);
+    for (p, pc) in host.pcpus.iter().enumerate() {
+        let key = (host.node_of(PcpuId(p as u32)) != home, pc.pinned);
+        if key < best_key {
+            best_key = key;
+            best = p as u32;
+        }
+    }
+    host.pcpus[PcpuId(best)].pinned += 1;
+    PcpuId(best)
 }

@@ -32,7 +32,8 @@ use crate::policy::consolidation::{
 };
 use crate::time::SimTime;
 
-use super::ids::{HostId, OptId, PcpuId, VmSlot};
+use super::admission::{choose_home_node, pin_vcpu};
+use super::ids::{HostId, OptId, VmSlot};
 use super::state::{Engine, Event, PowerState, VcpuState};
 
 /// One migration under way.
@@ -374,21 +375,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         let emptied = src.capacity.admitted == 0;
         // The destination: the home node with the most free memory (lowest on ties).
         let dst = &mut self.hosts[to];
-        let mut new_home = 0u32;
-        if dst.topology.numa_nodes > 1 {
-            let mut best_free = 0u64;
-            for n in 0..dst.topology.numa_nodes {
-                let free = dst
-                    .topology
-                    .node_mem_cap
-                    .saturating_sub(dst.topology.node_mem_used[n as usize]);
-                if n == 0 || free > best_free {
-                    best_free = free;
-                    new_home = n;
-                }
-            }
-            dst.topology.node_mem_used[new_home as usize] += mem;
-        }
+        let new_home = choose_home_node(dst, mem);
         if let Some(r) = resident {
             dst.paging.working_set_mib = dst.paging.working_set_mib.saturating_add(r);
         }
@@ -409,18 +396,8 @@ impl<'a, O: Observer> Engine<'a, O> {
                 let pc = &mut self.hosts[from].pcpus[p];
                 pc.pinned = pc.pinned.saturating_sub(1);
             }
-            let dst = &mut self.hosts[to];
-            let mut best = 0u32;
-            let mut best_key = (true, u32::MAX);
-            for (p, pc) in dst.pcpus.iter().enumerate() {
-                let key = (dst.node_of(PcpuId(p as u32)) != new_home, pc.pinned);
-                if key < best_key {
-                    best_key = key;
-                    best = p as u32;
-                }
-            }
-            dst.pcpus[PcpuId(best)].pinned += 1;
-            self.vcpus.get_mut(v).pin = OptId::some(PcpuId(best));
+            let pin = pin_vcpu(&mut self.hosts[to], new_home);
+            self.vcpus.get_mut(v).pin = OptId::some(pin);
         }
         if resident.is_some() {
             self.repage(from)?;

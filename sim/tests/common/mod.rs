@@ -7,6 +7,8 @@ use sim::observer::Collect;
 use sim::rng::{SimRng, purpose, stream};
 use sim::{SimConfig, SimTime, VmProfile, VmRecord, VmRequest, simulate};
 
+pub mod random;
+
 /// A service-time sampler in seconds.
 pub enum Service {
     Exp(f64),

@@ -62,34 +62,119 @@ pub struct DevicesData {
     pub total_devices: usize,
 }
 
-fn row_line(rec: &csv::ByteRecord) -> Option<u64> {
-    rec.position().map(|p| p.line())
+/// The rows of a samples file (`timeline.csv`, `devices.csv`, `power.csv`) that belong to
+/// the first replication of their policy, read one at a time; with the columns every such
+/// file has (`policy`, `replication`, `time_s`, `host`).
+struct FirstReplications<'a> {
+    path: &'a Path,
+    rdr: csv::Reader<std::fs::File>,
+    cols: Columns,
+    c_policy: usize,
+    c_rep: usize,
+    c_time: usize,
+    c_host: usize,
+    /// Policies in order of first appearance.
+    policies: Vec<String>,
+    /// The first replication of each policy.
+    replications: Vec<String>,
+    /// The current row.
+    rec: csv::ByteRecord,
+}
+
+impl<'a> FirstReplications<'a> {
+    fn open(path: &'a Path) -> Result<FirstReplications<'a>, ReportError> {
+        let mut rdr = open(path)?;
+        let cols = Columns::read(path, &mut rdr)?;
+        let c = |n: &str| cols.get(path, n);
+        let (c_policy, c_rep, c_time, c_host) =
+            (c("policy")?, c("replication")?, c("time_s")?, c("host")?);
+        Ok(FirstReplications {
+            path,
+            rdr,
+            cols,
+            c_policy,
+            c_rep,
+            c_time,
+            c_host,
+            policies: Vec::new(),
+            replications: Vec::new(),
+            rec: csv::ByteRecord::new(),
+        })
+    }
+
+    /// The position of another column.
+    fn column(&self, name: &str) -> Result<usize, ReportError> {
+        self.cols.get(self.path, name)
+    }
+
+    /// Reads up to the next row of its policy's first replication: its policy's index in
+    /// [`FirstReplications::policies`] (a new policy is pushed there); `None` at the end.
+    fn next(&mut self) -> Result<Option<usize>, ReportError> {
+        while self
+            .rdr
+            .read_byte_record(&mut self.rec)
+            .map_err(|e| csv_err(self.path, e))?
+        {
+            let p = index_of(&mut self.policies, field(&self.rec, self.c_policy));
+            let rep = field(&self.rec, self.c_rep);
+            if p == self.replications.len() {
+                self.replications.push(rep.to_string());
+            }
+            if rep == self.replications[p] {
+                return Ok(Some(p));
+            }
+        }
+        Ok(None)
+    }
+
+    /// Field `i` of the current row.
+    fn field(&self, i: usize) -> &str {
+        field(&self.rec, i)
+    }
+
+    /// The current row's `host`.
+    fn host(&self) -> &str {
+        self.field(self.c_host)
+    }
+
+    /// Field `i` of the current row (column `name`) as a number.
+    fn number(&self, i: usize, name: &str) -> Result<f64, ReportError> {
+        number(self.path, &self.rec, i, name)
+    }
+
+    /// The current row's `time_s`.
+    fn time(&self) -> Result<f64, ReportError> {
+        self.number(self.c_time, "time_s")
+    }
+
+    /// An error if time `t` of the current row is before `previous`.
+    fn check_after(&self, t: f64, previous: f64) -> Result<(), ReportError> {
+        if t < previous {
+            return Err(self.error(format!("time_s: goes back in time: {t} after {previous}")));
+        }
+        Ok(())
+    }
+
+    /// An error at the current row.
+    fn error(&self, message: String) -> ReportError {
+        ReportError::input(self.path, self.rec.position().map(|p| p.line()), message)
+    }
 }
 
 /// Reads `timeline.csv`: the memory of host 0 over time, one [`MemoryTimeline`] per policy
 /// (its first replication), in order of first appearance, binned into [`TIMELINE_BINS`]
 /// bins whatever the length of the file.
 pub fn read_memory_timeline(path: &Path) -> Result<Vec<MemoryTimeline>, ReportError> {
-    let mut rdr = open(path)?;
-    let cols = Columns::read(path, &mut rdr)?;
-    let c = |n: &str| cols.get(path, n);
-    let (c_policy, c_rep, c_time, c_host) =
-        (c("policy")?, c("replication")?, c("time_s")?, c("host")?);
+    let mut rows = FirstReplications::open(path)?;
+    let c = |n: &str| rows.column(n);
     let (c_ws, c_res, c_swap) = (c("working_set_mib")?, c("resident_mib")?, c("swap_ins")?);
-    let mut policies: Vec<String> = Vec::new();
     let mut out: Vec<MemoryTimeline> = Vec::new();
     let mut prev: Vec<f64> = Vec::new();
-    let mut rec = csv::ByteRecord::new();
-    while rdr
-        .read_byte_record(&mut rec)
-        .map_err(|e| csv_err(path, e))?
-    {
-        let policy = field(&rec, c_policy);
-        let p = index_of(&mut policies, policy);
+    while let Some(p) = rows.next()? {
         if p == out.len() {
             out.push(MemoryTimeline {
-                policy: policy.to_string(),
-                replication: field(&rec, c_rep).to_string(),
+                policy: rows.policies[p].clone(),
+                replication: rows.replications[p].clone(),
                 working_set: StepSeries::default(),
                 resident: StepSeries::default(),
                 swap_rate: StepSeries::default(),
@@ -98,22 +183,16 @@ pub fn read_memory_timeline(path: &Path) -> Result<Vec<MemoryTimeline>, ReportEr
             });
             prev.push(0.0);
         }
-        let m = &mut out[p];
-        if field(&rec, c_rep) != m.replication || field(&rec, c_host) != "0" {
+        if rows.host() != "0" {
             continue;
         }
-        let t = number(path, &rec, c_time, "time_s")?;
-        let ws = number(path, &rec, c_ws, "working_set_mib")?;
-        let res = number(path, &rec, c_res, "resident_mib")?;
-        let swaps = number(path, &rec, c_swap, "swap_ins")?;
+        let m = &mut out[p];
+        let t = rows.time()?;
+        let ws = rows.number(c_ws, "working_set_mib")?;
+        let res = rows.number(c_res, "resident_mib")?;
+        let swaps = rows.number(c_swap, "swap_ins")?;
         let t0 = prev[p];
-        if t < t0 {
-            return Err(ReportError::input(
-                path,
-                row_line(&rec),
-                format!("time_s: goes back in time: {t} after {t0}"),
-            ));
-        }
+        rows.check_after(t, t0)?;
         if t > t0 {
             m.working_set.add(t0, t, ws);
             m.resident.add(t0, t, res);
@@ -132,11 +211,8 @@ pub fn read_memory_timeline(path: &Path) -> Result<Vec<MemoryTimeline>, ReportEr
 /// per policy (its first replication), binned into [`TIMELINE_BINS`] bins; at most
 /// [`DEVICE_MAX_PANELS`] devices are kept.
 pub fn read_devices(path: &Path) -> Result<DevicesData, ReportError> {
-    let mut rdr = open(path)?;
-    let cols = Columns::read(path, &mut rdr)?;
-    let c = |n: &str| cols.get(path, n);
-    let (c_policy, c_rep, c_time, c_host) =
-        (c("policy")?, c("replication")?, c("time_s")?, c("host")?);
+    let mut rows = FirstReplications::open(path)?;
+    let c = |n: &str| rows.column(n);
     let (c_dev, c_kind, c_util, c_queue) = (
         c("device")?,
         c("kind")?,
@@ -144,21 +220,12 @@ pub fn read_devices(path: &Path) -> Result<DevicesData, ReportError> {
         c("queue_length")?,
     );
     let mut d = DevicesData::default();
-    let mut first_rep: Vec<String> = Vec::new();
     let mut names: Vec<String> = Vec::new();
-    let mut rec = csv::ByteRecord::new();
-    while rdr
-        .read_byte_record(&mut rec)
-        .map_err(|e| csv_err(path, e))?
-    {
-        let p = index_of(&mut d.policies, field(&rec, c_policy));
-        if p == first_rep.len() {
-            first_rep.push(field(&rec, c_rep).to_string());
-        }
-        if field(&rec, c_rep) != first_rep[p] || field(&rec, c_host) != "0" {
+    while let Some(p) = rows.next()? {
+        if rows.host() != "0" {
             continue;
         }
-        let name = field(&rec, c_dev);
+        let name = rows.field(c_dev);
         let k = index_of(&mut names, name);
         if k >= DEVICE_MAX_PANELS {
             continue;
@@ -166,7 +233,7 @@ pub fn read_devices(path: &Path) -> Result<DevicesData, ReportError> {
         if k == d.devices.len() {
             d.devices.push(DeviceTimeline {
                 device: name.to_string(),
-                kind: field(&rec, c_kind).to_string(),
+                kind: rows.field(c_kind).to_string(),
                 series: Vec::new(),
             });
         }
@@ -185,21 +252,16 @@ pub fn read_devices(path: &Path) -> Result<DevicesData, ReportError> {
             }
         };
         let s = &mut dev.series[i];
-        let t = number(path, &rec, c_time, "time_s")?;
-        let util = number(path, &rec, c_util, "utilization")?;
-        let queue = number(path, &rec, c_queue, "queue_length")?;
-        if t < s.prev {
-            return Err(ReportError::input(
-                path,
-                row_line(&rec),
-                format!("time_s: goes back in time: {t} after {}", s.prev),
-            ));
-        }
+        let t = rows.time()?;
+        let util = rows.number(c_util, "utilization")?;
+        let queue = rows.number(c_queue, "queue_length")?;
+        rows.check_after(t, s.prev)?;
         s.utilization.add(s.prev, t, util);
         s.queue.add(s.prev, t, queue);
         s.prev = t;
         s.end = s.end.max(t);
     }
+    d.policies = rows.policies;
     d.total_devices = names.len();
     Ok(d)
 }
@@ -226,25 +288,15 @@ pub struct PowerTimeline {
 /// per policy (its first replication), in order of first appearance, binned into
 /// [`TIMELINE_BINS`] bins.
 pub fn read_power(path: &Path) -> Result<Vec<PowerTimeline>, ReportError> {
-    let mut rdr = open(path)?;
-    let cols = Columns::read(path, &mut rdr)?;
-    let c = |n: &str| cols.get(path, n);
-    let (c_policy, c_rep, c_time, c_host) =
-        (c("policy")?, c("replication")?, c("time_s")?, c("host")?);
+    let mut rows = FirstReplications::open(path)?;
+    let c = |n: &str| rows.column(n);
     let (c_state, c_power) = (c("state")?, c("power_w")?);
-    let mut policies: Vec<String> = Vec::new();
     let mut out: Vec<PowerTimeline> = Vec::new();
-    let mut rec = csv::ByteRecord::new();
-    while rdr
-        .read_byte_record(&mut rec)
-        .map_err(|e| csv_err(path, e))?
-    {
-        let policy = field(&rec, c_policy);
-        let p = index_of(&mut policies, policy);
+    while let Some(p) = rows.next()? {
         if p == out.len() {
             out.push(PowerTimeline {
-                policy: policy.to_string(),
-                replication: field(&rec, c_rep).to_string(),
+                policy: rows.policies[p].clone(),
+                replication: rows.replications[p].clone(),
                 power: StepSeries::default(),
                 hosts_on: StepSeries::default(),
                 end: 0.0,
@@ -252,34 +304,22 @@ pub fn read_power(path: &Path) -> Result<Vec<PowerTimeline>, ReportError> {
             });
         }
         let m = &mut out[p];
-        if field(&rec, c_rep) != m.replication {
-            continue;
-        }
-        let host: usize = field(&rec, c_host).parse().map_err(|_| {
-            ReportError::input(path, row_line(&rec), "host: not a host number".to_string())
-        })?;
+        let host: usize = rows
+            .host()
+            .parse()
+            .map_err(|_| rows.error("host: not a host number".to_string()))?;
         if host >= 1 << 20 {
-            return Err(ReportError::input(
-                path,
-                row_line(&rec),
-                format!("host: {host} is too large"),
-            ));
+            return Err(rows.error(format!("host: {host} is too large")));
         }
         if host >= m.prev.len() {
             m.prev.resize(host + 1, 0.0);
         }
-        let t = number(path, &rec, c_time, "time_s")?;
-        let w = number(path, &rec, c_power, "power_w")?;
+        let t = rows.time()?;
+        let w = rows.number(c_power, "power_w")?;
         let t0 = m.prev[host];
-        if t < t0 {
-            return Err(ReportError::input(
-                path,
-                row_line(&rec),
-                format!("time_s: goes back in time: {t} after {t0}"),
-            ));
-        }
+        rows.check_after(t, t0)?;
         m.power.add(t0, t, w);
-        if matches!(field(&rec, c_state), "on" | "booting") {
+        if matches!(rows.field(c_state), "on" | "booting") {
             m.hosts_on.add(t0, t, 1.0);
         }
         m.prev[host] = t;
