@@ -9,7 +9,7 @@ use crate::time::SimTime;
 use super::device::draw_exp;
 use super::ids::{HostId, OptId, PcpuId, VmSlot};
 use super::slab::Slab;
-use super::state::{Engine, NO_LIMIT, QueueEntry, Vcpu, VcpuState, Vm, tie};
+use super::state::{Engine, NO_LIMIT, QueueEntry, Segment, Vcpu, VcpuState, Vm, tie};
 
 impl<'a, O: Observer> Engine<'a, O> {
     pub(super) fn arrive(&mut self, vm: &VmRequest) -> Result<(), SimError> {
@@ -292,14 +292,15 @@ impl<'a, O: Observer> Engine<'a, O> {
                     // Fewest pinned vCPUs on the home node, lowest number on ties.
                     let mut best = 0u32;
                     let mut best_key = (true, u32::MAX);
-                    for (p, pc) in host.pcpus.iter().enumerate() {
-                        let key = (host.node_of(PcpuId(p as u32)) != home, pc.pinned);
+                    let pinned = &mut self.pinned[h.0 as usize];
+                    for (p, &pinned) in pinned.iter().enumerate() {
+                        let key = (host.node_of(PcpuId(p as u32)) != home, pinned);
                         if key < best_key {
                             best_key = key;
                             best = p as u32;
                         }
                     }
-                    host.pcpus[PcpuId(best)].pinned += 1;
+                    pinned[best as usize] += 1;
                     OptId::some(PcpuId(best))
                 }
             };
@@ -333,6 +334,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 last_pcpu: OptId::NONE,
                 pin,
                 epoch: 0,
+                seg: Segment::NONE,
             });
             if self.queue_avg && !paused {
                 self.join_queue(v);

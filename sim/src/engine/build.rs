@@ -72,23 +72,21 @@ impl<'a, O: Observer> Engine<'a, O> {
             let pcpus = (0..h.pcpus)
                 .map(|_| Pcpu {
                     running: Running::IDLE,
+                    generation: 0,
                     dispatch: SimTime::ZERO,
                     start: SimTime::ZERO,
-                    seg_start: SimTime::ZERO,
-                    seg_work: 0,
-                    seg_end: SimTime::ZERO,
-                    rate: 1.0,
                     last_uid: u64::MAX,
-                    generation: 0,
-                    pinned: 0,
-                    plain_next: OptId::NONE,
                 })
                 .collect();
-            let mut devices: Vec<Device> = r
-                .devices
-                .iter()
-                .map(|d| Device::new(d.clone(), d.kind.name()))
-                .collect();
+            // (Exactly as many as the host has, the default swap device included: a `Vec`
+            // grown by a push would hold room for four.)
+            let mut devices: Vec<Device> =
+                Vec::with_capacity(r.devices.len() + usize::from(r.swap_device.is_none()));
+            devices.extend(
+                r.devices
+                    .iter()
+                    .map(|d| Device::new(d.clone(), d.kind.name())),
+            );
             let swap = match r.swap_device {
                 // (Checked to exist.)
                 Some(s) => s,
@@ -221,6 +219,13 @@ impl<'a, O: Observer> Engine<'a, O> {
         } else {
             Vec::new()
         };
+        let pinned = match config.cpu.mapping {
+            Mapping::Floating => Vec::new(),
+            Mapping::Pinned => hosts
+                .iter()
+                .map(|h| vec![0; h.pcpus.len()].into_boxed_slice())
+                .collect(),
+        };
         let slice_quanta = if cpu_policy.uses_state() {
             hosts
                 .iter()
@@ -258,6 +263,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             policy_state: cpu_policy.uses_state(),
             queue_avg,
             queue_sums,
+            pinned,
             slice_quanta,
             caps: None,
             parks: cpu_policy.parks_capped() && cpu_policy.accounting_period().is_some(),

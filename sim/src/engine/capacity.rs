@@ -198,6 +198,13 @@ pub fn estimated_host_bytes(config: &crate::model::SimConfig) -> u64 {
         // (The first run queue and the first 64 pCPUs' idle bits are in the host.)
         let more_queues = (queues - 1) * size_of::<std::collections::BinaryHeap<u8>>() as u64;
         let more_words = (pcpus.div_ceil(64).max(1) - 1) * 8;
+        // (The count of vCPUs pinned to each pCPU only with pinned vCPUs, in a slice per
+        // host.)
+        let pins = if pinned {
+            size_of::<Box<[u32]>>() as u64 + pcpus * 4 + ALLOC
+        } else {
+            0
+        };
         let extra = |bytes: u64| if bytes > 0 { bytes + ALLOC } else { 0 };
         total = total.saturating_add(
             size_of::<Host>() as u64
@@ -205,6 +212,7 @@ pub fn estimated_host_bytes(config: &crate::model::SimConfig) -> u64 {
                 + devices * size_of::<super::device::Device>() as u64
                 + extra(more_queues)
                 + extra(more_words)
+                + pins
                 + size_of::<super::state::HostOps>() as u64
                 + 3 * ALLOC
                 + numa

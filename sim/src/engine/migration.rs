@@ -406,20 +406,21 @@ impl<'a, O: Observer> Engine<'a, O> {
                 continue;
             }
             if let Some(p) = vcpu.pin.get() {
-                let pc = &mut self.hosts[from].pcpus[p];
-                pc.pinned = pc.pinned.saturating_sub(1);
+                let n = &mut self.pinned[from.0 as usize][p.0 as usize];
+                *n = n.saturating_sub(1);
             }
             let dst = &mut self.hosts[to];
             let mut best = 0u32;
             let mut best_key = (true, u32::MAX);
-            for (p, pc) in dst.pcpus.iter().enumerate() {
-                let key = (dst.node_of(PcpuId(p as u32)) != new_home, pc.pinned);
+            let dst_pinned = &mut self.pinned[to.0 as usize];
+            for (p, &pinned) in dst_pinned.iter().enumerate() {
+                let key = (dst.node_of(PcpuId(p as u32)) != new_home, pinned);
                 if key < best_key {
                     best_key = key;
                     best = p as u32;
                 }
             }
-            dst.pcpus[PcpuId(best)].pinned += 1;
+            dst_pinned[best as usize] += 1;
             self.vcpus.get_mut(v).pin = OptId::some(PcpuId(best));
         }
         if resident.is_some() {

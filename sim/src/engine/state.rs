@@ -137,7 +137,7 @@ pub(super) struct Vm {
     /// admission and on the plain path.
     pub(super) first_vcpu: OptId<VcpuSlot>,
     /// First pCPU held by the VM on the plain path (the rest are linked through
-    /// `Pcpu::plain_next`), none otherwise.
+    /// `Pcpu::running`), none otherwise.
     pub(super) plain_pcpu: OptId<PcpuId>,
     pub(super) paused: bool,
     /// Working set reclaimed by the balloon while paused (MiB).
@@ -188,26 +188,45 @@ pub(super) struct Vcpu {
     /// The pCPU it is pinned to (none with floating vCPUs).
     pub(super) pin: OptId<PcpuId>,
     pub(super) epoch: u32,
+    /// The current constant-rate segment of its slice, while it runs (kept with the vCPU
+    /// rather than its pCPU: the plain path, which has no vCPU slots, never plans one, so
+    /// pCPUs stay small).
+    pub(super) seg: Segment,
 }
 
+/// A constant-rate segment of a running vCPU's slice.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Segment {
+    /// When it started (or was last settled).
+    pub(super) start: SimTime,
+    /// Work it does if it runs to `end`.
+    pub(super) work: u64,
+    pub(super) end: SimTime,
+    pub(super) rate: f64,
+}
+
+impl Segment {
+    /// No segment (a vCPU not yet running).
+    pub(super) const NONE: Segment = Segment {
+        start: SimTime::ZERO,
+        work: 0,
+        end: SimTime::ZERO,
+        rate: 1.0,
+    };
+}
+
+/// A pCPU: what it runs and the slice's instants (32 bytes; the segment of a running vCPU's
+/// slice is in its [`Vcpu`], the count of vCPUs pinned to it in [`Engine::pinned`]).
 #[derive(Clone, Debug)]
 pub(super) struct Pcpu {
+    /// What it runs; on the plain path, also the next pCPU of the same VM.
     pub(super) running: Running,
+    pub(super) generation: u32,
     /// When the pCPU was given to the vCPU (switch costs start here).
     pub(super) dispatch: SimTime,
     /// When guest code of this slice started.
     pub(super) start: SimTime,
-    /// Start of the current constant-rate segment of the slice.
-    pub(super) seg_start: SimTime,
-    /// Work the current segment does if it runs to `seg_end`.
-    pub(super) seg_work: u64,
-    pub(super) seg_end: SimTime,
-    pub(super) rate: f64,
     pub(super) last_uid: u64,
-    pub(super) generation: u32,
-    pub(super) pinned: u32,
-    /// Next pCPU of the same plain-path VM (none at the end of the chain).
-    pub(super) plain_next: OptId<PcpuId>,
 }
 
 /// A host: its pCPUs and run queues, and its state in parts (capacity, topology, paging,
@@ -633,6 +652,9 @@ pub(super) struct Engine<'a, O: Observer> {
     /// Per host, per run queue, the sums behind its weighted average state (empty unless
     /// `queue_avg`; kept out of `Host` so that hosts stay small when no policy needs them).
     pub(super) queue_sums: Vec<Vec<super::queue_avg::QueueSum>>,
+    /// Per host, per pCPU, how many vCPUs are pinned to it (empty unless vCPUs are pinned,
+    /// `Mapping::Pinned`; kept out of `Pcpu` so that pCPUs stay small).
+    pub(super) pinned: Vec<Box<[u32]>>,
     /// Per host, per pCPU, the quantum of the slice running there (ns; `u64::MAX`: none),
     /// as the CPU policy set it at dispatch (empty unless `policy_state`: the other
     /// policies use the host's slice).
@@ -705,7 +727,11 @@ mod tests {
     /// ReadyEntry 64, QueueEntry 48, InFlight 24). `Vcpu` grew deliberately to 104 with the
     /// CPU policy's state word (`policy_state`, for time- and service-dependent keys), and
     /// `Vm` to 248 with the request's CPU weight (`VmProfile::weight`), then to 256 with its
-    /// CPU cap and memory dirtying rate (`cpu_cap_ppm`, `dirty_mib_per_s`).
+    /// CPU cap and memory dirtying rate (`cpu_cap_ppm`, `dirty_mib_per_s`). `Pcpu` shrank to
+    /// 32 (every host has 16 or so of them, most of them plain) and `Vcpu` grew to 136 (only
+    /// off the plain path) when a running slice's segment (start, work, end, rate: 32 bytes)
+    /// moved from the pCPU to its vCPU, the pinned count to `Engine::pinned` and the plain
+    /// path's chain into `Running`.
     #[test]
     fn typed_indices_keep_the_hot_structs_small() {
         assert_eq!(size_of::<HostId>(), 4);
@@ -714,8 +740,8 @@ mod tests {
         assert_eq!(size_of::<Running>(), 4);
         assert_eq!(size_of::<Event>(), 16);
         assert_eq!(size_of::<Vm>(), 256);
-        assert_eq!(size_of::<Vcpu>(), 104);
-        assert_eq!(size_of::<Pcpu>(), 72);
+        assert_eq!(size_of::<Vcpu>(), 136);
+        assert_eq!(size_of::<Pcpu>(), 32);
         assert_eq!(size_of::<ReadyEntry>(), 64);
         assert_eq!(size_of::<QueueEntry>(), 48);
         assert_eq!(size_of::<InFlight>(), 24);
