@@ -12,12 +12,12 @@ use crate::time::SimTime;
 use super::admission_queue::AdmissionQueue;
 use super::capacity::{ClusterFacts, new_index};
 use super::device::Device;
-use super::ids::{OptId, Running};
+use super::ids::OptId;
 use super::migration::Migrations;
 use super::power::Ops;
 use super::slab::Slab;
 use super::state::{
-    Busy, BusyPower, Capacity, Engine, Event, Host, HostOps, Paging, Pcpu, PowerState, Topology,
+    Busy, BusyPower, Capacity, Engine, Event, Host, HostOps, Paging, PowerState, Topology,
 };
 use super::{FastPaths, RunStats};
 
@@ -69,15 +69,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             let nodes = r.numa_nodes.clamp(1, h.pcpus);
             total_pcpus += u64::from(h.pcpus);
             let idle = super::state::PcpuBits::all_set(h.pcpus);
-            let pcpus = (0..h.pcpus)
-                .map(|_| Pcpu {
-                    running: Running::IDLE,
-                    generation: 0,
-                    dispatch: SimTime::ZERO,
-                    start: SimTime::ZERO,
-                    last_uid: u64::MAX,
-                })
-                .collect();
+            let pcpus = super::pcpus::Pcpus::new(h.pcpus);
             // (Exactly as many as the host has, the default swap device included: a `Vec`
             // grown by a push would hold room for four.)
             let mut devices: Vec<Device> =

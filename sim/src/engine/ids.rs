@@ -9,7 +9,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Index, IndexMut};
 
-use super::state::{Host, Pcpu};
+use super::state::Host;
 
 /// An index that is a `u32` underneath.
 pub(super) trait Id: Copy {
@@ -207,20 +207,5 @@ impl IndexMut<HostId> for Vec<Host> {
     #[inline(always)]
     fn index_mut(&mut self, h: HostId) -> &mut Host {
         &mut self[h.index()]
-    }
-}
-
-impl Index<PcpuId> for Vec<Pcpu> {
-    type Output = Pcpu;
-    #[inline(always)]
-    fn index(&self, p: PcpuId) -> &Pcpu {
-        &self[p.index()]
-    }
-}
-
-impl IndexMut<PcpuId> for Vec<Pcpu> {
-    #[inline(always)]
-    fn index_mut(&mut self, p: PcpuId) -> &mut Pcpu {
-        &mut self[p.index()]
     }
 }

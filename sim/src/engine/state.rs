@@ -15,7 +15,8 @@ use super::RunStats;
 use super::admission_queue::AdmissionQueue;
 use super::capacity::ClusterFacts;
 use super::device::Device;
-use super::ids::{HostId, OptId, PcpuId, RequestSlot, Running, VcpuSlot, VmSlot};
+use super::ids::{HostId, OptId, PcpuId, RequestSlot, VcpuSlot, VmSlot};
+use super::pcpus::Pcpus;
 use super::placement_index::PlacementIndex;
 use super::slab::Slab;
 
@@ -215,57 +216,45 @@ impl Segment {
     };
 }
 
-/// A pCPU: what it runs and the slice's instants (32 bytes; the segment of a running vCPU's
-/// slice is in its [`Vcpu`], the count of vCPUs pinned to it in [`Engine::pinned`]).
-#[derive(Clone, Debug)]
-pub(super) struct Pcpu {
-    /// What it runs; on the plain path, also the next pCPU of the same VM.
-    pub(super) running: Running,
-    pub(super) generation: u32,
-    /// When the pCPU was given to the vCPU (switch costs start here).
-    pub(super) dispatch: SimTime,
-    /// When guest code of this slice started.
-    pub(super) start: SimTime,
-    pub(super) last_uid: u64,
-}
-
 /// A host: its pCPUs and run queues, and its state in parts (capacity, topology, paging,
 /// busy accounting).
 ///
 /// Laid out in declaration order (`repr(C)`) on cache-line boundaries, so that what every
-/// admission and departure reads — capacity, pCPUs, run queues and flags, idle bits —
-/// lies in the first three cache lines, and the rest after them: with many hosts, a
-/// host's state is mostly not in the caches when a VM arrives or leaves.
+/// admission and departure reads — capacity and flags, run queues, idle bits — lies in the
+/// first three cache lines, the first 16 pCPUs at the end (where they lie follows from
+/// the host's number), and the rest between: with many hosts, a host's state is mostly
+/// not in the caches when a VM arrives or leaves.
 #[derive(Debug)]
 #[repr(C, align(64))]
 pub(super) struct Host {
     /// What admission books on the host.
     pub(super) capacity: Capacity,
-    pub(super) pcpus: Vec<Pcpu>,
-    /// One run queue (floating) or one per pCPU (pinned).
-    pub(super) ready: RunQueues,
+    /// vCPUs blocked on a device request.
+    pub(super) blocked: u32,
     pub(super) dirty: bool,
     pub(super) dedicated: bool,
     /// Dedicated, one thread per core, one NUMA node, no translation overhead, floating
     /// vCPUs, no time slicing: a VM without I/O or memory profile runs every vCPU from
     /// admission to its end without a rate change or an interruption.
     pub(super) plain: bool,
-    /// vCPUs blocked on a device request.
-    pub(super) blocked: u32,
     /// The time slice on this host (none without time slicing; read it with
     /// [`Host::quantum`]).
     pub(super) slice: Option<std::num::NonZeroU64>,
     /// CPU cost of one VM exit (ns).
     pub(super) exit_cost: u64,
+    /// One run queue (floating) or one per pCPU (pinned).
+    pub(super) ready: RunQueues,
+    pub(super) devices: Vec<Device>,
     /// Which pCPUs are idle, and ∫ busy pCPUs dt for the timeline.
     pub(super) busy: Busy,
     /// SMT, NUMA and translation: the rates vCPUs run at.
     pub(super) topology: Topology,
     /// Working sets, the resident limit and the swap device.
     pub(super) paging: Paging,
-    pub(super) devices: Vec<Device>,
     /// Power state, boots and failures (boxed: cold, kept off the hot part of the host).
     pub(super) ops: Box<HostOps>,
+    /// Its pCPUs, the first 16 here (their place follows from the host's number).
+    pub(super) pcpus: Pcpus,
 }
 
 impl<O: Observer> Engine<'_, O> {
@@ -741,24 +730,25 @@ mod tests {
         assert_eq!(size_of::<Event>(), 16);
         assert_eq!(size_of::<Vm>(), 256);
         assert_eq!(size_of::<Vcpu>(), 136);
-        assert_eq!(size_of::<Pcpu>(), 32);
+        assert_eq!(size_of::<super::super::pcpus::Pcpu>(), 32);
         assert_eq!(size_of::<ReadyEntry>(), 64);
         assert_eq!(size_of::<QueueEntry>(), 48);
         assert_eq!(size_of::<InFlight>(), 24);
     }
 
     /// What an admission and a departure on the plain path read of a host lies in its
-    /// first three cache lines (the host is 64-byte aligned): capacity and pCPUs in the
-    /// first, run queues and flags in the second, the idle bits and busy count in the
-    /// third.
+    /// first three cache lines (the host is 64-byte aligned): capacity and flags in the
+    /// first, run queues in the second, the idle bits and busy count in the third (the
+    /// pCPUs come after, at an offset known without reading the host).
     #[test]
     fn a_hosts_hot_fields_share_three_cache_lines() {
         use std::mem::{align_of, offset_of};
         assert_eq!(align_of::<Host>(), 64);
         let end = |offset: usize, size: usize| offset + size;
-        assert!(end(offset_of!(Host, pcpus), size_of::<Vec<Pcpu>>()) <= 64);
+        assert!(end(offset_of!(Host, exit_cost), 8) <= 64);
+        assert!(end(offset_of!(Host, plain), 1) <= 64);
         assert!(offset_of!(Host, ready) >= 64);
-        assert!(end(offset_of!(Host, exit_cost), 8) <= 128);
+        assert!(end(offset_of!(Host, ready), size_of::<RunQueues>()) <= 128);
         assert_eq!(offset_of!(Host, busy), 128);
         assert!(offset_of!(Host, busy) + offset_of!(Busy, power) + 8 <= 192);
     }
