@@ -48,8 +48,9 @@ fn available_bytes() -> Option<u64> {
 mod tests {
     use super::*;
 
-    /// 1,000 hosts of 16 pCPUs need more than 1,000 × 16 × 64 B (the pCPUs alone are
-    /// larger than 64 B each): refused with 1 MB available, accepted with 1 GB.
+    /// 1,000 hosts of 16 pCPUs need more than 1,000 × 16 × 64 B (a host's state is over
+    /// 1 KiB: its struct with 16 pCPUs of 32 B, its swap device, its datacenter state):
+    /// refused with 1 MB available, accepted with 1 GB.
     #[test]
     fn refuses_more_than_available() {
         let mut config = SimConfig::single_host(16, 1024);

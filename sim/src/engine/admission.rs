@@ -9,7 +9,7 @@ use crate::time::SimTime;
 use super::device::draw_exp;
 use super::ids::{HostId, OptId, PcpuId, VmSlot};
 use super::slab::Slab;
-use super::state::{Engine, Host, NO_LIMIT, QueueEntry, Vcpu, VcpuState, Vm, tie};
+use super::state::{Engine, Host, NO_LIMIT, QueueEntry, Segment, Vcpu, VcpuState, Vm, tie};
 
 impl<'a, O: Observer> Engine<'a, O> {
     pub(super) fn arrive(&mut self, vm: &VmRequest) -> Result<(), SimError> {
@@ -273,7 +273,9 @@ impl<'a, O: Observer> Engine<'a, O> {
             let host = &mut self.hosts[h];
             let pin = match mapping {
                 Mapping::Floating => OptId::NONE,
-                Mapping::Pinned => OptId::some(pin_vcpu(host, home)),
+                Mapping::Pinned => {
+                    OptId::some(pin_vcpu(host, &mut self.pinned[h.0 as usize], home))
+                }
             };
             let (burst_left, io_left) = match io_bursts {
                 Some(IoBursts::Exponential(mean)) => {
@@ -305,6 +307,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 last_pcpu: OptId::NONE,
                 pin,
                 epoch: 0,
+                seg: Segment::NONE,
             });
             if self.queue_avg && !paused {
                 self.join_queue(v);
@@ -377,18 +380,18 @@ pub(super) fn choose_home_node(host: &mut Host, mem: u64) -> u32 {
 }
 
 /// The pCPU of `host` a vCPU of a VM with home node `home` is pinned to (at admission or
-/// by a migration): fewest pinned vCPUs on the home node, lowest number on ties; counted
-/// as pinned there.
-pub(super) fn pin_vcpu(host: &mut Host, home: u32) -> PcpuId {
+/// by a migration): fewest pinned vCPUs (`pinned`, the host's counts per pCPU) on the home
+/// node, lowest number on ties; counted as pinned there.
+pub(super) fn pin_vcpu(host: &Host, pinned: &mut [u32], home: u32) -> PcpuId {
     let mut best = 0u32;
     let mut best_key = (true, u32::MAX);
-    for (p, pc) in host.pcpus.iter().enumerate() {
-        let key = (host.node_of(PcpuId(p as u32)) != home, pc.pinned);
+    for (p, &n) in pinned.iter().enumerate() {
+        let key = (host.node_of(PcpuId(p as u32)) != home, n);
         if key < best_key {
             best_key = key;
             best = p as u32;
         }
     }
-    host.pcpus[PcpuId(best)].pinned += 1;
+    pinned[best as usize] += 1;
     PcpuId(best)
 }

@@ -12,12 +12,12 @@ use crate::time::SimTime;
 use super::admission_queue::AdmissionQueue;
 use super::capacity::{ClusterFacts, new_index};
 use super::device::Device;
-use super::ids::{OptId, Running};
+use super::ids::OptId;
 use super::migration::Migrations;
 use super::power::Ops;
 use super::slab::Slab;
 use super::state::{
-    Busy, BusyPower, Capacity, Engine, Event, Host, HostOps, Paging, Pcpu, PowerState, Topology,
+    Busy, BusyPower, Capacity, Engine, Event, Host, HostOps, Paging, PowerState, Topology,
 };
 use super::{FastPaths, RunStats};
 
@@ -69,26 +69,16 @@ impl<'a, O: Observer> Engine<'a, O> {
             let nodes = r.numa_nodes.clamp(1, h.pcpus);
             total_pcpus += u64::from(h.pcpus);
             let idle = super::state::PcpuBits::all_set(h.pcpus);
-            let pcpus = (0..h.pcpus)
-                .map(|_| Pcpu {
-                    running: Running::IDLE,
-                    dispatch: SimTime::ZERO,
-                    start: SimTime::ZERO,
-                    seg_start: SimTime::ZERO,
-                    seg_work: 0,
-                    seg_end: SimTime::ZERO,
-                    rate: 1.0,
-                    last_uid: u64::MAX,
-                    generation: 0,
-                    pinned: 0,
-                    plain_next: OptId::NONE,
-                })
-                .collect();
-            let mut devices: Vec<Device> = r
-                .devices
-                .iter()
-                .map(|d| Device::new(d.clone(), d.kind.name()))
-                .collect();
+            let pcpus = super::pcpus::Pcpus::new(h.pcpus);
+            // (Exactly as many as the host has, the default swap device included: a `Vec`
+            // grown by a push would hold room for four.)
+            let mut devices: Vec<Device> =
+                Vec::with_capacity(r.devices.len() + usize::from(r.swap_device.is_none()));
+            devices.extend(
+                r.devices
+                    .iter()
+                    .map(|d| Device::new(d.clone(), d.kind.name())),
+            );
             let swap = match r.swap_device {
                 // (Checked to exist.)
                 Some(s) => s,
@@ -221,6 +211,13 @@ impl<'a, O: Observer> Engine<'a, O> {
         } else {
             Vec::new()
         };
+        let pinned = match config.cpu.mapping {
+            Mapping::Floating => Vec::new(),
+            Mapping::Pinned => hosts
+                .iter()
+                .map(|h| vec![0; h.pcpus.len()].into_boxed_slice())
+                .collect(),
+        };
         let slice_quanta = if cpu_policy.uses_state() {
             hosts
                 .iter()
@@ -258,6 +255,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             policy_state: cpu_policy.uses_state(),
             queue_avg,
             queue_sums,
+            pinned,
             slice_quanta,
             caps: None,
             parks: cpu_policy.parks_capped() && cpu_policy.accounting_period().is_some(),

@@ -10,6 +10,7 @@ use crate::model::DeviceKind;
 use crate::observer::Observer;
 
 use super::ids::HostId;
+use super::pcpus::{INLINE_PCPUS, Pcpu};
 use super::placement_index::{HostFree, PlacementIndex};
 use super::state::{Engine, Host};
 
@@ -195,18 +196,27 @@ pub fn estimated_host_bytes(config: &crate::model::SimConfig) -> u64 {
         } else {
             0
         };
-        // (The first run queue and the first 64 pCPUs' idle bits are in the host.)
+        // (The first run queue, the first 64 pCPUs' idle bits and the first 16 pCPUs are
+        // in the host.)
         let more_queues = (queues - 1) * size_of::<std::collections::BinaryHeap<u8>>() as u64;
         let more_words = (pcpus.div_ceil(64).max(1) - 1) * 8;
+        // (The count of vCPUs pinned to each pCPU only with pinned vCPUs, in a slice per
+        // host.)
+        let pins = if pinned {
+            size_of::<Box<[u32]>>() as u64 + pcpus * 4 + ALLOC
+        } else {
+            0
+        };
         let extra = |bytes: u64| if bytes > 0 { bytes + ALLOC } else { 0 };
         total = total.saturating_add(
             size_of::<Host>() as u64
-                + pcpus * size_of::<super::state::Pcpu>() as u64
+                + extra(pcpus.saturating_sub(INLINE_PCPUS as u64) * size_of::<Pcpu>() as u64)
                 + devices * size_of::<super::device::Device>() as u64
                 + extra(more_queues)
                 + extra(more_words)
+                + pins
                 + size_of::<super::state::HostOps>() as u64
-                + 3 * ALLOC
+                + 2 * ALLOC
                 + numa
                 + power
                 + wake
@@ -230,7 +240,7 @@ mod tests {
         eprintln!(
             "host {} B, pCPU {} B, device {} B, ops {} B: {bytes} B per 16-pCPU host",
             std::mem::size_of::<super::Host>(),
-            std::mem::size_of::<super::super::state::Pcpu>(),
+            std::mem::size_of::<super::super::pcpus::Pcpu>(),
             std::mem::size_of::<super::super::device::Device>(),
             std::mem::size_of::<super::super::state::HostOps>(),
         );

@@ -229,7 +229,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         }
         if !self.cap_exhausted(slot) {
             self.cap_grant(h, p, v, now);
-            let rate = self.hosts[h].pcpus[p].rate;
+            let rate = self.vcpus.get(v).seg.rate;
             self.plan_segment(h, p, now, rate)?;
             return Ok(true);
         }

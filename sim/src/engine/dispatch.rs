@@ -87,7 +87,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         let v = self.vcpus.get(slot);
         let q = self.hosts[h].queue_of(v.pin);
         let key = self.cpu_policy.ready_key_at(
-            &self.view(v, guest_part(v, segment_work(pc, self.now))),
+            &self.view(v, guest_part(v, segment_work(&v.seg, self.now))),
             &self.queue_key_context(h, q),
         );
         let vm = &self.vms.get(v.vm).req;

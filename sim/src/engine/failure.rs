@@ -56,7 +56,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             if vcpu.state != VcpuState::Done
                 && let Some(pin) = vcpu.pin.get()
             {
-                eng.hosts[h].pcpus[pin].pinned -= 1;
+                eng.pinned[h.0 as usize][pin.0 as usize] -= 1;
             }
             eng.set_state(v, VcpuState::Done);
             Ok(())

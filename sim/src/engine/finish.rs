@@ -21,9 +21,9 @@ impl<'a, O: Observer> Engine<'a, O> {
         vm.vcpus_left -= 1;
         // (A host's index out of range is no host: one bounds check for both.)
         if let Some(pin) = pin.get()
-            && let Some(host) = self.hosts.get_mut(vm.host.raw() as usize)
+            && let Some(pinned) = self.pinned.get_mut(vm.host.raw() as usize)
         {
-            host.pcpus[pin].pinned -= 1;
+            pinned[pin.0 as usize] -= 1;
         }
         if vm.vcpus_left > 0 {
             return;

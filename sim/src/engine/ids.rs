@@ -9,7 +9,7 @@ use std::fmt;
 use std::marker::PhantomData;
 use std::ops::{Index, IndexMut};
 
-use super::state::{Host, Pcpu};
+use super::state::Host;
 
 /// An index that is a `u32` underneath.
 pub(super) trait Id: Copy {
@@ -136,21 +136,44 @@ impl<I: Id> OptId<I> {
 }
 
 /// What a pCPU runs: nothing, a vCPU (its slot), or a vCPU of a VM on the plain path (see
-/// `Engine::admit_plain`), which has no vCPU slot.
+/// `Engine::admit_plain`), which has no vCPU slot; the plain path's pCPUs also name the
+/// next pCPU of the same VM, so that a pCPU needs no field for the chain.
+///
+/// Encoding: a vCPU slot is below 2³¹ (a slab of 2³¹ vCPUs would take over 200 GB); a
+/// plain-path pCPU with a next pCPU `q` is `2³¹ | q` (`q` below 2³¹ − 2: a host of 2³¹
+/// pCPUs would take 64 GB), without one `u32::MAX − 1`; an idle pCPU `u32::MAX`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(transparent)]
 pub(super) struct Running(u32);
 
+/// The bit that marks a plain-path pCPU (and idle).
+const PLAIN_BIT: u32 = 1 << 31;
+
 impl Running {
     /// An idle pCPU.
     pub(super) const IDLE: Running = Running(u32::MAX);
-    /// A pCPU held by a vCPU on the plain path.
-    pub(super) const PLAIN: Running = Running(u32::MAX - 1);
+    /// A pCPU held by the last vCPU of a VM on the plain path.
+    pub(super) const PLAIN_LAST: Running = Running(u32::MAX - 1);
 
     /// A pCPU running vCPU `v`.
     #[inline(always)]
     pub(super) fn vcpu(v: VcpuSlot) -> Running {
+        debug_assert!(v.0 < PLAIN_BIT);
         Running(v.0)
+    }
+
+    /// A pCPU held by a vCPU on the plain path whose VM's next vCPU holds `next`.
+    #[inline(always)]
+    pub(super) fn plain_then(next: PcpuId) -> Running {
+        debug_assert!(next.0 < u32::MAX - 1 - PLAIN_BIT);
+        Running(PLAIN_BIT | next.0)
+    }
+
+    /// On a plain-path pCPU: the pCPU of the VM's next vCPU (none for the last).
+    #[inline(always)]
+    pub(super) fn plain_next(self) -> Option<PcpuId> {
+        debug_assert!(self.0 >= PLAIN_BIT && self != Running::IDLE);
+        (self != Running::PLAIN_LAST).then_some(PcpuId(self.0 & !PLAIN_BIT))
     }
 
     /// Whether the pCPU is idle.
@@ -162,7 +185,7 @@ impl Running {
     /// The vCPU running, if the pCPU runs one that has a slot (not idle, not plain).
     #[inline(always)]
     pub(super) fn slot(self) -> Option<VcpuSlot> {
-        (self != Running::IDLE && self != Running::PLAIN).then_some(VcpuSlot(self.0))
+        (self.0 < PLAIN_BIT).then_some(VcpuSlot(self.0))
     }
 
     /// The vCPU running, on a pCPU known to run one off the plain path.
@@ -184,20 +207,5 @@ impl IndexMut<HostId> for Vec<Host> {
     #[inline(always)]
     fn index_mut(&mut self, h: HostId) -> &mut Host {
         &mut self[h.index()]
-    }
-}
-
-impl Index<PcpuId> for Vec<Pcpu> {
-    type Output = Pcpu;
-    #[inline(always)]
-    fn index(&self, p: PcpuId) -> &Pcpu {
-        &self[p.index()]
-    }
-}
-
-impl IndexMut<PcpuId> for Vec<Pcpu> {
-    #[inline(always)]
-    fn index_mut(&mut self, p: PcpuId) -> &mut Pcpu {
-        &mut self[p.index()]
     }
 }

@@ -393,10 +393,10 @@ impl<'a, O: Observer> Engine<'a, O> {
                 continue;
             }
             if let Some(p) = vcpu.pin.get() {
-                let pc = &mut self.hosts[from].pcpus[p];
-                pc.pinned = pc.pinned.saturating_sub(1);
+                let n = &mut self.pinned[from.0 as usize][p.0 as usize];
+                *n = n.saturating_sub(1);
             }
-            let pin = pin_vcpu(&mut self.hosts[to], new_home);
+            let pin = pin_vcpu(&self.hosts[to], &mut self.pinned[to.0 as usize], new_home);
             self.vcpus.get_mut(v).pin = OptId::some(pin);
         }
         if resident.is_some() {

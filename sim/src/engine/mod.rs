@@ -20,7 +20,8 @@
 //!
 //! | file | concern |
 //! |---|---|
-//! | `state` | events, VMs, vCPUs, pCPUs, hosts (capacity, topology, paging, busy accounting), the `Engine` |
+//! | `state` | events, VMs, vCPUs, hosts (capacity, topology, paging, busy accounting), the `Engine` |
+//! | `pcpus` | a pCPU, and a host's pCPUs (the first 16 in the host itself) |
 //! | `ids` | typed indices (`HostId`, `PcpuId`, `VmSlot`, `VcpuSlot`) and absent ones (`OptId`) |
 //! | `build` | the engine of a checked configuration ([`crate::SimConfig::check`]) |
 //! | `run` | the main loop and the run-wide counters |
@@ -60,6 +61,7 @@ mod migration;
 mod migration_nic;
 mod paging;
 mod park;
+mod pcpus;
 pub mod placement_index;
 mod plain;
 mod power;

@@ -47,8 +47,8 @@ impl<'a, O: Observer> Engine<'a, O> {
             self.settle_segment(h, p);
             let fault_in = self.draw_fault_in(h, vm_slot);
             self.vcpus.get_mut(v).fault_in = fault_in;
-            let pc = &self.hosts[h].pcpus[p];
-            let (from, rate) = (self.now.max(pc.seg_start), pc.rate);
+            let seg = self.vcpus.get(v).seg;
+            let (from, rate) = (self.now.max(seg.start), seg.rate);
             self.plan_segment(h, p, from, rate)?;
         }
         Ok(())

@@ -43,16 +43,15 @@ impl<'a, O: Observer> Engine<'a, O> {
                 )));
             };
             let pc = &mut host.pcpus[p];
-            pc.running = Running::PLAIN;
+            pc.running = Running::PLAIN_LAST;
             pc.dispatch = now;
             pc.start = start;
             pc.last_uid = self.next_vcpu_uid;
-            pc.plain_next = OptId::NONE;
             pc.generation = pc.generation.wrapping_add(1);
             self.next_vcpu_uid += 1;
             match prev.get() {
                 None => first = OptId::some(p),
-                Some(q) => host.pcpus[q].plain_next = OptId::some(p),
+                Some(q) => host.pcpus[q].running = Running::plain_then(p),
             }
             prev = OptId::some(p);
             host.busy.flip(p, false, now);
@@ -88,18 +87,17 @@ impl<'a, O: Observer> Engine<'a, O> {
         let vm = self.vms.get(slot);
         debug_assert_eq!((vm.host.get(), vm.plain_pcpu.get()), (Some(h), Some(first)));
         let (id, demand) = (vm.req.id, vm.req.demand.nanos());
-        let mut link = OptId::some(first);
+        let mut link = Some(first);
         let mut index = 0u32;
-        while let Some(p) = link.get() {
+        while let Some(p) = link {
             self.count_event();
             self.stats.work_ns += u128::from(demand);
             let host = &mut self.hosts[h];
             let pc = &mut host.pcpus[p];
-            let next = pc.plain_next;
+            let next = pc.running.plain_next();
             self.stats.busy_ns += u128::from(now.nanos() - pc.dispatch.nanos());
             let (dispatch, start) = (pc.dispatch, pc.start.min(now));
             pc.running = Running::IDLE;
-            pc.plain_next = OptId::NONE;
             pc.generation = pc.generation.wrapping_add(1);
             host.busy.flip(p, true, now);
             if self.want_slices {

@@ -66,7 +66,7 @@ impl<'a, O: Observer> Engine<'a, O> {
                 continue;
             };
             let v = self.vcpus.get(slot);
-            let g = guest_part(v, segment_work(pc, self.now)).min(v.remaining);
+            let g = guest_part(v, segment_work(&v.seg, self.now)).min(v.remaining);
             if g == 0 {
                 continue;
             }

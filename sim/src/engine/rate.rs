@@ -7,7 +7,7 @@ use crate::policy::Charge;
 use crate::time::SimTime;
 
 use super::ids::{HostId, PcpuId, VcpuSlot};
-use super::state::{Engine, Event, Host, NO_LIMIT, Pcpu};
+use super::state::{Engine, Event, Host, NO_LIMIT, Segment};
 
 impl<'a, O: Observer> Engine<'a, O> {
     /// The rate at which the vCPU `v` runs on pCPU `p` now.
@@ -42,7 +42,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         let now = self.now;
         let host = &mut self.hosts[h];
         let pcpu = &mut host.pcpus[p];
-        let v = self.vcpus.get(pcpu.running.known_slot());
+        let v = self.vcpus.get_mut(pcpu.running.known_slot());
         let guest = v.remaining.min(v.burst_left).min(v.fault_in);
         let work = v.overhead_left.saturating_add(guest);
         let mut wall = wall_for(work, rate);
@@ -64,29 +64,30 @@ impl<'a, O: Observer> Engine<'a, O> {
             wall = room;
             seg_work = work_for(room, rate).min(work);
         }
-        pcpu.seg_start = from;
-        pcpu.seg_work = seg_work;
-        pcpu.seg_end = SimTime(from.nanos().saturating_add(wall));
-        pcpu.rate = rate;
+        let at = SimTime(from.nanos().saturating_add(wall));
+        v.seg = Segment {
+            start: from,
+            work: seg_work,
+            end: at,
+            rate,
+        };
         pcpu.generation = pcpu.generation.wrapping_add(1);
         let event = Event::SliceEnd {
             host: h,
             pcpu: p,
             generation: pcpu.generation,
         };
-        let at = pcpu.seg_end;
         self.events.schedule(now, at, event)
     }
 
     /// Applies the work of the current segment of `p` up to now to its vCPU.
     pub(super) fn settle_segment(&mut self, h: HostId, p: PcpuId) {
         let now = self.now;
-        let pcpu = &mut self.hosts[h].pcpus[p];
-        let work = segment_work(pcpu, now);
-        pcpu.seg_work -= work;
-        pcpu.seg_start = now.max(pcpu.seg_start);
-        let v = pcpu.running.known_slot();
+        let v = self.hosts[h].pcpus[p].running.known_slot();
         let vcpu = self.vcpus.get_mut(v);
+        let work = segment_work(&vcpu.seg, now);
+        vcpu.seg.work -= work;
+        vcpu.seg.start = now.max(vcpu.seg.start);
         let o = work.min(vcpu.overhead_left);
         vcpu.overhead_left -= o;
         let g = (work - o).min(vcpu.remaining);
@@ -126,10 +127,11 @@ impl<'a, O: Observer> Engine<'a, O> {
             if q == p || pc.running.is_idle() {
                 continue;
             }
-            let new_rate = self.rate(h, q, pc.running.known_slot());
-            if new_rate != pc.rate {
+            let v = pc.running.known_slot();
+            let new_rate = self.rate(h, q, v);
+            if new_rate != self.vcpus.get(v).seg.rate {
                 self.settle_segment(h, q);
-                let from = self.now.max(self.hosts[h].pcpus[q].seg_start);
+                let from = self.now.max(self.vcpus.get(v).seg.start);
                 self.plan_segment(h, q, from, new_rate)?;
             }
         }
@@ -137,13 +139,13 @@ impl<'a, O: Observer> Engine<'a, O> {
     }
 }
 
-/// Work done by the current segment of `pcpu` up to `now`.
-pub(super) fn segment_work(pcpu: &Pcpu, now: SimTime) -> u64 {
-    if now >= pcpu.seg_end {
-        return pcpu.seg_work;
+/// Work done by segment `seg` up to `now`.
+pub(super) fn segment_work(seg: &Segment, now: SimTime) -> u64 {
+    if now >= seg.end {
+        return seg.work;
     }
-    let elapsed = now.nanos().saturating_sub(pcpu.seg_start.nanos());
-    work_for(elapsed, pcpu.rate).min(pcpu.seg_work)
+    let elapsed = now.nanos().saturating_sub(seg.start.nanos());
+    work_for(elapsed, seg.rate).min(seg.work)
 }
 
 /// `x.ceil()` as an integer, for `x ≥ 0` (saturating at `u64::MAX`), without the library

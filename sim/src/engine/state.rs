@@ -15,7 +15,8 @@ use super::RunStats;
 use super::admission_queue::AdmissionQueue;
 use super::capacity::ClusterFacts;
 use super::device::Device;
-use super::ids::{HostId, OptId, PcpuId, RequestSlot, Running, VcpuSlot, VmSlot};
+use super::ids::{HostId, OptId, PcpuId, RequestSlot, VcpuSlot, VmSlot};
+use super::pcpus::Pcpus;
 use super::placement_index::PlacementIndex;
 use super::slab::Slab;
 
@@ -137,7 +138,7 @@ pub(super) struct Vm {
     /// admission and on the plain path.
     pub(super) first_vcpu: OptId<VcpuSlot>,
     /// First pCPU held by the VM on the plain path (the rest are linked through
-    /// `Pcpu::plain_next`), none otherwise.
+    /// `Pcpu::running`), none otherwise.
     pub(super) plain_pcpu: OptId<PcpuId>,
     pub(super) paused: bool,
     /// Working set reclaimed by the balloon while paused (MiB).
@@ -188,65 +189,72 @@ pub(super) struct Vcpu {
     /// The pCPU it is pinned to (none with floating vCPUs).
     pub(super) pin: OptId<PcpuId>,
     pub(super) epoch: u32,
+    /// The current constant-rate segment of its slice, while it runs (kept with the vCPU
+    /// rather than its pCPU: the plain path, which has no vCPU slots, never plans one, so
+    /// pCPUs stay small).
+    pub(super) seg: Segment,
 }
 
-#[derive(Clone, Debug)]
-pub(super) struct Pcpu {
-    pub(super) running: Running,
-    /// When the pCPU was given to the vCPU (switch costs start here).
-    pub(super) dispatch: SimTime,
-    /// When guest code of this slice started.
+/// A constant-rate segment of a running vCPU's slice.
+#[derive(Clone, Copy, Debug)]
+pub(super) struct Segment {
+    /// When it started (or was last settled).
     pub(super) start: SimTime,
-    /// Start of the current constant-rate segment of the slice.
-    pub(super) seg_start: SimTime,
-    /// Work the current segment does if it runs to `seg_end`.
-    pub(super) seg_work: u64,
-    pub(super) seg_end: SimTime,
+    /// Work it does if it runs to `end`.
+    pub(super) work: u64,
+    pub(super) end: SimTime,
     pub(super) rate: f64,
-    pub(super) last_uid: u64,
-    pub(super) generation: u32,
-    pub(super) pinned: u32,
-    /// Next pCPU of the same plain-path VM (none at the end of the chain).
-    pub(super) plain_next: OptId<PcpuId>,
+}
+
+impl Segment {
+    /// No segment (a vCPU not yet running).
+    pub(super) const NONE: Segment = Segment {
+        start: SimTime::ZERO,
+        work: 0,
+        end: SimTime::ZERO,
+        rate: 1.0,
+    };
 }
 
 /// A host: its pCPUs and run queues, and its state in parts (capacity, topology, paging,
 /// busy accounting).
 ///
 /// Laid out in declaration order (`repr(C)`) on cache-line boundaries, so that what every
-/// admission and departure reads — capacity, pCPUs, run queues and flags, idle bits —
-/// lies in the first three cache lines, and the rest after them: with many hosts, a
-/// host's state is mostly not in the caches when a VM arrives or leaves.
+/// admission and departure reads — capacity and flags, run queues, idle bits — lies in the
+/// first three cache lines, the first 16 pCPUs at the end (where they lie follows from
+/// the host's number), and the rest between: with many hosts, a host's state is mostly
+/// not in the caches when a VM arrives or leaves.
 #[derive(Debug)]
 #[repr(C, align(64))]
 pub(super) struct Host {
     /// What admission books on the host.
     pub(super) capacity: Capacity,
-    pub(super) pcpus: Vec<Pcpu>,
-    /// One run queue (floating) or one per pCPU (pinned).
-    pub(super) ready: RunQueues,
+    /// vCPUs blocked on a device request.
+    pub(super) blocked: u32,
     pub(super) dirty: bool,
     pub(super) dedicated: bool,
     /// Dedicated, one thread per core, one NUMA node, no translation overhead, floating
     /// vCPUs, no time slicing: a VM without I/O or memory profile runs every vCPU from
     /// admission to its end without a rate change or an interruption.
     pub(super) plain: bool,
-    /// vCPUs blocked on a device request.
-    pub(super) blocked: u32,
     /// The time slice on this host (none without time slicing; read it with
     /// [`Host::quantum`]).
     pub(super) slice: Option<std::num::NonZeroU64>,
     /// CPU cost of one VM exit (ns).
     pub(super) exit_cost: u64,
+    /// One run queue (floating) or one per pCPU (pinned).
+    pub(super) ready: RunQueues,
+    pub(super) devices: Vec<Device>,
     /// Which pCPUs are idle, and ∫ busy pCPUs dt for the timeline.
     pub(super) busy: Busy,
     /// SMT, NUMA and translation: the rates vCPUs run at.
     pub(super) topology: Topology,
     /// Working sets, the resident limit and the swap device.
     pub(super) paging: Paging,
-    pub(super) devices: Vec<Device>,
     /// Power state, boots and failures (boxed: cold, kept off the hot part of the host).
     pub(super) ops: Box<HostOps>,
+    /// Its pCPUs, the first 16 here (their place follows from the host's number).
+    pub(super) pcpus: Pcpus,
 }
 
 impl<O: Observer> Engine<'_, O> {
@@ -633,6 +641,9 @@ pub(super) struct Engine<'a, O: Observer> {
     /// Per host, per run queue, the sums behind its weighted average state (empty unless
     /// `queue_avg`; kept out of `Host` so that hosts stay small when no policy needs them).
     pub(super) queue_sums: Vec<Vec<super::queue_avg::QueueSum>>,
+    /// Per host, per pCPU, how many vCPUs are pinned to it (empty unless vCPUs are pinned,
+    /// `Mapping::Pinned`; kept out of `Pcpu` so that pCPUs stay small).
+    pub(super) pinned: Vec<Box<[u32]>>,
     /// Per host, per pCPU, the quantum of the slice running there (ns; `u64::MAX`: none),
     /// as the CPU policy set it at dispatch (empty unless `policy_state`: the other
     /// policies use the host's slice).
@@ -705,7 +716,11 @@ mod tests {
     /// ReadyEntry 64, QueueEntry 48, InFlight 24). `Vcpu` grew deliberately to 104 with the
     /// CPU policy's state word (`policy_state`, for time- and service-dependent keys), and
     /// `Vm` to 248 with the request's CPU weight (`VmProfile::weight`), then to 256 with its
-    /// CPU cap and memory dirtying rate (`cpu_cap_ppm`, `dirty_mib_per_s`).
+    /// CPU cap and memory dirtying rate (`cpu_cap_ppm`, `dirty_mib_per_s`). `Pcpu` shrank to
+    /// 32 (every host has 16 or so of them, most of them plain) and `Vcpu` grew to 136 (only
+    /// off the plain path) when a running slice's segment (start, work, end, rate: 32 bytes)
+    /// moved from the pCPU to its vCPU, the pinned count to `Engine::pinned` and the plain
+    /// path's chain into `Running`.
     #[test]
     fn typed_indices_keep_the_hot_structs_small() {
         assert_eq!(size_of::<HostId>(), 4);
@@ -714,25 +729,26 @@ mod tests {
         assert_eq!(size_of::<Running>(), 4);
         assert_eq!(size_of::<Event>(), 16);
         assert_eq!(size_of::<Vm>(), 256);
-        assert_eq!(size_of::<Vcpu>(), 104);
-        assert_eq!(size_of::<Pcpu>(), 72);
+        assert_eq!(size_of::<Vcpu>(), 136);
+        assert_eq!(size_of::<super::super::pcpus::Pcpu>(), 32);
         assert_eq!(size_of::<ReadyEntry>(), 64);
         assert_eq!(size_of::<QueueEntry>(), 48);
         assert_eq!(size_of::<InFlight>(), 24);
     }
 
     /// What an admission and a departure on the plain path read of a host lies in its
-    /// first three cache lines (the host is 64-byte aligned): capacity and pCPUs in the
-    /// first, run queues and flags in the second, the idle bits and busy count in the
-    /// third.
+    /// first three cache lines (the host is 64-byte aligned): capacity and flags in the
+    /// first, run queues in the second, the idle bits and busy count in the third (the
+    /// pCPUs come after, at an offset known without reading the host).
     #[test]
     fn a_hosts_hot_fields_share_three_cache_lines() {
         use std::mem::{align_of, offset_of};
         assert_eq!(align_of::<Host>(), 64);
         let end = |offset: usize, size: usize| offset + size;
-        assert!(end(offset_of!(Host, pcpus), size_of::<Vec<Pcpu>>()) <= 64);
+        assert!(end(offset_of!(Host, exit_cost), 8) <= 64);
+        assert!(end(offset_of!(Host, plain), 1) <= 64);
         assert!(offset_of!(Host, ready) >= 64);
-        assert!(end(offset_of!(Host, exit_cost), 8) <= 128);
+        assert!(end(offset_of!(Host, ready), size_of::<RunQueues>()) <= 128);
         assert_eq!(offset_of!(Host, busy), 128);
         assert!(offset_of!(Host, busy) + offset_of!(Busy, power) + 8 <= 192);
     }
