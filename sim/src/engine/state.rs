@@ -632,7 +632,7 @@ pub(super) struct Engine<'a, O: Observer> {
     pub(super) queue_avg: bool,
     /// Per host, per run queue, the sums behind its weighted average state (empty unless
     /// `queue_avg`; kept out of `Host` so that hosts stay small when no policy needs them).
-    pub(super) queue_sums: Vec<Vec<super::queue_avg::QueueSum>>,
+    pub(super) queue_sums: Vec<Vec<crate::policy::QueueSums>>,
     /// Per host, per pCPU, the quantum of the slice running there (ns; `u64::MAX`: none),
     /// as the CPU policy set it at dispatch (empty unless `policy_state`: the other
     /// policies use the host's slice).
