@@ -101,11 +101,13 @@ pub fn run_policy(
     opts: &ValidateOptions,
 ) -> Result<PolicyRun, Error> {
     plan::check(requests).map_err(Error::Host)?;
-    if let Some(r) = requests.iter().find(|r| r.profile.cpu_cap_ppm > 0) {
+    if let Some(r) = requests.iter().find(|r| r.profile.cpu_cap_ppm > 0)
+        && !replay_parks_capped(cpu)
+    {
         return Err(Error::Host(format!(
-            "workload.cpu_cap: the user-space replay does not enforce CPU caps (VM {} is \
-             capped): replay `fair` with --host-scheduler, which caps through the cgroup's \
-             CFS quota",
+            "workload.cpu_cap: the user-space replay enforces CPU caps only under a policy \
+             that parks capped vCPUs itself (`credit`), not under `{cpu}` (VM {} is capped): \
+             replay `fair` with --host-scheduler, which caps through the cgroup's CFS quota",
             r.id
         )));
     }
@@ -516,4 +518,11 @@ mod tests {
         let p = replay_costs(&profile, &measured, &file, Duration::from_millis(20));
         assert!((p.device_file_us.median - 21_000.0).abs() < 1e-6);
     }
+}
+
+/// Whether CPU policy `cpu` enforces caps itself by parking capped vCPUs at its accounting
+/// instants (Xen Credit), which the user-space replay mirrors; the engine's bandwidth
+/// control (cgroup `cpu.max`) it does not reproduce.
+fn replay_parks_capped(cpu: &str) -> bool {
+    sim::policy::cpu_policy(cpu).is_ok_and(|p| p.accounting_period().is_some() && p.parks_capped())
 }

@@ -53,8 +53,11 @@
 //! - `state.rs`: the scheduler's state (`Sched`, one `VmSt` per VM, one `VcpuSt` per
 //!   vCPU), its creation and the creation of a KVM VM;
 //! - `sched.rs`: the scheduling decisions on that state (arrivals, admission, dispatch,
-//!   preemption, I/O completion, slice ends, finished VMs, timeouts).
+//!   preemption, I/O completion, slice ends, finished VMs, timeouts);
+//! - `account.rs`: the accounting instants of a policy with an accounting period and the
+//!   parking of capped vCPUs (`credit`).
 
+mod account;
 mod sched;
 mod state;
 mod threads;

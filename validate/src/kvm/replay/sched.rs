@@ -29,6 +29,7 @@ impl Sched<'_> {
             self.next_arrival += 1;
         }
         self.admit(kvm)?;
+        self.account(now);
         self.dispatch(sig);
         self.check_timeouts(now)
     }
@@ -37,6 +38,9 @@ impl Sched<'_> {
         let mut d = now + Duration::from_millis(100); // timeout checks
         if let Some(p) = self.plans.get(self.next_arrival) {
             d = d.min(self.at(p.request.arrival));
+        }
+        if let Some(a) = self.next_accounting(now) {
+            d = d.min(a);
         }
         for v in &self.vcpus {
             if v.status == Status::Running
@@ -60,29 +64,40 @@ impl Sched<'_> {
     /// Guest work of vCPU `v` at `now` (see [`Sched::cpu_key`]).
     fn attained(&self, v: usize, now: Instant) -> Duration {
         let st = &self.vcpus[v];
+        st.work_done + self.in_burst(v, now).min(st.burst_work)
+    }
+
+    /// CPU time of vCPU `v` in its current burst at `now` (the current slice included).
+    fn in_burst(&self, v: usize, now: Instant) -> Duration {
+        let st = &self.vcpus[v];
         let mut in_burst = st.burst_cpu;
         if st.status == Status::Running {
             in_burst += now.saturating_duration_since(st.dispatch);
         }
-        st.work_done + in_burst.min(st.burst_work)
+        in_burst
     }
 
     /// Charges the CPU policy's state word of `v` with the guest work it did since its
     /// last charge, as the engine does at the end of each stretch of running (only for
     /// policies that keep one).
-    fn charge(&mut self, v: usize, now: Instant) {
+    ///
+    /// The work is counted as for [`Sched::cpu_key`], except that the CPU time of the
+    /// current burst is not capped at the burst's work: when the host takes time from the
+    /// core during a slice (another process), the guest needs more CPU time than its
+    /// work, and a vCPU no longer charged for it would get more than its share.
+    pub(super) fn charge(&mut self, v: usize, now: Instant) {
         if !self.policies.cpu.uses_state() {
             return;
         }
-        let attained = self.attained(v, now);
-        let ran = attained.saturating_sub(self.vcpus[v].charged);
+        let used = self.vcpus[v].work_done + self.in_burst(v, now);
+        let ran = used.saturating_sub(self.vcpus[v].charged);
         let charge = sim::policy::Charge {
             ran: SimTime::from_nanos(ran.as_nanos() as u64),
             weight: self.plans[self.vcpus[v].vm].request.profile.weight,
             now: self.sim_time(now),
         };
         let st = &mut self.vcpus[v];
-        st.charged = attained;
+        st.charged = st.charged.max(used);
         if ran > Duration::ZERO {
             self.policies.cpu.on_charged(&mut st.policy_state, &charge);
         }
@@ -192,6 +207,11 @@ impl Sched<'_> {
         let now = Instant::now();
         while let Some(idle) = self.pcpus.iter().position(Option::is_none) {
             let Some(v) = self.best_ready(now) else { break };
+            if self.is_parked(v) {
+                // Parked by the policy (Xen Credit's cap): it waits for an accounting.
+                self.park(v, now);
+                continue;
+            }
             // The pCPU it ran on last if that one is idle too (its executor entered it
             // last: no thread change for KVM, warm caches).
             let last = self.vcpus[v].pcpu;
@@ -398,8 +418,13 @@ impl Sched<'_> {
                     let cpu = &self.policies.cpu;
                     cpu.on_quantum_expired(&mut self.vcpus[vcpu].policy_state, at);
                 }
-                self.vms[vm].preemptions += 1;
-                self.make_ready(vcpu, end, true);
+                if kick_reason == Some(SliceEnd::Throttled) {
+                    // Parked by an accounting (the engine counts no VM preemption).
+                    self.park(vcpu, end);
+                } else {
+                    self.vms[vm].preemptions += 1;
+                    self.make_ready(vcpu, end, true);
+                }
             }
             SliceStop::Failed(m) => {
                 self.vcpus[vcpu].status = Status::Done;
@@ -473,6 +498,7 @@ impl Sched<'_> {
         rec.io_service = ns(st.io_service);
         rec.io_wait = ns(st.io_wait);
         rec.io_requests = st.io_requests;
+        rec.throttled = ns(st.throttled);
         rec.minor_faults = self.plans[vm].ws_pages;
         rec
     }

@@ -25,6 +25,9 @@ pub(super) enum Status {
     Ready,
     Running,
     Blocked,
+    /// Parked by its cap (a policy that parks capped vCPUs at its accounting instants:
+    /// Xen Credit), until an accounting clears it.
+    Parked,
     Done,
 }
 
@@ -75,19 +78,24 @@ pub(super) struct VmSt {
     /// Time its vCPUs were blocked on I/O (queueing + service).
     pub(super) io_wait: Duration,
     pub(super) io_requests: u64,
+    /// Its vCPUs parked now, since when the first one was, and the time it had a parked
+    /// vCPU before (its throttled time).
+    pub(super) parked: u32,
+    pub(super) parked_since: Option<Instant>,
+    pub(super) throttled: Duration,
 }
 
 /// Refuses a CPU policy the replay cannot reproduce. The replay keeps a policy's per-vCPU
 /// state word as the engine does (charged with the guest work of each slice, told of
-/// dispatches and expired quanta), but not a run queue's average state (`fair`: replay it
-/// with `--host-scheduler`) nor accounting periods (`credit`).
+/// dispatches and expired quanta), its accounting periods and the parking of capped vCPUs
+/// (`credit`, `account.rs`), but not a run queue's average state (`fair`: replay it with
+/// `--host-scheduler`).
 pub(super) fn check_replayable(cpu: &dyn sim::policy::CpuPolicy, name: &str) -> Result<(), Error> {
-    if cpu.uses_queue_average() || cpu.accounting_period().is_some() || cpu.parks_capped() {
+    if cpu.uses_queue_average() {
         return Err(Error::Host(format!(
-            "the KVM replay does not support `{name}` yet: its order depends on state shared \
-             by a whole run queue (an average virtual runtime, accounting periods), which the \
-             replay does not keep (run it in the simulator; `fair` replays on Linux's own \
-             scheduler with --host-scheduler)"
+            "the KVM replay does not support `{name}` yet: its order depends on the average \
+             virtual runtime of a whole run queue, which the replay does not keep (run it in \
+             the simulator; `fair` replays on Linux's own scheduler with --host-scheduler)"
         )));
     }
     Ok(())
@@ -160,6 +168,12 @@ pub(super) struct Sched<'a> {
     pub(super) finished: usize,
     /// The first error of any thread.
     pub(super) error: Option<Error>,
+    /// The accounting period (ns) of a policy that has one
+    /// ([`sim::policy::CpuPolicy::accounting_period`]), the last one accounted (multiples
+    /// from `t0`), and whether the policy parks capped vCPUs.
+    pub(super) account_period: Option<u64>,
+    pub(super) account_last: u64,
+    pub(super) parks: bool,
 }
 
 impl<'a> Sched<'a> {
@@ -172,6 +186,8 @@ impl<'a> Sched<'a> {
         reap: Sender<GuestVm>,
     ) -> Sched<'a> {
         let now = Instant::now();
+        let account_period = policies.cpu.accounting_period().map(|p| p.nanos().max(1));
+        let parks = account_period.is_some() && policies.cpu.parks_capped();
         Sched {
             plans,
             cfg,
@@ -192,6 +208,9 @@ impl<'a> Sched<'a> {
                     io_service: Duration::ZERO,
                     io_wait: Duration::ZERO,
                     io_requests: 0,
+                    parked: 0,
+                    parked_since: None,
+                    throttled: Duration::ZERO,
                 })
                 .collect(),
             vcpus: Vec::new(),
@@ -208,6 +227,9 @@ impl<'a> Sched<'a> {
             out: ReplayResult::default(),
             finished: 0,
             error: None,
+            account_period,
+            account_last: 0,
+            parks,
         }
     }
 
