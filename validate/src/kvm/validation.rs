@@ -169,7 +169,7 @@ pub fn run_policy(
         admission: admission.to_string(),
         cpu: cpu.to_string(),
         head_of_line: config.admission.head_of_line,
-        quantum: Duration::from_nanos(config.cpu.slice.unwrap_or(config.cpu.quantum).nanos()),
+        quantum: Duration::from_nanos(replay_slice(&config.cpu, cpu, host.pcpus).nanos()),
         cores: opts.cores.clone(),
         housekeeping: opts.housekeeping.clone(),
         capacity: host.vcpu_capacity(),
@@ -525,4 +525,14 @@ mod tests {
 /// control (cgroup `cpu.max`) it does not reproduce.
 fn replay_parks_capped(cpu: &str) -> bool {
     sim::policy::cpu_policy(cpu).is_ok_and(|p| p.accounting_period().is_some() && p.parks_capped())
+}
+
+/// The slice the replay gives CPU policy `cpu` on a host of `pcpus` pCPUs: the engine's
+/// ([`sim::policy::host_slice`]: `[cpu] slice_ms`, else the policy's default such as
+/// `fair`'s, else the quantum); the quantum for a policy without slicing (unused).
+fn replay_slice(spec: &sim::CpuSpec, cpu: &str, pcpus: u32) -> sim::SimTime {
+    sim::policy::cpu_policy(cpu)
+        .ok()
+        .and_then(|p| sim::policy::host_slice(&*p, spec, pcpus))
+        .unwrap_or(spec.quantum)
 }

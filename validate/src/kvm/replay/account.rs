@@ -100,6 +100,8 @@ impl Sched<'_> {
 
     /// Parks vCPU `v` (ready, or just off its pCPU) at `at`.
     pub(super) fn park(&mut self, v: usize, at: Instant) {
+        // (Like a paused vCPU in the engine, it leaves the run queue.)
+        self.leave_run_queue(v, at, false);
         self.vcpus[v].status = Status::Parked;
         self.vcpus[v].ready_since = at;
         self.set_parked(v, true, at);

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use kvm_ioctls::Kvm;
+use sim::policy::KeyContext;
 use sim::{HeadOfLine, SimTime, SliceEnd, SliceRecord, VmRecord};
 
 use super::super::vm::Vcpu;
@@ -68,7 +69,7 @@ impl Sched<'_> {
     }
 
     /// CPU time of vCPU `v` in its current burst at `now` (the current slice included).
-    fn in_burst(&self, v: usize, now: Instant) -> Duration {
+    pub(super) fn in_burst(&self, v: usize, now: Instant) -> Duration {
         let st = &self.vcpus[v];
         let mut in_burst = st.burst_cpu;
         if st.status == Status::Running {
@@ -99,7 +100,13 @@ impl Sched<'_> {
         let st = &mut self.vcpus[v];
         st.charged = st.charged.max(used);
         if ran > Duration::ZERO {
+            let old = st.policy_state;
             self.policies.cpu.on_charged(&mut st.policy_state, &charge);
+            if st.in_run_queue
+                && let Some(sums) = &mut self.queue_sums
+            {
+                sums.charged(charge.weight, old, st.policy_state);
+            }
         }
     }
 
@@ -129,7 +136,9 @@ impl Sched<'_> {
     /// work). Its CPU time alone would also count first touch and exits, which the
     /// simulator does not: with a 64 MiB working set a short VM's first burst alone would
     /// use up its estimate, and SJF would fall back to arrival order.
-    pub(super) fn cpu_key(&self, v: usize, now: Instant) -> Key {
+    ///
+    /// `ctx` is the decision's context ([`Sched::key_context`]).
+    pub(super) fn cpu_key(&self, v: usize, now: Instant, ctx: &KeyContext) -> Key {
         let st = &self.vcpus[v];
         let running = st.status == Status::Running;
         let state = VcpuState {
@@ -139,12 +148,26 @@ impl Sched<'_> {
             preempted: st.preempted,
             state: st.policy_state,
         };
-        keys::cpu_key(
-            &*self.policies.cpu,
-            &self.plans[st.vm].request,
-            &state,
-            self.sim_time(now),
-        )
+        keys::cpu_key_in(&*self.policies.cpu, &self.plans[st.vm].request, &state, ctx)
+    }
+
+    /// The context of a decision at `now`: the run queue's average state (with the running
+    /// vCPUs charged up to `now`) for a policy that uses it, and the slice.
+    pub(super) fn key_context(&self, now: Instant) -> KeyContext {
+        KeyContext {
+            now: self.sim_time(now),
+            queue_average: self.queue_average(now).0,
+            slice: self.slice(),
+        }
+    }
+
+    /// The host's time slice (0 without time slicing).
+    pub(super) fn slice(&self) -> SimTime {
+        if self.policies.cpu.time_sliced() {
+            SimTime::from_nanos(self.cfg.quantum.as_nanos() as u64)
+        } else {
+            SimTime::ZERO
+        }
     }
 
     pub(super) fn admit(&mut self, kvm: &Kvm) -> Result<(), Error> {
@@ -195,6 +218,7 @@ impl Sched<'_> {
     }
 
     pub(super) fn make_ready(&mut self, v: usize, at: Instant, preempted: bool) {
+        self.join_run_queue(v, at);
         let all_busy = self.pcpus.iter().all(Option::is_some);
         let st = &mut self.vcpus[v];
         st.waited = all_busy;
@@ -226,9 +250,10 @@ impl Sched<'_> {
     }
 
     pub(super) fn best_ready(&self, now: Instant) -> Option<usize> {
+        let ctx = self.key_context(now);
         (0..self.vcpus.len())
             .filter(|&v| self.vcpus[v].status == Status::Ready)
-            .min_by_key(|&v| self.cpu_key(v, now))
+            .min_by_key(|&v| self.cpu_key(v, now, &ctx))
     }
 
     pub(super) fn run_on(&mut self, v: usize, pcpu: usize, now: Instant, sig: &Signals) {
@@ -312,16 +337,17 @@ impl Sched<'_> {
         let Some(best) = self.best_ready(now) else {
             return;
         };
-        let best_key = self.cpu_key(best, now).0;
+        let ctx = self.key_context(now);
+        let best_key = self.cpu_key(best, now, &ctx).0;
         let worst = self
             .pcpus
             .iter()
             .flatten()
             .copied()
             .filter(|&v| self.vcpus[v].kick_reason.is_none())
-            .max_by_key(|&v| self.cpu_key(v, now));
+            .max_by_key(|&v| self.cpu_key(v, now, &ctx));
         if let Some(w) = worst
-            && best_key < self.cpu_key(w, now).0
+            && best_key < self.cpu_key(w, now, &ctx).0
         {
             self.kick(w, SliceEnd::Preempted);
         }
@@ -387,13 +413,18 @@ impl Sched<'_> {
         };
         self.out.slices.push(slice);
         match stop {
-            SliceStop::Done => self.vcpu_done(vcpu, end),
+            SliceStop::Done => {
+                // Charged up to its end, as the engine charges every slice.
+                self.charge(vcpu, end);
+                self.vcpu_done(vcpu, end);
+            }
             SliceStop::Io(i) => {
                 let st = &mut self.vcpus[vcpu];
                 st.work_done += st.burst_work;
                 st.burst_cpu = Duration::ZERO;
                 st.status = Status::Blocked;
                 self.charge(vcpu, end);
+                self.leave_run_queue(vcpu, end, false);
                 let service = self.vcpus[vcpu].io_queue.pop_front().ok_or_else(|| {
                     Error::Guest(format!(
                         "VM {}: guest made I/O request {i} beyond its plan",
@@ -439,6 +470,7 @@ impl Sched<'_> {
     }
 
     pub(super) fn vcpu_done(&mut self, v: usize, end: Instant) {
+        self.leave_run_queue(v, end, true);
         self.vcpus[v].status = Status::Done;
         self.vcpus[v].vcpu = None;
         let vm = self.vcpus[v].vm;

@@ -58,6 +58,8 @@ pub(super) struct VcpuSt {
     pub(super) policy_state: u64,
     /// Guest work the policy has been charged for.
     pub(super) charged: Duration,
+    /// It counts in the run queue's sums (`queue_sums`): ready or running.
+    pub(super) in_run_queue: bool,
     /// Since it last became ready, another vCPU got a pCPU it could have had (it became
     /// ready with every pCPU busy, or another one was dispatched while it was ready).
     pub(super) waited: bool,
@@ -85,22 +87,6 @@ pub(super) struct VmSt {
     pub(super) throttled: Duration,
 }
 
-/// Refuses a CPU policy the replay cannot reproduce. The replay keeps a policy's per-vCPU
-/// state word as the engine does (charged with the guest work of each slice, told of
-/// dispatches and expired quanta), its accounting periods and the parking of capped vCPUs
-/// (`credit`, `account.rs`), but not a run queue's average state (`fair`: replay it with
-/// `--host-scheduler`).
-pub(super) fn check_replayable(cpu: &dyn sim::policy::CpuPolicy, name: &str) -> Result<(), Error> {
-    if cpu.uses_queue_average() {
-        return Err(Error::Host(format!(
-            "the KVM replay does not support `{name}` yet: its order depends on the average \
-             virtual runtime of a whole run queue, which the replay does not keep (run it in \
-             the simulator; `fair` replays on Linux's own scheduler with --host-scheduler)"
-        )));
-    }
-    Ok(())
-}
-
 /// The replay's policies, from `sim`'s registry.
 pub(super) fn build_policies(cfg: &ReplayConfig) -> Result<Policies, Error> {
     let admission = sim::policy::admission_policy(
@@ -125,7 +111,6 @@ pub(super) fn build_policies(cfg: &ReplayConfig) -> Result<Policies, Error> {
     if cfg.cores.is_empty() {
         return Err(Error::Host("the replay needs at least one pCPU".into()));
     }
-    check_replayable(&*cpu, &cfg.cpu)?;
     if cpu.time_sliced() && cfg.quantum.is_zero() {
         return Err(Error::Host(format!("{} needs a quantum > 0", cfg.cpu)));
     }
@@ -174,6 +159,9 @@ pub(super) struct Sched<'a> {
     pub(super) account_period: Option<u64>,
     pub(super) account_last: u64,
     pub(super) parks: bool,
+    /// The run queue's sums, for a policy that uses its average state
+    /// ([`sim::policy::CpuPolicy::uses_queue_average`]; `queue_avg.rs`).
+    pub(super) queue_sums: Option<sim::policy::QueueSums>,
 }
 
 impl<'a> Sched<'a> {
@@ -188,6 +176,8 @@ impl<'a> Sched<'a> {
         let now = Instant::now();
         let account_period = policies.cpu.accounting_period().map(|p| p.nanos().max(1));
         let parks = account_period.is_some() && policies.cpu.parks_capped();
+        let queue_sums = (policies.cpu.uses_queue_average() && policies.cpu.uses_state())
+            .then(sim::policy::QueueSums::default);
         Sched {
             plans,
             cfg,
@@ -230,6 +220,7 @@ impl<'a> Sched<'a> {
             account_period,
             account_last: 0,
             parks,
+            queue_sums,
         }
     }
 
@@ -280,6 +271,7 @@ impl<'a> Sched<'a> {
                 burst_cpu: Duration::ZERO,
                 policy_state: 0,
                 charged: Duration::ZERO,
+                in_run_queue: false,
                 waited: false,
                 io_queue: plan.vcpus[i].io.iter().copied().collect(),
             });
