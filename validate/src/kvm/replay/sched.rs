@@ -274,6 +274,14 @@ impl Sched<'_> {
         st.pcpu = pcpu;
         st.dispatch = now;
         st.quantum_end = sliced.then(|| now + quantum);
+        if let (Some(q), Some(w)) = (st.quantum_end, self.coordinator_wakes)
+            && q < w
+        {
+            // Dispatched by another thread (an executor, the device thread) while the
+            // coordinator sleeps past this quantum's end: wake it up to end the quantum.
+            self.coordinator_wakes = Some(q);
+            let _ = self.wake.send(());
+        }
         st.kick_reason = None;
         // A kick meant for an earlier slice must not end this one.
         st.flags.preempt.store(false, Ordering::SeqCst);

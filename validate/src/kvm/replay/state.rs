@@ -162,6 +162,9 @@ pub(super) struct Sched<'a> {
     /// The run queue's sums, for a policy that uses its average state
     /// ([`sim::policy::CpuPolicy::uses_queue_average`]; `queue_avg.rs`).
     pub(super) queue_sums: Option<sim::policy::QueueSums>,
+    /// When the coordinator wakes up next (it is woken earlier when a dispatch sets an
+    /// earlier quantum end).
+    pub(super) coordinator_wakes: Option<Instant>,
 }
 
 impl<'a> Sched<'a> {
@@ -221,6 +224,7 @@ impl<'a> Sched<'a> {
             account_last: 0,
             parks,
             queue_sums,
+            coordinator_wakes: None,
         }
     }
 
