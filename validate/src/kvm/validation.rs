@@ -476,6 +476,23 @@ pub fn ends_only_the_round(e: &Error) -> bool {
     )
 }
 
+/// Whether CPU policy `cpu` enforces caps itself by parking capped vCPUs at its accounting
+/// instants (Xen Credit), which the user-space replay mirrors; the engine's bandwidth
+/// control (cgroup `cpu.max`) it does not reproduce.
+fn replay_parks_capped(cpu: &str) -> bool {
+    sim::policy::cpu_policy(cpu).is_ok_and(|p| p.accounting_period().is_some() && p.parks_capped())
+}
+
+/// The slice the replay gives CPU policy `cpu` on a host of `pcpus` pCPUs: the engine's
+/// ([`sim::policy::host_slice`]: `[cpu] slice_ms`, else the policy's default such as
+/// `fair`'s, else the quantum); the quantum for a policy without slicing (unused).
+fn replay_slice(spec: &sim::CpuSpec, cpu: &str, pcpus: u32) -> sim::SimTime {
+    sim::policy::cpu_policy(cpu)
+        .ok()
+        .and_then(|p| sim::policy::host_slice(&*p, spec, pcpus))
+        .unwrap_or(spec.quantum)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -518,21 +535,4 @@ mod tests {
         let p = replay_costs(&profile, &measured, &file, Duration::from_millis(20));
         assert!((p.device_file_us.median - 21_000.0).abs() < 1e-6);
     }
-}
-
-/// Whether CPU policy `cpu` enforces caps itself by parking capped vCPUs at its accounting
-/// instants (Xen Credit), which the user-space replay mirrors; the engine's bandwidth
-/// control (cgroup `cpu.max`) it does not reproduce.
-fn replay_parks_capped(cpu: &str) -> bool {
-    sim::policy::cpu_policy(cpu).is_ok_and(|p| p.accounting_period().is_some() && p.parks_capped())
-}
-
-/// The slice the replay gives CPU policy `cpu` on a host of `pcpus` pCPUs: the engine's
-/// ([`sim::policy::host_slice`]: `[cpu] slice_ms`, else the policy's default such as
-/// `fair`'s, else the quantum); the quantum for a policy without slicing (unused).
-fn replay_slice(spec: &sim::CpuSpec, cpu: &str, pcpus: u32) -> sim::SimTime {
-    sim::policy::cpu_policy(cpu)
-        .ok()
-        .and_then(|p| sim::policy::host_slice(&*p, spec, pcpus))
-        .unwrap_or(spec.quantum)
 }
