@@ -44,7 +44,11 @@ impl Sched<'_> {
             d = d.min(a);
         }
         for v in &self.vcpus {
+            // (A vCPU already kicked out needs no wake-up: its executor ends the slice and
+            // dispatches, which wakes the coordinator if the next quantum ends earlier.
+            // Waking for it would spin on the lock the executor needs.)
             if v.status == Status::Running
+                && v.kick_reason.is_none()
                 && let Some(q) = v.quantum_end
             {
                 d = d.min(q);
