@@ -101,15 +101,9 @@ pub fn run_policy(
     opts: &ValidateOptions,
 ) -> Result<PolicyRun, Error> {
     plan::check(requests).map_err(Error::Host)?;
-    if let Some(r) = requests.iter().find(|r| r.profile.cpu_cap_ppm > 0)
-        && !replay_parks_capped(cpu)
-    {
-        return Err(Error::Host(format!(
-            "workload.cpu_cap: the user-space replay enforces CPU caps only under a policy \
-             that parks capped vCPUs itself (`credit`), not under `{cpu}` (VM {} is capped): \
-             replay `fair` with --host-scheduler, which caps through the cgroup's CFS quota",
-            r.id
-        )));
+    if let Some(r) = requests.iter().find(|r| r.profile.cpu_cap_ppm > 0) {
+        super::replay::check_cpu_policy(cpu, true)
+            .map_err(|e| Error::Host(format!("{e} (VM {} is capped)", r.id)))?;
     }
     // What the replay's device does per request: sleep for the device's latency.
     let io_service = replay_io_service(&scenario.sim_config()?, requests)?;
@@ -474,13 +468,6 @@ pub fn ends_only_the_round(e: &Error) -> bool {
         e,
         Error::Guest(_) | Error::Timeout { .. } | Error::Kvm { .. }
     )
-}
-
-/// Whether CPU policy `cpu` enforces caps itself by parking capped vCPUs at its accounting
-/// instants (Xen Credit), which the user-space replay mirrors; the engine's bandwidth
-/// control (cgroup `cpu.max`) it does not reproduce.
-fn replay_parks_capped(cpu: &str) -> bool {
-    sim::policy::cpu_policy(cpu).is_ok_and(|p| p.accounting_period().is_some() && p.parks_capped())
 }
 
 /// The slice the replay gives CPU policy `cpu` on a host of `pcpus` pCPUs: the engine's

@@ -203,9 +203,19 @@ const IDLE_POLL: Duration = Duration::from_micros(20);
 /// Whether the replay can reproduce CPU policy `name` (an error saying why not), so that
 /// `vmsched validate` refuses it before replaying anything. Every policy of `sim`'s
 /// registry replays: those with a per-vCPU state word, a run queue's average (`fair`) or
-/// accounting periods and parking (`credit`) included.
-pub fn check_cpu_policy(name: &str) -> Result<(), Error> {
-    sim::policy::cpu_policy(name).map_err(|e| Error::Host(format!("the KVM replay: {e}")))?;
+/// accounting periods and parking (`credit`) included. With `capped` (some VM has a CPU
+/// cap) only a policy that parks capped vCPUs itself does (`credit`): the engine's
+/// bandwidth control (cgroup `cpu.max`) the replay does not enforce.
+pub fn check_cpu_policy(name: &str, capped: bool) -> Result<(), Error> {
+    let cpu =
+        sim::policy::cpu_policy(name).map_err(|e| Error::Host(format!("the KVM replay: {e}")))?;
+    if capped && !(cpu.accounting_period().is_some() && cpu.parks_capped()) {
+        return Err(Error::Host(format!(
+            "workload.cpu_cap: the user-space replay enforces CPU caps only under a policy \
+             that parks capped vCPUs itself (`credit`), not under `{name}`: replay `fair` \
+             with --host-scheduler, which caps through the cgroup's CFS quota"
+        )));
+    }
     Ok(())
 }
 
