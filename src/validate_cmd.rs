@@ -440,7 +440,7 @@ mod imp {
         };
         for ((_, cpu, label), on_host) in policies.iter().zip(&on_host) {
             if !on_host {
-                validate::kvm::replay::check_cpu_policy(cpu)
+                validate::kvm::replay::check_cpu_policy(cpu, capped)
                     .map_err(|e| anyhow::anyhow!("policy {label}: {e}"))?;
             }
         }

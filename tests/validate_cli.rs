@@ -145,3 +145,73 @@ fn host_scheduler_small_run_or_exit_2() {
     assert_eq!(o.status.code(), Some(1), "{stderr}");
     assert!(stderr.contains("no `fair`"), "{stderr}");
 }
+
+/// `credit` and `fair` replay in user space: `credit` on the capped scenario (it parks
+/// capped vCPUs itself), `fair` and `credit` on the weighted one; `fair` with capped VMs
+/// is refused, naming `workload.cpu_cap` and `credit`. Exit 2 with the reason where KVM is
+/// not available.
+#[test]
+fn credit_and_fair_replay_or_exit_2() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let scenario = |name: &str| {
+        format!(
+            "{}/validate/scenarios/{name}.toml",
+            env!("CARGO_MANIFEST_DIR")
+        )
+    };
+    let (caps, weights) = (scenario("host-caps"), scenario("host-weights"));
+    let runs = [
+        (caps.as_str(), "credit", 4, "c"),
+        (weights.as_str(), "fair,credit", 3, "w"),
+    ];
+    for (sc, policies, vms, out) in runs {
+        let out = dir.path().join(out);
+        let n = vms.to_string();
+        let o = vmsched(
+            &[
+                "validate",
+                sc,
+                "--policies",
+                policies,
+                "--vms",
+                &n,
+                "--target-s",
+                "0.4",
+            ],
+            &out,
+        );
+        let stderr = String::from_utf8_lossy(&o.stderr);
+        if o.status.code() == Some(2) {
+            assert!(
+                std::env::var("VMSCHED_REQUIRE_KVM").map_or(true, |v| v != "1"),
+                "VMSCHED_REQUIRE_KVM=1 but KVM is not available: {stderr}"
+            );
+            eprintln!("SKIPPED: credit_and_fair_replay_or_exit_2: {stderr}");
+            return;
+        }
+        assert!(o.status.success(), "{policies}: {stderr}");
+        let csv = std::fs::read_to_string(out.join("validation.csv")).expect("validation.csv");
+        // Header + one row per VM and policy.
+        let rows = vms * policies.split(',').count();
+        assert_eq!(csv.lines().count(), 1 + rows, "{csv}");
+    }
+    let o = vmsched(
+        &[
+            "validate",
+            &caps,
+            "--policies",
+            "fair",
+            "--vms",
+            "8",
+            "--target-s",
+            "0.4",
+        ],
+        &dir.path().join("f"),
+    );
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("workload.cpu_cap") && stderr.contains("`credit`"),
+        "{stderr}"
+    );
+}

@@ -36,6 +36,13 @@ pub struct VcpuState {
 /// ([`CpuPolicy::uses_state`]) carry it in [`VcpuState::state`], kept by the replay as the
 /// engine keeps it.
 pub fn cpu_key(policy: &dyn CpuPolicy, r: &VmRequest, v: &VcpuState, now: SimTime) -> Key {
+    cpu_key_in(policy, r, v, &KeyContext::at(now))
+}
+
+/// The run-queue key of a vCPU of `r` in the context `ctx` of a decision: its instant,
+/// and for a policy that uses them the run queue's average state
+/// ([`CpuPolicy::uses_queue_average`]) and the host's slice, as the engine gives them.
+pub fn cpu_key_in(policy: &dyn CpuPolicy, r: &VmRequest, v: &VcpuState, ctx: &KeyContext) -> Key {
     let view = VcpuView {
         vm: r.id,
         priority: r.priority,
@@ -48,7 +55,7 @@ pub fn cpu_key(policy: &dyn CpuPolicy, r: &VmRequest, v: &VcpuState, now: SimTim
         state: v.state,
     };
     (
-        policy.ready_key_at(&view, &KeyContext::at(now)),
+        policy.ready_key_at(&view, ctx),
         r.arrival.nanos(),
         r.id,
         v.index,

@@ -88,3 +88,46 @@ pub fn config(policy: &str) -> ReplayConfig {
         boost: false,
     }
 }
+
+/// CPU-bound plans for a time-sliced policy: no first touch, and time out of the pCPU
+/// (a gap of more than 1 ms in the TSC) does not count as work.
+pub fn sliced_plans(reqs: &[VmRequest]) -> Vec<VmPlan> {
+    let hz = validate::kvm::tsc_hz(Duration::from_millis(20));
+    let mut p = plans(reqs, 0);
+    for vm in &mut p {
+        for v in &mut vm.vcpus {
+            v.program
+                .retain(|op| !matches!(op, validate::codegen::Op::Touch { .. }));
+            for op in &mut v.program {
+                if let validate::codegen::Op::Spin { gap, .. } = op {
+                    *gap = (hz * 1e-3) as u32;
+                }
+            }
+        }
+    }
+    p
+}
+
+/// `config(policy)` with every VM admitted and the policy configured as the simulator
+/// would be with `quantum` as the CPU level's quantum (the slice of `credit` and its
+/// accounting period; `fair`'s slice with `slice`).
+pub fn sliced_config(policy: &str, quantum: Duration, slice: Option<Duration>) -> ReplayConfig {
+    let mut cfg = config(policy);
+    cfg.capacity = u64::MAX;
+    let mut spec = sim::SimConfig::single_host(1, 0).cpu;
+    spec.policy = cfg.cpu.clone();
+    spec.quantum = SimTime::from_nanos(quantum.as_nanos() as u64);
+    spec.slice = slice.map(|s| SimTime::from_nanos(s.as_nanos() as u64));
+    cfg.quantum = slice.unwrap_or(quantum);
+    cfg.cpu_params = Some((spec, 1, 0));
+    cfg
+}
+
+/// CPU time of `vm`'s slices that ended by `until`, and over all its slices, in seconds.
+pub fn ran(slices: &[sim::SliceRecord], vm: u64, until: SimTime) -> f64 {
+    slices
+        .iter()
+        .filter(|x| x.vm == vm && x.end <= until)
+        .map(|x| x.end.as_secs_f64() - x.start.as_secs_f64())
+        .sum()
+}

@@ -3,7 +3,7 @@
 
 use crate::error::SimError;
 use crate::observer::Observer;
-use crate::policy::{Account, CpuPolicy};
+use crate::policy::{Account, CpuPolicy, accounting_periods};
 
 use super::ids::{HostId, VcpuSlot, VmSlot};
 use super::slab::Slab;
@@ -16,13 +16,10 @@ impl<'a, O: Observer> Engine<'a, O> {
     /// allocates nothing. With a policy that parks capped vCPUs, parked vCPUs are accounted
     /// too, and then parked or unparked (`park.rs`).
     pub(super) fn account(&mut self, h: HostId, period: u64) -> Result<bool, SimError> {
-        let epoch = self.now.nanos() / period;
-        let last = &mut self.account_epochs[h.0 as usize];
-        if epoch <= *last {
+        let periods = accounting_periods(&mut self.account_epochs[h.0 as usize], self.now, period);
+        if periods == 0 {
             return Ok(false);
         }
-        let periods = epoch - *last;
-        *last = epoch;
         let host = &self.hosts[h];
         let mut a = Account {
             weight: 0,
@@ -100,12 +97,7 @@ fn visit(
         a.total_weight += u64::from(weight);
     } else {
         a.weight = weight;
-        let ppm = u128::from(req.profile.cpu_cap_ppm);
-        // ⌈cap × period / vCPUs⌉, cap = ppm / 10⁶.
-        a.cap = (ppm * u128::from(cap_period))
-            .div_ceil(1_000_000 * u128::from(req.vcpus.max(1)))
-            .try_into()
-            .unwrap_or(u64::MAX);
+        a.cap = Account::cap_share(req.profile.cpu_cap_ppm, req.vcpus, cap_period);
         policy.on_account(&mut v.policy_state, a);
     }
 }

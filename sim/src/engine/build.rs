@@ -51,14 +51,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         // The slice of a host: `slice` if set, else the policy's default for the host's
         // pCPUs, else the quantum.
         let slice_for = |pcpus: u32| {
-            cpu_policy.time_sliced().then(|| {
-                config
-                    .cpu
-                    .slice
-                    .or_else(|| cpu_policy.default_slice(pcpus))
-                    .unwrap_or(config.cpu.quantum)
-                    .nanos()
-            })
+            crate::policy::host_slice(&*cpu_policy, &config.cpu, pcpus).map(SimTime::nanos)
         };
         let queue_avg = cpu_policy.uses_queue_average() && cpu_policy.uses_state();
         let mut total_pcpus = 0u64;

@@ -3,42 +3,20 @@
 //! [`crate::policy::CpuPolicy::uses_queue_average`]).
 //!
 //! Per run queue the engine keeps `Σ weight` and `Σ weight × state` over its vCPUs that are
-//! ready or running, updated when a vCPU joins (admitted, back from I/O or a fault,
+//! ready or running ([`crate::policy::QueueSums`], shared with the KVM replay), updated when a vCPU joins (admitted, back from I/O or a fault,
 //! resumed), leaves (blocked, paused, finished, taken off the host) or is charged for work.
 //! The running vCPUs' unsettled work is added when the average is read, so a decision sees
 //! every vCPU charged up to its instant. Policies that do not ask pay one flag test per
 //! state change.
 
 use crate::observer::Observer;
-use crate::policy::{Charge, KeyContext, QUEUE_ORIGIN, QueueContext};
+use crate::policy::{Charge, KeyContext, QueueContext};
 use crate::time::SimTime;
 
 use super::dispatch::guest_part;
 use super::ids::{HostId, PcpuId, VcpuSlot};
 use super::rate::segment_work;
 use super::state::{Engine, VcpuState};
-
-/// The sums of one run queue.
-#[derive(Clone, Copy, Debug)]
-pub(super) struct QueueSum {
-    /// Σ weight of the queue's ready and running vCPUs.
-    pub(super) weight: u64,
-    /// Σ weight × state word (wrapping arithmetic: exact as long as the true sum fits,
-    /// which it does: weights < 2³², states < 2⁶⁴, fewer than 2³² vCPUs).
-    pub(super) weighted: u128,
-    /// The average when the last vCPU left (the average of an empty queue).
-    pub(super) last: u64,
-}
-
-impl Default for QueueSum {
-    fn default() -> Self {
-        QueueSum {
-            weight: 0,
-            weighted: 0,
-            last: QUEUE_ORIGIN,
-        }
-    }
-}
 
 /// Whether a vCPU in `state` counts in its run queue's average.
 fn in_queue(state: VcpuState) -> bool {
@@ -50,25 +28,21 @@ impl<'a, O: Observer> Engine<'a, O> {
     /// running vCPUs charged for their work up to now.
     pub(super) fn queue_average(&self, h: HostId, q: usize) -> (u64, u64) {
         let host = &self.hosts[h];
-        let s = self.queue_sums[h.0 as usize][q];
+        let s = &self.queue_sums[h.0 as usize][q];
         if s.weight == 0 {
             return (s.last, 0);
         }
-        let mut sum = s.weighted;
         let pcpus = if host.ready.len() == 1 {
             0..host.pcpus.len()
         } else {
             q..q + 1
         };
-        for p in pcpus {
+        let running = pcpus.filter_map(|p| {
             let pc = &host.pcpus[PcpuId(p as u32)];
-            let Some(slot) = pc.running.slot() else {
-                continue;
-            };
-            let v = self.vcpus.get(slot);
+            let v = self.vcpus.get(pc.running.slot()?);
             let g = guest_part(v, segment_work(&v.seg, self.now)).min(v.remaining);
             if g == 0 {
-                continue;
+                return None;
             }
             let w = self.vms.get(v.vm).req.profile.weight;
             let mut charged = v.policy_state;
@@ -78,12 +52,9 @@ impl<'a, O: Observer> Engine<'a, O> {
                 now: self.now,
             };
             self.cpu_policy.on_charged(&mut charged, &charge);
-            sum = sum
-                .wrapping_add(u128::from(w) * u128::from(charged))
-                .wrapping_sub(u128::from(w) * u128::from(v.policy_state));
-        }
-        let avg = u64::try_from(sum / u128::from(s.weight)).unwrap_or(u64::MAX);
-        (avg, s.weight)
+            Some((w, v.policy_state, charged))
+        });
+        s.average(running)
     }
 
     /// The context keys of run queue `q` of host `h` are evaluated in, now.
@@ -131,12 +102,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             return;
         };
         let vcpu = self.vcpus.get_mut(v);
-        self.cpu_policy.on_join(&mut vcpu.policy_state, &ctx);
-        let s = &mut self.queue_sums[h.0 as usize][q];
-        s.weight += u64::from(ctx.weight);
-        s.weighted = s
-            .weighted
-            .wrapping_add(u128::from(ctx.weight) * u128::from(vcpu.policy_state));
+        self.queue_sums[h.0 as usize][q].join(&*self.cpu_policy, &mut vcpu.policy_state, &ctx);
     }
 
     /// Vcpu `v` leaves its run queue (for good when `done`): it stops counting in the
@@ -146,15 +112,12 @@ impl<'a, O: Observer> Engine<'a, O> {
             return;
         };
         let vcpu = self.vcpus.get_mut(v);
-        let s = &mut self.queue_sums[h.0 as usize][q];
-        s.weight -= u64::from(ctx.weight).min(s.weight);
-        s.weighted = s
-            .weighted
-            .wrapping_sub(u128::from(ctx.weight) * u128::from(vcpu.policy_state));
-        s.last = ctx.average;
-        if !done {
-            self.cpu_policy.on_leave(&mut vcpu.policy_state, &ctx);
-        }
+        self.queue_sums[h.0 as usize][q].leave(
+            &*self.cpu_policy,
+            &mut vcpu.policy_state,
+            &ctx,
+            done,
+        );
     }
 
     /// Vcpu `v` in queue `q` of host `h`, of weight `w`, was charged: its state went from
@@ -164,10 +127,6 @@ impl<'a, O: Observer> Engine<'a, O> {
         let vcpu = self.vcpus.get(v);
         let q = self.hosts[h].queue_of(vcpu.pin);
         let new = vcpu.policy_state;
-        let s = &mut self.queue_sums[h.0 as usize][q];
-        s.weighted = s
-            .weighted
-            .wrapping_add(u128::from(w) * u128::from(new))
-            .wrapping_sub(u128::from(w) * u128::from(old));
+        self.queue_sums[h.0 as usize][q].charged(w, old, new);
     }
 }

@@ -640,7 +640,7 @@ pub(super) struct Engine<'a, O: Observer> {
     pub(super) queue_avg: bool,
     /// Per host, per run queue, the sums behind its weighted average state (empty unless
     /// `queue_avg`; kept out of `Host` so that hosts stay small when no policy needs them).
-    pub(super) queue_sums: Vec<Vec<super::queue_avg::QueueSum>>,
+    pub(super) queue_sums: Vec<Vec<crate::policy::QueueSums>>,
     /// Per host, per pCPU, how many vCPUs are pinned to it (empty unless vCPUs are pinned,
     /// `Mapping::Pinned`; kept out of `Pcpu` so that pCPUs stay small).
     pub(super) pinned: Vec<Box<[u32]>>,

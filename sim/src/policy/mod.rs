@@ -22,12 +22,15 @@
 //! [`CpuPolicy::uses_state`]); static policies pay for neither.
 
 pub mod admission;
+pub mod bookkeeping;
 pub mod consolidation;
 pub mod cpu;
 
 use crate::error::SimError;
 use crate::model::{CpuSpec, VmRequest};
 use crate::time::SimTime;
+
+pub use bookkeeping::{QueueSums, accounting_periods, host_slice};
 
 /// What an admission policy may look at.
 pub struct AdmissionParams {

@@ -102,12 +102,8 @@ pub fn run_policy(
 ) -> Result<PolicyRun, Error> {
     plan::check(requests).map_err(Error::Host)?;
     if let Some(r) = requests.iter().find(|r| r.profile.cpu_cap_ppm > 0) {
-        return Err(Error::Host(format!(
-            "workload.cpu_cap: the user-space replay does not enforce CPU caps (VM {} is \
-             capped): replay `fair` with --host-scheduler, which caps through the cgroup's \
-             CFS quota",
-            r.id
-        )));
+        super::replay::check_cpu_policy(cpu, true)
+            .map_err(|e| Error::Host(format!("{e} (VM {} is capped)", r.id)))?;
     }
     // What the replay's device does per request: sleep for the device's latency.
     let io_service = replay_io_service(&scenario.sim_config()?, requests)?;
@@ -167,7 +163,7 @@ pub fn run_policy(
         admission: admission.to_string(),
         cpu: cpu.to_string(),
         head_of_line: config.admission.head_of_line,
-        quantum: Duration::from_nanos(config.cpu.slice.unwrap_or(config.cpu.quantum).nanos()),
+        quantum: Duration::from_nanos(replay_slice(&config.cpu, cpu, host.pcpus).nanos()),
         cores: opts.cores.clone(),
         housekeeping: opts.housekeeping.clone(),
         capacity: host.vcpu_capacity(),
@@ -472,6 +468,16 @@ pub fn ends_only_the_round(e: &Error) -> bool {
         e,
         Error::Guest(_) | Error::Timeout { .. } | Error::Kvm { .. }
     )
+}
+
+/// The slice the replay gives CPU policy `cpu` on a host of `pcpus` pCPUs: the engine's
+/// ([`sim::policy::host_slice`]: `[cpu] slice_ms`, else the policy's default such as
+/// `fair`'s, else the quantum); the quantum for a policy without slicing (unused).
+fn replay_slice(spec: &sim::CpuSpec, cpu: &str, pcpus: u32) -> sim::SimTime {
+    sim::policy::cpu_policy(cpu)
+        .ok()
+        .and_then(|p| sim::policy::host_slice(&*p, spec, pcpus))
+        .unwrap_or(spec.quantum)
 }
 
 #[cfg(test)]

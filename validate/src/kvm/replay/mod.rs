@@ -44,7 +44,14 @@
 //! smaller key; a `time_sliced` one kicks a vCPU whose quantum expired when another one is
 //! ready. Ties: earlier arrival, then lower id, then lower vCPU index (as in the simulator).
 //! A vCPU's readiness is the instant it became ready on the replay's clock (a slice's end,
-//! an I/O completion, an admission).
+//! an I/O completion, an admission). Keys are computed at each decision in the engine's
+//! context (`KeyContext`: the instant, the run queue's average state, the slice).
+//!
+//! A policy's own bookkeeping is the engine's, through the helpers both share
+//! ([`sim::policy::bookkeeping`]): the per-vCPU state word (charged with each slice's
+//! guest work, told of dispatches and expired quanta), the run queue's average state
+//! (`fair`: `queue_avg.rs`), accounting at the multiples of the policy's period from the
+//! replay's start and the parking of capped vCPUs (`credit`: `account.rs`).
 //!
 //! # Files
 //! - this file: the settings and result of a replay, what the threads share, and
@@ -53,8 +60,13 @@
 //! - `state.rs`: the scheduler's state (`Sched`, one `VmSt` per VM, one `VcpuSt` per
 //!   vCPU), its creation and the creation of a KVM VM;
 //! - `sched.rs`: the scheduling decisions on that state (arrivals, admission, dispatch,
-//!   preemption, I/O completion, slice ends, finished VMs, timeouts).
+//!   preemption, I/O completion, slice ends, finished VMs, timeouts);
+//! - `account.rs`: the accounting instants of a policy with an accounting period and the
+//!   parking of capped vCPUs (`credit`);
+//! - `queue_avg.rs`: the run queue's average state (`fair`'s average virtual runtime).
 
+mod account;
+mod queue_avg;
 mod sched;
 mod state;
 mod threads;
@@ -189,11 +201,22 @@ const GRAVEYARD_BYTES: u64 = 4 << 30;
 const IDLE_POLL: Duration = Duration::from_micros(20);
 
 /// Whether the replay can reproduce CPU policy `name` (an error saying why not), so that
-/// `vmsched validate` refuses it before replaying anything.
-pub fn check_cpu_policy(name: &str) -> Result<(), Error> {
+/// `vmsched validate` refuses it before replaying anything. Every policy of `sim`'s
+/// registry replays: those with a per-vCPU state word, a run queue's average (`fair`) or
+/// accounting periods and parking (`credit`) included. With `capped` (some VM has a CPU
+/// cap) only a policy that parks capped vCPUs itself does (`credit`): the engine's
+/// bandwidth control (cgroup `cpu.max`) the replay does not enforce.
+pub fn check_cpu_policy(name: &str, capped: bool) -> Result<(), Error> {
     let cpu =
         sim::policy::cpu_policy(name).map_err(|e| Error::Host(format!("the KVM replay: {e}")))?;
-    state::check_replayable(&*cpu, name)
+    if capped && !(cpu.accounting_period().is_some() && cpu.parks_capped()) {
+        return Err(Error::Host(format!(
+            "workload.cpu_cap: the user-space replay enforces CPU caps only under a policy \
+             that parks capped vCPUs itself (`credit`), not under `{name}`: replay `fair` \
+             with --host-scheduler, which caps through the cgroup's CFS quota"
+        )));
+    }
+    Ok(())
 }
 
 /// Replays `plans` (in arrival order) under `cfg`, returning what was measured. On a

@@ -7,6 +7,7 @@ use std::sync::atomic::Ordering;
 use std::time::{Duration, Instant};
 
 use kvm_ioctls::Kvm;
+use sim::policy::KeyContext;
 use sim::{HeadOfLine, SimTime, SliceEnd, SliceRecord, VmRecord};
 
 use super::super::vm::Vcpu;
@@ -29,6 +30,7 @@ impl Sched<'_> {
             self.next_arrival += 1;
         }
         self.admit(kvm)?;
+        self.account(now);
         self.dispatch(sig);
         self.check_timeouts(now)
     }
@@ -38,8 +40,15 @@ impl Sched<'_> {
         if let Some(p) = self.plans.get(self.next_arrival) {
             d = d.min(self.at(p.request.arrival));
         }
+        if let Some(a) = self.next_accounting(now) {
+            d = d.min(a);
+        }
         for v in &self.vcpus {
+            // (A vCPU already kicked out needs no wake-up: its executor ends the slice and
+            // dispatches, which wakes the coordinator if the next quantum ends earlier.
+            // Waking for it would spin on the lock the executor needs.)
             if v.status == Status::Running
+                && v.kick_reason.is_none()
                 && let Some(q) = v.quantum_end
             {
                 d = d.min(q);
@@ -60,31 +69,48 @@ impl Sched<'_> {
     /// Guest work of vCPU `v` at `now` (see [`Sched::cpu_key`]).
     fn attained(&self, v: usize, now: Instant) -> Duration {
         let st = &self.vcpus[v];
+        st.work_done + self.in_burst(v, now).min(st.burst_work)
+    }
+
+    /// CPU time of vCPU `v` in its current burst at `now` (the current slice included).
+    pub(super) fn in_burst(&self, v: usize, now: Instant) -> Duration {
+        let st = &self.vcpus[v];
         let mut in_burst = st.burst_cpu;
         if st.status == Status::Running {
             in_burst += now.saturating_duration_since(st.dispatch);
         }
-        st.work_done + in_burst.min(st.burst_work)
+        in_burst
     }
 
     /// Charges the CPU policy's state word of `v` with the guest work it did since its
     /// last charge, as the engine does at the end of each stretch of running (only for
     /// policies that keep one).
-    fn charge(&mut self, v: usize, now: Instant) {
+    ///
+    /// The work is counted as for [`Sched::cpu_key`], except that the CPU time of the
+    /// current burst is not capped at the burst's work: when the host takes time from the
+    /// core during a slice (another process), the guest needs more CPU time than its
+    /// work, and a vCPU no longer charged for it would get more than its share.
+    pub(super) fn charge(&mut self, v: usize, now: Instant) {
         if !self.policies.cpu.uses_state() {
             return;
         }
-        let attained = self.attained(v, now);
-        let ran = attained.saturating_sub(self.vcpus[v].charged);
+        let used = self.vcpus[v].work_done + self.in_burst(v, now);
+        let ran = used.saturating_sub(self.vcpus[v].charged);
         let charge = sim::policy::Charge {
             ran: SimTime::from_nanos(ran.as_nanos() as u64),
             weight: self.plans[self.vcpus[v].vm].request.profile.weight,
             now: self.sim_time(now),
         };
         let st = &mut self.vcpus[v];
-        st.charged = attained;
+        st.charged = st.charged.max(used);
         if ran > Duration::ZERO {
+            let old = st.policy_state;
             self.policies.cpu.on_charged(&mut st.policy_state, &charge);
+            if st.in_run_queue
+                && let Some(sums) = &mut self.queue_sums
+            {
+                sums.charged(charge.weight, old, st.policy_state);
+            }
         }
     }
 
@@ -114,7 +140,9 @@ impl Sched<'_> {
     /// work). Its CPU time alone would also count first touch and exits, which the
     /// simulator does not: with a 64 MiB working set a short VM's first burst alone would
     /// use up its estimate, and SJF would fall back to arrival order.
-    pub(super) fn cpu_key(&self, v: usize, now: Instant) -> Key {
+    ///
+    /// `ctx` is the decision's context ([`Sched::key_context`]).
+    pub(super) fn cpu_key(&self, v: usize, now: Instant, ctx: &KeyContext) -> Key {
         let st = &self.vcpus[v];
         let running = st.status == Status::Running;
         let state = VcpuState {
@@ -124,12 +152,26 @@ impl Sched<'_> {
             preempted: st.preempted,
             state: st.policy_state,
         };
-        keys::cpu_key(
-            &*self.policies.cpu,
-            &self.plans[st.vm].request,
-            &state,
-            self.sim_time(now),
-        )
+        keys::cpu_key_in(&*self.policies.cpu, &self.plans[st.vm].request, &state, ctx)
+    }
+
+    /// The context of a decision at `now`: the run queue's average state (with the running
+    /// vCPUs charged up to `now`) for a policy that uses it, and the slice.
+    pub(super) fn key_context(&self, now: Instant) -> KeyContext {
+        KeyContext {
+            now: self.sim_time(now),
+            queue_average: self.queue_average(now).0,
+            slice: self.slice(),
+        }
+    }
+
+    /// The host's time slice (0 without time slicing).
+    pub(super) fn slice(&self) -> SimTime {
+        if self.policies.cpu.time_sliced() {
+            SimTime::from_nanos(self.cfg.quantum.as_nanos() as u64)
+        } else {
+            SimTime::ZERO
+        }
     }
 
     pub(super) fn admit(&mut self, kvm: &Kvm) -> Result<(), Error> {
@@ -180,6 +222,7 @@ impl Sched<'_> {
     }
 
     pub(super) fn make_ready(&mut self, v: usize, at: Instant, preempted: bool) {
+        self.join_run_queue(v, at);
         let all_busy = self.pcpus.iter().all(Option::is_some);
         let st = &mut self.vcpus[v];
         st.waited = all_busy;
@@ -192,6 +235,11 @@ impl Sched<'_> {
         let now = Instant::now();
         while let Some(idle) = self.pcpus.iter().position(Option::is_none) {
             let Some(v) = self.best_ready(now) else { break };
+            if self.is_parked(v) {
+                // Parked by the policy (Xen Credit's cap): it waits for an accounting.
+                self.park(v, now);
+                continue;
+            }
             // The pCPU it ran on last if that one is idle too (its executor entered it
             // last: no thread change for KVM, warm caches).
             let last = self.vcpus[v].pcpu;
@@ -206,9 +254,10 @@ impl Sched<'_> {
     }
 
     pub(super) fn best_ready(&self, now: Instant) -> Option<usize> {
+        let ctx = self.key_context(now);
         (0..self.vcpus.len())
             .filter(|&v| self.vcpus[v].status == Status::Ready)
-            .min_by_key(|&v| self.cpu_key(v, now))
+            .min_by_key(|&v| self.cpu_key(v, now, &ctx))
     }
 
     pub(super) fn run_on(&mut self, v: usize, pcpu: usize, now: Instant, sig: &Signals) {
@@ -229,6 +278,14 @@ impl Sched<'_> {
         st.pcpu = pcpu;
         st.dispatch = now;
         st.quantum_end = sliced.then(|| now + quantum);
+        if let (Some(q), Some(w)) = (st.quantum_end, self.coordinator_wakes)
+            && q < w
+        {
+            // Dispatched by another thread (an executor, the device thread) while the
+            // coordinator sleeps past this quantum's end: wake it up to end the quantum.
+            self.coordinator_wakes = Some(q);
+            let _ = self.wake.send(());
+        }
         st.kick_reason = None;
         // A kick meant for an earlier slice must not end this one.
         st.flags.preempt.store(false, Ordering::SeqCst);
@@ -292,16 +349,17 @@ impl Sched<'_> {
         let Some(best) = self.best_ready(now) else {
             return;
         };
-        let best_key = self.cpu_key(best, now).0;
+        let ctx = self.key_context(now);
+        let best_key = self.cpu_key(best, now, &ctx).0;
         let worst = self
             .pcpus
             .iter()
             .flatten()
             .copied()
             .filter(|&v| self.vcpus[v].kick_reason.is_none())
-            .max_by_key(|&v| self.cpu_key(v, now));
+            .max_by_key(|&v| self.cpu_key(v, now, &ctx));
         if let Some(w) = worst
-            && best_key < self.cpu_key(w, now).0
+            && best_key < self.cpu_key(w, now, &ctx).0
         {
             self.kick(w, SliceEnd::Preempted);
         }
@@ -367,13 +425,18 @@ impl Sched<'_> {
         };
         self.out.slices.push(slice);
         match stop {
-            SliceStop::Done => self.vcpu_done(vcpu, end),
+            SliceStop::Done => {
+                // Charged up to its end, as the engine charges every slice.
+                self.charge(vcpu, end);
+                self.vcpu_done(vcpu, end);
+            }
             SliceStop::Io(i) => {
                 let st = &mut self.vcpus[vcpu];
                 st.work_done += st.burst_work;
                 st.burst_cpu = Duration::ZERO;
                 st.status = Status::Blocked;
                 self.charge(vcpu, end);
+                self.leave_run_queue(vcpu, end, false);
                 let service = self.vcpus[vcpu].io_queue.pop_front().ok_or_else(|| {
                     Error::Guest(format!(
                         "VM {}: guest made I/O request {i} beyond its plan",
@@ -398,8 +461,13 @@ impl Sched<'_> {
                     let cpu = &self.policies.cpu;
                     cpu.on_quantum_expired(&mut self.vcpus[vcpu].policy_state, at);
                 }
-                self.vms[vm].preemptions += 1;
-                self.make_ready(vcpu, end, true);
+                if kick_reason == Some(SliceEnd::Throttled) {
+                    // Parked by an accounting (the engine counts no VM preemption).
+                    self.park(vcpu, end);
+                } else {
+                    self.vms[vm].preemptions += 1;
+                    self.make_ready(vcpu, end, true);
+                }
             }
             SliceStop::Failed(m) => {
                 self.vcpus[vcpu].status = Status::Done;
@@ -414,6 +482,7 @@ impl Sched<'_> {
     }
 
     pub(super) fn vcpu_done(&mut self, v: usize, end: Instant) {
+        self.leave_run_queue(v, end, true);
         self.vcpus[v].status = Status::Done;
         self.vcpus[v].vcpu = None;
         let vm = self.vcpus[v].vm;
@@ -473,6 +542,7 @@ impl Sched<'_> {
         rec.io_service = ns(st.io_service);
         rec.io_wait = ns(st.io_wait);
         rec.io_requests = st.io_requests;
+        rec.throttled = ns(st.throttled);
         rec.minor_faults = self.plans[vm].ws_pages;
         rec
     }

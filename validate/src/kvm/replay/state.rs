@@ -25,6 +25,9 @@ pub(super) enum Status {
     Ready,
     Running,
     Blocked,
+    /// Parked by its cap (a policy that parks capped vCPUs at its accounting instants:
+    /// Xen Credit), until an accounting clears it.
+    Parked,
     Done,
 }
 
@@ -55,6 +58,8 @@ pub(super) struct VcpuSt {
     pub(super) policy_state: u64,
     /// Guest work the policy has been charged for.
     pub(super) charged: Duration,
+    /// It counts in the run queue's sums (`queue_sums`): ready or running.
+    pub(super) in_run_queue: bool,
     /// Since it last became ready, another vCPU got a pCPU it could have had (it became
     /// ready with every pCPU busy, or another one was dispatched while it was ready).
     pub(super) waited: bool,
@@ -75,22 +80,11 @@ pub(super) struct VmSt {
     /// Time its vCPUs were blocked on I/O (queueing + service).
     pub(super) io_wait: Duration,
     pub(super) io_requests: u64,
-}
-
-/// Refuses a CPU policy the replay cannot reproduce. The replay keeps a policy's per-vCPU
-/// state word as the engine does (charged with the guest work of each slice, told of
-/// dispatches and expired quanta), but not a run queue's average state (`fair`: replay it
-/// with `--host-scheduler`) nor accounting periods (`credit`).
-pub(super) fn check_replayable(cpu: &dyn sim::policy::CpuPolicy, name: &str) -> Result<(), Error> {
-    if cpu.uses_queue_average() || cpu.accounting_period().is_some() || cpu.parks_capped() {
-        return Err(Error::Host(format!(
-            "the KVM replay does not support `{name}` yet: its order depends on state shared \
-             by a whole run queue (an average virtual runtime, accounting periods), which the \
-             replay does not keep (run it in the simulator; `fair` replays on Linux's own \
-             scheduler with --host-scheduler)"
-        )));
-    }
-    Ok(())
+    /// Its vCPUs parked now, since when the first one was, and the time it had a parked
+    /// vCPU before (its throttled time).
+    pub(super) parked: u32,
+    pub(super) parked_since: Option<Instant>,
+    pub(super) throttled: Duration,
 }
 
 /// The replay's policies, from `sim`'s registry.
@@ -117,7 +111,6 @@ pub(super) fn build_policies(cfg: &ReplayConfig) -> Result<Policies, Error> {
     if cfg.cores.is_empty() {
         return Err(Error::Host("the replay needs at least one pCPU".into()));
     }
-    check_replayable(&*cpu, &cfg.cpu)?;
     if cpu.time_sliced() && cfg.quantum.is_zero() {
         return Err(Error::Host(format!("{} needs a quantum > 0", cfg.cpu)));
     }
@@ -160,6 +153,18 @@ pub(super) struct Sched<'a> {
     pub(super) finished: usize,
     /// The first error of any thread.
     pub(super) error: Option<Error>,
+    /// The accounting period (ns) of a policy that has one
+    /// ([`sim::policy::CpuPolicy::accounting_period`]), the last one accounted (multiples
+    /// from `t0`), and whether the policy parks capped vCPUs.
+    pub(super) account_period: Option<u64>,
+    pub(super) account_last: u64,
+    pub(super) parks: bool,
+    /// The run queue's sums, for a policy that uses its average state
+    /// ([`sim::policy::CpuPolicy::uses_queue_average`]; `queue_avg.rs`).
+    pub(super) queue_sums: Option<sim::policy::QueueSums>,
+    /// When the coordinator wakes up next (it is woken earlier when a dispatch sets an
+    /// earlier quantum end).
+    pub(super) coordinator_wakes: Option<Instant>,
 }
 
 impl<'a> Sched<'a> {
@@ -172,6 +177,10 @@ impl<'a> Sched<'a> {
         reap: Sender<GuestVm>,
     ) -> Sched<'a> {
         let now = Instant::now();
+        let account_period = policies.cpu.accounting_period().map(|p| p.nanos().max(1));
+        let parks = account_period.is_some() && policies.cpu.parks_capped();
+        let queue_sums = (policies.cpu.uses_queue_average() && policies.cpu.uses_state())
+            .then(sim::policy::QueueSums::default);
         Sched {
             plans,
             cfg,
@@ -192,6 +201,9 @@ impl<'a> Sched<'a> {
                     io_service: Duration::ZERO,
                     io_wait: Duration::ZERO,
                     io_requests: 0,
+                    parked: 0,
+                    parked_since: None,
+                    throttled: Duration::ZERO,
                 })
                 .collect(),
             vcpus: Vec::new(),
@@ -208,6 +220,11 @@ impl<'a> Sched<'a> {
             out: ReplayResult::default(),
             finished: 0,
             error: None,
+            account_period,
+            account_last: 0,
+            parks,
+            queue_sums,
+            coordinator_wakes: None,
         }
     }
 
@@ -258,6 +275,7 @@ impl<'a> Sched<'a> {
                 burst_cpu: Duration::ZERO,
                 policy_state: 0,
                 charged: Duration::ZERO,
+                in_run_queue: false,
                 waited: false,
                 io_queue: plan.vcpus[i].io.iter().copied().collect(),
             });

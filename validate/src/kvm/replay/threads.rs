@@ -65,7 +65,9 @@ pub(super) fn coordinate(
                 s.stop_all(sig);
                 return Ok(());
             }
-            s.next_deadline(now)
+            let next = s.next_deadline(now);
+            s.coordinator_wakes = Some(next);
+            next
         };
         // Woken early when the replay finishes or fails.
         match wake.recv_timeout(next.saturating_duration_since(Instant::now())) {
