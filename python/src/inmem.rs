@@ -192,7 +192,10 @@ fn run_job(
     let mut share = experiments::compare::cpu_share_account(&sc);
     let stats = {
         let mut obs = (
-            (&mut metrics, experiments::observers::OptionObserver(share.as_mut())),
+            (
+                &mut metrics,
+                experiments::observers::OptionObserver(share.as_mut()),
+            ),
             (
                 experiments::observers::OptionObserver(vms.as_mut()),
                 experiments::observers::OptionObserver(timeline.as_mut()),
@@ -307,16 +310,18 @@ pub(crate) fn compare(
             tl_parts.iter().map(|(l, r, t)| (*l, *r, t.rows(), &t.cols)),
         )
     });
-    let cpu_share = experiments::compare::cpu_share_account(sc).is_some().then(|| {
-        let n = share_parts.iter().map(|(_, _, (rows, _))| rows).sum();
-        concat(
-            &CPU_SHARE_HEADER,
-            n,
-            share_parts
-                .iter()
-                .map(|(l, r, (rows, cols))| (*l, *r, *rows, cols)),
-        )
-    });
+    let cpu_share = experiments::compare::cpu_share_account(sc)
+        .is_some()
+        .then(|| {
+            let n = share_parts.iter().map(|(_, _, (rows, _))| rows).sum();
+            concat(
+                &CPU_SHARE_HEADER,
+                n,
+                share_parts
+                    .iter()
+                    .map(|(l, r, (rows, cols))| (*l, *r, *rows, cols)),
+            )
+        });
     Ok(Compared {
         rows,
         rejected,
