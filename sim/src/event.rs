@@ -11,6 +11,10 @@ use crate::time::SimTime;
 /// Children per heap node.
 const ARITY: usize = 4;
 
+/// Entries at the top of the heap that a deep heap's pops keep in the caches (five
+/// levels: 1,365 entries, 43 KiB); below them a pop asks for the next level ahead.
+const CACHED_TOP: usize = 1365;
+
 /// A queue of events of type `E`.
 #[derive(Debug, Clone)]
 pub struct EventQueue<E> {
@@ -92,6 +96,12 @@ impl<E: Copy> EventQueue<E> {
         self.heap.first().map(|e| SimTime((e.key >> 64) as u64))
     }
 
+    /// The next event, without removing it.
+    #[inline(always)]
+    pub fn peek(&self) -> Option<&E> {
+        self.heap.first().map(|e| &e.event)
+    }
+
     /// Removes and returns the next event.
     #[inline(always)]
     pub fn pop(&mut self) -> Option<(SimTime, E)> {
@@ -107,6 +117,16 @@ impl<E: Copy> EventQueue<E> {
             let first = ARITY * i + 1;
             if first >= n {
                 break;
+            }
+            // The children's children (16 entries, side by side) are the next level's
+            // candidates: ask for them now, so that a deep heap's cache misses overlap
+            // this level's comparisons instead of following them.
+            // (The top levels, a few thousand entries, stay in the caches.)
+            if ARITY * first + 1 >= CACHED_TOP
+                && let Some(next) = self.heap.get(ARITY * first + 1..)
+                && let Some(next) = next.get(..ARITY * ARITY).or(Some(next))
+            {
+                crate::prefetch::prefetch_slice(next);
             }
             let (m, m_key) = if first + ARITY <= n {
                 // All four children: a tournament of two pairs, without data-dependent

@@ -9,7 +9,7 @@
 //!
 //! The crate does no file I/O and no unsafe; time is an integer count of nanoseconds
 //! ([`SimTime`]); a run is a pure function of its configuration and workload.
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![cfg_attr(not(test), deny(clippy::unwrap_used, clippy::expect_used))]
 
 pub mod config_check;
@@ -24,6 +24,7 @@ pub mod model;
 pub mod numbers;
 pub mod observer;
 pub mod policy;
+mod prefetch;
 pub mod queueing;
 pub mod rng;
 pub mod source;

@@ -239,6 +239,23 @@ impl PlacementIndex {
         self.hosts[h].free
     }
 
+    /// Hints the processor to bring host `h`'s entry into the caches ahead of an
+    /// [`Self::update`] (with many hosts it is mostly not in them).
+    #[inline(always)]
+    pub fn prefetch(&self, h: usize) {
+        if let Some(leaf) = self.hosts.get(h) {
+            crate::prefetch::prefetch(leaf);
+            // Its node in the tree and its parent, which an update writes.
+            let k = self.first_leaf + h;
+            for k in [k, k.saturating_sub(1) / B] {
+                let p = k + B - 1;
+                if let Some(node) = self.tree.get(p / B).and_then(|g| g.0.get(p % B)) {
+                    crate::prefetch::prefetch(node);
+                }
+            }
+        }
+    }
+
     /// Whether host `h` is a candidate.
     pub fn is_candidate(&self, h: usize) -> bool {
         self.hosts[h].candidate
@@ -358,7 +375,7 @@ impl PlacementIndex {
         if self.hosts.is_empty() || !self.may_fit(0, v, m) {
             return None;
         }
-        match self.rule {
+        let chosen = match self.rule {
             Placement::FirstFit => self.first_fit(0, v, m),
             Placement::BestFit => self
                 .classes
@@ -374,7 +391,13 @@ impl PlacementIndex {
                 .filter_map(|c| worst_in(&c.set, v, m))
                 .max()
                 .map(|k| (u32::MAX - k.2) as usize),
+        };
+        // The chosen host's entry is updated once the VM is admitted: start its load now,
+        // so that it overlaps the admission's reads of the host.
+        if let Some(h) = chosen {
+            self.prefetch(h);
         }
+        chosen
     }
 
     /// The leftmost leaf under node `k` that fits, as a host number (the caller checked

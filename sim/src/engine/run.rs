@@ -5,6 +5,7 @@ use crate::error::SimError;
 use crate::observer::Observer;
 use crate::source::VmSource;
 
+use super::ids::Id;
 use super::state::{Engine, Event};
 
 impl<'a, O: Observer> Engine<'a, O> {
@@ -38,6 +39,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             // 2. Every event at t.
             while self.events.peek_time() == Some(t) {
                 if let Some((_, ev)) = self.events.pop() {
+                    self.prefetch_next_event();
                     self.handle(ev)?;
                 }
             }
@@ -90,6 +92,23 @@ impl<'a, O: Observer> Engine<'a, O> {
             }
             Event::MigrationStep { uid } => self.migration_step(uid),
             Event::Consolidate => self.consolidate(),
+        }
+    }
+
+    /// Asks for the state the next event reads while this one is handled: with many hosts
+    /// it is mostly not in the caches, and the two waits then overlap.
+    #[inline(always)]
+    fn prefetch_next_event(&self) {
+        if let Some(&Event::VmDone { slot, host, first }) = self.events.peek() {
+            self.vms.prefetch(slot);
+            self.placement_index.prefetch(host.index());
+            if let Some(hs) = self.hosts.get(host.index()) {
+                crate::prefetch::prefetch(hs);
+                crate::prefetch::prefetch(&hs.busy);
+                if (first.0 as usize) < super::pcpus::INLINE_PCPUS {
+                    crate::prefetch::prefetch(&hs.pcpus[first]);
+                }
+            }
         }
     }
 

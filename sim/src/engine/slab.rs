@@ -78,6 +78,14 @@ impl<K: Id, T> Slab<K, T> {
         self.items.get(i.index()).and_then(Option::as_ref)
     }
 
+    /// Hints the processor to bring slot `i` into the caches (see `prefetch`).
+    #[inline(always)]
+    pub(super) fn prefetch(&self, i: K) {
+        if let Some(slot) = self.items.get(i.index()) {
+            crate::prefetch::prefetch(slot);
+        }
+    }
+
     /// The item in slot `i`. The engine only holds slots of live items.
     #[inline]
     // An invariant of the engine, not of its input: every slot it reads was inserted and
