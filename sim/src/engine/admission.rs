@@ -9,7 +9,9 @@ use crate::time::SimTime;
 use super::device::draw_exp;
 use super::ids::{HostId, OptId, PcpuId, VmSlot};
 use super::slab::Slab;
-use super::state::{Engine, Host, NO_LIMIT, QueueEntry, Segment, Vcpu, VcpuState, Vm, tie};
+use super::state::{
+    Engine, Host, NO_LIMIT, QueueEntry, Segment, Vcpu, VcpuState, Vm, VmCounters, tie,
+};
 
 impl<'a, O: Observer> Engine<'a, O> {
     pub(super) fn arrive(&mut self, vm: &VmRequest) -> Result<(), SimError> {
@@ -65,16 +67,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             ballooned_mib: 0,
             stopped: false,
             migrating: false,
-            ready_wait: 0,
-            io_wait: 0,
-            io_service: 0,
-            fault_stall: 0,
-            fault_service: 0,
-            io_requests: 0,
-            minor_faults: 0,
-            major_faults: 0,
-            preemptions: 0,
-            migrations: 0,
+            counters: OptId::NONE,
         });
         if !self.lifecycle_slots.is_empty()
             && let Some(s) = self.lifecycle_slots.get_mut(&id)
@@ -256,11 +249,12 @@ impl<'a, O: Observer> Engine<'a, O> {
                 .saturating_add(m.working_set_mib);
             let pages =
                 (m.working_set_mib.saturating_mul(1 << 20)).div_ceil(host.paging.page_bytes);
-            vm.minor_faults = pages;
             self.stats.minor_faults += pages;
             let cost = pages.saturating_mul(host.paging.first_touch);
-            vm.fault_service = vm.fault_service.saturating_add(cost);
-            vm.fault_stall = vm.fault_stall.saturating_add(cost);
+            let c = VmCounters::of(vm, &mut self.vm_counters);
+            c.minor_faults = pages;
+            c.fault_service = c.fault_service.saturating_add(cost);
+            c.fault_stall = c.fault_stall.saturating_add(cost);
             touch_per_vcpu = cost / u64::from(vcpus);
             touch_extra = cost % u64::from(vcpus);
         }

@@ -269,6 +269,7 @@ impl<'a, O: Observer> Engine<'a, O> {
             departed_since_pass: false,
             dirty_hosts: Vec::new(),
             vms: Slab::new(),
+            vm_counters: Slab::new(),
             vcpus: Slab::new(),
             io_in_flight: Slab::new(),
             next_vcpu_uid: 0,

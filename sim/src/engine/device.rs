@@ -14,7 +14,7 @@ use crate::time::SimTime;
 
 use super::ids::{HostId, VcpuSlot};
 use super::rate::ceil_u64;
-use super::state::{Engine, Event, InFlight, NO_LIMIT, VcpuState};
+use super::state::{Engine, Event, InFlight, NO_LIMIT, VcpuState, VmCounters};
 
 /// A request waiting for or in service.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -127,14 +127,15 @@ impl<'a, O: Observer> Engine<'a, O> {
         let service = host.devices[device].spec.service_time(bytes);
         host.blocked += 1;
         let vm = self.vms.get_mut(vm_slot);
+        let c = VmCounters::of(vm, &mut self.vm_counters);
         if fault {
-            vm.major_faults += 1;
-            vm.fault_service = vm.fault_service.saturating_add(service.nanos());
+            c.major_faults += 1;
+            c.fault_service = c.fault_service.saturating_add(service.nanos());
             self.stats.major_faults += 1;
             host.paging.swap_ins += 1;
         } else {
-            vm.io_requests += 1;
-            vm.io_service = vm.io_service.saturating_add(service.nanos());
+            c.io_requests += 1;
+            c.io_service = c.io_service.saturating_add(service.nanos());
             self.stats.io_requests += 1;
         }
         let io = vm.req.profile.io;
@@ -218,10 +219,11 @@ impl<'a, O: Observer> Engine<'a, O> {
         vcpu.ready_since = now;
         vcpu.preempted = false;
         let vm = self.vms.get_mut(vcpu.vm);
+        let c = VmCounters::of(vm, &mut self.vm_counters);
         if fault {
-            vm.fault_stall += stalled;
+            c.fault_stall += stalled;
         } else {
-            vm.io_wait += stalled;
+            c.io_wait += stalled;
         }
         if vm.paused {
             self.set_state(v, VcpuState::Paused);

@@ -5,7 +5,7 @@ use crate::observer::{Observer, VmRecord};
 use crate::time::SimTime;
 
 use super::ids::{OptId, VcpuSlot, VmSlot};
-use super::state::{Engine, VcpuState};
+use super::state::{Engine, VcpuState, VmCounters};
 
 impl<'a, O: Observer> Engine<'a, O> {
     pub(super) fn vcpu_finished(&mut self, v: VcpuSlot) {
@@ -99,10 +99,12 @@ impl<'a, O: Observer> Engine<'a, O> {
             None => SimTime::ZERO,
         };
         // Read in place (the slot is freed below): no copy of the VM on the way out.
-        let vms = &self.vms;
+        let (vms, counters) = (&self.vms, &self.vm_counters);
         self.observer.on_vm_finished_with(|| {
             let vm = vms.get(slot);
             let r = &vm.req;
+            let none = VmCounters::default();
+            let c = vm.counters.get().map_or(&none, |c| counters.get(c));
             let admission = if vm.host.is_none() { now } else { vm.admission };
             VmRecord {
                 id: r.id,
@@ -119,22 +121,25 @@ impl<'a, O: Observer> Engine<'a, O> {
                 finish: now,
                 service: r.demand,
                 estimate: r.estimate,
-                ready_wait: SimTime(vm.ready_wait),
-                preemptions: vm.preemptions,
+                ready_wait: SimTime(c.ready_wait),
+                preemptions: c.preemptions,
                 warmup: vm.warmup,
-                io_wait: SimTime(vm.io_wait),
-                io_service: SimTime(vm.io_service),
-                io_requests: vm.io_requests,
-                fault_stall: SimTime(vm.fault_stall),
-                fault_service: SimTime(vm.fault_service),
-                minor_faults: vm.minor_faults,
-                major_faults: vm.major_faults,
-                migrations: vm.migrations,
+                io_wait: SimTime(c.io_wait),
+                io_service: SimTime(c.io_service),
+                io_requests: c.io_requests,
+                fault_stall: SimTime(c.fault_stall),
+                fault_service: SimTime(c.fault_service),
+                minor_faults: c.minor_faults,
+                major_faults: c.major_faults,
+                migrations: c.migrations,
                 stopped: vm.stopped,
                 throttled,
                 downtime,
             }
         });
+        if let Some(c) = self.vms.get(slot).counters.get() {
+            self.vm_counters.free(c);
+        }
         self.vms.free(slot);
     }
 }

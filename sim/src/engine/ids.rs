@@ -70,6 +70,10 @@ id!(
     /// A device request's slot in `Engine::io_in_flight`.
     RequestSlot
 );
+id!(
+    /// A VM's counters' slot in `Engine::vm_counters`.
+    CountersSlot
+);
 
 /// An index of type `I`, or none (`u32::MAX` underneath).
 #[repr(transparent)]

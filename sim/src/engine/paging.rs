@@ -8,7 +8,7 @@ use crate::observer::Observer;
 
 use super::ids::{HostId, PcpuId, VmSlot};
 use super::rate::ceil_u64;
-use super::state::{Engine, NO_LIMIT, VcpuState};
+use super::state::{Engine, NO_LIMIT, VcpuState, VmCounters};
 
 impl<'a, O: Observer> Engine<'a, O> {
     /// Guest work until the next major fault of a vCPU of `vm_slot` on host `h`: with
@@ -87,9 +87,10 @@ impl<'a, O: Observer> Engine<'a, O> {
         let cost = pages.saturating_mul(host.paging.first_touch);
         self.stats.minor_faults += pages;
         let vm = self.vms.get_mut(slot);
-        vm.minor_faults += pages;
-        vm.fault_service = vm.fault_service.saturating_add(cost);
-        vm.fault_stall = vm.fault_stall.saturating_add(cost);
+        let c = VmCounters::of(vm, &mut self.vm_counters);
+        c.minor_faults += pages;
+        c.fault_service = c.fault_service.saturating_add(cost);
+        c.fault_stall = c.fault_stall.saturating_add(cost);
         let vcpus = u64::from(vm.req.vcpus.max(1));
         let (share, extra) = (cost / vcpus, cost % vcpus);
         self.for_each_vcpu(slot, |eng, v| {

@@ -6,7 +6,7 @@ use crate::observer::{Observer, SliceEnd, SliceRecord};
 use crate::time::SimTime;
 
 use super::ids::{HostId, OptId, PcpuId, Running, VcpuSlot};
-use super::state::{Engine, VcpuState};
+use super::state::{Engine, VcpuState, VmCounters};
 
 impl<'a, O: Observer> Engine<'a, O> {
     pub(super) fn start(&mut self, h: HostId, p: PcpuId, v: VcpuSlot) -> Result<(), SimError> {
@@ -33,7 +33,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         }
         let mig_cost = if mig {
             self.stats.migrations += 1;
-            self.vms.get_mut(vm_slot).migrations += 1;
+            VmCounters::of(self.vms.get_mut(vm_slot), &mut self.vm_counters).migrations += 1;
             self.migration
         } else {
             0
@@ -56,7 +56,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         vcpu.last_pcpu = OptId::some(p);
         let uid = vcpu.uid;
         let vm = self.vms.get_mut(vm_slot);
-        vm.ready_wait += waited;
+        VmCounters::of(vm, &mut self.vm_counters).ready_wait += waited;
         if vm.first_run.is_none() {
             vm.first_run = Some(start);
         }
@@ -141,7 +141,7 @@ impl<'a, O: Observer> Engine<'a, O> {
         vcpu.ready_since = self.now;
         vcpu.preempted = true;
         let vm = vcpu.vm;
-        self.vms.get_mut(vm).preemptions += 1;
+        VmCounters::of(self.vms.get_mut(vm), &mut self.vm_counters).preemptions += 1;
         self.set_state(v, VcpuState::Ready);
         self.enqueue_ready(h, v);
     }
