@@ -39,7 +39,9 @@ impl<'a, O: Observer> Engine<'a, O> {
             // 2. Every event at t.
             while self.events.peek_time() == Some(t) {
                 if let Some((_, ev)) = self.events.pop() {
-                    self.prefetch_next_event();
+                    if self.prefetch {
+                        self.prefetch_next_event();
+                    }
                     self.handle(ev)?;
                 }
             }

@@ -154,7 +154,7 @@ pub(super) struct Vm {
 /// What a VM off the plain path accumulates while it runs (ns, or counts), kept beside
 /// the VM rather than in it: a VM on the plain path never waits for a pCPU, faults or
 /// does I/O, and at datacenter scale most VMs in flight are such VMs.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub(super) struct VmCounters {
     pub(super) ready_wait: u64,
     pub(super) io_wait: u64,
@@ -169,6 +169,20 @@ pub(super) struct VmCounters {
 }
 
 impl VmCounters {
+    /// Nothing counted (what a VM without counters has).
+    pub(super) const ZERO: VmCounters = VmCounters {
+        ready_wait: 0,
+        io_wait: 0,
+        io_service: 0,
+        fault_stall: 0,
+        fault_service: 0,
+        io_requests: 0,
+        minor_faults: 0,
+        major_faults: 0,
+        preemptions: 0,
+        migrations: 0,
+    };
+
     /// The counters of `vm`, made (zero) on first use.
     #[inline]
     pub(super) fn of<'s>(
@@ -178,7 +192,7 @@ impl VmCounters {
         let slot = match vm.counters.get() {
             Some(c) => c,
             None => {
-                let c = counters.insert(VmCounters::default());
+                let c = counters.insert(VmCounters::ZERO);
                 vm.counters = OptId::some(c);
                 c
             }
@@ -650,6 +664,9 @@ pub(super) struct Engine<'a, O: Observer> {
     /// With one host (whose capacity placement reads instead of the index): whether
     /// placement may choose it (on and not failed).
     pub(super) only_host_open: bool,
+    /// Whether the main loop asks for the next event's state ahead (`prefetch`): only with
+    /// hosts enough that their state is mostly not in the caches.
+    pub(super) prefetch: bool,
     /// What an arrival checks without looking at every host.
     pub(super) cluster_facts: ClusterFacts,
     pub(super) head_of_line: HeadOfLine,
