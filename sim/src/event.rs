@@ -4,9 +4,20 @@
 //! Four children per node halve the depth of a binary heap (two levels hold 20 events),
 //! and a pop moves the last entry down a hole instead of swapping at every level: a
 //! discrete-event simulation pops and pushes once per event, so this is its hot loop.
+//!
+//! When the heap grows past [`SPILL_AT`] events (a datacenter's VMs in flight, say), the
+//! events beyond a horizon move to a [`ladder::Ladder`] of time buckets, and enter the
+//! heap a bucket at a time: the heap stays small enough for the caches.
+
+mod ladder;
 
 use crate::error::SimError;
 use crate::time::SimTime;
+
+use ladder::Ladder;
+
+/// From how many pending events the far ones go to a ladder (128 KiB of heap).
+const SPILL_AT: usize = 4096;
 
 /// Children per heap node.
 const ARITY: usize = 4;
@@ -18,8 +29,12 @@ const CACHED_TOP: usize = 1365;
 /// A queue of events of type `E`.
 #[derive(Debug, Clone)]
 pub struct EventQueue<E> {
+    /// The events before the ladder's horizon (all of them without a ladder).
     heap: Vec<Entry<E>>,
     seq: u64,
+    /// The events at or after the horizon, once the heap has grown past `spill_at`.
+    ladder: Option<Box<Ladder<E>>>,
+    spill_at: usize,
 }
 
 /// A pending event. Ordered by `key = time << 64 | sequence` alone: one integer comparison
@@ -52,6 +67,8 @@ impl<E> Default for EventQueue<E> {
         EventQueue {
             heap: Vec::new(),
             seq: 0,
+            ladder: None,
+            spill_at: SPILL_AT,
         }
     }
 }
@@ -60,6 +77,16 @@ impl<E: Copy> EventQueue<E> {
     /// An empty queue.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// An empty queue that moves far events to a ladder from `spill_at` pending events
+    /// (for tests of the ladder with few events).
+    #[cfg(test)]
+    fn with_spill_at(spill_at: usize) -> Self {
+        EventQueue {
+            spill_at: spill_at.max(1),
+            ..Self::default()
+        }
     }
 
     /// Schedules `event` at `at`; `now` is the current time, and scheduling before it is an
@@ -74,6 +101,31 @@ impl<E: Copy> EventQueue<E> {
             event,
         };
         self.seq += 1;
+        if let Some(ladder) = &mut self.ladder
+            && ladder.takes(at.nanos())
+        {
+            ladder.insert(entry);
+            return Ok(());
+        }
+        self.push(entry);
+        if self.heap.len() >= self.spill_at && self.ladder.is_none() {
+            self.spill();
+        }
+        Ok(())
+    }
+
+    /// Moves every event to a new ladder, then its first bucket back into the heap.
+    #[cold]
+    #[inline(never)]
+    fn spill(&mut self) {
+        let mut ladder = Box::new(Ladder::new(self.heap.drain(..)));
+        ladder.refill(&mut self.heap);
+        self.ladder = Some(ladder);
+    }
+
+    /// Adds `entry` to the heap.
+    #[inline(always)]
+    fn push(&mut self, entry: Entry<E>) {
         // Sift up: move parents down into the hole until the entry's place is found.
         let mut i = self.heap.len();
         self.heap.push(entry);
@@ -87,7 +139,6 @@ impl<E: Copy> EventQueue<E> {
             i = parent;
         }
         self.heap[i] = entry;
-        Ok(())
     }
 
     /// Time of the next event.
@@ -108,6 +159,11 @@ impl<E: Copy> EventQueue<E> {
         let last = self.heap.pop()?;
         let n = self.heap.len();
         if n == 0 {
+            if let Some(ladder) = &mut self.ladder
+                && !ladder.refill(&mut self.heap)
+            {
+                self.ladder = None;
+            }
             return Some((SimTime((last.key >> 64) as u64), last.event));
         }
         let top = self.heap[0];
@@ -160,10 +216,10 @@ impl<E: Copy> EventQueue<E> {
 
     /// Number of pending events (cancelled ones included until popped).
     pub fn len(&self) -> usize {
-        self.heap.len()
+        self.heap.len() + self.ladder.as_ref().map_or(0, |l| l.len())
     }
 
-    /// Whether no event is pending.
+    /// Whether no event is pending (the heap is empty only when the ladder is).
     pub fn is_empty(&self) -> bool {
         self.heap.is_empty()
     }
@@ -186,37 +242,77 @@ mod tests {
         assert!(q.schedule(t(5), t(4), 'x').is_err());
     }
 
+    /// Replays a pseudo-random mix of schedules and pops on `q` and on a sorted list, and
+    /// checks every pop and length against the list. `delay(x, now)` draws an event's
+    /// delay from a random word; `burst` pushes alternate with `burst` pops.
+    fn check_against_sorted_list(
+        mut q: EventQueue<u64>,
+        steps: u64,
+        burst: u64,
+        delay: impl Fn(u64, u64) -> u64,
+    ) {
+        let mut reference: std::collections::BTreeSet<(u64, u64)> = Default::default();
+        let mut x = 0x9E37_79B9_7F4A_7C15u64;
+        let mut seq = 0u64;
+        let mut now = 0u64;
+        for step in 0..steps {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            // Bursts of pushes, then pops, so the queue grows and drains.
+            if (step / burst) % 2 == 0 || reference.is_empty() {
+                let at = now.saturating_add(delay(x, now));
+                q.schedule(SimTime(now), SimTime(at), seq).unwrap();
+                reference.insert((at, seq));
+                seq += 1;
+            } else {
+                let (at, s) = reference.pop_first().unwrap();
+                assert_eq!(q.pop(), Some((SimTime(at), s)), "step {step}");
+                now = at;
+            }
+            assert_eq!(q.len(), reference.len());
+            assert_eq!(q.peek_time(), reference.first().map(|&(t, _)| SimTime(t)));
+        }
+        while let Some((at, s)) = reference.pop_first() {
+            assert_eq!(q.pop(), Some((SimTime(at), s)));
+        }
+        assert!(q.is_empty());
+        assert_eq!(q.pop(), None);
+    }
+
     /// Pops come out in (time, insertion) order for any mix of pushes and pops: the heap
     /// against a sorted list, over pseudo-random times with many ties.
     #[test]
     fn matches_a_sorted_list() {
-        let mut q = EventQueue::new();
-        let mut reference: Vec<(u64, u64)> = Vec::new(); // (time, sequence)
-        let mut x = 0x9E37_79B9_7F4A_7C15u64;
-        let mut seq = 0u64;
-        let mut now = 0u64;
-        for step in 0..20_000u64 {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            // Bursts of pushes, then pops, so the heap grows to hundreds and drains.
-            if (step / 300) % 2 == 0 || reference.is_empty() {
-                let at = now + x % 50;
-                q.schedule(SimTime(now), SimTime(at), seq).unwrap();
-                reference.push((at, seq));
-                seq += 1;
-            } else {
-                reference.sort_unstable();
-                let (at, s) = reference.remove(0);
-                assert_eq!(q.pop(), Some((SimTime(at), s)));
-                now = at;
-            }
-            assert_eq!(q.len(), reference.len());
+        check_against_sorted_list(EventQueue::new(), 20_000, 300, |x, _| x % 50);
+    }
+
+    /// The same with the far events in a ladder from eight pending events on: short and
+    /// long delays, many ties (delays of 0 to 49), bursts that grow the queue past several
+    /// rungs and drain it again (the ladder is dropped and rebuilt).
+    #[test]
+    fn the_ladder_keeps_the_heaps_order() {
+        for spill_at in [1, 8, 100] {
+            check_against_sorted_list(
+                EventQueue::with_spill_at(spill_at),
+                50_000,
+                3_000,
+                |x, _| x % 50,
+            );
+            check_against_sorted_list(EventQueue::with_spill_at(spill_at), 50_000, 700, |x, _| {
+                // Log-uniform over 1 ns … 2⁴⁰ ns, so rungs are uneven.
+                (x >> 24) % (1 << ((x % 41) as u32))
+            });
         }
-        reference.sort_unstable();
-        for (at, s) in reference {
-            assert_eq!(q.pop(), Some((SimTime(at), s)));
-        }
-        assert!(q.is_empty());
+    }
+
+    /// Extreme times: every event at one instant (one bucket holds them all), and events
+    /// at the end of time (`u64::MAX` ns) beside early ones (the widest span).
+    #[test]
+    fn the_ladder_handles_one_instant_and_the_end_of_time() {
+        check_against_sorted_list(EventQueue::with_spill_at(4), 10_000, 2_000, |_, _| 0);
+        check_against_sorted_list(EventQueue::with_spill_at(4), 10_000, 500, |x, now| {
+            if x % 3 == 0 { u64::MAX - now } else { x % 1000 }
+        });
     }
 }
