@@ -183,7 +183,8 @@ pub fn estimated_host_bytes(config: &crate::model::SimConfig) -> u64 {
         0
     };
     let mut total = 0u64;
-    for h in &config.cluster.hosts {
+    // (Per group of identical hosts, times its count.)
+    for (h, count) in config.cluster.hosts.groups() {
         let pcpus = u64::from(h.pcpus);
         let devices = h.resources.devices.len() as u64 + 1;
         let queues = if pinned { pcpus } else { 1 };
@@ -208,20 +209,19 @@ pub fn estimated_host_bytes(config: &crate::model::SimConfig) -> u64 {
             0
         };
         let extra = |bytes: u64| if bytes > 0 { bytes + ALLOC } else { 0 };
-        total = total.saturating_add(
-            size_of::<Host>() as u64
-                + extra(pcpus.saturating_sub(INLINE_PCPUS as u64) * size_of::<Pcpu>() as u64)
-                + devices * size_of::<super::device::Device>() as u64
-                + extra(more_queues)
-                + extra(more_words)
-                + pins
-                + size_of::<super::state::HostOps>() as u64
-                + 2 * ALLOC
-                + numa
-                + power
-                + wake
-                + PlacementIndex::BYTES_PER_HOST,
-        );
+        let per_host = size_of::<Host>() as u64
+            + extra(pcpus.saturating_sub(INLINE_PCPUS as u64) * size_of::<Pcpu>() as u64)
+            + devices * size_of::<super::device::Device>() as u64
+            + extra(more_queues)
+            + extra(more_words)
+            + pins
+            + size_of::<super::state::HostOps>() as u64
+            + 2 * ALLOC
+            + numa
+            + power
+            + wake
+            + PlacementIndex::BYTES_PER_HOST;
+        total = total.saturating_add(per_host.saturating_mul(count as u64));
     }
     total
 }
