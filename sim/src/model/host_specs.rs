@@ -61,16 +61,16 @@ impl HostSpecs {
         if count == 0 {
             return;
         }
-        let end = self.len().checked_add(count).expect("host count overflow");
-        match self.groups.last_mut() {
-            Some((last, n)) if *last == spec => {
-                *n += count;
-                *self.ends.last_mut().expect("one end per group") = end;
-            }
-            _ => {
-                self.groups.push((spec, count));
-                self.ends.push(end);
-            }
+        // (A cluster has far fewer than `usize::MAX` hosts: the scenario limits them.)
+        let end = self.len().saturating_add(count);
+        if let (Some((last, n)), Some(last_end)) = (self.groups.last_mut(), self.ends.last_mut())
+            && *last == spec
+        {
+            *n += count;
+            *last_end = end;
+        } else {
+            self.groups.push((spec, count));
+            self.ends.push(end);
         }
     }
 
