@@ -307,6 +307,19 @@ mod tests {
         c.cluster.hosts[0].pcpus = 0;
         assert_eq!(err(&c), "invalid configuration: host 0 has no pCPUs");
 
+        // Checked once per group of identical hosts, naming the group's first host: 3
+        // good hosts, then 2 without pCPUs (hosts 3 and 4), then 1 good.
+        let mut c = base.clone();
+        let good = c.cluster.hosts[0].clone();
+        let bad = crate::model::HostSpec {
+            pcpus: 0,
+            ..good.clone()
+        };
+        c.cluster.hosts = crate::model::HostSpecs::repeated(good.clone(), 3);
+        c.cluster.hosts.push_n(bad, 2);
+        c.cluster.hosts.push(good);
+        assert_eq!(err(&c), "invalid configuration: host 3 has no pCPUs");
+
         let mut c = base.clone();
         c.cluster.hosts[0].resources.translation_overhead = f64::NAN;
         assert!(err(&c).contains("host 0: translation overhead must be ≥ 0, got NaN"));

@@ -246,4 +246,37 @@ mod tests {
         );
         assert!(bytes <= 1024 + 16 * 64, "{bytes} B");
     }
+
+    /// The estimate is per group of identical hosts times its count: 1,000 hosts of one
+    /// kind and 10 of another are 1,000 × one host + 10 × the other, however the hosts
+    /// are grouped.
+    #[test]
+    fn the_estimate_is_per_host_whatever_the_grouping() {
+        use crate::model::{HostSpec, HostSpecs};
+        let mut config = SimConfig::single_host(16, 128 * 1024);
+        let small = config.cluster.hosts[0].clone();
+        let one_small = super::estimated_host_bytes(&config);
+        let big = HostSpec::new(64, 512 * 1024);
+        config.cluster.hosts = HostSpecs::repeated(big.clone(), 1);
+        let one_big = super::estimated_host_bytes(&config);
+        assert!(one_big > one_small);
+        config.cluster.hosts = HostSpecs::repeated(small.clone(), 1000);
+        config.cluster.hosts.push_n(big.clone(), 10);
+        assert_eq!(
+            super::estimated_host_bytes(&config),
+            1000 * one_small + 10 * one_big
+        );
+        // The same hosts one by one, with host 500 split into a group of its own.
+        let mut split: HostSpecs = (0..1000)
+            .map(|_| small.clone())
+            .chain((0..10).map(|_| big.clone()))
+            .collect();
+        split[500].pcpus = 16;
+        assert_eq!(split.group_count(), 4);
+        config.cluster.hosts = split;
+        assert_eq!(
+            super::estimated_host_bytes(&config),
+            1000 * one_small + 10 * one_big
+        );
+    }
 }
