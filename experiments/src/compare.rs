@@ -298,8 +298,8 @@ fn wants_power_csv(config: &sim::SimConfig) -> bool {
         || config
             .cluster
             .hosts
-            .iter()
-            .any(|h| h.resources.power.is_some())
+            .groups()
+            .any(|(h, _)| h.resources.power.is_some())
 }
 
 /// The account behind `cpu_share.csv`, if a run of `scenario` writes one: with the

@@ -22,8 +22,8 @@ fn check(need: u64, have: u64, config: &SimConfig) -> Result<()> {
         let pcpus: u64 = config
             .cluster
             .hosts
-            .iter()
-            .map(|h| u64::from(h.pcpus))
+            .groups()
+            .map(|(h, count)| u64::from(h.pcpus) * count as u64)
             .sum();
         bail!(
             "{} hosts with {pcpus} pCPUs need about {} MB of engine state, more than the {} MB \
@@ -55,7 +55,7 @@ mod tests {
     fn refuses_more_than_available() {
         let mut config = SimConfig::single_host(16, 1024);
         let host = config.cluster.hosts[0].clone();
-        config.cluster.hosts = vec![host; 1000];
+        config.cluster.hosts = sim::HostSpecs::repeated(host, 1000);
         let need = sim::engine::estimated_host_bytes(&config);
         assert!(need > 1000 * 16 * 64, "{need}");
         let e = check(need, 1_000_000, &config).unwrap_err().to_string();

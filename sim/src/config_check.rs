@@ -63,12 +63,27 @@ fn check_slowdown(slowdown: f64, what: &str) -> Result<(), SimError> {
 /// Live migration: a link > 0 for hosts without a NIC, chunks > 0 and at least one round; a known consolidation policy with
 /// 0 ≤ `low` < `high` ≤ 1 and an interval > 0, only with migration; `migrate` events to
 /// an existing host, only with migration.
+/// The number of the first host for which `f` holds (evaluated once per group).
+fn first_host_where(
+    hosts: &crate::model::HostSpecs,
+    f: impl Fn(&crate::model::HostSpec) -> bool,
+) -> Option<usize> {
+    let mut start = 0;
+    for (h, count) in hosts.groups() {
+        if f(h) {
+            return Some(start);
+        }
+        start += count;
+    }
+    None
+}
+
 fn check_migration(c: &SimConfig) -> Result<(), SimError> {
     let bad = |m: String| Err(SimError::InvalidConfig(m));
     let d = &c.datacenter;
     if let Some(m) = &d.migration {
         if m.bandwidth_bytes_per_s == 0
-            && let Some(h) = c.cluster.hosts.iter().position(|h| {
+            && let Some(h) = first_host_where(&c.cluster.hosts, |h| {
                 !h.resources
                     .devices
                     .iter()
@@ -201,7 +216,11 @@ impl SimConfig {
                 )));
             }
         }
-        for (i, h) in self.cluster.hosts.iter().enumerate() {
+        // (Per group of identical hosts, naming its first host.)
+        let mut next = 0;
+        for (h, count) in self.cluster.hosts.groups() {
+            let i = next;
+            next += count;
             if h.pcpus == 0 {
                 return Err(SimError::InvalidConfig(format!("host {i} has no pCPUs")));
             }
@@ -287,6 +306,19 @@ mod tests {
         let mut c = base.clone();
         c.cluster.hosts[0].pcpus = 0;
         assert_eq!(err(&c), "invalid configuration: host 0 has no pCPUs");
+
+        // Checked once per group of identical hosts, naming the group's first host: 3
+        // good hosts, then 2 without pCPUs (hosts 3 and 4), then 1 good.
+        let mut c = base.clone();
+        let good = c.cluster.hosts[0].clone();
+        let bad = crate::model::HostSpec {
+            pcpus: 0,
+            ..good.clone()
+        };
+        c.cluster.hosts = crate::model::HostSpecs::repeated(good.clone(), 3);
+        c.cluster.hosts.push_n(bad, 2);
+        c.cluster.hosts.push(good);
+        assert_eq!(err(&c), "invalid configuration: host 3 has no pCPUs");
 
         let mut c = base.clone();
         c.cluster.hosts[0].resources.translation_overhead = f64::NAN;

@@ -47,9 +47,9 @@ pub use migration::{
 };
 pub use model::{
     AdmissionSpec, Backfill, ClusterSpec, CpuSpec, DEFAULT_WEIGHT, Demote, DeviceKind, DeviceSpec,
-    HeadOfLine, HostResources, HostSpec, IoBursts, IoProfile, LifecycleAction, LifecycleEvent,
-    Mapping, MemoryProfile, MlfqSpec, Placement, SimConfig, VirtualDevice, VmProfile, VmRequest,
-    nice_to_weight,
+    HeadOfLine, HostResources, HostSpec, HostSpecs, IoBursts, IoProfile, LifecycleAction,
+    LifecycleEvent, Mapping, MemoryProfile, MlfqSpec, Placement, SimConfig, VirtualDevice,
+    VmProfile, VmRequest, nice_to_weight,
 };
 pub use observer::{
     DeviceSample, HostSample, NullObserver, Observer, SliceEnd, SliceRecord, VmRecord, VmTimes,

@@ -2,6 +2,9 @@
 
 use crate::time::SimTime;
 
+mod host_specs;
+pub use host_specs::{HostSpecs, Iter as HostSpecsIter};
+
 /// One VM as a workload describes it.
 #[derive(Clone, Debug, PartialEq, Default)]
 pub struct VmRequest {
@@ -369,8 +372,8 @@ impl Placement {
 /// The hosts and how VMs are placed on them.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ClusterSpec {
-    /// The hosts, numbered from 0 in this order.
-    pub hosts: Vec<HostSpec>,
+    /// The hosts, numbered from 0 in this order (stored as groups of identical hosts).
+    pub hosts: HostSpecs,
     /// Placement policy.
     pub placement: Placement,
 }
@@ -642,7 +645,7 @@ impl SimConfig {
     pub fn single_host(pcpus: u32, memory_mib: u64) -> SimConfig {
         SimConfig {
             cluster: ClusterSpec {
-                hosts: vec![HostSpec::new(pcpus, memory_mib)],
+                hosts: HostSpecs::repeated(HostSpec::new(pcpus, memory_mib), 1),
                 placement: Placement::FirstFit,
             },
             admission: AdmissionSpec {

@@ -84,7 +84,7 @@ fn power_changes_no_vm() {
     cfg.cluster.hosts.push(cfg.cluster.hosts[0].clone());
     let mut plain = Collect::default();
     let a = simulate(&cfg, vms.clone(), &mut plain).unwrap();
-    for h in &mut cfg.cluster.hosts {
+    for h in cfg.cluster.hosts.specs_mut() {
         h.resources.power = linear(80.0, 300.0, 5.0);
     }
     let mut powered = Collect::default();
@@ -194,7 +194,7 @@ fn the_lowest_off_host_that_could_hold_the_vm_boots() {
     let small = cfg.cluster.hosts[0].clone();
     let mut large = small.clone();
     large.pcpus = 4;
-    cfg.cluster.hosts = vec![small.clone(), small, large.clone(), large];
+    cfg.cluster.hosts = vec![small.clone(), small, large.clone(), large].into();
     cfg.datacenter.power_off_idle = Some(SimTime::from_secs(5));
     let mut v1 = vm(1, 6, 1);
     v1.vcpus = 4;
@@ -267,7 +267,7 @@ fn failure_by_hand() {
 /// p = 1/11; √(0.0165 × 10,100) h / 11,111 host-h), so ±0.004 is over three.
 fn availability_run(dist: UptimeDist) -> RunStats {
     let mut cfg = SimConfig::single_host(1, 0);
-    cfg.cluster.hosts = vec![cfg.cluster.hosts[0].clone(); 10];
+    cfg.cluster.hosts = sim::HostSpecs::repeated(cfg.cluster.hosts[0].clone(), 10);
     cfg.datacenter.failures = Some(FailureSpec::Random {
         mtbf: SimTime::from_secs(3600),
         mttr: SimTime::from_secs(360),

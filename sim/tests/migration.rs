@@ -193,7 +193,7 @@ fn threshold_consolidation_empties_the_least_used_host() {
 /// chunks of `chunk` bytes.
 fn two_hosts_with_nics(bandwidth: f64, latency: SimTime, chunk: u64) -> SimConfig {
     let mut cfg = two_hosts();
-    for h in &mut cfg.cluster.hosts {
+    for h in cfg.cluster.hosts.specs_mut() {
         h.resources.devices.push(DeviceSpec {
             kind: DeviceKind::Nic,
             bandwidth_bytes_per_s: bandwidth,

@@ -3,9 +3,9 @@
 use proptest::prelude::*;
 use sim::observer::Collect;
 use sim::{
-    DeviceKind, DeviceSpec, FastPaths, HeadOfLine, HostSpec, IoBursts, IoProfile, LifecycleAction,
-    LifecycleEvent, Mapping, MemoryProfile, SimConfig, SimTime, VirtualDevice, VmRequest, simulate,
-    simulate_with,
+    DeviceKind, DeviceSpec, FastPaths, HeadOfLine, HostSpec, HostSpecs, IoBursts, IoProfile,
+    LifecycleAction, LifecycleEvent, Mapping, MemoryProfile, SimConfig, SimTime, VirtualDevice,
+    VmRequest, simulate, simulate_with,
 };
 
 const CPU: [&str; 9] = [
@@ -51,13 +51,13 @@ fn case_strategy() -> impl Strategy<Value = Case> {
             let vms = vms_from(vms);
             let mut cfg = SimConfig::single_host(pcpus, 4 * 1024);
             let overcommit = [1.0, 1.5, 3.0, f64::INFINITY][oc];
-            cfg.cluster.hosts = vec![
+            cfg.cluster.hosts = HostSpecs::repeated(
                 HostSpec {
                     overcommit,
                     ..HostSpec::new(pcpus, 4 * 1024)
-                };
-                hosts
-            ];
+                },
+                hosts,
+            );
             cfg.cluster.placement = PLACEMENTS[pl];
             cfg.cpu.policy = CPU[cpu].into();
             cfg.admission.policy = ADMISSION[adm].into();
@@ -193,7 +193,7 @@ fn rich_case_strategy() -> impl Strategy<Value = (Case, bool)> {
                         });
                     }
                 }
-                for h in &mut case.cfg.cluster.hosts {
+                for h in case.cfg.cluster.hosts.specs_mut() {
                     h.memory_overcommit = 2.0;
                     let r = &mut h.resources;
                     r.devices = vec![DeviceSpec {
@@ -313,7 +313,7 @@ proptest! {
                 });
             }
         }
-        for h in &mut case.cfg.cluster.hosts {
+        for h in case.cfg.cluster.hosts.specs_mut() {
             h.resources.devices = vec![DeviceSpec {
                 kind: DeviceKind::Disk,
                 bandwidth_bytes_per_s: 2e6,

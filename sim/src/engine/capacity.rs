@@ -183,7 +183,8 @@ pub fn estimated_host_bytes(config: &crate::model::SimConfig) -> u64 {
         0
     };
     let mut total = 0u64;
-    for h in &config.cluster.hosts {
+    // (Per group of identical hosts, times its count.)
+    for (h, count) in config.cluster.hosts.groups() {
         let pcpus = u64::from(h.pcpus);
         let devices = h.resources.devices.len() as u64 + 1;
         let queues = if pinned { pcpus } else { 1 };
@@ -208,20 +209,19 @@ pub fn estimated_host_bytes(config: &crate::model::SimConfig) -> u64 {
             0
         };
         let extra = |bytes: u64| if bytes > 0 { bytes + ALLOC } else { 0 };
-        total = total.saturating_add(
-            size_of::<Host>() as u64
-                + extra(pcpus.saturating_sub(INLINE_PCPUS as u64) * size_of::<Pcpu>() as u64)
-                + devices * size_of::<super::device::Device>() as u64
-                + extra(more_queues)
-                + extra(more_words)
-                + pins
-                + size_of::<super::state::HostOps>() as u64
-                + 2 * ALLOC
-                + numa
-                + power
-                + wake
-                + PlacementIndex::BYTES_PER_HOST,
-        );
+        let per_host = size_of::<Host>() as u64
+            + extra(pcpus.saturating_sub(INLINE_PCPUS as u64) * size_of::<Pcpu>() as u64)
+            + devices * size_of::<super::device::Device>() as u64
+            + extra(more_queues)
+            + extra(more_words)
+            + pins
+            + size_of::<super::state::HostOps>() as u64
+            + 2 * ALLOC
+            + numa
+            + power
+            + wake
+            + PlacementIndex::BYTES_PER_HOST;
+        total = total.saturating_add(per_host.saturating_mul(count as u64));
     }
     total
 }
@@ -245,5 +245,38 @@ mod tests {
             std::mem::size_of::<super::super::state::HostOps>(),
         );
         assert!(bytes <= 1024 + 16 * 64, "{bytes} B");
+    }
+
+    /// The estimate is per group of identical hosts times its count: 1,000 hosts of one
+    /// kind and 10 of another are 1,000 × one host + 10 × the other, however the hosts
+    /// are grouped.
+    #[test]
+    fn the_estimate_is_per_host_whatever_the_grouping() {
+        use crate::model::{HostSpec, HostSpecs};
+        let mut config = SimConfig::single_host(16, 128 * 1024);
+        let small = config.cluster.hosts[0].clone();
+        let one_small = super::estimated_host_bytes(&config);
+        let big = HostSpec::new(64, 512 * 1024);
+        config.cluster.hosts = HostSpecs::repeated(big.clone(), 1);
+        let one_big = super::estimated_host_bytes(&config);
+        assert!(one_big > one_small);
+        config.cluster.hosts = HostSpecs::repeated(small.clone(), 1000);
+        config.cluster.hosts.push_n(big.clone(), 10);
+        assert_eq!(
+            super::estimated_host_bytes(&config),
+            1000 * one_small + 10 * one_big
+        );
+        // The same hosts one by one, with host 500 split into a group of its own.
+        let mut split: HostSpecs = (0..1000)
+            .map(|_| small.clone())
+            .chain((0..10).map(|_| big.clone()))
+            .collect();
+        split[500].pcpus = 16;
+        assert_eq!(split.group_count(), 4);
+        config.cluster.hosts = split;
+        assert_eq!(
+            super::estimated_host_bytes(&config),
+            1000 * one_small + 10 * one_big
+        );
     }
 }

@@ -105,8 +105,8 @@ impl Ops {
         let power = config
             .cluster
             .hosts
-            .iter()
-            .any(|h| h.resources.power.is_some());
+            .groups()
+            .any(|(h, _)| h.resources.power.is_some());
         let mut ops = Ops {
             enabled: power || dc.any(),
             power,

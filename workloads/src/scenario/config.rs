@@ -1,6 +1,8 @@
 //! Conversion of a checked scenario to the engine's configuration ([`SimConfig`]).
 
-use sim::{AdmissionSpec, ClusterSpec, CpuSpec, HostResources, HostSpec, SimConfig, SimTime};
+use sim::{
+    AdmissionSpec, ClusterSpec, CpuSpec, HostResources, HostSpec, HostSpecs, SimConfig, SimTime,
+};
 
 use super::Scenario;
 use crate::datacenter;
@@ -13,8 +15,9 @@ use crate::trace::resolve;
 use crate::units::{gib_to_mib, scaled_time, us};
 
 impl Scenario {
-    /// The engine's configuration: hosts expanded by `count`, GiB → MiB (× 1024, rounded),
-    /// quantum and context-switch cost as [`SimTime`].
+    /// The engine's configuration: one group of `count` hosts per `[[hosts]]` entry (stored
+    /// once, not expanded), GiB → MiB (× 1024, rounded), quantum and context-switch cost as
+    /// [`SimTime`].
     pub fn sim_config(&self) -> Result<SimConfig, Error> {
         self.sim_config_for(0)
     }
@@ -30,7 +33,7 @@ impl Scenario {
                  only; set the overheads it calibrates in the file instead",
             ));
         }
-        let mut hosts = Vec::new();
+        let mut hosts = HostSpecs::new();
         for (group, h) in self.hosts.iter().enumerate() {
             let g = hosts.len();
             let (devices, swap_device) = resources::devices(g, &h.devices)?;
@@ -59,7 +62,7 @@ impl Scenario {
                     boot: datacenter::boot_time(group, h.boot_s)?,
                 },
             };
-            hosts.extend(std::iter::repeat_n(spec, h.count as usize));
+            hosts.push_n(spec, h.count as usize);
         }
         if let Some(list) = &self.cluster.node_list {
             let path = resolve(self.base_dir(), list);

@@ -65,7 +65,7 @@ pub struct Scenario {
     /// `[run]`: seed, size and replications.
     #[serde(default)]
     pub run: RunSettings,
-    /// `[[hosts]]`: groups of identical hosts, expanded in order.
+    /// `[[hosts]]`: groups of identical hosts, numbered from 0 in order.
     #[serde(default)]
     pub hosts: Vec<HostGroup>,
     /// `[cluster]`: placement.

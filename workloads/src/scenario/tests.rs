@@ -111,6 +111,9 @@ estimate = "exact"
 
     let c = s.sim_config().unwrap();
     assert_eq!(c.cluster.hosts.len(), 4);
+    // One group per `[[hosts]]` entry (3 hosts, then 1), not one spec per host.
+    let counts: Vec<usize> = c.cluster.hosts.groups().map(|(_, n)| n).collect();
+    assert_eq!(counts, [3, 1]);
     // 1.5 GiB × 1024 = 1536 MiB; 4 GiB = 4096 MiB.
     assert_eq!(c.cluster.hosts[2].memory_mib, 1536);
     assert_eq!(c.cluster.hosts[3].memory_mib, 4096);
