@@ -35,6 +35,9 @@ pub struct EventQueue<E> {
     /// The events at or after the horizon, once the heap has grown past `spill_at`.
     ladder: Option<Box<Ladder<E>>>,
     spill_at: usize,
+    /// From how many events in the heap a schedule takes the long way: `spill_at`
+    /// without a ladder, 0 with one (one comparison on the short way).
+    large_at: usize,
 }
 
 /// A pending event. Ordered by `key = time << 64 | sequence` alone: one integer comparison
@@ -69,6 +72,7 @@ impl<E> Default for EventQueue<E> {
             seq: 0,
             ladder: None,
             spill_at: SPILL_AT,
+            large_at: SPILL_AT,
         }
     }
 }
@@ -85,6 +89,7 @@ impl<E: Copy> EventQueue<E> {
     fn with_spill_at(spill_at: usize) -> Self {
         EventQueue {
             spill_at: spill_at.max(1),
+            large_at: spill_at.max(1),
             ..Self::default()
         }
     }
@@ -101,17 +106,41 @@ impl<E: Copy> EventQueue<E> {
             event,
         };
         self.seq += 1;
-        if let Some(ladder) = &mut self.ladder
-            && ladder.takes(at.nanos())
-        {
-            ladder.insert(entry);
-            return Ok(());
-        }
-        self.push(entry);
-        if self.heap.len() >= self.spill_at && self.ladder.is_none() {
-            self.spill();
+        if self.heap.len() >= self.large_at {
+            self.schedule_large(entry);
+        } else {
+            self.push(entry);
         }
         Ok(())
+    }
+
+    /// Schedules `entry` in a queue with a ladder, or one about to get it (out of line, so
+    /// that the small queue's path stays short where it is inlined).
+    #[inline(never)]
+    fn schedule_large(&mut self, entry: Entry<E>) {
+        if let Some(ladder) = &mut self.ladder {
+            if ladder.takes((entry.key >> 64) as u64) {
+                ladder.insert(entry);
+            } else {
+                self.push(entry);
+            }
+            return;
+        }
+        self.push(entry);
+        self.spill();
+    }
+
+    /// Moves the ladder's next bucket into the empty heap, or drops the ladder when it is
+    /// empty too.
+    #[cold]
+    #[inline(never)]
+    fn refill(&mut self) {
+        if let Some(ladder) = &mut self.ladder
+            && !ladder.refill(&mut self.heap)
+        {
+            self.ladder = None;
+            self.large_at = self.spill_at;
+        }
     }
 
     /// Moves every event to a new ladder, then its first bucket back into the heap.
@@ -121,6 +150,7 @@ impl<E: Copy> EventQueue<E> {
         let mut ladder = Box::new(Ladder::new(self.heap.drain(..)));
         ladder.refill(&mut self.heap);
         self.ladder = Some(ladder);
+        self.large_at = 0;
     }
 
     /// Adds `entry` to the heap.
@@ -159,10 +189,8 @@ impl<E: Copy> EventQueue<E> {
         let last = self.heap.pop()?;
         let n = self.heap.len();
         if n == 0 {
-            if let Some(ladder) = &mut self.ladder
-                && !ladder.refill(&mut self.heap)
-            {
-                self.ladder = None;
+            if self.ladder.is_some() {
+                self.refill();
             }
             return Some((SimTime((last.key >> 64) as u64), last.event));
         }

@@ -101,10 +101,12 @@ impl<E: Copy> Ladder<E> {
                 if bucket.is_empty() {
                     continue;
                 }
-                // A sorted array is a heap (every parent comes before its children).
+                // A sorted array is a heap (every parent comes before its children). The
+                // bucket's allocation goes with it: memory follows the events pending.
+                let mut bucket = std::mem::take(bucket);
                 bucket.sort_unstable_by_key(|e| e.key);
                 self.len -= bucket.len();
-                heap.append(bucket);
+                heap.extend_from_slice(&bucket);
                 self.horizon = u128::from(self.start) + (i as u128 + 1) * u128::from(self.width);
                 return true;
             }
@@ -130,13 +132,22 @@ impl<E: Copy> Ladder<E> {
         self.end = u128::from(lo) + n as u128 * u128::from(self.width);
         self.horizon = u128::from(lo);
         self.next = 0;
-        // Keep the buckets' allocations from rung to rung.
-        self.buckets.truncate(n);
-        self.buckets.resize_with(n, Vec::new);
+        // Each bucket sized for what it gets (a count first), and the overflow given back as
+        // it empties: the events are held about once, not twice, while they move.
         let (start, width) = (self.start, self.width);
-        for e in self.overflow.drain(..) {
-            let i = ((time(&e) - start) / width) as usize;
-            self.buckets[i].push(e);
+        let bucket_of = |e: &Entry<E>| ((time(e) - start) / width) as usize;
+        let mut counts = vec![0usize; n];
+        for e in &self.overflow {
+            counts[bucket_of(e)] += 1;
+        }
+        self.buckets.clear();
+        self.buckets
+            .extend(counts.iter().map(|&c| Vec::with_capacity(c + c / 8)));
+        while let Some(e) = self.overflow.pop() {
+            self.buckets[bucket_of(&e)].push(e);
+            if self.overflow.len() < self.overflow.capacity() / 4 {
+                self.overflow.shrink_to(self.overflow.len() * 2);
+            }
         }
     }
 }
