@@ -288,7 +288,7 @@ mod tests {
             x ^= x >> 7;
             x ^= x << 17;
             // Bursts of pushes, then pops, so the queue grows and drains.
-            if (step / burst) % 2 == 0 || reference.is_empty() {
+            if (step / burst).is_multiple_of(2) || reference.is_empty() {
                 let at = now.saturating_add(delay(x, now));
                 q.schedule(SimTime(now), SimTime(at), seq).unwrap();
                 reference.insert((at, seq));
