@@ -63,6 +63,7 @@ mod paging;
 mod park;
 mod pcpus;
 pub mod placement_index;
+mod placement_set;
 mod plain;
 mod power;
 mod profile;

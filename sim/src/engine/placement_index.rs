@@ -41,9 +41,9 @@
 //! while it is out. Every change of a host's free quantities goes through
 //! [`PlacementIndex::update`] (the engine's `Engine::capacity_changed`).
 
-use std::collections::BTreeSet;
-
 use crate::model::Placement;
+
+use super::placement_set::{HostSet, Key};
 
 /// A host's free quantities and vCPU limit, as the index sees them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -115,14 +115,11 @@ struct Leaf {
     candidate: bool,
 }
 
-/// An ordered-set key: (free vCPU slots, free memory, host number as the rule orders it).
-type Key = (u64, u64, u32);
-
 /// One class of hosts with the same vCPU limit, for best-fit and worst-fit.
 #[derive(Debug)]
 struct Class {
     limit: u32,
-    set: BTreeSet<Key>,
+    set: HostSet,
 }
 
 /// The index over the hosts' free capacity (see the module documentation).
@@ -194,7 +191,7 @@ impl PlacementIndex {
                 .iter()
                 .map(|&limit| Class {
                     limit,
-                    set: BTreeSet::new(),
+                    set: HostSet::new(),
                 })
                 .collect();
             index.class_of = index
@@ -421,10 +418,10 @@ impl PlacementIndex {
 
 /// Best-fit in one class: the smallest key with free slots ≥ `v` and free memory ≥ `m`.
 #[inline]
-fn best_in(set: &BTreeSet<Key>, v: u64, m: u64) -> Option<Key> {
+fn best_in(set: &HostSet, v: u64, m: u64) -> Option<Key> {
     let mut from = (v, m, 0u32);
     loop {
-        let &k = set.range(from..).next()?;
+        let k = set.first_from(from)?;
         if k.1 >= m {
             return Some(k);
         }
@@ -435,10 +432,10 @@ fn best_in(set: &BTreeSet<Key>, v: u64, m: u64) -> Option<Key> {
 
 /// Worst-fit in one class: the largest key with free slots ≥ `v` and free memory ≥ `m`.
 #[inline]
-fn worst_in(set: &BTreeSet<Key>, v: u64, m: u64) -> Option<Key> {
+fn worst_in(set: &HostSet, v: u64, m: u64) -> Option<Key> {
     let mut to = (u64::MAX, u64::MAX, u32::MAX);
     loop {
-        let &k = set.range(..=to).next_back()?;
+        let k = set.last_to(to)?;
         if k.0 < v {
             return None;
         }
