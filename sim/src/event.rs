@@ -22,10 +22,6 @@ const SPILL_AT: usize = 4096;
 /// Children per heap node.
 const ARITY: usize = 4;
 
-/// Entries at the top of the heap that a deep heap's pops keep in the caches (five
-/// levels: 1,365 entries, 43 KiB); below them a pop asks for the next level ahead.
-const CACHED_TOP: usize = 1365;
-
 /// A queue of events of type `E`.
 #[derive(Debug, Clone)]
 pub struct EventQueue<E> {
@@ -201,16 +197,6 @@ impl<E: Copy> EventQueue<E> {
             let first = ARITY * i + 1;
             if first >= n {
                 break;
-            }
-            // The children's children (16 entries, side by side) are the next level's
-            // candidates: ask for them now, so that a deep heap's cache misses overlap
-            // this level's comparisons instead of following them.
-            // (The top levels, a few thousand entries, stay in the caches.)
-            if ARITY * first + 1 >= CACHED_TOP
-                && let Some(next) = self.heap.get(ARITY * first + 1..)
-                && let Some(next) = next.get(..ARITY * ARITY).or(Some(next))
-            {
-                crate::prefetch::prefetch_slice(next);
             }
             let (m, m_key) = if first + ARITY <= n {
                 // All four children: a tournament of two pairs, without data-dependent

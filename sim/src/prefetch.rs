@@ -1,8 +1,8 @@
 //! A cache hint: start bringing a value's cache line in before it is read.
 //!
-//! With many hosts, the state an event touches (its VM, its host, the host's pCPU) is
-//! mostly not in the caches; the main loop asks for the next event's state while it
-//! handles the current one, so the two memory waits overlap.
+//! With many hosts, the state an event touches (its VM, its host, the host's pCPU, its
+//! placement entry) is mostly not in the caches; the main loop asks for the next event's
+//! state while it handles the current one, so the two memory waits overlap.
 
 /// Hints the processor to load the cache line holding `value` into all cache levels.
 /// Without effect on results: a prefetch neither reads the value architecturally nor can
@@ -10,18 +10,6 @@
 #[inline(always)]
 pub(crate) fn prefetch<T>(value: &T) {
     prefetch_line((value as *const T).cast::<u8>());
-}
-
-/// Hints the processor to load every cache line `values` spans.
-#[inline(always)]
-pub(crate) fn prefetch_slice<T>(values: &[T]) {
-    let start = values.as_ptr().cast::<u8>();
-    let bytes = size_of_val(values);
-    let mut offset = 0;
-    while offset < bytes {
-        prefetch_line(start.wrapping_add(offset));
-        offset += 64;
-    }
 }
 
 #[inline(always)]
