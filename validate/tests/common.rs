@@ -8,6 +8,17 @@ use validate::kvm::replay::{DeviceMode, ReplayConfig};
 use validate::plan::{PlanOptions, VmPlan, Work};
 use workloads::textbook::Process;
 
+/// The tests of one file share the first CPU: they take this lock to run one at a time,
+/// or they steal the core from each other (a panicking test does not poison it).
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Holds the first CPU for the caller until the guard is dropped.
+pub fn serial() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 /// Whether the environment demands that the KVM tests run (`VMSCHED_REQUIRE_KVM=1`, set
 /// by CI where `/dev/kvm` opens): then a missing KVM fails the test instead of skipping it.
 pub fn kvm_required() -> bool {

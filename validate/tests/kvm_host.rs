@@ -8,18 +8,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{kvm_or_skip, requests};
+use common::{kvm_or_skip, requests, serial};
 use validate::host_sched::share;
 use validate::kvm::host_run::{HostRunConfig, host_replay};
 use validate::plan::{PlanOptions, Work};
-
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 /// TSC work; a stall over 200 µs is time the thread was off the core.
 fn plans(reqs: &[sim::VmRequest]) -> Vec<validate::plan::VmPlan> {

@@ -3,17 +3,8 @@
 
 mod common;
 
-use common::{config, kvm_or_skip, plans, requests};
+use common::{config, kvm_or_skip, plans, requests, serial};
 use validate::kvm::replay::replay;
-
-/// The tests share the first CPU: run them one at a time, or they steal it from each other.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 /// Three VMs on one pCPU: a long one first, then a medium and a short one that arrive
 /// while it runs. FCFS runs them in arrival order (0, 1, 2); SJF takes the short one

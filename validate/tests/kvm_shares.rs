@@ -10,17 +10,8 @@ mod common;
 
 use std::time::Duration;
 
-use common::{kvm_or_skip, ran, requests, sliced_config, sliced_plans};
+use common::{kvm_or_skip, ran, requests, serial, sliced_config, sliced_plans};
 use validate::kvm::replay::replay;
-
-/// The tests share the first CPU: run them one at a time, or they steal it from each other.
-static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
-
-fn serial() -> std::sync::MutexGuard<'static, ()> {
-    ONE_AT_A_TIME
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
-}
 
 /// Xen Credit, weights 2 : 1 on one pCPU, 30 ms slices and accounting period: A (2048)
 /// earns ⌈30 × 2/3⌉ = 20 ms of credit per period and B (1024) 10 ms. By hand (credit
