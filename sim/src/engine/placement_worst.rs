@@ -65,17 +65,26 @@ impl PlacementIndex {
     }
 
     /// Writes host `h`'s leaf of the key tree and its ancestors while their keys change.
+    /// A child that rose to its parent's key or above is the parent's new key; one that was
+    /// below it leaves it unchanged; only a child that was the parent's key and fell makes
+    /// the parent look at all its children.
     #[inline]
     pub(super) fn refresh_keys(&mut self, h: usize) {
         let mut k = self.first_leaf + h;
-        *self.key_mut(k) = self.leaf_key(h);
-        while k > 0 {
+        let (mut old, mut new) = (self.key_node(k), self.leaf_key(h));
+        *self.key_mut(k) = new;
+        while k > 0 && old != new {
             k = (k - 1) / B;
-            let max = self.key_children_max(k);
-            if self.key_node(k) == max {
+            let parent = self.key_node(k);
+            let key = if new >= parent {
+                new
+            } else if old < parent {
                 break;
-            }
-            *self.key_mut(k) = max;
+            } else {
+                self.key_children_max(k)
+            };
+            (old, new) = (parent, key);
+            *self.key_mut(k) = key;
         }
     }
 
