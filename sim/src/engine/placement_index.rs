@@ -28,13 +28,23 @@
 //!   many free slots and another with much free memory and none with both), so the
 //!   descent backtracks out of such subtrees: O(log H) when the maxima do not mislead,
 //!   O(H) at worst. The root also answers "could anything fit at all?" in O(1).
-//! - for best-fit and worst-fit, an ordered set of (free vCPU slots, free memory, host) per
-//!   class of hosts with the same limit (one class without gang scheduling). Best-fit takes
-//!   the first entry at or above (v, m, 0); an entry above it with too little memory sends
-//!   the search to (its free slots, m, 0), so a query costs O(log H) times the number of
+//! - for worst-fit, a second tree of the same shape (eight 16-byte keys per 128-byte group)
+//!   whose nodes hold the largest key (free vCPU slots, free memory, `u32::MAX − h`),
+//!   packed in a `u128`, of their subtree's candidates (0 for none), so that the largest
+//!   key of a tie is the lowest host. When the root's host fits, it is the choice, in
+//!   O(1); otherwise a branch-and-bound descent visits children by decreasing key,
+//!   skipping those whose key is no more than the best fitting host found so far or whose
+//!   first-fit maxima say nothing fits. An update writes a leaf and walks up while the
+//!   maxima change, as in the first tree. Keys pack only while free slots fit in 32 bits:
+//!   with unlimited overcommit worst-fit uses ordered sets as best-fit does (from the
+//!   start, or from the first update that does not pack, once).
+//! - for best-fit, an ordered set of (free vCPU slots, free memory, host) per class of
+//!   hosts with the same limit (one class without gang scheduling). Best-fit takes the
+//!   first entry at or above (v, m, 0); an entry above it with too little memory sends the
+//!   search to (its free slots, m, 0), so a query costs O(log H) times the number of
 //!   distinct free-slot values it passes (at most `vcpu_cap + 1` of the largest host),
-//!   never H. Worst-fit walks down from the top the same way. The host number is stored
-//!   as `u32::MAX − h` for worst-fit so that the largest entry of a tie is the lowest host.
+//!   never H. Worst-fit, when it uses the sets, walks down from the top the same way, the
+//!   host stored as `u32::MAX − h`.
 //!
 //! A host may leave the candidate set (a host switched off, booting or failed) and come
 //! back with [`PlacementIndex::set_candidate`] in O(log H); its free quantities are kept
@@ -44,6 +54,10 @@
 use crate::model::Placement;
 
 use super::placement_set::{HostSet, Key};
+use worst::{KeyGroup, worst_key};
+
+#[path = "placement_worst.rs"]
+mod worst;
 
 /// A host's free quantities and vCPU limit, as the index sees them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -137,16 +151,23 @@ pub struct PlacementIndex {
     /// The tree's nodes, in groups of `B` siblings; groups past the last leaf's are not
     /// allocated (their nodes are empty).
     tree: Vec<Group>,
-    /// Best-fit and worst-fit: the classes of hosts by limit, and each host's class.
+    /// Worst-fit while every host's free slots fit in 32 bits: a tree of the same shape as
+    /// `tree` whose nodes hold the largest worst-fit key ([`worst_key`]) of their subtree's
+    /// candidates (0 for none); empty otherwise.
+    worst: Vec<KeyGroup>,
+    /// Best-fit, and worst-fit without the key tree: the classes of hosts by limit, and
+    /// each host's class (empty otherwise).
     classes: Vec<Class>,
     class_of: Vec<u32>,
 }
 
 impl PlacementIndex {
-    /// About how many bytes the index takes per host: its free quantities and flag, its
-    /// class, a leaf and its share of the internal nodes and of a last partial group (16 B
-    /// × (1 + 1/7) and some), and, for best-fit and
-    /// worst-fit, an ordered-set entry and its share of a B-tree node.
+    /// About how many bytes the index takes per host, under the rule that takes the most
+    /// (best-fit): its free quantities and flag, its class, a leaf and its share of the
+    /// internal nodes and of a last partial group (16 B × (1 + 1/7) and some), and an
+    /// ordered-set entry and its share of a B-tree node (48). First-fit takes neither the
+    /// class nor the set; worst-fit takes, instead of both, a leaf of the key tree and its
+    /// share of the internal nodes (16 B × (1 + 1/7) and some, about 20).
     pub const BYTES_PER_HOST: u64 = 24 + 4 + 24 + 48;
 
     /// An index over `hosts` (numbered from 0 in this order), all of them candidates.
@@ -173,6 +194,7 @@ impl PlacementIndex {
             rule,
             first_leaf,
             tree: vec![Group::default(); groups],
+            worst: Vec::new(),
             classes: Vec::new(),
             class_of: Vec::new(),
             hosts,
@@ -183,28 +205,39 @@ impl PlacementIndex {
         for i in (0..first_leaf).rev() {
             index.pull(i);
         }
-        if rule != Placement::FirstFit {
-            let mut limits: Vec<u32> = index.hosts.iter().map(|l| l.free.limit).collect();
-            limits.sort_unstable();
-            limits.dedup();
-            index.classes = limits
-                .iter()
-                .map(|&limit| Class {
-                    limit,
-                    set: HostSet::new(),
-                })
-                .collect();
-            index.class_of = index
-                .hosts
-                .iter()
-                .map(|f| limits.partition_point(|&l| l < f.free.limit) as u32)
-                .collect();
-            for h in 0..n {
-                let key = index.key(h);
-                index.classes[index.class_of[h] as usize].set.insert(key);
-            }
+        let packs = (0..n).all(|h| worst_key(index.hosts[h].free, h).is_some());
+        match rule {
+            Placement::FirstFit => {}
+            Placement::WorstFit if packs => index.build_keys(groups),
+            _ => index.build_sets(),
         }
         index
+    }
+
+    /// Builds the classes and their sets from the hosts (the candidates' keys).
+    #[cold]
+    fn build_sets(&mut self) {
+        let mut limits: Vec<u32> = self.hosts.iter().map(|l| l.free.limit).collect();
+        limits.sort_unstable();
+        limits.dedup();
+        self.classes = limits
+            .iter()
+            .map(|&limit| Class {
+                limit,
+                set: HostSet::new(),
+            })
+            .collect();
+        self.class_of = self
+            .hosts
+            .iter()
+            .map(|f| limits.partition_point(|&l| l < f.free.limit) as u32)
+            .collect();
+        for h in 0..self.hosts.len() {
+            if self.hosts[h].candidate {
+                let key = self.key(h);
+                self.classes[self.class_of[h] as usize].set.insert(key);
+            }
+        }
     }
 
     /// An index over `hosts` like [`Self::new`], but with no host a candidate yet (each
@@ -215,6 +248,7 @@ impl PlacementIndex {
             l.candidate = false;
         }
         index.tree.fill(Group::default());
+        index.worst.fill(KeyGroup::default());
         for c in &mut index.classes {
             c.set.clear();
         }
@@ -249,6 +283,9 @@ impl PlacementIndex {
                 if let Some(node) = self.tree.get(p / B).and_then(|g| g.0.get(p % B)) {
                     crate::prefetch::prefetch(node);
                 }
+                if let Some(key) = self.worst.get(p / B).and_then(|g| g.0.get(p % B)) {
+                    crate::prefetch::prefetch(key);
+                }
             }
         }
     }
@@ -281,6 +318,14 @@ impl PlacementIndex {
         &mut self.tree[p / B].0[p % B]
     }
 
+    /// Worst-fit leaves the key tree for the sets, once (a host's free slots no longer
+    /// fit in 32 bits: unlimited overcommit).
+    #[cold]
+    fn leave_key_tree(&mut self) {
+        self.worst = Vec::new();
+        self.build_sets();
+    }
+
     /// Sets internal node `k` to the maxima of its children (group `k + 1`).
     #[inline]
     fn pull(&mut self, k: usize) {
@@ -308,6 +353,9 @@ impl PlacementIndex {
                 break;
             }
         }
+        if !self.worst.is_empty() {
+            self.refresh_keys(h);
+        }
     }
 
     /// Host `h` now has `vcpus` free vCPU slots and `mem` free MiB. O(log H).
@@ -316,7 +364,16 @@ impl PlacementIndex {
         if old.vcpus == vcpus && old.mem == mem {
             return;
         }
-        let in_sets = self.hosts[h].candidate && self.rule != Placement::FirstFit;
+        if !self.worst.is_empty() && u32::try_from(vcpus).is_err() {
+            self.hosts[h].free.vcpus = vcpus;
+            self.hosts[h].free.mem = mem;
+            self.leave_key_tree();
+            if self.hosts[h].candidate {
+                self.refresh_tree(h);
+            }
+            return;
+        }
+        let in_sets = self.hosts[h].candidate && !self.classes.is_empty();
         if in_sets {
             let key = self.key(h);
             self.classes[self.class_of[h] as usize].set.remove(&key);
@@ -338,7 +395,7 @@ impl PlacementIndex {
         if self.hosts[h].candidate == candidate {
             return;
         }
-        if self.rule != Placement::FirstFit {
+        if !self.classes.is_empty() {
             let key = self.key(h);
             let set = &mut self.classes[self.class_of[h] as usize].set;
             if candidate {
@@ -381,6 +438,7 @@ impl PlacementIndex {
                 .filter_map(|c| best_in(&c.set, v, m))
                 .min()
                 .map(|k| k.2 as usize),
+            Placement::WorstFit if !self.worst.is_empty() => self.worst_fit(v, m),
             Placement::WorstFit => self
                 .classes
                 .iter()

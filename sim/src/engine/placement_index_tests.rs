@@ -92,6 +92,38 @@ fn the_limit_filters_hosts() {
     }
 }
 
+/// Worst-fit's key tree: hosts 0 (4, 100), 1 (2, 500), 2 (8, 50). A VM of (1, 0) takes the
+/// most slots, host 2; of (2, 100), host 0 (host 2 lacks memory). Host 1, out of the
+/// candidates, given more free slots than 32 bits hold (unlimited overcommit) sends
+/// worst-fit to the ordered sets: still host 2 for (1, 0) while host 1 is out, then host 1
+/// for (1, 0) and (5, 100) (nothing else has 5 slots and 100 MiB); back to (2, 500),
+/// nothing fits (5, 100) and host 0 takes (2, 100). Without candidates nothing fits until
+/// host 2 enters, which then takes (1, 0) but not (1, 100).
+#[test]
+fn worst_fit_key_tree_and_its_fallback() {
+    let hosts = [free(4, 100), free(2, 500), free(8, 50)];
+    let mut ix = PlacementIndex::new(Placement::WorstFit, hosts);
+    assert!(!ix.worst.is_empty() && ix.classes.is_empty());
+    assert_eq!(ix.choose(1, 0), Some(2));
+    assert_eq!(ix.choose(2, 100), Some(0));
+    ix.set_candidate(1, false);
+    ix.update(1, u64::MAX, 500);
+    assert!(ix.worst.is_empty() && !ix.classes.is_empty());
+    assert_eq!(ix.choose(1, 0), Some(2));
+    ix.set_candidate(1, true);
+    assert_eq!(ix.choose(1, 0), Some(1));
+    assert_eq!(ix.choose(5, 100), Some(1));
+    ix.update(1, 2, 500);
+    assert_eq!(ix.choose(5, 100), None);
+    assert_eq!(ix.choose(2, 100), Some(0));
+
+    let mut ix = PlacementIndex::without_candidates(Placement::WorstFit, hosts);
+    assert_eq!(ix.choose(1, 0), None);
+    ix.set_candidate(2, true);
+    assert_eq!(ix.choose(1, 0), Some(2));
+    assert_eq!(ix.choose(1, 100), None);
+}
+
 /// A host group: count, pCPUs, vCPU overcommit ×4, memory (GiB), memory overcommit ×4.
 fn group() -> impl Strategy<Value = (usize, u32, u32, u64, u32)> {
     // (Overcommit ×4 of 9: unlimited, more free vCPU slots than 32 bits hold.)
