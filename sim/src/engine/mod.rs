@@ -51,6 +51,7 @@ mod backfill_scan;
 mod build;
 mod capacity;
 mod caps;
+mod counters;
 mod device;
 mod dispatch;
 mod failure;

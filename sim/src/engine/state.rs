@@ -14,6 +14,7 @@ use crate::time::SimTime;
 use super::RunStats;
 use super::admission_queue::AdmissionQueue;
 use super::capacity::ClusterFacts;
+pub(super) use super::counters::VmCounters;
 use super::device::Device;
 use super::ids::{CountersSlot, HostId, OptId, PcpuId, RequestSlot, VcpuSlot, VmSlot};
 use super::pcpus::Pcpus;
@@ -149,56 +150,6 @@ pub(super) struct Vm {
     /// Its waits, faults and I/O so far (none until the first is counted: a VM on the
     /// plain path never has any, and does not pay for them).
     pub(super) counters: OptId<CountersSlot>,
-}
-
-/// What a VM off the plain path accumulates while it runs (ns, or counts), kept beside
-/// the VM rather than in it: a VM on the plain path never waits for a pCPU, faults or
-/// does I/O, and at datacenter scale most VMs in flight are such VMs.
-#[derive(Clone, Debug)]
-pub(super) struct VmCounters {
-    pub(super) ready_wait: u64,
-    pub(super) io_wait: u64,
-    pub(super) io_service: u64,
-    pub(super) fault_stall: u64,
-    pub(super) fault_service: u64,
-    pub(super) io_requests: u64,
-    pub(super) minor_faults: u64,
-    pub(super) major_faults: u64,
-    pub(super) preemptions: u32,
-    pub(super) migrations: u32,
-}
-
-impl VmCounters {
-    /// Nothing counted (what a VM without counters has).
-    pub(super) const ZERO: VmCounters = VmCounters {
-        ready_wait: 0,
-        io_wait: 0,
-        io_service: 0,
-        fault_stall: 0,
-        fault_service: 0,
-        io_requests: 0,
-        minor_faults: 0,
-        major_faults: 0,
-        preemptions: 0,
-        migrations: 0,
-    };
-
-    /// The counters of `vm`, made (zero) on first use.
-    #[inline]
-    pub(super) fn of<'s>(
-        vm: &mut Vm,
-        counters: &'s mut Slab<CountersSlot, VmCounters>,
-    ) -> &'s mut VmCounters {
-        let slot = match vm.counters.get() {
-            Some(c) => c,
-            None => {
-                let c = counters.insert(VmCounters::ZERO);
-                vm.counters = OptId::some(c);
-                c
-            }
-        };
-        counters.get_mut(slot)
-    }
 }
 
 #[derive(Clone, Debug)]
