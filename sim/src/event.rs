@@ -5,8 +5,8 @@
 //! and a pop moves the last entry down a hole instead of swapping at every level: a
 //! discrete-event simulation pops and pushes once per event, so this is its hot loop.
 //!
-//! When the heap grows past [`SPILL_AT`] events (a datacenter's VMs in flight, say), the
-//! events beyond a horizon move to a [`ladder::Ladder`] of time buckets, and enter the
+//! When the heap grows past `SPILL_AT` events (a datacenter's VMs in flight, say), the
+//! events beyond a horizon move to a ladder of time buckets (`ladder.rs`), and enter the
 //! heap a bucket at a time: the heap stays small enough for the caches.
 
 mod ladder;
