@@ -13,6 +13,21 @@ fn vmsched(args: &[&str], out: &std::path::Path) -> std::process::Output {
         .expect("run vmsched")
 }
 
+/// Whether `o` is `validate`'s exit 2 for "KVM is not available": then the test is
+/// skipped with the reason printed, or fails when `VMSCHED_REQUIRE_KVM=1`.
+fn skipped_without_kvm(test: &str, o: &std::process::Output) -> bool {
+    if o.status.code() != Some(2) {
+        return false;
+    }
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        std::env::var("VMSCHED_REQUIRE_KVM").map_or(true, |v| v != "1"),
+        "VMSCHED_REQUIRE_KVM=1 but KVM is not available: {stderr}"
+    );
+    eprintln!("SKIPPED: {test}: {stderr}");
+    true
+}
+
 #[test]
 fn validate_small_scenario_in_rounds_or_exit_2() {
     let dir = tempfile::tempdir().expect("tempdir");
@@ -32,12 +47,7 @@ fn validate_small_scenario_in_rounds_or_exit_2() {
         &out,
     );
     let stderr = String::from_utf8_lossy(&o.stderr);
-    if o.status.code() == Some(2) {
-        assert!(
-            std::env::var("VMSCHED_REQUIRE_KVM").map_or(true, |v| v != "1"),
-            "VMSCHED_REQUIRE_KVM=1 but KVM is not available: {stderr}"
-        );
-        eprintln!("SKIPPED: validate_small_scenario_in_rounds_or_exit_2: {stderr}");
+    if skipped_without_kvm("validate_small_scenario_in_rounds_or_exit_2", &o) {
         assert_eq!(stderr.lines().count(), 1, "{stderr}");
         assert!(stderr.starts_with("error: "), "{stderr}");
         return;
@@ -117,12 +127,7 @@ fn host_scheduler_small_run_or_exit_2() {
         &out,
     );
     let stderr = String::from_utf8_lossy(&o.stderr);
-    if o.status.code() == Some(2) {
-        assert!(
-            std::env::var("VMSCHED_REQUIRE_KVM").map_or(true, |v| v != "1"),
-            "VMSCHED_REQUIRE_KVM=1 but KVM is not available: {stderr}"
-        );
-        eprintln!("SKIPPED: host_scheduler_small_run_or_exit_2: {stderr}");
+    if skipped_without_kvm("host_scheduler_small_run_or_exit_2", &o) {
         return;
     }
     assert!(o.status.success(), "{stderr}");
@@ -181,12 +186,7 @@ fn credit_and_fair_replay_or_exit_2() {
             &out,
         );
         let stderr = String::from_utf8_lossy(&o.stderr);
-        if o.status.code() == Some(2) {
-            assert!(
-                std::env::var("VMSCHED_REQUIRE_KVM").map_or(true, |v| v != "1"),
-                "VMSCHED_REQUIRE_KVM=1 but KVM is not available: {stderr}"
-            );
-            eprintln!("SKIPPED: credit_and_fair_replay_or_exit_2: {stderr}");
+        if skipped_without_kvm("credit_and_fair_replay_or_exit_2", &o) {
             return;
         }
         assert!(o.status.success(), "{policies}: {stderr}");
