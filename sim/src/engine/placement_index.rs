@@ -279,11 +279,11 @@ impl PlacementIndex {
             // Its node in the tree and its parent, which an update writes.
             let k = self.first_leaf + h;
             for k in [k, k.saturating_sub(1) / B] {
-                let p = k + B - 1;
-                if let Some(node) = self.tree.get(p / B).and_then(|g| g.0.get(p % B)) {
+                let (g, i) = slot(k);
+                if let Some(node) = self.tree.get(g).and_then(|g| g.0.get(i)) {
                     crate::prefetch::prefetch(node);
                 }
-                if let Some(key) = self.worst.get(p / B).and_then(|g| g.0.get(p % B)) {
+                if let Some(key) = self.worst.get(g).and_then(|g| g.0.get(i)) {
                     crate::prefetch::prefetch(key);
                 }
             }
@@ -308,14 +308,14 @@ impl PlacementIndex {
     /// Node `k`.
     #[inline(always)]
     fn node(&self, k: usize) -> Node {
-        let p = k + B - 1;
-        self.tree[p / B].0[p % B]
+        let (g, i) = slot(k);
+        self.tree[g].0[i]
     }
 
     #[inline(always)]
     fn node_mut(&mut self, k: usize) -> &mut Node {
-        let p = k + B - 1;
-        &mut self.tree[p / B].0[p % B]
+        let (g, i) = slot(k);
+        &mut self.tree[g].0[i]
     }
 
     /// Worst-fit leaves the key tree for the sets, once (a host's free slots no longer
@@ -364,15 +364,6 @@ impl PlacementIndex {
         if old.vcpus == vcpus && old.mem == mem {
             return;
         }
-        if !self.worst.is_empty() && u32::try_from(vcpus).is_err() {
-            self.hosts[h].free.vcpus = vcpus;
-            self.hosts[h].free.mem = mem;
-            self.leave_key_tree();
-            if self.hosts[h].candidate {
-                self.refresh_tree(h);
-            }
-            return;
-        }
         let in_sets = self.hosts[h].candidate && !self.classes.is_empty();
         if in_sets {
             let key = self.key(h);
@@ -380,7 +371,10 @@ impl PlacementIndex {
         }
         self.hosts[h].free.vcpus = vcpus;
         self.hosts[h].free.mem = mem;
-        if in_sets {
+        if !self.worst.is_empty() && u32::try_from(vcpus).is_err() {
+            // (The sets are built from every host's entry, this one's included.)
+            self.leave_key_tree();
+        } else if in_sets {
             let key = self.key(h);
             self.classes[self.class_of[h] as usize].set.insert(key);
         }
@@ -472,6 +466,14 @@ impl PlacementIndex {
         }
         None
     }
+}
+
+/// Where node `k` of a tree lies: (group, position in it). Node `k` lives at position
+/// `k + B − 1` of the groups in order, so that the children of node `k` fill group `k + 1`.
+#[inline(always)]
+fn slot(k: usize) -> (usize, usize) {
+    let p = k + B - 1;
+    (p / B, p % B)
 }
 
 /// Best-fit in one class: the smallest key with free slots ≥ `v` and free memory ≥ `m`.

@@ -19,14 +19,16 @@ pub(super) enum HostSet {
     Wide(BTreeSet<Key>),
 }
 
+/// `k` in one `u128`, when its free slots fit in 32 bits.
 #[inline(always)]
-fn pack(k: Key) -> Option<u128> {
+pub(super) fn pack(k: Key) -> Option<u128> {
     let slots = u32::try_from(k.0).ok()?;
     Some((u128::from(slots) << 96) | (u128::from(k.1) << 32) | u128::from(k.2))
 }
 
+/// The key `pack` made.
 #[inline(always)]
-fn unpack(p: u128) -> Key {
+pub(super) fn unpack(p: u128) -> Key {
     ((p >> 96) as u64, (p >> 32) as u64, p as u32)
 }
 

@@ -1,7 +1,8 @@
 //! Worst-fit's tree of largest keys, beside the first-fit tree of the placement index
 //! (see `placement_index`): its nodes, their updates and the search.
 
-use super::{B, HostFree, PlacementIndex};
+use super::super::placement_set::{pack, unpack};
+use super::{B, HostFree, PlacementIndex, slot};
 
 /// `B` sibling nodes of the worst-fit tree, aligned to 128 bytes (two cache lines), the
 /// same shape as the first tree's groups.
@@ -14,8 +15,7 @@ pub(super) struct KeyGroup(pub(super) [u128; B]);
 /// free slots do not fit in 32 bits.
 #[inline(always)]
 pub(super) fn worst_key(f: HostFree, h: usize) -> Option<u128> {
-    let slots = u32::try_from(f.vcpus).ok()?;
-    Some((u128::from(slots) << 96) | (u128::from(f.mem) << 32) | u128::from(u32::MAX - h as u32))
+    pack((f.vcpus, f.mem, u32::MAX - h as u32))
 }
 
 impl PlacementIndex {
@@ -34,14 +34,14 @@ impl PlacementIndex {
     /// Node `k` of the worst-fit tree.
     #[inline(always)]
     pub(super) fn key_node(&self, k: usize) -> u128 {
-        let p = k + B - 1;
-        self.worst[p / B].0[p % B]
+        let (g, i) = slot(k);
+        self.worst[g].0[i]
     }
 
     #[inline(always)]
     pub(super) fn key_mut(&mut self, k: usize) -> &mut u128 {
-        let p = k + B - 1;
-        &mut self.worst[p / B].0[p % B]
+        let (g, i) = slot(k);
+        &mut self.worst[g].0[i]
     }
 
     /// Host `h`'s leaf in the worst-fit tree: its key, or 0 when it is not a candidate.
@@ -92,10 +92,10 @@ impl PlacementIndex {
     /// otherwise a search for the largest key among the hosts that fit.
     #[inline]
     pub(super) fn worst_fit(&self, v: u64, m: u64) -> Option<usize> {
-        let root = self.key_node(0);
-        let h = (u32::MAX - root as u32) as usize;
-        if (root >> 96) as u64 >= v
-            && (root >> 32) as u64 >= m
+        let (slots, mem, rank) = unpack(self.key_node(0));
+        let h = (u32::MAX - rank) as usize;
+        if slots >= v
+            && mem >= m
             && h < self.hosts.len()
             && u64::from(self.hosts[h].free.limit) >= v
         {
