@@ -26,11 +26,6 @@ fn speed(slowdown: f64) -> f64 {
     1.0 - slowdown
 }
 
-/// From how many hosts the main loop asks for the next event's state ahead: about where
-/// the hosts' state (1.3 KiB each with 16 pCPUs) and the VMs in flight outgrow a core's
-/// share of the last-level cache. (Below it the hint only costs instructions.)
-const PREFETCH_HOSTS: usize = 1024;
-
 impl<'a, O: Observer> Engine<'a, O> {
     /// The engine for a checked configuration (see [`crate::SimConfig::check`]): nothing here can
     /// fail on the configuration's values.
@@ -240,7 +235,6 @@ impl<'a, O: Observer> Engine<'a, O> {
             hosts,
             placement_index,
             only_host_open: true,
-            prefetch: config.cluster.hosts.len() >= PREFETCH_HOSTS,
             cluster_facts,
             head_of_line: config.admission.head_of_line,
             preemptive: cpu_policy.preemptive(),

@@ -615,9 +615,6 @@ pub(super) struct Engine<'a, O: Observer> {
     /// With one host (whose capacity placement reads instead of the index): whether
     /// placement may choose it (on and not failed).
     pub(super) only_host_open: bool,
-    /// Whether the main loop asks for the next event's state ahead (`prefetch`): only with
-    /// hosts enough that their state is mostly not in the caches.
-    pub(super) prefetch: bool,
     /// What an arrival checks without looking at every host.
     pub(super) cluster_facts: ClusterFacts,
     pub(super) head_of_line: HeadOfLine,
